@@ -1,0 +1,432 @@
+//! Templating of strings, conditions and files with minijinja, the way Ansible's Jinja2 does it:
+//! undefined variables are errors, `trim_blocks` is on, a string that is one `{{ expression }}`
+//! keeps the expression's type, and variables that are themselves templates are rendered when
+//! they are read.
+
+pub mod filters;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::{Enumerator, Object, ObjectRepr, Serde};
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
+use serde_json::Value as Json;
+
+/// Variables by name: the form every layer of variables takes.
+pub type Vars = serde_json::Map<String, Json>;
+
+/// The placeholder Ansible's `omit` variable stands for: an argument set to it is left out.
+pub const OMIT: &str = "__omit_place_holder__bgrun__";
+
+/// How deep variables may refer to variables before bgrun calls it a loop.
+const MAX_DEPTH: usize = 32;
+
+/// A template that could not be rendered, in words that name the variable or the syntax at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TemplateError(pub String);
+
+/// The shared minijinja environment with Ansible's settings and filters.
+#[derive(Debug)]
+pub struct Templar {
+    env: Environment<'static>,
+}
+
+impl Templar {
+    pub fn new() -> Arc<Self> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        if let Ok(syntax) = SyntaxConfig::builder().trim_blocks(true).keep_trailing_newline(true).build() {
+            env.set_syntax(syntax);
+        }
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        filters::register(&mut env);
+        env.add_global("omit", OMIT);
+        env.add_function("lookup", lookup);
+        env.add_function("query", query);
+        env.add_function("q", query);
+        Arc::new(Templar { env })
+    }
+
+    /// Renders every string inside a value; strings set to `omit` drop their mapping entry.
+    pub fn render_value(&self, value: &Json, scope: &Scope) -> Result<Json, TemplateError> {
+        Ok(match value {
+            Json::String(text) => self.render_string(text, scope)?,
+            Json::Array(items) => Json::Array(items.iter().map(|v| self.render_value(v, scope)).collect::<Result<_, _>>()?),
+            Json::Object(map) => {
+                let mut out = Vars::new();
+                for (key, v) in map {
+                    let rendered = self.render_value(v, scope)?;
+                    if rendered.as_str() != Some(OMIT) {
+                        out.insert(key.clone(), rendered);
+                    }
+                }
+                Json::Object(out)
+            }
+            other => other.clone(),
+        })
+    }
+
+    /// Renders a string. A string that is exactly one `{{ expression }}` keeps the type of the
+    /// expression's value (a list stays a list), as Ansible does.
+    pub fn render_string(&self, text: &str, scope: &Scope) -> Result<Json, TemplateError> {
+        if !is_template(text) {
+            return Ok(Json::String(text.to_string()));
+        }
+        if let Some(expr) = single_expression(text) {
+            return self.eval_shown(expr, text, scope);
+        }
+        let rendered = self.render_text(text, scope)?;
+        Ok(Json::String(rendered))
+    }
+
+    /// Renders a whole text, such as a template file, to a string.
+    pub fn render_text(&self, text: &str, scope: &Scope) -> Result<String, TemplateError> {
+        let template = self.env.template_from_str(text).map_err(|e| syntax_error(&e, text))?;
+        template.render(scope.value()).map_err(|e| {
+            let names = template.undeclared_variables(true);
+            self.explain(&e, names, scope)
+        })
+    }
+
+    /// Evaluates a bare expression, as `when:` and `failed_when:` hold.
+    pub fn eval(&self, expr: &str, scope: &Scope) -> Result<Json, TemplateError> {
+        self.eval_shown(expr, expr, scope)
+    }
+
+    /// Evaluates `expr`; a syntax error quotes `shown`, the text as the user wrote it.
+    fn eval_shown(&self, expr: &str, shown: &str, scope: &Scope) -> Result<Json, TemplateError> {
+        let compiled = self.env.compile_expression(expr).map_err(|e| syntax_error(&e, shown))?;
+        let value = compiled.eval(scope.value()).map_err(|e| {
+            let names = compiled.undeclared_variables(true);
+            self.explain(&e, names, scope)
+        })?;
+        if value.is_undefined() {
+            let names = compiled.undeclared_variables(true);
+            return Err(self.explain(&minijinja::Error::from(ErrorKind::UndefinedError), names, scope));
+        }
+        to_json(&value)
+    }
+
+    /// Evaluates a condition. A condition may also be written as `{{ expression }}` or be a
+    /// boolean already (`when: true`).
+    pub fn eval_condition(&self, condition: &Json, scope: &Scope) -> Result<bool, TemplateError> {
+        let value = match condition {
+            Json::String(text) => match single_expression(text) {
+                Some(expr) => self.eval(expr, scope)?,
+                None if is_template(text) => self.render_string(text, scope)?,
+                None => self.eval(text, scope)?,
+            },
+            other => other.clone(),
+        };
+        Ok(truthy(&value))
+    }
+
+    /// Names what is undefined, or passes minijinja's own message on.
+    fn explain(&self, error: &minijinja::Error, names: std::collections::HashSet<String>, scope: &Scope) -> TemplateError {
+        if let Some(inner) = scope.take_nested_error() {
+            return inner;
+        }
+        if error.kind() == ErrorKind::UndefinedError {
+            let mut missing: BTreeSet<String> = BTreeSet::new();
+            for name in &names {
+                let root = name.split('.').next().unwrap_or(name);
+                if !scope.has(root) {
+                    missing.insert(root.to_string());
+                } else if name.contains('.') {
+                    let defined = self
+                        .env
+                        .compile_expression(&format!("{name} is defined"))
+                        .and_then(|e| e.eval(scope.value()))
+                        .map(|v| v.is_true())
+                        .unwrap_or(true);
+                    if !defined {
+                        missing.insert(name.clone());
+                    }
+                }
+            }
+            if !missing.is_empty() {
+                let list: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+                let verb = if list.len() == 1 { "is" } else { "are" };
+                return TemplateError(format!("{} {verb} undefined", list.join(", ")));
+            }
+        }
+        TemplateError(describe(error))
+    }
+}
+
+fn describe(error: &minijinja::Error) -> String {
+    match error.detail() {
+        Some(detail) => format!("{}: {detail}", error.kind()),
+        None => error.kind().to_string(),
+    }
+}
+
+fn syntax_error(error: &minijinja::Error, text: &str) -> TemplateError {
+    let mut message = format!("template syntax error in `{}`: {}", text.trim(), describe(error));
+    if let Some(line) = error.line().filter(|_| text.contains('\n')) {
+        message.push_str(&format!(" (template line {line})"));
+    }
+    TemplateError(message)
+}
+
+/// Whether a string holds any Jinja2 markup.
+pub fn is_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%") || text.contains("{#")
+}
+
+/// The expression of a string that is exactly one `{{ ... }}`.
+fn single_expression(text: &str) -> Option<&str> {
+    let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") {
+        return None;
+    }
+    Some(inner.trim())
+}
+
+/// Jinja2's truth, for JSON values.
+pub fn truthy(value: &Json) -> bool {
+    match value {
+        Json::Null => false,
+        Json::Bool(b) => *b,
+        Json::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Json::String(s) => !s.is_empty(),
+        Json::Array(items) => !items.is_empty(),
+        Json::Object(map) => !map.is_empty(),
+    }
+}
+
+/// Converts a template value to JSON; undefined parts become null.
+pub fn to_json(value: &Value) -> Result<Json, TemplateError> {
+    serde_json::to_value(value).map_err(|e| TemplateError(format!("cannot use the value as data: {e}")))
+}
+
+/// Converts JSON to a template value.
+pub fn from_json(value: &Json) -> Value {
+    Value::from(Serde(value))
+}
+
+/// The variables a template sees. A variable whose value holds a template is rendered when it is
+/// read, in this same scope, as Ansible's lazy variables are.
+#[derive(Debug, Clone)]
+pub struct Scope(Arc<ScopeInner>);
+
+#[derive(Debug)]
+struct ScopeInner {
+    templar: Arc<Templar>,
+    vars: Vars,
+    extra: Vec<(String, Value)>,
+    resolving: Mutex<Vec<String>>,
+    nested_error: Mutex<Option<TemplateError>>,
+}
+
+impl Scope {
+    pub fn new(templar: &Arc<Templar>, vars: Vars) -> Self {
+        Self::with_values(templar, vars, Vec::new())
+    }
+
+    /// A scope with values that are already template values (such as `hostvars`).
+    pub fn with_values(templar: &Arc<Templar>, vars: Vars, extra: Vec<(String, Value)>) -> Self {
+        Scope(Arc::new(ScopeInner {
+            templar: Arc::clone(templar),
+            vars,
+            extra,
+            resolving: Mutex::new(Vec::new()),
+            nested_error: Mutex::new(None),
+        }))
+    }
+
+    pub fn vars(&self) -> &Vars {
+        &self.0.vars
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.0.vars.contains_key(name) || self.0.extra.iter().any(|(k, _)| k == name) || self.0.templar.env.globals().any(|(k, _)| k == name)
+    }
+
+    fn value(&self) -> Value {
+        Value::from_dyn_object(Arc::clone(&self.0))
+    }
+
+    fn take_nested_error(&self) -> Option<TemplateError> {
+        self.0.nested_error.lock().ok()?.take()
+    }
+
+    /// A variable's value with its templates rendered.
+    pub fn resolve(&self, name: &str) -> Result<Option<Json>, TemplateError> {
+        let Some(raw) = self.0.vars.get(name) else { return Ok(None) };
+        if !contains_template(raw) {
+            return Ok(Some(raw.clone()));
+        }
+        {
+            let mut resolving = self.0.resolving.lock().map_err(|_| TemplateError("internal lock poisoned".into()))?;
+            if resolving.iter().any(|n| n == name) || resolving.len() >= MAX_DEPTH {
+                let mut chain = resolving.clone();
+                chain.push(name.to_string());
+                return Err(TemplateError(format!("variable `{name}` refers to itself: {}", chain.join(" -> "))));
+            }
+            resolving.push(name.to_string());
+        }
+        let result = self.0.templar.render_value(raw, self);
+        if let Ok(mut resolving) = self.0.resolving.lock() {
+            resolving.pop();
+        }
+        result
+            .map(Some)
+            .map_err(|e| TemplateError(format!("variable `{name}`: {e}")))
+    }
+}
+
+fn contains_template(value: &Json) -> bool {
+    match value {
+        Json::String(s) => is_template(s),
+        Json::Array(items) => items.iter().any(contains_template),
+        Json::Object(map) => map.values().any(contains_template),
+        _ => false,
+    }
+}
+
+impl Object for ScopeInner {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        if let Some((_, value)) = self.extra.iter().find(|(k, _)| k == name) {
+            return Some(value.clone());
+        }
+        let scope = Scope(Arc::clone(self));
+        match scope.resolve(name) {
+            Ok(found) => found.as_ref().map(from_json),
+            Err(error) => {
+                if let Ok(mut slot) = self.nested_error.lock() {
+                    slot.get_or_insert(error);
+                }
+                None
+            }
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let mut keys: Vec<Value> = self.vars.keys().map(|k| Value::from(k.as_str())).collect();
+        keys.extend(self.extra.iter().map(|(k, _)| Value::from(k.as_str())));
+        Enumerator::Values(keys)
+    }
+}
+
+/// Ansible's `lookup('env', NAME)` and `lookup('file', PATH)`.
+fn lookup(kind: &str, args: minijinja::value::Rest<String>) -> Result<Value, minijinja::Error> {
+    let values = query(kind, args)?;
+    let list: Vec<Value> = values.try_iter()?.collect();
+    Ok(match list.len() {
+        1 => list.into_iter().next().unwrap_or_default(),
+        _ => Value::from(list.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")),
+    })
+}
+
+fn query(kind: &str, args: minijinja::value::Rest<String>) -> Result<Value, minijinja::Error> {
+    let mut out = Vec::new();
+    for arg in args.iter() {
+        let value = match kind {
+            "env" => std::env::var(arg).unwrap_or_default(),
+            "file" => std::fs::read_to_string(arg)
+                .map(|s| s.trim_end_matches('\n').to_string())
+                .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, format!("lookup('file', '{arg}'): {e}")))?,
+            other => {
+                return Err(minijinja::Error::new(
+                    ErrorKind::UnknownFunction,
+                    format!("lookup plugin `{other}` is not supported; bgrun has `env` and `file`"),
+                ));
+            }
+        };
+        out.push(Value::from(value));
+    }
+    Ok(Value::from(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scope(vars: Json) -> (Arc<Templar>, Scope) {
+        let templar = Templar::new();
+        let Json::Object(map) = vars else { panic!("test vars must be a map") };
+        let scope = Scope::new(&templar, map);
+        (templar, scope)
+    }
+
+    #[test]
+    fn single_expression_keeps_type() {
+        let (t, s) = scope(json!({"ports": [80, 443], "n": 3}));
+        assert_eq!(t.render_string("{{ ports }}", &s).unwrap(), json!([80, 443]));
+        assert_eq!(t.render_string("{{ n + 1 }}", &s).unwrap(), json!(4));
+        assert_eq!(t.render_string("n={{ n }}", &s).unwrap(), json!("n=3"));
+    }
+
+    #[test]
+    fn undefined_is_named() {
+        let (t, s) = scope(json!({"a": 1}));
+        assert_eq!(t.render_string("{{ missing }}", &s).unwrap_err().0, "`missing` is undefined");
+        assert_eq!(t.render_string("x {{ a }} {{ nope }}", &s).unwrap_err().0, "`nope` is undefined");
+        assert_eq!(t.render_string("{{ missing | default('d') }}", &s).unwrap(), json!("d"));
+    }
+
+    #[test]
+    fn missing_attribute_is_named() {
+        let (t, s) = scope(json!({"result": {"stdout": "x"}}));
+        assert_eq!(t.render_string("{{ result.stdoutt }}", &s).unwrap_err().0, "`result.stdoutt` is undefined");
+    }
+
+    #[test]
+    fn lazy_variables_render_on_read() {
+        let (t, s) = scope(json!({"url": "http://{{ host }}:{{ port }}", "host": "prod", "port": 80}));
+        assert_eq!(t.render_string("{{ url }}/x", &s).unwrap(), json!("http://prod:80/x"));
+    }
+
+    #[test]
+    fn nested_undefined_names_both() {
+        let (t, s) = scope(json!({"url": "http://{{ hostt }}"}));
+        assert_eq!(t.render_string("{{ url }}", &s).unwrap_err().0, "variable `url`: `hostt` is undefined");
+    }
+
+    #[test]
+    fn self_reference_is_an_error() {
+        let (t, s) = scope(json!({"a": "{{ b }}", "b": "{{ a }}"}));
+        let err = t.render_string("{{ a }}", &s).unwrap_err().0;
+        assert!(err.contains("refers to itself"), "{err}");
+    }
+
+    #[test]
+    fn conditions() {
+        let (t, s) = scope(json!({"x": 3, "flag": false}));
+        assert!(t.eval_condition(&json!("x > 2"), &s).unwrap());
+        assert!(!t.eval_condition(&json!("flag"), &s).unwrap());
+        assert!(t.eval_condition(&json!("{{ x == 3 }}"), &s).unwrap());
+        assert!(t.eval_condition(&json!(true), &s).unwrap());
+        assert!(t.eval_condition(&json!("y is not defined"), &s).unwrap());
+    }
+
+    #[test]
+    fn omit_drops_arguments() {
+        let (t, s) = scope(json!({}));
+        let out = t.render_value(&json!({"a": "{{ x | default(omit) }}", "b": 1}), &s).unwrap();
+        assert_eq!(out, json!({"b": 1}));
+    }
+
+    #[test]
+    fn trim_blocks_like_ansible() {
+        let (t, s) = scope(json!({"items": ["a", "b"]}));
+        let text = "{% for i in items %}\n{{ i }}\n{% endfor %}\n";
+        assert_eq!(t.render_text(text, &s).unwrap(), "a\nb\n");
+    }
+
+    #[test]
+    fn syntax_errors_quote_the_template() {
+        let (t, s) = scope(json!({}));
+        let err = t.render_string("{{ x | }}", &s).unwrap_err().0;
+        assert!(err.starts_with("template syntax error in `{{ x | }}`"), "{err}");
+    }
+}
