@@ -5,3 +5,5 @@ pub mod inventory;
 pub mod source;
 pub mod template;
 pub mod yaml;
+pub mod modules;
+pub mod transport;

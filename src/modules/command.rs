@@ -1,0 +1,172 @@
+//! `command` runs a program with its arguments and no shell; `shell` runs a script with `/bin/sh`,
+//! for when the user asks for pipes and expansions.
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use super::{Module, Outcome, StepContext};
+use crate::transport::files;
+use crate::transport::{Exec, HostError};
+
+/// Arguments both modules share.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Command {
+    /// The command line, split into words as a shell would, without running one.
+    #[serde(default)]
+    cmd: Option<String>,
+    /// The argument vector, as a list.
+    #[serde(default)]
+    argv: Option<Vec<String>>,
+    #[serde(default)]
+    chdir: Option<String>,
+    #[serde(default)]
+    creates: Option<String>,
+    #[serde(default)]
+    removes: Option<String>,
+    #[serde(default)]
+    stdin: Option<String>,
+    #[serde(default = "yes")]
+    stdin_add_newline: bool,
+    #[serde(default = "yes")]
+    strip_empty_ends: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shell {
+    #[serde(default)]
+    cmd: Option<String>,
+    #[serde(default)]
+    chdir: Option<String>,
+    #[serde(default)]
+    creates: Option<String>,
+    #[serde(default)]
+    removes: Option<String>,
+    #[serde(default)]
+    stdin: Option<String>,
+    #[serde(default = "yes")]
+    stdin_add_newline: bool,
+    #[serde(default = "yes")]
+    strip_empty_ends: bool,
+    /// The shell to run the script with.
+    #[serde(default)]
+    executable: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Module for Command {
+    const FREE_FORM: Option<&'static str> = Some("cmd");
+
+    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+        let argv = match (self.argv, &self.cmd) {
+            (Some(argv), None) if !argv.is_empty() => argv,
+            (None, Some(cmd)) => shlex::split(cmd)
+                .filter(|words| !words.is_empty())
+                .ok_or_else(|| HostError::Failed(format!("cannot split the command `{cmd}` into words (check its quotes)")))?,
+            (Some(_), Some(_)) => return Err(HostError::Failed("give either `cmd` or `argv`, not both".into())),
+            _ => return Err(HostError::Failed("no command given".into())),
+        };
+        let plan = Plan {
+            argv,
+            shown: self.cmd.unwrap_or_default(),
+            chdir: self.chdir,
+            creates: self.creates,
+            removes: self.removes,
+            stdin: self.stdin,
+            stdin_add_newline: self.stdin_add_newline,
+            strip_empty_ends: self.strip_empty_ends,
+        };
+        plan.run(cx).await
+    }
+}
+
+impl Module for Shell {
+    const FREE_FORM: Option<&'static str> = Some("cmd");
+
+    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+        let Some(cmd) = self.cmd else {
+            return Err(HostError::Failed("no command given".into()));
+        };
+        let shell = self.executable.unwrap_or_else(|| "/bin/sh".into());
+        let plan = Plan {
+            argv: vec![shell, "-c".into(), cmd.clone()],
+            shown: cmd,
+            chdir: self.chdir,
+            creates: self.creates,
+            removes: self.removes,
+            stdin: self.stdin,
+            stdin_add_newline: self.stdin_add_newline,
+            strip_empty_ends: self.strip_empty_ends,
+        };
+        plan.run(cx).await
+    }
+}
+
+struct Plan {
+    argv: Vec<String>,
+    shown: String,
+    chdir: Option<String>,
+    creates: Option<String>,
+    removes: Option<String>,
+    stdin: Option<String>,
+    stdin_add_newline: bool,
+    strip_empty_ends: bool,
+}
+
+impl Plan {
+    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+        let transport = cx.transport().await?;
+        if let Some(path) = &self.creates {
+            if files::stat(transport, path).await?.exists() {
+                return Ok(Outcome::ok().msg(format!("skipped, since {path} exists")).with("rc", 0));
+            }
+        }
+        if let Some(path) = &self.removes {
+            if !files::stat(transport, path).await?.exists() {
+                return Ok(Outcome::ok().msg(format!("skipped, since {path} does not exist")).with("rc", 0));
+            }
+        }
+        if cx.check {
+            return Ok(Outcome::skipped(format!("check mode: would run `{}`", self.display())));
+        }
+        let mut exec = Exec::new(self.argv.clone());
+        exec.env = cx.environment.to_vec();
+        exec.chdir = self.chdir.clone();
+        if let Some(mut input) = self.stdin.clone() {
+            if self.stdin_add_newline {
+                input.push('\n');
+            }
+            exec = exec.stdin(input.into_bytes());
+        }
+        let started = std::time::Instant::now();
+        let output = transport.exec(&exec).await?;
+        let mut stdout = output.stdout_text();
+        let mut stderr = output.stderr_text();
+        if self.strip_empty_ends {
+            stdout.truncate(stdout.trim_end_matches(['\n', '\r']).len());
+            stderr.truncate(stderr.trim_end_matches(['\n', '\r']).len());
+        }
+        let lines = |s: &str| Json::from(s.lines().map(Json::from).collect::<Vec<_>>());
+        let mut outcome = Outcome::changed(true)
+            .with("cmd", Json::from(self.argv.iter().map(|a| Json::from(a.as_str())).collect::<Vec<_>>()))
+            .with("rc", output.rc)
+            .with("stdout_lines", lines(&stdout))
+            .with("stderr_lines", lines(&stderr))
+            .with("stdout", stdout)
+            .with("stderr", stderr)
+            .with("delta", format!("{:.6}", started.elapsed().as_secs_f64()));
+        if output.rc != 0 {
+            outcome.failed = true;
+            outcome.msg = Some(format!("non-zero return code {}", output.rc));
+        }
+        Ok(outcome)
+    }
+
+    fn display(&self) -> String {
+        if self.shown.is_empty() { self.argv.join(" ") } else { self.shown.clone() }
+    }
+}

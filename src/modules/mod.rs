@@ -1,0 +1,269 @@
+//! The built-in modules, found through one alphabetized list. Each module is a type whose fields
+//! are its arguments (serde, unknown names rejected) and whose `run` converges the host, or in
+//! check mode says what it would do.
+
+pub mod assert;
+pub mod command;
+pub mod copy;
+pub mod debug;
+pub mod file;
+pub mod http;
+pub mod set_fact;
+pub mod template;
+pub mod wait_for;
+
+mod introspect;
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+use tokio::sync::OnceCell;
+
+use crate::template::{Scope, Templar, Vars};
+use crate::transport::{ConnectionSpec, HostError, Transport};
+
+/// A module: its arguments are its fields.
+pub trait Module: DeserializeOwned + Send {
+    /// The argument that takes Ansible's free-form text (`command: ls -l /tmp`), if any.
+    const FREE_FORM: Option<&'static str> = None;
+    /// Whether the module takes arguments of any name (`set_fact`).
+    const ANY_ARGUMENTS: bool = false;
+
+    fn run(self, cx: &StepContext<'_>) -> impl Future<Output = Result<Outcome, HostError>> + Send;
+}
+
+macro_rules! modules {
+    ($($name:literal $(| $alias:literal)* => $variant:ident($ty:ty)),* $(,)?) => {
+        /// Every module bgrun has.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ModuleKind { $($variant),* }
+
+        /// Names a step may use, with Ansible's names as aliases.
+        const NAMES: &[(&str, ModuleKind)] = &[$(($name, ModuleKind::$variant), $(($alias, ModuleKind::$variant),)*)*];
+
+        impl ModuleKind {
+            /// The module's own name.
+            pub fn name(self) -> &'static str {
+                match self { $(ModuleKind::$variant => $name),* }
+            }
+
+            /// Its argument names, or `None` when any name is accepted.
+            pub fn arguments(self) -> Option<&'static [&'static str]> {
+                match self { $(ModuleKind::$variant => introspect::arguments::<$ty>()),* }
+            }
+
+            pub fn free_form(self) -> Option<&'static str> {
+                match self { $(ModuleKind::$variant => <$ty as Module>::FREE_FORM),* }
+            }
+
+            /// Runs the module with its templated arguments.
+            pub async fn run(self, args: Json, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+                match self { $(ModuleKind::$variant => parse::<$ty>(args)?.run(cx).await),* }
+            }
+        }
+    };
+}
+
+modules! {
+    "assert" => Assert(assert::Assert),
+    "command" => Command(command::Command),
+    "copy" => Copy(copy::Copy),
+    "debug" => Debug(debug::Debug),
+    "file" => File(file::File),
+    "http" | "uri" => Http(http::Http),
+    "set_fact" => SetFact(set_fact::SetFact),
+    "shell" => Shell(command::Shell),
+    "template" => Template(template::Template),
+    "wait_for" => WaitFor(wait_for::WaitFor),
+}
+
+impl ModuleKind {
+    /// Finds a module by the name a step uses; `ansible.builtin.` and `ansible.legacy.` prefixes
+    /// are accepted.
+    pub fn lookup(name: &str) -> Option<ModuleKind> {
+        let short = name.strip_prefix("ansible.builtin.").or_else(|| name.strip_prefix("ansible.legacy.")).unwrap_or(name);
+        NAMES.iter().find(|(n, _)| *n == short).map(|(_, kind)| *kind)
+    }
+
+    /// Every name a step may use, for suggestions and `--list-modules`.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        NAMES.iter().map(|(n, _)| *n)
+    }
+}
+
+fn parse<T: Module>(args: Json) -> Result<T, HostError> {
+    serde_json::from_value(args).map_err(|e| HostError::Failed(format!("invalid arguments: {e}")))
+}
+
+/// The connection to a host, opened when a step first needs it and shared by every later step.
+pub struct Connection {
+    pub spec: ConnectionSpec,
+    transport: OnceCell<Result<Transport, HostError>>,
+}
+
+impl Connection {
+    pub fn new(spec: ConnectionSpec) -> Self {
+        Connection { spec, transport: OnceCell::new() }
+    }
+
+    pub async fn get(&self) -> Result<&Transport, HostError> {
+        let result = self
+            .transport
+            .get_or_init(|| async {
+                Transport::connect(&self.spec).await.map_err(|e| {
+                    HostError::Unreachable(format!(
+                        "cannot connect to `{}` at {}{}: {}",
+                        self.spec.host,
+                        self.spec.address,
+                        self.spec.port.map(|p| format!(":{p}")).unwrap_or_default(),
+                        e.0.trim()
+                    ))
+                })
+            })
+            .await;
+        result.as_ref().map_err(Clone::clone)
+    }
+
+    pub async fn close(self) {
+        if let Some(Ok(transport)) = self.transport.into_inner() {
+            transport.close().await;
+        }
+    }
+}
+
+/// What a module sees of the run while it works on one host.
+pub struct StepContext<'a> {
+    pub host: &'a str,
+    pub connection: &'a Connection,
+    pub check: bool,
+    pub diff: bool,
+    pub verbosity: u8,
+    pub templar: &'a Arc<Templar>,
+    pub scope: &'a Scope,
+    pub playbook_dir: &'a Path,
+    pub environment: &'a [(String, String)],
+}
+
+impl StepContext<'_> {
+    pub async fn transport(&self) -> Result<&Transport, HostError> {
+        self.connection.get().await
+    }
+}
+
+/// A content change to show with `--diff`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diff {
+    pub path: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// What a module did on one host.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub changed: bool,
+    pub failed: bool,
+    pub skipped: bool,
+    pub msg: Option<String>,
+    /// The module's own result fields, registered with `register`.
+    pub data: Vars,
+    /// Variables the module sets on the host (`set_fact`).
+    pub facts: Vars,
+    pub diff: Option<Diff>,
+}
+
+impl Outcome {
+    pub fn ok() -> Self {
+        Outcome::default()
+    }
+
+    pub fn changed(changed: bool) -> Self {
+        Outcome { changed, ..Outcome::default() }
+    }
+
+    pub fn failed(msg: impl Into<String>) -> Self {
+        Outcome { failed: true, msg: Some(msg.into()), ..Outcome::default() }
+    }
+
+    pub fn skipped(msg: impl Into<String>) -> Self {
+        Outcome { skipped: true, msg: Some(msg.into()), ..Outcome::default() }
+    }
+
+    pub fn msg(mut self, msg: impl Into<String>) -> Self {
+        self.msg = Some(msg.into());
+        self
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<Json>) -> Self {
+        self.data.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// The result as `register` stores it, in Ansible's shape.
+    pub fn registered(&self) -> Json {
+        let mut map = self.data.clone();
+        map.insert("changed".into(), Json::Bool(self.changed));
+        map.insert("failed".into(), Json::Bool(self.failed));
+        if self.skipped {
+            map.insert("skipped".into(), Json::Bool(true));
+        }
+        if let Some(msg) = &self.msg {
+            map.insert("msg".into(), Json::String(msg.clone()));
+        }
+        Json::Object(map)
+    }
+}
+
+/// A file mode given as Ansible accepts it: an octal string (`"0644"`, `"644"`) or a number that
+/// YAML already read as octal (`0644`).
+pub fn parse_mode(value: &Json) -> Result<Option<u32>, HostError> {
+    let bad = || HostError::Failed(format!("invalid mode `{value}`: give it as an octal string such as \"0644\""));
+    match value {
+        Json::Null => Ok(None),
+        Json::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| *n <= 0o7777).map(Some).ok_or_else(bad),
+        Json::String(s) => u32::from_str_radix(s.trim(), 8).ok().filter(|n| *n <= 0o7777).map(Some).ok_or_else(bad),
+        _ => Err(bad()),
+    }
+}
+
+/// Finds a source file of the playbook: in `subdir` beside the playbook, then beside the playbook,
+/// or as given when absolute.
+pub fn find_source(playbook_dir: &Path, subdir: &str, name: &str) -> Result<std::path::PathBuf, HostError> {
+    let path = Path::new(name);
+    if path.is_absolute() {
+        return if path.exists() { Ok(path.to_path_buf()) } else { Err(HostError::Failed(format!("`{name}` does not exist"))) };
+    }
+    let candidates = [playbook_dir.join(subdir).join(path), playbook_dir.join(path)];
+    candidates.iter().find(|c| c.exists()).cloned().ok_or_else(|| {
+        HostError::Failed(format!(
+            "could not find `{name}`; looked in {}",
+            candidates.iter().map(|c| format!("`{}`", c.display())).collect::<Vec<_>>().join(" and ")
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_module_lists_its_arguments() {
+        for name in ModuleKind::names() {
+            let kind = ModuleKind::lookup(name).expect("listed name resolves");
+            if kind != ModuleKind::SetFact {
+                assert!(kind.arguments().is_some_and(|a| !a.is_empty()), "{name}");
+            }
+        }
+        assert_eq!(ModuleKind::lookup("ansible.builtin.uri"), Some(ModuleKind::Http));
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(parse_mode(&Json::from(420)).unwrap(), Some(0o644));
+        assert_eq!(parse_mode(&Json::from("0755")).unwrap(), Some(0o755));
+        assert!(parse_mode(&Json::from("u+x")).is_err());
+    }
+}

@@ -1,0 +1,42 @@
+//! `template` renders a Jinja2 file of the playbook's (from `templates/`) with the host's variables
+//! and puts the result on the host, as `copy` does.
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use super::copy::put_file;
+use super::{Module, Outcome, StepContext, find_source, parse_mode};
+use crate::transport::files::Attributes;
+use crate::transport::HostError;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    src: String,
+    dest: String,
+    #[serde(default)]
+    mode: Json,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default = "yes")]
+    force: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Module for Template {
+    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+        let path = find_source(cx.playbook_dir, "templates", &self.src)?;
+        let text = std::fs::read_to_string(&path).map_err(|e| HostError::Failed(format!("cannot read `{}`: {e}", path.display())))?;
+        let rendered = cx
+            .templar
+            .render_text(&text, cx.scope)
+            .map_err(|e| HostError::Failed(format!("template `{}`: {e}", path.display())))?;
+        let attrs = Attributes { mode: parse_mode(&self.mode)?, owner: self.owner, group: self.group };
+        put_file(cx, &self.dest, rendered.as_bytes(), &attrs, self.force).await
+    }
+}

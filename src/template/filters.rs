@@ -1,0 +1,4 @@
+//! The Ansible filters that minijinja does not have built in.
+
+/// Adds the Ansible filters and tests.
+pub fn register(_env: &mut minijinja::Environment<'_>) {}

@@ -1,0 +1,173 @@
+//! File operations on a host, each one round trip over the host's [`Transport`]: what is at a
+//! path (kind, mode, owner, checksum), reading, and writing atomically (temporary file + rename).
+
+use super::{Exec, HostError, Transport};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Absent,
+    File,
+    Directory,
+    Link,
+    Other,
+}
+
+impl FileKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Absent => "absent",
+            FileKind::File => "file",
+            FileKind::Directory => "directory",
+            FileKind::Link => "link",
+            FileKind::Other => "other",
+        }
+    }
+}
+
+/// What is at a path on a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileState {
+    pub kind: FileKind,
+    pub mode: Option<u32>,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+    pub sha256: Option<String>,
+    pub link_target: Option<String>,
+}
+
+impl FileState {
+    pub fn exists(&self) -> bool {
+        self.kind != FileKind::Absent
+    }
+}
+
+const STAT: &str = r#"
+if [ -L "$1" ]; then printf 'link 0 - -\n'; readlink -- "$1"
+elif [ -d "$1" ]; then stat -c 'directory %a %U %G' -- "$1"
+elif [ -f "$1" ]; then stat -c 'file %a %U %G' -- "$1" && sha256sum -- "$1"
+elif [ -e "$1" ]; then stat -c 'other %a %U %G' -- "$1"
+else echo absent
+fi"#;
+
+/// Looks at a path: kind, mode, owner and group, and a file's SHA-256.
+pub async fn stat(transport: &Transport, path: &str) -> Result<FileState, HostError> {
+    let output = transport.exec(&Exec::script(STAT, &[path])).await?;
+    if output.rc != 0 {
+        return Err(HostError::Failed(format!("cannot inspect `{path}`: {}", output.stderr_text().trim())));
+    }
+    Ok(parse_stat(&output.stdout_text()))
+}
+
+fn parse_stat(text: &str) -> FileState {
+    let mut lines = text.lines();
+    let mut head = lines.next().unwrap_or("absent").split_whitespace();
+    let kind = match head.next() {
+        Some("file") => FileKind::File,
+        Some("directory") => FileKind::Directory,
+        Some("link") => FileKind::Link,
+        Some("other") => FileKind::Other,
+        _ => FileKind::Absent,
+    };
+    let mode = head.next().and_then(|m| u32::from_str_radix(m, 8).ok()).filter(|_| kind != FileKind::Link);
+    let owner = head.next().filter(|o| *o != "-").map(String::from);
+    let group = head.next().filter(|g| *g != "-").map(String::from);
+    let next = lines.next().map(String::from);
+    let (sha256, link_target) = match kind {
+        FileKind::File => (next.and_then(|l| l.split_whitespace().next().map(String::from)), None),
+        FileKind::Link => (None, next),
+        _ => (None, None),
+    };
+    FileState { kind, mode, owner, group, sha256, link_target }
+}
+
+/// A file's bytes, or `None` when there is no file.
+pub async fn read(transport: &Transport, path: &str) -> Result<Option<Vec<u8>>, HostError> {
+    let output = transport.exec(&Exec::script(r#"[ -f "$1" ] || exit 3; exec cat -- "$1""#, &[path])).await?;
+    match output.rc {
+        0 => Ok(Some(output.stdout)),
+        3 => Ok(None),
+        _ => Err(HostError::Failed(format!("cannot read `{path}`: {}", output.stderr_text().trim()))),
+    }
+}
+
+const WRITE: &str = r#"
+set -e
+t=$(mktemp "$(dirname -- "$1")/.bgrun.XXXXXX")
+trap 'rm -f -- "$t"' EXIT
+cat > "$t"
+if [ -n "$2" ]; then chmod "$2" "$t"
+elif [ -e "$1" ]; then chmod --reference="$1" "$t"
+else chmod "$(printf '%o' $(( 0666 & ~0$(umask) )))" "$t"
+fi
+[ -z "$3" ] || chown -- "$3" "$t"
+[ -z "$4" ] || chgrp -- "$4" "$t"
+mv -f -- "$t" "$1"
+trap - EXIT"#;
+
+/// Ownership and permissions to give a file.
+#[derive(Debug, Clone, Default)]
+pub struct Attributes {
+    pub mode: Option<u32>,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+}
+
+impl Attributes {
+    fn args(&self) -> [String; 3] {
+        [
+            self.mode.map(|m| format!("{m:o}")).unwrap_or_default(),
+            self.owner.clone().unwrap_or_default(),
+            self.group.clone().unwrap_or_default(),
+        ]
+    }
+
+    /// Whether a file with `state` already has these attributes.
+    pub fn satisfied_by(&self, state: &FileState) -> bool {
+        self.mode.is_none_or(|m| state.mode == Some(m))
+            && self.owner.as_ref().is_none_or(|o| state.owner.as_ref() == Some(o))
+            && self.group.as_ref().is_none_or(|g| state.group.as_ref() == Some(g))
+    }
+}
+
+/// Writes a file atomically: the new content is staged beside the destination and renamed over
+/// it, so readers see the old file or the new one, never half of one.
+pub async fn write(transport: &Transport, path: &str, content: &[u8], attrs: &Attributes) -> Result<(), HostError> {
+    let [mode, owner, group] = attrs.args();
+    let exec = Exec::script(WRITE, &[path, &mode, &owner, &group]).stdin(content.to_vec());
+    let output = transport.exec(&exec).await?;
+    if output.rc != 0 {
+        return Err(HostError::Failed(format!("cannot write `{path}`: {}", output.stderr_text().trim())));
+    }
+    Ok(())
+}
+
+/// Sets mode, owner and group of an existing path.
+pub async fn set_attributes(transport: &Transport, path: &str, attrs: &Attributes) -> Result<(), HostError> {
+    let [mode, owner, group] = attrs.args();
+    let script = r#"set -e
+[ -z "$2" ] || chmod "$2" -- "$1"
+[ -z "$3" ] || chown -- "$3" "$1"
+[ -z "$4" ] || chgrp -- "$4" "$1""#;
+    let output = transport.exec(&Exec::script(script, &[path, &mode, &owner, &group])).await?;
+    if output.rc != 0 {
+        return Err(HostError::Failed(format!("cannot set attributes of `{path}`: {}", output.stderr_text().trim())));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stat_output() {
+        let file = parse_stat("file 644 root root\nabc123  /etc/x\n");
+        assert_eq!(file.kind, FileKind::File);
+        assert_eq!(file.mode, Some(0o644));
+        assert_eq!(file.sha256.as_deref(), Some("abc123"));
+        let link = parse_stat("link 0 - -\n/target\n");
+        assert_eq!(link.kind, FileKind::Link);
+        assert_eq!(link.link_target.as_deref(), Some("/target"));
+        assert_eq!(parse_stat("absent\n").kind, FileKind::Absent);
+    }
+}

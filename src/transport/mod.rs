@@ -1,0 +1,139 @@
+//! How bgrun runs commands on a host: over one multiplexed SSH connection, or on the controller
+//! itself for `ansible_connection: local`. Modules see only [`Transport`] and never know which.
+
+pub mod files;
+pub mod local;
+pub mod ssh;
+
+use std::time::Duration;
+
+/// A command to run on a host: an argument vector, never interpreted by a shell of bgrun's
+/// choosing.
+#[derive(Debug, Clone, Default)]
+pub struct Exec {
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub chdir: Option<String>,
+    pub stdin: Option<Vec<u8>>,
+}
+
+impl Exec {
+    pub fn new<I, S>(argv: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Exec { argv: argv.into_iter().map(Into::into).collect(), ..Exec::default() }
+    }
+
+    /// Runs a fixed internal script with `sh -c`; `args` reach it as `$1`, `$2`, ... and are never
+    /// parsed as shell text.
+    pub fn script(script: &str, args: &[&str]) -> Self {
+        let mut argv = vec!["/bin/sh".to_string(), "-c".to_string(), script.to_string(), "sh".to_string()];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        Exec { argv, ..Exec::default() }
+    }
+
+    pub fn stdin(mut self, bytes: Vec<u8>) -> Self {
+        self.stdin = Some(bytes);
+        self
+    }
+
+    /// The argument vector with the environment and working directory applied through `env`
+    /// and `sh`'s `cd`, the portable way to do both on any POSIX host.
+    fn full_argv(&self) -> Vec<String> {
+        let mut argv = Vec::new();
+        if !self.env.is_empty() {
+            argv.push("env".to_string());
+            argv.extend(self.env.iter().map(|(k, v)| format!("{k}={v}")));
+        }
+        if let Some(dir) = &self.chdir {
+            argv.extend(["/bin/sh", "-c", "cd -- \"$0\" && exec \"$@\"", dir].map(String::from));
+        }
+        argv.extend(self.argv.iter().cloned());
+        argv
+    }
+}
+
+/// What a command left behind.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOutput {
+    pub rc: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl ExecOutput {
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// The host could not be reached or the connection broke: the host is unreachable.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct TransportError(pub String);
+
+/// Why a step could not be done on a host.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HostError {
+    /// The connection is gone: the host is unreachable for the rest of the run.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The host answered, but the work failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<TransportError> for HostError {
+    fn from(error: TransportError) -> Self {
+        HostError::Unreachable(error.0)
+    }
+}
+
+/// How to reach a host, from its connection variables.
+#[derive(Debug, Clone)]
+pub struct ConnectionSpec {
+    pub host: String,
+    pub address: String,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub private_key: Option<String>,
+    pub known_hosts_file: Option<String>,
+    pub host_key_checking: bool,
+    pub local: bool,
+    pub timeout: Duration,
+}
+
+/// An open connection to one host.
+pub enum Transport {
+    Ssh(ssh::SshTransport),
+    Local(local::LocalTransport),
+}
+
+impl Transport {
+    pub async fn connect(spec: &ConnectionSpec) -> Result<Transport, TransportError> {
+        if spec.local {
+            return Ok(Transport::Local(local::LocalTransport));
+        }
+        ssh::SshTransport::connect(spec).await.map(Transport::Ssh)
+    }
+
+    pub async fn exec(&self, exec: &Exec) -> Result<ExecOutput, TransportError> {
+        match self {
+            Transport::Ssh(ssh) => ssh.exec(exec).await,
+            Transport::Local(local) => local.exec(exec).await,
+        }
+    }
+
+    /// Closes the connection; the SSH master exits.
+    pub async fn close(self) {
+        if let Transport::Ssh(ssh) = self {
+            ssh.close().await;
+        }
+    }
+}
