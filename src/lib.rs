@@ -7,3 +7,5 @@ pub mod template;
 pub mod yaml;
 pub mod modules;
 pub mod transport;
+pub mod playbook;
+pub mod graph;
