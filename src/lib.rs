@@ -1,11 +1,17 @@
-//! bgrun: a declarative pipeline engine driven by Ansible-like YAML playbooks.
+//! bgrun: a declarative pipeline engine driven by Ansible-like YAML playbooks. A run flows one
+//! way: command line, inventory, playbook, step graph, executor, modules over a transport, and
+//! events to the output.
 
+pub mod cli;
 pub mod error;
+pub mod exec;
+pub mod graph;
 pub mod inventory;
+pub mod modules;
+pub mod output;
+pub mod playbook;
+pub mod run;
 pub mod source;
 pub mod template;
-pub mod yaml;
-pub mod modules;
 pub mod transport;
-pub mod playbook;
-pub mod graph;
+pub mod yaml;

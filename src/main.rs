@@ -1,1 +1,5 @@
-fn main() {}
+//! The `bgrun` binary: all work is in the library.
+
+fn main() {
+    std::process::exit(bgrun::run::main());
+}

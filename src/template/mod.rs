@@ -84,7 +84,7 @@ impl Templar {
     /// Renders a whole text, such as a template file, to a string.
     pub fn render_text(&self, text: &str, scope: &Scope) -> Result<String, TemplateError> {
         let template = self.env.template_from_str(text).map_err(|e| syntax_error(&e, text))?;
-        template.render(scope.value()).map_err(|e| {
+        template.render(scope.to_value()).map_err(|e| {
             let names = template.undeclared_variables(true);
             self.explain(&e, names, scope)
         })
@@ -98,7 +98,7 @@ impl Templar {
     /// Evaluates `expr`; a syntax error quotes `shown`, the text as the user wrote it.
     fn eval_shown(&self, expr: &str, shown: &str, scope: &Scope) -> Result<Json, TemplateError> {
         let compiled = self.env.compile_expression(expr).map_err(|e| syntax_error(&e, shown))?;
-        let value = compiled.eval(scope.value()).map_err(|e| {
+        let value = compiled.eval(scope.to_value()).map_err(|e| {
             let names = compiled.undeclared_variables(true);
             self.explain(&e, names, scope)
         })?;
@@ -138,7 +138,7 @@ impl Templar {
                     let defined = self
                         .env
                         .compile_expression(&format!("{name} is defined"))
-                        .and_then(|e| e.eval(scope.value()))
+                        .and_then(|e| e.eval(scope.to_value()))
                         .map(|v| v.is_true())
                         .unwrap_or(true);
                     if !defined {
@@ -245,7 +245,8 @@ impl Scope {
         self.0.vars.contains_key(name) || self.0.extra.iter().any(|(k, _)| k == name) || self.0.templar.env.globals().any(|(k, _)| k == name)
     }
 
-    fn value(&self) -> Value {
+    /// The scope as a template value, to nest it in another scope (`hostvars`).
+    pub fn to_value(&self) -> Value {
         Value::from_dyn_object(Arc::clone(&self.0))
     }
 

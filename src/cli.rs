@@ -1,0 +1,87 @@
+//! The command line, with ansible-playbook's flags where bgrun has the same feature.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::output::Format;
+
+/// Runs Ansible-like YAML playbooks as a graph of steps over SSH.
+#[derive(Debug, Parser)]
+#[command(name = "bgrun", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// The playbook to run.
+    #[arg(required_unless_present = "list_modules")]
+    pub playbook: Option<PathBuf>,
+
+    /// Inventory: a file, a folder, or a comma-separated host list (may be repeated).
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY")]
+    pub inventory: Vec<String>,
+
+    /// Narrow the play's hosts to this pattern.
+    #[arg(short = 'l', long, value_name = "PATTERN")]
+    pub limit: Option<String>,
+
+    /// Extra variables: `k=v ...`, `@file.yml`, or JSON/YAML text (highest precedence).
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
+    pub extra_vars: Vec<String>,
+
+    /// How many hosts work on a step at once.
+    #[arg(short = 'f', long, default_value_t = 50)]
+    pub forks: usize,
+
+    /// Change nothing; every module says what it would do.
+    #[arg(short = 'C', long)]
+    pub check: bool,
+
+    /// Show content changes of copy, template and file.
+    #[arg(short = 'D', long)]
+    pub diff: bool,
+
+    /// Run only steps with these tags (comma-separated, may be repeated).
+    #[arg(short = 't', long, value_delimiter = ',')]
+    pub tags: Vec<String>,
+
+    /// Skip steps with these tags.
+    #[arg(long, value_delimiter = ',')]
+    pub skip_tags: Vec<String>,
+
+    /// Print the steps of each play and exit.
+    #[arg(long)]
+    pub list_tasks: bool,
+
+    /// Print the hosts each play would run on and exit.
+    #[arg(long)]
+    pub list_hosts: bool,
+
+    /// Load and check everything, run nothing.
+    #[arg(long)]
+    pub syntax_check: bool,
+
+    /// Print the step graph as Graphviz DOT and exit.
+    #[arg(long)]
+    pub graph: bool,
+
+    /// Print the modules bgrun has and exit.
+    #[arg(long)]
+    pub list_modules: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+
+    /// Seconds to wait for an SSH connection.
+    #[arg(short = 'T', long, default_value_t = 10)]
+    pub timeout: u64,
+
+    /// Show module results (-v) and more.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+pub const EXIT_CODES: &str = "Exit codes:
+  0  every host ok
+  1  an internal error
+  2  one or more hosts failed
+  4  one or more hosts unreachable (and none failed)
+  5  bad input: playbook, inventory or options (nothing ran)";

@@ -1,0 +1,339 @@
+//! One step on one host: its loop, `when`, templated arguments, the module with `until`
+//! retries, `changed_when` / `failed_when`, `register`, `no_log`, and the result's report.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value as Json;
+
+use super::scope::HostVars;
+use super::{PlayRun, Runner};
+use crate::modules::{Outcome, StepContext};
+use crate::output::{DiffEvent, Event, Status};
+use crate::playbook::Step;
+use crate::template::{Scope, TemplateError, Vars};
+use crate::transport::HostError;
+
+const CENSORED: &str = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
+/// One run of the module (one loop item) and how it ended.
+struct ItemResult {
+    status: Status,
+    outcome: Outcome,
+    item: Option<Json>,
+}
+
+impl Runner<'_> {
+    pub(super) async fn run_step_on_host(&self, run: &PlayRun<'_>, step: &Step, host: &str, hostvars: Arc<HostVars>) {
+        let label = step.label();
+        let scope = self.host_scope(run, Some(step), host, Some(&hostvars));
+        let items = match &step.loop_items {
+            None => None,
+            Some(source) => match self.templar.render_value(source, &scope) {
+                Ok(Json::Array(items)) => Some(items),
+                Ok(Json::Null) => Some(Vec::new()),
+                Ok(other) => {
+                    return self.report_failure(step, host, format!("`loop` needs a list, but got {}", kind(&other)));
+                }
+                Err(e) => return self.report_failure(step, host, self.template_message(step, &e)),
+            },
+        };
+        let Some(items) = items else {
+            let result = self.run_item(run, step, host, &scope, None).await;
+            let ignored = self.is_ignored(step, &scope, &result);
+            self.finish(step, host, &label, &result, ignored);
+            return;
+        };
+        let mut results = Vec::new();
+        for item in items {
+            let mut vars = scope.vars().clone();
+            vars.insert(step.loop_var.clone(), item.clone());
+            vars.insert("ansible_loop_var".into(), Json::from(step.loop_var.as_str()));
+            let item_scope = Scope::with_values(&self.templar, vars, vec![("hostvars".into(), minijinja::Value::from_dyn_object(Arc::clone(&hostvars)))]);
+            let result = self.run_item(run, step, host, &item_scope, Some(item)).await;
+            self.emit_result(step, host, &label, &result, false);
+            let stop = result.status == Status::Unreachable;
+            results.push(result);
+            if stop {
+                break;
+            }
+        }
+        let aggregate = aggregate(&results);
+        let ignored = self.is_ignored(step, &scope, &aggregate);
+        if let Some(name) = &step.register {
+            self.set_facts(host, Vars::from_iter([(name.clone(), aggregate.outcome.registered())]));
+        }
+        let status = aggregate.status;
+        if status == Status::Failed && !ignored || status == Status::Unreachable {
+            self.emit_result(step, host, &label, &aggregate, ignored);
+        } else if ignored {
+            self.reporter.emit(&Event::Warning { message: format!("[{host}] {label}: a loop item failed; ignoring") });
+        }
+        self.count(host, status, ignored);
+    }
+
+    /// Runs the module once: `when`, arguments, retries, conditions.
+    async fn run_item(&self, run: &PlayRun<'_>, step: &Step, host: &str, scope: &Scope, item: Option<Json>) -> ItemResult {
+        let done = |status, outcome| ItemResult { status, outcome, item: item.clone() };
+        for condition in &step.when {
+            match self.templar.eval_condition(condition, scope) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let text = crate::yaml::scalar_text(condition);
+                    let outcome = Outcome::skipped("Conditional result was False").with("false_condition", text);
+                    return done(Status::Skipped, outcome);
+                }
+                Err(e) => return done(Status::Failed, Outcome::failed(self.template_message(step, &e))),
+            }
+        }
+        let args = match self.templar.render_value(&Json::Object(step.args.clone()), scope) {
+            Ok(args) => args,
+            Err(e) => return done(Status::Failed, Outcome::failed(self.template_message(step, &e))),
+        };
+        let environment = match self.environment(run, step, scope) {
+            Ok(env) => env,
+            Err(e) => return done(Status::Failed, Outcome::failed(self.template_message(step, &e))),
+        };
+        let Some(connection) = self.connection(host) else {
+            return done(Status::Unreachable, Outcome::failed(format!("no connection settings for `{host}`")));
+        };
+        let retries = match &step.until {
+            None => 0,
+            Some(_) => match self.number(step.retries.as_ref(), scope, 3) {
+                Ok(n) => n,
+                Err(e) => return done(Status::Failed, Outcome::failed(self.template_message(step, &e))),
+            },
+        };
+        let delay = match self.number(step.delay.as_ref(), scope, 5) {
+            Ok(n) => n,
+            Err(e) => return done(Status::Failed, Outcome::failed(self.template_message(step, &e))),
+        };
+        let cx = StepContext {
+            host,
+            connection: &connection,
+            check: self.options.check,
+            diff: self.options.diff,
+            verbosity: self.options.verbosity,
+            templar: &self.templar,
+            scope,
+            playbook_dir: &self.book.dir,
+            environment: &environment,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut outcome = match step.module.run(args.clone(), &cx).await {
+                Ok(outcome) => outcome,
+                Err(HostError::Unreachable(msg)) => return done(Status::Unreachable, Outcome::failed(msg)),
+                Err(HostError::Failed(msg)) => Outcome::failed(msg),
+            };
+            if let Err(e) = self.apply_conditions(step, scope, &mut outcome) {
+                return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
+            }
+            if let Some(until) = &step.until {
+                if attempt > 1 || retries > 0 {
+                    outcome.data.insert("attempts".into(), Json::from(attempt));
+                }
+                let with_result = self.bind_result(step, scope, &outcome);
+                match self.templar.eval_condition(until, &with_result) {
+                    Ok(true) => {}
+                    Ok(false) if attempt <= retries => {
+                        self.reporter.emit(&Event::Retrying { step: step.label(), host: host.to_string(), retries_left: (retries + 1 - attempt) as u32 });
+                        tokio::time::sleep(Duration::from_secs(delay)).await;
+                        continue;
+                    }
+                    Ok(false) => {
+                        outcome.failed = true;
+                        outcome.msg.get_or_insert_with(|| format!("still not done after {attempt} attempts"));
+                    }
+                    Err(e) => return done(Status::Failed, Outcome::failed(self.template_message(step, &e))),
+                }
+            }
+            if !outcome.facts.is_empty() {
+                self.set_facts(host, std::mem::take(&mut outcome.facts));
+            }
+            let status = status_of(&outcome);
+            if item.is_none() {
+                if let Some(name) = &step.register {
+                    self.set_facts(host, Vars::from_iter([(name.clone(), outcome.registered())]));
+                }
+            }
+            return done(status, outcome);
+        }
+    }
+
+    /// `changed_when` and `failed_when`, with the result bound to the `register` name.
+    fn apply_conditions(&self, step: &Step, scope: &Scope, outcome: &mut Outcome) -> Result<(), TemplateError> {
+        if step.changed_when.is_empty() && step.failed_when.is_empty() {
+            return Ok(());
+        }
+        let with_result = self.bind_result(step, scope, outcome);
+        if !step.changed_when.is_empty() {
+            let mut changed = true;
+            for condition in &step.changed_when {
+                changed &= self.templar.eval_condition(condition, &with_result)?;
+            }
+            outcome.changed = changed;
+        }
+        if !step.failed_when.is_empty() {
+            let mut failed = true;
+            for condition in &step.failed_when {
+                failed &= self.templar.eval_condition(condition, &with_result)?;
+            }
+            outcome.failed = failed;
+            if failed {
+                outcome.msg.get_or_insert_with(|| "the failed_when condition was true".into());
+            } else if outcome.msg.as_deref().is_some_and(|m| m.starts_with("non-zero return code")) {
+                outcome.msg = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn bind_result(&self, step: &Step, scope: &Scope, outcome: &Outcome) -> Scope {
+        let mut vars = scope.vars().clone();
+        if let Some(name) = &step.register {
+            vars.insert(name.clone(), outcome.registered());
+        }
+        for (k, v) in &outcome.data {
+            vars.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        Scope::with_values(&self.templar, vars, Vec::new())
+    }
+
+    fn is_ignored(&self, step: &Step, scope: &Scope, result: &ItemResult) -> bool {
+        result.status == Status::Failed && self.templar.eval_condition(&step.ignore_errors, scope).unwrap_or(false)
+    }
+
+    fn number(&self, value: Option<&Json>, scope: &Scope, default: u64) -> Result<u64, TemplateError> {
+        let Some(value) = value else { return Ok(default) };
+        let rendered = self.templar.render_value(value, scope)?;
+        match &rendered {
+            Json::Number(n) => n.as_u64(),
+            Json::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| TemplateError(format!("expected a whole number, got {rendered}")))
+    }
+
+    /// The play's and the step's `environment`, templated, as variables for remote commands.
+    fn environment(&self, run: &PlayRun<'_>, step: &Step, scope: &Scope) -> Result<Vec<(String, String)>, TemplateError> {
+        let mut env: Vec<(String, String)> = Vec::new();
+        for source in [&run.play.environment, &step.environment].into_iter().flatten() {
+            match self.templar.render_value(source, scope)? {
+                Json::Object(map) => {
+                    for (k, v) in map {
+                        env.retain(|(existing, _)| *existing != k);
+                        env.push((k, crate::yaml::scalar_text(&v)));
+                    }
+                }
+                Json::Null => {}
+                other => return Err(TemplateError(format!("`environment` is a mapping of variables, but this is {}", kind(&other)))),
+            }
+        }
+        Ok(env)
+    }
+
+    fn template_message(&self, step: &Step, error: &TemplateError) -> String {
+        format!("{error} (in step `{}` at {})", step.label(), step.span)
+    }
+
+    fn report_failure(&self, step: &Step, host: &str, msg: String) {
+        let result = ItemResult { status: Status::Failed, outcome: Outcome::failed(msg), item: None };
+        self.finish(step, host, &step.label(), &result, false);
+    }
+
+    fn finish(&self, step: &Step, host: &str, label: &str, result: &ItemResult, ignored: bool) {
+        self.emit_result(step, host, label, result, ignored);
+        self.count(host, result.status, ignored);
+    }
+
+    fn emit_result(&self, step: &Step, host: &str, label: &str, result: &ItemResult, ignored: bool) {
+        let outcome = &result.outcome;
+        let (msg, data) = if step.no_log {
+            (Some(CENSORED.to_string()), Json::from_iter([("censored".to_string(), Json::from(CENSORED))]))
+        } else {
+            (outcome.msg.clone(), outcome.registered())
+        };
+        let show_msg = match result.status {
+            Status::Failed | Status::Unreachable => true,
+            _ => step.module == crate::modules::ModuleKind::Debug || self.options.verbosity > 0,
+        };
+        let msg = if step.module == crate::modules::ModuleKind::Debug && !step.no_log && msg.is_none() {
+            outcome.data.iter().next().map(|(k, v)| format!("{k} = {}", serde_json::to_string_pretty(v).unwrap_or_default()))
+        } else {
+            msg
+        };
+        let diff = if step.no_log { None } else { outcome.diff.as_ref().map(DiffEvent::from) };
+        self.reporter.emit(&Event::HostResult {
+            step: label.to_string(),
+            host: host.to_string(),
+            status: result.status,
+            ignored,
+            msg: msg.filter(|_| show_msg),
+            item: result.item.as_ref().map(|i| if step.no_log { "(censored)".into() } else { item_label(i) }),
+            result: data,
+            diff,
+        });
+    }
+}
+
+fn status_of(outcome: &Outcome) -> Status {
+    if outcome.failed {
+        Status::Failed
+    } else if outcome.skipped {
+        Status::Skipped
+    } else if outcome.changed {
+        Status::Changed
+    } else {
+        Status::Ok
+    }
+}
+
+/// A loop's results as one: Ansible's `results` list, changed if any item changed, failed if
+/// any failed, skipped if all were.
+fn aggregate(results: &[ItemResult]) -> ItemResult {
+    let mut outcome = Outcome::ok();
+    outcome.changed = results.iter().any(|r| r.outcome.changed);
+    outcome.failed = results.iter().any(|r| r.status == Status::Failed);
+    outcome.skipped = !results.is_empty() && results.iter().all(|r| r.status == Status::Skipped);
+    let list: Vec<Json> = results
+        .iter()
+        .map(|r| {
+            let mut value = r.outcome.registered();
+            if let (Json::Object(map), Some(item)) = (&mut value, &r.item) {
+                map.insert("item".into(), item.clone());
+            }
+            value
+        })
+        .collect();
+    outcome.data.insert("results".into(), Json::Array(list));
+    let status = if results.iter().any(|r| r.status == Status::Unreachable) {
+        outcome.msg = results.iter().find(|r| r.status == Status::Unreachable).and_then(|r| r.outcome.msg.clone());
+        Status::Unreachable
+    } else if outcome.failed {
+        outcome.msg = Some("one or more items failed".into());
+        Status::Failed
+    } else {
+        status_of(&outcome)
+    };
+    ItemResult { status, outcome, item: None }
+}
+
+fn item_label(item: &Json) -> String {
+    match item {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn kind(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "a mapping",
+    }
+}

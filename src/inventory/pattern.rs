@@ -1,0 +1,244 @@
+//! Host patterns as Ansible reads them in `hosts:` and `--limit`: host and group names, globs,
+//! `~regex`, unions (`a:b`, `a,b`), intersections (`&b`), exclusions (`!b`) and subscripts
+//! (`web[0]`, `web[1:3]`).
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{Inventory, ini};
+
+static SPLIT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:[^\s:\[\]]|\[[^\]]*\])+").expect("pattern split is valid"));
+static SUBSCRIPT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$")
+        .expect("subscript pattern is valid")
+});
+
+/// Host names matching `pattern`, in inventory order, without duplicates.
+pub(super) fn select(inventory: &Inventory, pattern: &str) -> Vec<String> {
+    let mut hosts: Vec<usize> = Vec::new();
+    for part in order(split(pattern)) {
+        if let Some(index) = inventory.hosts.get_index_of(part.as_str()) {
+            hosts.push(index);
+            continue;
+        }
+        let matched = match_one(inventory, &part);
+        if part.starts_with('!') {
+            let matched: HashSet<usize> = matched.into_iter().collect();
+            hosts.retain(|h| !matched.contains(h));
+        } else if part.starts_with('&') {
+            let matched: HashSet<usize> = matched.into_iter().collect();
+            hosts.retain(|h| matched.contains(h));
+        } else {
+            let existing: HashSet<usize> = hosts.iter().copied().collect();
+            hosts.extend(matched.into_iter().filter(|h| !existing.contains(h)));
+        }
+    }
+    let mut seen = HashSet::new();
+    hosts.retain(|h| seen.insert(*h));
+    inventory.host_names(&hosts)
+}
+
+/// Ansible's `split_host_pattern`: commas separate; without commas, colons do, unless the whole
+/// pattern is one address (an IPv6 address or `host:port`). Brackets keep their colons.
+fn split(pattern: &str) -> Vec<String> {
+    let parts: Vec<&str> = if pattern.contains(',') {
+        pattern.split(',').collect()
+    } else if ini::parse_address(pattern.trim(), true).is_some() {
+        vec![pattern]
+    } else {
+        SPLIT.find_iter(pattern).map(|m| m.as_str()).collect()
+    };
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Unions first, then intersections, then exclusions; only `&`/`!` parts mean "from all".
+fn order(parts: Vec<String>) -> Vec<String> {
+    let (mut regular, mut intersect, mut exclude) = (Vec::new(), Vec::new(), Vec::new());
+    for part in parts {
+        if part.starts_with('!') {
+            exclude.push(part);
+        } else if part.starts_with('&') {
+            intersect.push(part);
+        } else {
+            regular.push(part);
+        }
+    }
+    if regular.is_empty() {
+        regular.push("all".to_string());
+    }
+    regular
+        .into_iter()
+        .chain(intersect)
+        .chain(exclude)
+        .collect()
+}
+
+/// The hosts one part matches, ignoring its `&` or `!`.
+fn match_one(inventory: &Inventory, part: &str) -> Vec<usize> {
+    let part = part.strip_prefix(['&', '!']).unwrap_or(part);
+    if part.is_empty() {
+        return Vec::new();
+    }
+    let (expr, subscript) = split_subscript(part);
+    let hosts = enumerate(inventory, expr);
+    match subscript {
+        Some(subscript) => apply_subscript(hosts, subscript),
+        None => hosts,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Subscript {
+    Index(i64),
+    Range(i64, i64),
+}
+
+/// `web[0]`, `web[-1]`, `web[1:3]`, `web[2:]`; a `~regex` is never subscripted.
+fn split_subscript(part: &str) -> (&str, Option<Subscript>) {
+    if part.starts_with('~') {
+        return (part, None);
+    }
+    let Some(caps) = SUBSCRIPT.captures(part) else {
+        return (part, None);
+    };
+    let Some(expr) = caps.get(1) else {
+        return (part, None);
+    };
+    let number = |i: usize| caps.get(i).map(|m| m.as_str().parse::<i64>());
+    let subscript = match (number(2), number(3)) {
+        (Some(Ok(index)), _) => Subscript::Index(index),
+        (None, Some(Ok(start))) => {
+            let end = caps.get(5).map_or("", |m| m.as_str());
+            match end {
+                "" => Subscript::Range(start, -1),
+                digits => match digits.parse() {
+                    Ok(end) => Subscript::Range(start, end),
+                    Err(_) => return (expr.as_str(), Some(Subscript::Range(i64::MAX, i64::MAX))),
+                },
+            }
+        }
+        // A number too large to index anything selects nothing.
+        _ => Subscript::Range(i64::MAX, i64::MAX),
+    };
+    (expr.as_str(), Some(subscript))
+}
+
+fn apply_subscript(hosts: Vec<usize>, subscript: Subscript) -> Vec<usize> {
+    let len = hosts.len() as i64;
+    let at = |i: i64| -> Vec<usize> {
+        let i = if i < 0 { i + len } else { i };
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| hosts.get(i))
+            .map(|&h| vec![h])
+            .unwrap_or_default()
+    };
+    match subscript {
+        Subscript::Index(i) => at(i),
+        Subscript::Range(start, 0) => at(start),
+        Subscript::Range(start, end) => {
+            let end = if end == -1 { len - 1 } else { end };
+            let from = usize::try_from(start.min(len)).unwrap_or(0);
+            let to = usize::try_from(end.saturating_add(1).clamp(0, len)).unwrap_or(0);
+            hosts
+                .get(from..to.max(from))
+                .map(<[usize]>::to_vec)
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// Groups whose name matches (all their hosts), then, for a glob or regex or when no group
+/// matched, hosts whose name matches.
+fn enumerate(inventory: &Inventory, expr: &str) -> Vec<usize> {
+    let Some(matcher) = matcher(expr) else {
+        return Vec::new();
+    };
+    let mut results = Vec::new();
+    let mut any_group = false;
+    for group in inventory.groups.values() {
+        if matcher.is_match(&group.name) {
+            any_group = true;
+            results.extend(group.members.iter().copied());
+        }
+    }
+    if !any_group || expr.starts_with('~') || expr.contains(['.', '?', '*', '[']) {
+        for (index, name) in inventory.hosts.keys().enumerate() {
+            if matcher.is_match(name) {
+                results.push(index);
+            }
+        }
+    }
+    results
+}
+
+/// `~regex` matches at the start of a name (Python's `re.match`); anything else is a shell glob
+/// matched against the whole name (`fnmatch`). An invalid regex matches nothing.
+fn matcher(expr: &str) -> Option<Regex> {
+    let source = match expr.strip_prefix('~') {
+        Some(regex) => format!("^(?:{regex})"),
+        None => format!("^(?s:{})\\z", glob_to_regex(expr)),
+    };
+    Regex::new(&source).ok()
+}
+
+/// Python's `fnmatch.translate`: `*`, `?`, `[seq]` and `[!seq]`; a `[` without `]` is literal.
+fn glob_to_regex(glob: &str) -> String {
+    let chars: Vec<char> = glob.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
+        match c {
+            '*' => {
+                if !out.ends_with(".*") {
+                    out.push_str(".*");
+                }
+            }
+            '?' => out.push('.'),
+            '[' => {
+                let mut j = i;
+                if chars.get(j) == Some(&'!') {
+                    j += 1;
+                }
+                if chars.get(j) == Some(&']') {
+                    j += 1;
+                }
+                while j < chars.len() && chars[j] != ']' {
+                    j += 1;
+                }
+                if j >= chars.len() {
+                    out.push_str("\\[");
+                    continue;
+                }
+                let mut class = String::from("[");
+                let mut body = &chars[i..j];
+                if body.first() == Some(&'!') {
+                    class.push('^');
+                    body = &body[1..];
+                }
+                for &ch in body {
+                    if ch == '-' || ch.is_alphanumeric() {
+                        class.push(ch);
+                    } else {
+                        class.push_str(&regex::escape(&ch.to_string()));
+                    }
+                }
+                class.push(']');
+                out.push_str(&class);
+                i = j + 1;
+            }
+            other => out.push_str(&regex::escape(&other.to_string())),
+        }
+    }
+    out
+}

@@ -1,0 +1,141 @@
+//! `group_vars/` and `host_vars/` next to an inventory source or a playbook: per group or host, a
+//! YAML file `<name>`, `<name>.yml`, `<name>.yaml` or `<name>.json`, or a directory `<name>/` whose
+//! files are merged in name order, as Ansible's `host_group_vars` plugin reads them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::Vars;
+use crate::error::Error;
+use crate::source::{SourceFile, Span};
+
+/// Extensions tried after the bare name, in Ansible's order; the first that exists is used.
+const EXTENSIONS: [&str; 4] = ["", ".yml", ".yaml", ".json"];
+
+/// The variables found in one directory's `group_vars/` and `host_vars/`.
+#[derive(Debug, Clone, Default)]
+pub(super) struct VarsDir {
+    groups: HashMap<String, Vars>,
+    hosts: HashMap<String, Vars>,
+}
+
+impl VarsDir {
+    /// Reads `base/group_vars/<group>` for each group and `base/host_vars/<host>` for each host.
+    pub(super) fn load(base: &Path, groups: &[String], hosts: &[String]) -> Result<VarsDir, Error> {
+        Ok(VarsDir {
+            groups: load_all(&base.join("group_vars"), groups)?,
+            hosts: load_all(&base.join("host_vars"), hosts)?,
+        })
+    }
+
+    pub(super) fn group(&self, name: &str) -> Option<&Vars> {
+        self.groups.get(name)
+    }
+
+    pub(super) fn host(&self, name: &str) -> Option<&Vars> {
+        self.hosts.get(name)
+    }
+}
+
+fn load_all(dir: &Path, names: &[String]) -> Result<HashMap<String, Vars>, Error> {
+    let mut out = HashMap::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    for name in names {
+        if let Some(vars) = load_entity(dir, name)? {
+            out.insert(name.clone(), vars);
+        }
+    }
+    Ok(out)
+}
+
+/// The merged variables of `dir/<name>`, or `None` when no file or directory has that name.
+fn load_entity(dir: &Path, name: &str) -> Result<Option<Vars>, Error> {
+    // A name that is a path (`/srv/chroot`, `..`) names no file here.
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
+        return Ok(None);
+    }
+    for extension in EXTENSIONS {
+        let path = dir.join(format!("{name}{extension}"));
+        if !path.exists() {
+            continue;
+        }
+        let files = if path.is_dir() {
+            dir_files(&path)?
+        } else {
+            vec![path]
+        };
+        let mut vars = Vars::new();
+        for file in files {
+            for (key, value) in load_file(&file)? {
+                vars.insert(key, value);
+            }
+        }
+        return Ok(Some(vars));
+    }
+    Ok(None)
+}
+
+/// The files of a `group_vars/<name>/` directory, sorted, descending into subdirectories; hidden
+/// files, backups (`~`) and files with other extensions are skipped.
+fn dir_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let read_error = |source| Error::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        entries.push(entry.map_err(read_error)?.path());
+    }
+    entries.sort();
+    let mut found = Vec::new();
+    for path in entries {
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        if name.starts_with('.') || name.ends_with('~') {
+            continue;
+        }
+        let extension = path
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()));
+        if path.is_dir() {
+            if extension.is_none() {
+                found.extend(dir_files(&path)?);
+            }
+        } else if extension.as_deref().is_none_or(|e| EXTENSIONS.contains(&e)) {
+            found.push(path);
+        }
+    }
+    Ok(found)
+}
+
+/// One variables file: a YAML (or JSON) mapping; an empty file has no variables.
+fn load_file(path: &Path) -> Result<Vars, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let file = SourceFile::new(path, text);
+    if file.text.starts_with("$ANSIBLE_VAULT") {
+        return Err(Error::invalid(
+            Span::new(&file, 1, 1),
+            "this variables file is encrypted with Ansible Vault",
+        )
+        .with_help("bgrun cannot decrypt vault files; decrypt it with `ansible-vault decrypt`"));
+    }
+    let root = crate::yaml::parse(&file)?;
+    match root.to_json() {
+        Value::Null => Ok(Vars::new()),
+        Value::Object(map) => Ok(map),
+        _ => Err(root
+            .error(format!(
+                "a variables file must be a mapping of variable names to values, found {}",
+                root.kind()
+            ))
+            .with_help("write one `name: value` per line")),
+    }
+}

@@ -1,0 +1,324 @@
+//! What a run tells its user: one [`Event`] type, shown as Ansible-like lines on a terminal
+//! (colour on a TTY, a spinner while a step waits) or written as JSON lines for machines.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use console::Style;
+use indexmap::IndexMap;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::modules::Diff;
+
+/// How a step ended on one host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Changed,
+    Failed,
+    Skipped,
+    Unreachable,
+}
+
+/// Ansible's per-host counters, shown in the recap.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Counters {
+    pub ok: u32,
+    pub changed: u32,
+    pub unreachable: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub rescued: u32,
+    pub ignored: u32,
+}
+
+/// Something that happened during a run.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    PlayStart {
+        play: String,
+        hosts: Vec<String>,
+    },
+    StepStart {
+        play: String,
+        step: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    HostResult {
+        step: String,
+        host: String,
+        status: Status,
+        ignored: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        msg: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item: Option<String>,
+        result: Json,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        diff: Option<DiffEvent>,
+    },
+    Retrying {
+        step: String,
+        host: String,
+        retries_left: u32,
+    },
+    Warning {
+        message: String,
+    },
+    Recap {
+        hosts: IndexMap<String, Counters>,
+        elapsed_ms: u64,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffEvent {
+    pub path: String,
+    pub before: String,
+    pub after: String,
+}
+
+impl From<&Diff> for DiffEvent {
+    fn from(diff: &Diff) -> Self {
+        DiffEvent { path: diff.path.clone(), before: diff.before.clone(), after: diff.after.clone() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Lines for people, like ansible-playbook's.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where events go.
+pub struct Reporter {
+    format: Format,
+    verbosity: u8,
+    colour: bool,
+    state: Mutex<ConsoleState>,
+}
+
+#[derive(Default)]
+struct ConsoleState {
+    header: Option<String>,
+    waiting: BTreeMap<String, Vec<String>>,
+    spinner: Option<ProgressBar>,
+}
+
+impl Reporter {
+    pub fn new(format: Format, verbosity: u8) -> Self {
+        let tty = std::io::stdout().is_terminal();
+        Reporter { format, verbosity, colour: tty && std::env::var_os("NO_COLOR").is_none(), state: Mutex::new(ConsoleState::default()) }
+    }
+
+    pub fn emit(&self, event: &Event) {
+        match self.format {
+            Format::Json => {
+                if let Ok(line) = serde_json::to_string(event) {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+            Format::Text => {
+                let text = self.render(event);
+                if text.is_empty() {
+                    return;
+                }
+                let Ok(state) = self.state.lock() else { return };
+                match &state.spinner {
+                    Some(bar) => bar.suspend(|| print_out(&text)),
+                    None => print_out(&text),
+                }
+            }
+        }
+    }
+
+    /// Shows which hosts a long step still waits for; called about every quarter second.
+    pub fn waiting(&self, step: &str, hosts: Vec<String>, elapsed: Duration) {
+        if self.format != Format::Text || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let Ok(mut state) = self.state.lock() else { return };
+        if hosts.is_empty() {
+            state.waiting.remove(step);
+        } else {
+            state.waiting.insert(step.to_string(), hosts);
+        }
+        if state.waiting.is_empty() {
+            if let Some(bar) = state.spinner.take() {
+                bar.finish_and_clear();
+            }
+            return;
+        }
+        let message: Vec<String> = state.waiting.iter().map(|(step, hosts)| format!("{step} on {}", hosts.join(", "))).collect();
+        let bar = state.spinner.get_or_insert_with(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(ProgressStyle::with_template("{spinner} waiting {elapsed}: {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        bar.set_message(message.join("; "));
+        let _ = elapsed;
+    }
+
+    fn paint(&self, style: &Style, text: &str) -> String {
+        if self.colour { style.apply_to(text).to_string() } else { text.to_string() }
+    }
+
+    fn render(&self, event: &Event) -> String {
+        match event {
+            Event::PlayStart { play, .. } => banner(&format!("PLAY [{play}]")),
+            Event::StepStart { step, .. } => {
+                if let Ok(mut state) = self.state.lock() {
+                    state.header = Some(step.clone());
+                }
+                banner(&format!("STEP [{step}]"))
+            }
+            Event::HostResult { step, host, status, ignored, msg, item, result, diff } => {
+                let current = self.state.lock().ok().and_then(|s| s.header.clone());
+                let mut line = String::new();
+                if let Some(diff) = diff {
+                    line.push_str(&unified_diff(diff));
+                }
+                let (word, style) = match status {
+                    Status::Ok => ("ok", Style::new().green()),
+                    Status::Changed => ("changed", Style::new().yellow()),
+                    Status::Failed => ("failed", Style::new().red().bold()),
+                    Status::Skipped => ("skipping", Style::new().cyan()),
+                    Status::Unreachable => ("unreachable", Style::new().red().bold()),
+                };
+                let mut head = format!("{word}: [{host}]");
+                if let Some(item) = item {
+                    head.push_str(&format!(" => (item={item})"));
+                }
+                if current.as_deref() != Some(step.as_str()) {
+                    head.push_str(&format!(" ({step})"));
+                }
+                let show_result = self.verbosity > 0 && !result.as_object().is_some_and(|m| m.is_empty());
+                let detail = match (status, msg) {
+                    (Status::Failed | Status::Unreachable, Some(msg)) => Some(failure_detail(msg, result)),
+                    (_, Some(msg)) if !show_result => Some(msg.clone()),
+                    _ => None,
+                };
+                if let Some(detail) = detail {
+                    head.push_str(" => ");
+                    head.push_str(&detail);
+                }
+                if show_result {
+                    head.push_str(" => ");
+                    head.push_str(&serde_json::to_string_pretty(result).unwrap_or_default());
+                }
+                line.push_str(&self.paint(&style, &head));
+                if *ignored {
+                    line.push_str("\n...ignoring");
+                }
+                line
+            }
+            Event::Retrying { step, host, retries_left } => {
+                self.paint(&Style::new().yellow(), &format!("retrying: [{host}] {step} ({retries_left} retries left)"))
+            }
+            Event::Warning { message } => self.paint(&Style::new().magenta(), &format!("[WARNING]: {message}")),
+            Event::Recap { hosts, elapsed_ms } => {
+                let mut out = banner("PLAY RECAP");
+                let width = hosts.keys().map(String::len).max().unwrap_or(0);
+                for (host, c) in hosts {
+                    let style = if c.failed > 0 || c.unreachable > 0 {
+                        Style::new().red()
+                    } else if c.changed > 0 {
+                        Style::new().yellow()
+                    } else {
+                        Style::new().green()
+                    };
+                    let name = self.paint(&style, &format!("{host:<width$}"));
+                    out.push_str(&format!(
+                        "\n{name} : ok={:<4} changed={:<4} unreachable={:<4} failed={:<4} skipped={:<4} rescued={:<4} ignored={}",
+                        c.ok, c.changed, c.unreachable, c.failed, c.skipped, c.rescued, c.ignored
+                    ));
+                }
+                out.push_str(&format!("\n\nfinished in {:.2}s", *elapsed_ms as f64 / 1000.0));
+                out
+            }
+        }
+    }
+}
+
+fn print_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
+
+fn banner(title: &str) -> String {
+    let stars = 72usize.saturating_sub(title.len() + 1).max(3);
+    format!("\n{title} {}", "*".repeat(stars))
+}
+
+/// A failure's message, with a command's stderr or stdout when it says more.
+fn failure_detail(msg: &str, result: &Json) -> String {
+    let mut text = msg.to_string();
+    for key in ["stderr", "stdout"] {
+        if let Some(output) = result.get(key).and_then(Json::as_str).filter(|s| !s.trim().is_empty()) {
+            text.push_str(&format!("\n  {key}: {}", output.trim_end().replace('\n', "\n    ")));
+            break;
+        }
+    }
+    text
+}
+
+fn unified_diff(diff: &DiffEvent) -> String {
+    let text = similar::TextDiff::from_lines(&diff.before, &diff.after);
+    let mut out = String::new();
+    let before = format!("before: {}", diff.path);
+    let after = format!("after: {}", diff.path);
+    out.push_str(&text.unified_diff().context_radius(3).header(&before, &after).to_string());
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(event: &Event) -> String {
+        Reporter { format: Format::Text, verbosity: 0, colour: false, state: Mutex::new(ConsoleState::default()) }.render(event)
+    }
+
+    #[test]
+    fn recap_lines_like_ansible() {
+        let mut hosts = IndexMap::new();
+        hosts.insert("prod".to_string(), Counters { ok: 3, skipped: 1, ..Counters::default() });
+        hosts.insert("cd".to_string(), Counters { ok: 2, changed: 1, ..Counters::default() });
+        insta::assert_snapshot!(text(&Event::Recap { hosts, elapsed_ms: 1234 }));
+    }
+
+    #[test]
+    fn failure_shows_stderr() {
+        let event = Event::HostResult {
+            step: "s".into(),
+            host: "prod".into(),
+            status: Status::Failed,
+            ignored: false,
+            msg: Some("non-zero return code 1".into()),
+            item: None,
+            result: serde_json::json!({"stderr": "no such file\n", "rc": 1}),
+            diff: None,
+        };
+        assert_eq!(text(&event), "failed: [prod] (s) => non-zero return code 1\n  stderr: no such file");
+    }
+
+    #[test]
+    fn diff_is_unified() {
+        let diff = DiffEvent { path: "/etc/x".into(), before: "a\nb\n".into(), after: "a\nc\n".into() };
+        insta::assert_snapshot!(unified_diff(&diff));
+    }
+}

@@ -1,0 +1,192 @@
+//! One invocation of bgrun: parse the command line, load, then list, check or run, and map the
+//! outcome to an exit code.
+
+use std::path::Path;
+use std::time::Duration;
+
+use clap::Parser;
+use serde_json::Value as Json;
+
+use crate::cli::Cli;
+use crate::error::Error;
+use crate::exec::{self, RunOptions, Runner};
+use crate::inventory::Inventory;
+use crate::modules::ModuleKind;
+use crate::output::Reporter;
+use crate::playbook::{self, Playbook};
+use crate::source::SourceFile;
+use crate::template::Vars;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_INTERNAL: i32 = 1;
+pub const EXIT_FAILED: i32 = 2;
+pub const EXIT_UNREACHABLE: i32 = 4;
+pub const EXIT_BAD_INPUT: i32 = 5;
+
+/// Runs bgrun with the process's arguments; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return EXIT_INTERNAL;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("{}", error.render());
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<i32, Error> {
+    if cli.list_modules {
+        for name in ModuleKind::names() {
+            println!("{name}");
+        }
+        return Ok(EXIT_OK);
+    }
+    let Some(path) = cli.playbook.as_deref() else {
+        return Err(Error::usage("no playbook given"));
+    };
+    let book = playbook::load(path)?;
+    let prepared = exec::prepare(&book)?;
+    let inventory = load_inventory(&cli, &book)?;
+    let extra_vars = parse_extra_vars(&cli.extra_vars)?;
+    if cli.graph {
+        let plays: Vec<(&str, &[playbook::Step], &crate::graph::StepGraph)> =
+            prepared.iter().map(|p| (p.play.name.as_str(), p.play.steps.as_slice(), &p.graph)).collect();
+        print!("{}", crate::graph::to_dot(&plays));
+        return Ok(EXIT_OK);
+    }
+    if cli.syntax_check {
+        println!("playbook: {}", path.display());
+        return Ok(EXIT_OK);
+    }
+    if cli.list_hosts || cli.list_tasks {
+        list(&cli, &book, &inventory);
+        return Ok(EXIT_OK);
+    }
+    let options = RunOptions {
+        check: cli.check,
+        diff: cli.diff,
+        forks: cli.forks,
+        verbosity: cli.verbose,
+        tags: cli.tags.clone(),
+        skip_tags: cli.skip_tags.clone(),
+        extra_vars,
+        limit: cli.limit.clone(),
+        timeout: Duration::from_secs(cli.timeout),
+        host_key_checking: std::env::var("ANSIBLE_HOST_KEY_CHECKING").map(|v| exec::truthy_setting(&Json::from(v))).unwrap_or(true),
+    };
+    let reporter = Reporter::new(cli.output, cli.verbose);
+    let summary = Runner::new(&book, &inventory, &options, &reporter).run(&prepared).await?;
+    Ok(if summary.any_failed() {
+        EXIT_FAILED
+    } else if summary.any_unreachable() {
+        EXIT_UNREACHABLE
+    } else {
+        EXIT_OK
+    })
+}
+
+fn load_inventory(cli: &Cli, book: &Playbook) -> Result<Inventory, Error> {
+    let mut sources = cli.inventory.clone();
+    if sources.is_empty() {
+        if let Ok(from_env) = std::env::var("ANSIBLE_INVENTORY") {
+            sources.extend(from_env.split(',').filter(|s| !s.is_empty()).map(String::from));
+        }
+    }
+    Inventory::load(&sources, Some(&book.dir))
+}
+
+fn list(cli: &Cli, book: &Playbook, inventory: &Inventory) {
+    println!("\nplaybook: {}", book.path.display());
+    for play in &book.plays {
+        let mut hosts = inventory.select(&play.hosts);
+        if let Some(limit) = &cli.limit {
+            let allowed = inventory.select(limit);
+            hosts.retain(|h| allowed.contains(h));
+        }
+        println!("\n  play: {} (hosts: {})", play.name, play.hosts);
+        if cli.list_hosts {
+            println!("    hosts ({}):", hosts.len());
+            for host in &hosts {
+                println!("      {host}");
+            }
+        }
+        if cli.list_tasks {
+            println!("    steps:");
+            for step in &play.steps {
+                let mut line = format!("      {}", step.label());
+                if let Some(id) = &step.id {
+                    line.push_str(&format!("  [id: {id}]"));
+                }
+                if let Some(needs) = &step.needs {
+                    let ids: Vec<&str> = needs.iter().map(|(id, _)| id.as_str()).collect();
+                    line.push_str(&format!("  [needs: {}]", ids.join(", ")));
+                }
+                let tags: Vec<&String> = play.tags.iter().chain(&step.tags).collect();
+                if !tags.is_empty() {
+                    line.push_str(&format!("  TAGS: [{}]", tags.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")));
+                }
+                println!("{line}");
+            }
+        }
+    }
+}
+
+/// `-e` values: `@file`, JSON or YAML text, or `key=value` pairs; later ones win.
+fn parse_extra_vars(values: &[String]) -> Result<Vars, Error> {
+    let mut vars = Vars::new();
+    for value in values {
+        let parsed = if let Some(file) = value.strip_prefix('@') {
+            playbook::load_vars_file(Path::new(file))?
+        } else if value.trim_start().starts_with('{') {
+            let node = crate::yaml::parse(&SourceFile::new("-e", value.clone()))?;
+            match node.to_json() {
+                Json::Object(map) => map,
+                _ => return Err(Error::usage(format!("`-e {value}` is not a mapping"))),
+            }
+        } else {
+            let mut map = Vars::new();
+            for word in playbook::free_form::split(value).map_err(|e| Error::usage(format!("-e: {e}")))? {
+                match word {
+                    playbook::free_form::Word::Pair(k, v) => {
+                        map.insert(k, Json::String(v));
+                    }
+                    playbook::free_form::Word::Raw(w) => {
+                        return Err(Error::usage(format!("-e: `{w}` is not `key=value`"))
+                            .with_help("write `-e key=value`, `-e @file.yml` or `-e '{\"key\": \"value\"}'`"));
+                    }
+                }
+            }
+            map
+        };
+        vars.extend(parsed);
+    }
+    Ok(vars)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_vars_forms() {
+        let vars = parse_extra_vars(&["a=1 b='x y'".into(), r#"{"c": [1, 2], "a": 3}"#.into()]).unwrap();
+        assert_eq!(vars["a"], 3);
+        assert_eq!(vars["b"], "x y");
+        assert_eq!(vars["c"], serde_json::json!([1, 2]));
+        assert!(parse_extra_vars(&["oops".into()]).unwrap_err().render().contains("`oops` is not `key=value`"));
+    }
+}

@@ -1,0 +1,8 @@
+//! bgrun's integration tests: the real binary against real sshd hosts of the lab.
+
+mod errors;
+mod harness;
+mod listing;
+mod modules;
+mod running;
+mod variables;
