@@ -133,7 +133,8 @@ fn list(cli: &Cli, book: &Playbook, inventory: &Inventory) {
                 }
                 if let Some(needs) = &step.needs {
                     let ids: Vec<&str> = needs.iter().map(|(id, _)| id.as_str()).collect();
-                    line.push_str(&format!("  [needs: {}]", ids.join(", ")));
+                    let text = if ids.is_empty() { "nothing".to_string() } else { ids.join(", ") };
+                    line.push_str(&format!("  [needs: {text}]"));
                 }
                 let tags: Vec<&String> = play.tags.iter().chain(&step.tags).collect();
                 if !tags.is_empty() {

@@ -1133,3 +1133,335 @@ fn index_letter(index: u32) -> Option<char> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{error, inventory, names, parse};
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn groups_vars_and_children() {
+        let inv = inventory(
+            "hosts",
+            "# a comment\n; another\n[web]\nweb1\nweb2 ansible_user=deploy   # trailing\n\n[db]\ndb1\n\n[servers:children]\nweb\ndb  # comment\n\n[servers:vars]\nntp = time.example.com\n[all:vars]\nansible_user=root\n",
+        );
+        let groups = inv.groups_map();
+        assert_eq!(groups["servers"], ["web1", "web2", "db1"]);
+        assert_eq!(groups["all"], ["web1", "web2", "db1"]);
+        assert_eq!(inv.group_names("db1"), ["db", "servers"]);
+        let web2 = inv.vars_for("web2");
+        assert_eq!(web2["ansible_user"], "deploy");
+        assert_eq!(web2["ntp"], "time.example.com");
+        assert_eq!(inv.vars_for("web1")["ansible_user"], "root");
+    }
+
+    #[test]
+    fn children_declared_before_their_section() {
+        let inv = inventory("hosts", "[top:children]\nmid\n[mid:children]\nleaf\n[leaf]\nh1\n");
+        assert_eq!(inv.groups_map()["top"], ["h1"]);
+        assert_eq!(inv.group_names("h1"), ["leaf", "mid", "top"]);
+    }
+
+    #[test]
+    fn empty_group_and_vars_of_declared_group() {
+        let inv = inventory(
+            "hosts",
+            "[bench]\n\n[bench:vars]\nansible_user=root\ndocker_host=unix:///var/run/docker.sock\n",
+        );
+        assert!(inv.groups_map()["bench"].is_empty());
+        assert!(names(&inv).is_empty());
+    }
+
+    #[test]
+    fn ungrouped_hosts() {
+        let inv = inventory("hosts", "alone\nlisted\n[g]\nlisted\n");
+        assert_eq!(inv.groups_map()["ungrouped"], ["alone"]);
+        assert_eq!(inv.groups_map()["g"], ["listed"]);
+        assert_eq!(inv.group_names("listed"), ["g"]);
+    }
+
+    #[test]
+    fn ranges_of_each_kind() {
+        let inv = inventory(
+            "hosts",
+            "[num]\nweb[1:3]\n[pad]\nweb[01:10].example.com\n[alpha]\ndb-[a:c]\n[stride]\nn[1:10:3]\n[open]\no[:2]\n[two]\nr[1:2]-[a:b]\n",
+        );
+        let groups = inv.groups_map();
+        assert_eq!(groups["num"], ["web1", "web2", "web3"]);
+        assert_eq!(groups["pad"].len(), 10);
+        assert_eq!(groups["pad"][0], "web01.example.com");
+        assert_eq!(groups["pad"][9], "web10.example.com");
+        assert_eq!(groups["alpha"], ["db-a", "db-b", "db-c"]);
+        assert_eq!(groups["stride"], ["n1", "n4", "n7", "n10"]);
+        assert_eq!(groups["open"], ["o0", "o1", "o2"]);
+        assert_eq!(groups["two"], ["r1-a", "r1-b", "r2-a", "r2-b"]);
+    }
+
+    #[test]
+    fn range_with_port_and_vars() {
+        let inv = inventory("hosts", "[web]\nweb[1:2]:2222 role=front\n");
+        for host in ["web1", "web2"] {
+            let vars = inv.vars_for(host);
+            assert_eq!(vars["ansible_port"], json!(2222));
+            assert_eq!(vars["role"], "front");
+        }
+    }
+
+    #[test]
+    fn host_port_forms() {
+        let inv = inventory(
+            "hosts",
+            "web1:2222\n10.0.0.5:22\n[fe80::1]:2200\nfe80::2\nweb2:2222 ansible_port=22\n",
+        );
+        assert_eq!(names(&inv), ["web1", "10.0.0.5", "fe80::1", "fe80::2", "web2"]);
+        assert_eq!(inv.vars_for("web1")["ansible_port"], json!(2222));
+        assert_eq!(inv.vars_for("10.0.0.5")["ansible_port"], json!(22));
+        assert_eq!(inv.vars_for("fe80::1")["ansible_port"], json!(2200));
+        assert!(!inv.vars_for("fe80::2").contains_key("ansible_port"));
+        // An inline `ansible_port` is set after the port, so it wins.
+        assert_eq!(inv.vars_for("web2")["ansible_port"], json!(22));
+    }
+
+    #[test]
+    fn inline_values_are_python_literals() {
+        let inv = inventory(
+            "hosts",
+            concat!(
+                "h a=1 b=-2 c=1.5 d=True e=false f=None g='quoted text' h=\"'05'\" i=\"[1,'x']\" ",
+                "j=\"{'k':[1,2]}\" k=010 l=plain m=\"two words\" n=0x1F o=(1,2) p=1e3 q=a=b r= s=\"#x\"\n"
+            ),
+        );
+        let v = inv.vars_for("h");
+        assert_eq!(v["a"], json!(1));
+        assert_eq!(v["b"], json!(-2));
+        assert_eq!(v["c"], json!(1.5));
+        assert_eq!(v["d"], json!(true));
+        assert_eq!(v["e"], json!(false));
+        assert_eq!(v["f"], Value::Null);
+        assert_eq!(v["g"], "quoted text");
+        assert_eq!(v["h"], "05");
+        assert_eq!(v["i"], json!([1, "x"]));
+        assert_eq!(v["j"], json!({"k": [1, 2]}));
+        assert_eq!(v["k"], "010");
+        assert_eq!(v["l"], "plain");
+        assert_eq!(v["m"], "two words");
+        assert_eq!(v["n"], json!(31));
+        assert_eq!(v["o"], json!([1, 2]));
+        assert_eq!(v["p"], json!(1000.0));
+        assert_eq!(v["q"], "a=b");
+        assert_eq!(v["r"], "");
+        assert_eq!(v["s"], "#x");
+        // The shell-like split removes quotes first, as Ansible's does.
+        let inv = inventory("hosts", "h i=[1,'x'] port=\"22\"\n");
+        assert_eq!(inv.vars_for("h")["i"], "[1,x]");
+        assert_eq!(inv.vars_for("h")["port"], json!(22));
+    }
+
+    #[test]
+    fn group_vars_section_values_are_strings() {
+        let inv = inventory(
+            "hosts",
+            "[g]\nh\n[g:vars]\nport=8080 # comment\nflag=True\nname=\"quoted value\"\nsingle='x'\nlist=[1, 2]\nraw=10.0.0.1 # kept\nspaced = a b c \nempty=\n",
+        );
+        let v = inv.vars_for("h");
+        assert_eq!(v["port"], "8080");
+        assert_eq!(v["flag"], "True");
+        assert_eq!(v["name"], "quoted value");
+        assert_eq!(v["single"], "x");
+        assert_eq!(v["list"], json!([1, 2]));
+        assert_eq!(v["raw"], "10.0.0.1 # kept");
+        assert_eq!(v["spaced"], "a b c");
+        assert_eq!(v["empty"], "");
+    }
+
+    #[test]
+    fn literal_parser() {
+        let value = |text: &str| parse_literal(text).map(|(v, _)| v);
+        assert_eq!(value("42"), Some(json!(42)));
+        assert_eq!(value("1_000"), Some(json!(1000)));
+        assert_eq!(value("0o17"), Some(json!(15)));
+        assert_eq!(value("0b101"), Some(json!(5)));
+        assert_eq!(value(".5"), Some(json!(0.5)));
+        assert_eq!(value("- 3"), Some(json!(-3)));
+        assert_eq!(value("'a' \"b\""), Some(json!("ab")));
+        assert_eq!(value(r"'tab\there'"), Some(json!("tab\there")));
+        assert_eq!(value(r"r'raw\n'"), Some(json!("raw\\n")));
+        assert_eq!(value(r"'\x41\u00e9'"), Some(json!("Aé")));
+        assert_eq!(value("'''triple'''"), Some(json!("triple")));
+        assert_eq!(value("b'bytes'"), Some(json!("bytes")));
+        assert_eq!(value("{1, 2, 2}"), Some(json!([1, 2])));
+        assert_eq!(value("{1: 'a', True: None}"), Some(json!({"1": "a", "True": null})));
+        assert_eq!(value("[true, null]"), Some(json!([true, null])));
+        assert_eq!(value("1, 2"), Some(json!([1, 2])));
+        assert_eq!(value("()"), Some(json!([])));
+        assert_eq!(value("(5)"), Some(json!(5)));
+        assert_eq!(value("[1, 2,]"), Some(json!([1, 2])));
+        assert_eq!(value("7 # seven"), Some(json!(7)));
+        for text in ["null", "abc", "1j", "1+2j", "f'x'", "'open", "[1,", "1 2", "--1", "01", "1__0", "{[1]: 2}", "..."] {
+            assert_eq!(value(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn shlex_like_python() {
+        let split = |line: &str| shlex_split(line).ok().map(|t| t.into_iter().map(|(s, _)| s).collect::<Vec<_>>());
+        assert_eq!(split("a b='c d' e=\"f\\\"g\""), Some(vec!["a".into(), "b=c d".into(), "e=f\"g".into()]));
+        assert_eq!(split("a#comment b"), Some(vec!["a".into()]));
+        assert_eq!(split("a\\ b c"), Some(vec!["a b".into(), "c".into()]));
+        assert_eq!(split("x=\"a\\nb\""), Some(vec!["x=a\\nb".into()]));
+        assert_eq!(split("''"), Some(vec![String::new()]));
+        assert!(split("a 'open").is_none());
+        assert!(split("a \\").is_none());
+    }
+
+    #[test]
+    fn addresses() {
+        let address = |text: &str, ranges: bool| parse_address(text, ranges).map(|a| (a.host.to_string(), a.port.map(String::from)));
+        assert_eq!(address("web1", false), Some(("web1".into(), None)));
+        assert_eq!(address("web1:22", false), Some(("web1".into(), Some("22".into()))));
+        assert_eq!(address("[::1]:22", false), Some(("::1".into(), Some("22".into()))));
+        assert_eq!(address("2001:db8::1", false), Some(("2001:db8::1".into(), None)));
+        assert_eq!(address("web[1:3]:22", true), Some(("web[1:3]".into(), Some("22".into()))));
+        assert_eq!(address("web[1:3]", false), None);
+        assert_eq!(address("web*", true), None);
+        assert_eq!(address("a:b", true), None);
+    }
+
+    fn assert_error(text: &str, expected: &[&str]) {
+        let rendered = error("hosts", text);
+        for part in expected {
+            assert!(rendered.contains(part), "missing {part:?} in:\n{rendered}");
+        }
+    }
+
+    #[test]
+    fn error_malformed_section_header() {
+        assert_error(
+            "[web]\nweb1\n  [prod\nweb2\n",
+            &[
+                "error: hosts:3:3: malformed section header `[prod`",
+                "3 |   [prod\n  |   ^",
+                "help: close it with `]`",
+            ],
+        );
+        assert_error(
+            "[web servers]\n",
+            &["hosts:1:1: malformed section header `[web servers]`", "help: a section header is `[group]`"],
+        );
+    }
+
+    #[test]
+    fn error_unknown_section_type() {
+        assert_error(
+            "[web:var]\nx=1\n",
+            &["hosts:1:6: section `[web:var]` has unknown type `var`", "help: did you mean `vars`?"],
+        );
+    }
+
+    #[test]
+    fn error_bad_ranges() {
+        assert_error(
+            "[web]\nweb[3:1]\n",
+            &["hosts:2:4: host range `[3:1]` must have begin <= end", "help: write `[1:3]`"],
+        );
+        assert_error("db-[c:a]\n", &["hosts:1:4: host range `[c:a]` must have begin <= end"]);
+        assert_error(
+            "web[01:100]\n",
+            &["hosts:1:4: zero-padded host range `[01:100]` needs begin and end of the same width", "write `[001:100]`"],
+        );
+        assert_error("web[1]\n", &["hosts:1:4: host range `[1]` must be `[begin:end]` or `[begin:end:step]`"]);
+        assert_error("web[1:]\n", &["hosts:1:4: host range `[1:]` has no end"]);
+        assert_error("web[1:5:0]\n", &["hosts:1:4: the step of host range `[1:5:0]` must be a positive whole number"]);
+        assert_error("web[1:x]\n", &["hosts:1:4: host range `[1:x]` must have numbers or single letters as bounds"]);
+        assert_error("web[1:3\n", &["hosts:1:4: unclosed `[` in host name `web[1:3`", "help: a host range looks like"]);
+        assert_error("h[0:999][0:999]\n", &["host range expands to more than 100000 hosts"]);
+    }
+
+    #[test]
+    fn error_bad_host_lines() {
+        assert_error(
+            "web1 ansible_user\n",
+            &["hosts:1:6: expected `key=value` after the host name, found `ansible_user`", "help: quote values"],
+        );
+        assert_error("web1 x='open\n", &["hosts:1:8: unclosed quote `'`", "help: close the quote"]);
+        assert_error("[g]\nweb1:\n", &["hosts:2:5: host `web1:` ends with `:` but no port follows", "web1:2222"]);
+        assert_error("---\n", &["hosts:1:1: `---` is not a host name; this looks like a YAML file"]);
+        assert_error("web1 =x\n", &["hosts:1:6: variable name missing before `=`"]);
+        assert_error("web1:99999999999999999999\n", &["port `99999999999999999999` is out of range"]);
+    }
+
+    #[test]
+    fn error_bad_vars_and_children_lines() {
+        assert_error(
+            "[g]\nh\n[g:vars]\njustaword\n",
+            &["hosts:4:1: expected `key=value` in `[g:vars]`, found `justaword`", "help: each line of a `:vars` section"],
+        );
+        assert_error(
+            "[g:children]\ntwo words\n",
+            &["hosts:2:1: expected a group name in `[g:children]`, found `two words`"],
+        );
+    }
+
+    #[test]
+    fn error_undefined_groups() {
+        assert_error(
+            "[webservers]\nw1\n[all:children]\nwebserver\n",
+            &[
+                "hosts:4:1: `[all:children]` names group `webserver`, which is not defined",
+                "help: did you mean `webservers`?",
+            ],
+        );
+        assert_error(
+            "[web]\nw1\n[wbe:vars]\nx=1\n",
+            &[
+                "hosts:3:1: `[wbe:vars]` sets variables of group `wbe`, which is not defined",
+                "did you mean `web`?",
+            ],
+        );
+    }
+
+    #[test]
+    fn error_invalid_utf8_outside_comments() {
+        let mut inventory = Inventory::empty();
+        let bytes = b"# caf\xe9 comment\nweb1\n";
+        assert!(inventory.load_bytes(std::path::Path::new("hosts"), bytes).is_ok());
+        let Err(err) = inventory.load_bytes(std::path::Path::new("hosts"), b"web\xe9\n") else {
+            panic!("accepted invalid UTF-8");
+        };
+        assert!(err.render().contains("hosts:1:1: this line is not valid UTF-8"), "{}", err.render());
+    }
+
+    /// A small deterministic generator, so the garbage is the same on every run.
+    fn garbage(seed: &mut u64, alphabet: &[&str], len: usize) -> String {
+        (0..len)
+            .map(|_| {
+                *seed ^= *seed << 13;
+                *seed ^= *seed >> 7;
+                *seed ^= *seed << 17;
+                alphabet[(*seed % alphabet.len() as u64) as usize]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let alphabet = [
+            "[", "]", ":", "=", "#", ";", "'", "\"", "\\", " ", "\n", ",", "-", ".", "0", "1", "9", "a", "z",
+            "A", "{", "}", "(", ")", "*", "!", "&", "~", "vars", "children", "web", "\t", "é", "---", "hosts:",
+            "  ", "0x", "j", "\r", "_", "all", "~", "?",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d;
+        let fixed = inventory("hosts", "[web]\nweb[1:3]\n[db]\ndb1\n");
+        for round in 0..4000 {
+            let text = garbage(&mut seed, &alphabet, 1 + round % 40);
+            let _ = parse("hosts", &text);
+            let _ = parse("hosts.yml", &text);
+            let _ = parse_literal(&text);
+            let _ = expand_host_pattern(&text);
+            let _ = group_var_value(&text);
+            let _ = host_var_value(&text);
+            let _ = fixed.select(&text);
+        }
+    }
+}

@@ -509,12 +509,17 @@ impl Inventory {
         })?;
         self.current_source =
             Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
+        self.load_bytes(path, &bytes)
+    }
+
+    /// Reads one inventory file's content: YAML by extension or by shape, otherwise INI.
+    fn load_bytes(&mut self, path: &Path, bytes: &[u8]) -> Result<(), Error> {
         let extension = path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let file = SourceFile::new(path, text);
+        let utf8 = std::str::from_utf8(bytes).is_ok();
+        let file = SourceFile::new(path, String::from_utf8_lossy(bytes).into_owned());
         if file.text.starts_with("$ANSIBLE_VAULT") {
             return Err(Error::invalid(
                 Span::new(&file, 1, 1),
@@ -526,8 +531,7 @@ impl Inventory {
         }
         match extension.as_str() {
             "yml" | "yaml" | "json" => {
-                let text_ok = std::str::from_utf8(&bytes).is_ok();
-                if !text_ok {
+                if !utf8 {
                     return Err(not_utf8(path));
                 }
                 let root = crate::yaml::parse(&file)?;
@@ -539,21 +543,24 @@ impl Inventory {
             )
             .with_help("convert it to the INI or YAML inventory format")),
             _ => {
-                if std::str::from_utf8(&bytes).is_ok()
+                if utf8
                     && let Ok(root) = crate::yaml::parse(&file)
                     && yaml::is_inventory(&root)
                 {
                     return yaml::load(self, &root);
                 }
-                ini::check_utf8(&file, &bytes)?;
-                match ini::parse(self, &file) {
-                    Err(err) if file.text.starts_with("#!") => Err(Error::invalid(
+                if file.text.starts_with("#!") {
+                    return Err(Error::invalid(
                         Span::new(&file, 1, 1),
-                        format!("this looks like a dynamic inventory script, not an inventory file ({err})"),
+                        "this is a program (it starts with `#!`), not an inventory file",
                     )
-                    .with_help("bgrun reads static INI and YAML inventories; save the script's output as a YAML file")),
-                    other => other,
+                    .with_help(
+                        "bgrun does not run dynamic inventory scripts; save the script's \
+                         output as a YAML inventory and pass that",
+                    ));
                 }
+                ini::check_utf8(&file, bytes)?;
+                ini::parse(self, &file)
             }
         }
     }
@@ -608,4 +615,383 @@ fn not_utf8(path: &Path) -> Error {
 /// A span `line:col` in a file, for the parsers.
 fn span_at(file: &Arc<SourceFile>, line: usize, col: usize) -> Span {
     Span::new(file, line, col)
+}
+
+/// Test helpers shared by the inventory's test modules.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// An inventory read from one file's text, as `load` reads a file named `name`.
+    pub(crate) fn parse(name: &str, text: &str) -> Result<Inventory, Error> {
+        let mut inventory = Inventory::empty();
+        inventory.load_bytes(Path::new(name), text.as_bytes())?;
+        inventory.finish();
+        Ok(inventory)
+    }
+
+    /// Like [`parse`], for input that must load.
+    pub(crate) fn inventory(name: &str, text: &str) -> Inventory {
+        match parse(name, text) {
+            Ok(inventory) => inventory,
+            Err(err) => panic!("{}", err.render()),
+        }
+    }
+
+    /// The rendered error of input that must not load.
+    pub(crate) fn error(name: &str, text: &str) -> String {
+        match parse(name, text) {
+            Ok(_) => panic!("{name} loaded but should not:\n{text}"),
+            Err(err) => err.render(),
+        }
+    }
+
+    pub(crate) fn names(inventory: &Inventory) -> Vec<String> {
+        inventory.hosts().map(|h| h.name.clone()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{error, inventory, names};
+    use super::*;
+    use serde_json::json;
+    use std::fs;
+
+    fn write(root: &Path, relative: &str, text: &str) {
+        let path = root.join(relative);
+        fs::create_dir_all(path.parent().expect("file has a parent")).expect("create dirs");
+        fs::write(path, text).expect("write file");
+    }
+
+    fn load(sources: &[&Path], playbook_dir: Option<&Path>) -> Inventory {
+        let sources: Vec<String> = sources.iter().map(|p| p.display().to_string()).collect();
+        match Inventory::load(&sources, playbook_dir) {
+            Ok(inventory) => inventory,
+            Err(err) => panic!("{}", err.render()),
+        }
+    }
+
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inventory/books-ms")
+    }
+
+    #[test]
+    fn books_prod_inventory() {
+        let dir = fixture();
+        let inv = load(&[&dir.join("hosts/prod")], Some(&dir));
+        let groups = inv.groups_map();
+        assert_eq!(
+            groups["flocker-node"],
+            ["10.100.192.200", "10.100.192.201", "10.100.192.202"]
+        );
+        assert_eq!(
+            groups["mesos"],
+            ["10.100.197.201", "10.100.197.202", "10.100.197.203"]
+        );
+        assert_eq!(groups["prod"], ["10.100.198.201"]);
+        assert!(groups["ungrouped"].is_empty());
+        assert_eq!(groups["all"].len(), inv.hosts().count());
+        assert_eq!(
+            names(&inv)[..4],
+            ["10.100.198.200", "10.100.192.200", "10.100.192.201", "10.100.192.202"]
+        );
+
+        let swarm_master = inv.vars_for("10.100.192.200");
+        assert_eq!(swarm_master["swarm_master"], json!(true));
+        assert_eq!(swarm_master["consul_extra"], "-server -bootstrap -ui");
+        assert_eq!(swarm_master["docker_cfg"], "docker-swarm-master.service");
+        assert_eq!(swarm_master["ip"], "10.100.192.200");
+        assert_eq!(swarm_master["registry"], "10.100.198.200:5000");
+
+        let prod = inv.vars_for("10.100.198.201");
+        assert_eq!(prod["consul_extra"], "-server -bootstrap -ui");
+        assert_eq!(prod["ip"], "{{ facter_ipaddress_eth1 }}");
+        assert_eq!(
+            prod["ansible_ssh_private_key_file"],
+            "/vagrant/.vagrant/machines/prod/virtualbox/private_key"
+        );
+        assert_eq!(prod["jenkins_version"], "1.642.4");
+
+        let mesos = inv.vars_for("10.100.197.202");
+        assert_eq!(mesos["mesos_master_ip"], "10.100.197.201");
+        assert!(!mesos.contains_key("mesos_master"));
+        assert_eq!(inv.vars_for("10.100.197.201")["mesos_master"], json!(true));
+
+        assert_eq!(
+            inv.group_names("10.100.198.200"),
+            ["flocker-client", "jenkins-node", "jenkins-node-cd", "registry"]
+        );
+        assert_eq!(inv.select("prod"), ["10.100.198.201"]);
+        assert_eq!(
+            inv.select("swarm:!swarm-master"),
+            ["10.100.192.201", "10.100.192.202"]
+        );
+        assert_eq!(
+            inv.select("10.100.192.*:&jenkins-node-swarm"),
+            ["10.100.192.200"]
+        );
+    }
+
+    #[test]
+    fn all_and_ungrouped() {
+        let inv = inventory(
+            "hosts",
+            "loose1\nboth\n[web]\nweb1\nboth\n[db]\ndb1\n",
+        );
+        let groups = inv.groups_map();
+        assert_eq!(
+            groups.keys().collect::<Vec<_>>(),
+            ["all", "ungrouped", "web", "db"]
+        );
+        assert_eq!(groups["ungrouped"], ["loose1"]);
+        assert_eq!(groups["web"], ["web1", "both"]);
+        // `all` walks `ungrouped` first, then the other groups; `both` left `ungrouped`.
+        assert_eq!(groups["all"], ["loose1", "web1", "both", "db1"]);
+        assert_eq!(inv.group_names("both"), ["web"]);
+        assert_eq!(inv.group_names("loose1"), ["ungrouped"]);
+        assert!(inv.group_names("nobody").is_empty());
+        assert!(inv.host("web1").is_some());
+        assert!(inv.host("nobody").is_none());
+    }
+
+    #[test]
+    fn children_hosts_and_order() {
+        let inv = inventory(
+            "hosts",
+            "[parent:children]\nchild\n[parent]\np1\n[child]\nc1\n[other]\no1\n",
+        );
+        let groups = inv.groups_map();
+        assert_eq!(groups["parent"], ["p1", "c1"]);
+        // `all` lists its children's hosts level by level, as Ansible does.
+        assert_eq!(groups["all"], ["p1", "o1", "c1"]);
+        assert_eq!(inv.group_names("c1"), ["child", "parent"]);
+    }
+
+    #[test]
+    fn host_list_sources() {
+        let inv = load_list(&["web1, web2:2222,", "localhost,"]);
+        assert_eq!(names(&inv), ["web1", "web2", "localhost"]);
+        assert_eq!(inv.groups_map()["ungrouped"], ["web1", "web2", "localhost"]);
+        assert_eq!(inv.vars_for("web2")["ansible_port"], json!(2222));
+        assert_eq!(inv.vars_for("web1")["inventory_file"], Value::Null);
+    }
+
+    fn load_list(sources: &[&str]) -> Inventory {
+        let sources: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+        match Inventory::load(&sources, None) {
+            Ok(inventory) => inventory,
+            Err(err) => panic!("{}", err.render()),
+        }
+    }
+
+    #[test]
+    fn later_sources_add_and_override() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        write(tmp.path(), "a", "[web]\nweb1 color=red size=1\n[web:vars]\nx=1\n");
+        write(tmp.path(), "b.yml", "web:\n  hosts:\n    web1: {color: blue}\n    web2:\n  vars: {x: 2}\n");
+        let inv = load(&[&tmp.path().join("a"), &tmp.path().join("b.yml")], None);
+        assert_eq!(names(&inv), ["web1", "web2"]);
+        let vars = inv.vars_for("web1");
+        assert_eq!(vars["color"], "blue");
+        assert_eq!(vars["size"], json!(1));
+        assert_eq!(vars["x"], json!(2));
+        let file = vars["inventory_file"].as_str().expect("inventory_file is set");
+        assert!(file.ends_with("/a"), "{file}");
+        assert_eq!(
+            vars["inventory_dir"].as_str(),
+            tmp.path().to_str()
+        );
+    }
+
+    #[test]
+    fn directory_source_with_vars_dirs() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let inv_dir = tmp.path().join("inv");
+        write(&inv_dir, "01-hosts", "[web]\nweb1\n");
+        write(&inv_dir, "02-more.yml", "all:\n  children:\n    db:\n      hosts:\n        db1:\n");
+        write(&inv_dir, "nested/03-extra", "[web]\nweb2\n");
+        // Not inventories: hidden, ignored endings, vars directories.
+        write(&inv_dir, ".hidden", "[bad\n");
+        write(&inv_dir, "notes.md", "[bad\n");
+        write(&inv_dir, "hosts.retry", "[bad\n");
+        write(&inv_dir, "ansible.cfg", "[bad\n");
+        write(&inv_dir, "hosts.ini~", "[bad\n");
+        write(&inv_dir, "hosts.orig", "[bad\n");
+        write(&inv_dir, "readme.txt", "[bad\n");
+        write(&inv_dir, "group_vars/web.yml", "role: frontend\n");
+        write(&inv_dir, "group_vars/db/10-main.yml", "role: database\nport: 5432\n");
+        write(&inv_dir, "group_vars/db/20-more.yaml", "port: 5433\n");
+        write(&inv_dir, "group_vars/db/notes.txt", "not: read\n");
+        write(&inv_dir, "group_vars/db/.hidden.yml", "port: 1\n");
+        write(&inv_dir, "host_vars/web1.json", "{\"id\": 1}\n");
+        write(&inv_dir, "host_vars/web2", "id: 2\n");
+
+        let inv = load(&[&inv_dir], None);
+        // `db` joined `all` while its file was read, `web` only when loading ended (as in Ansible).
+        assert_eq!(names(&inv), ["db1", "web1", "web2"]);
+        assert_eq!(inv.vars_for("web1")["role"], "frontend");
+        assert_eq!(inv.vars_for("web1")["id"], json!(1));
+        assert_eq!(inv.vars_for("web2")["id"], json!(2));
+        let db = inv.vars_for("db1");
+        assert_eq!(db["role"], "database");
+        assert_eq!(db["port"], json!(5433));
+        assert!(!db.contains_key("not"));
+    }
+
+    #[test]
+    fn first_matching_vars_file_wins() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        write(tmp.path(), "hosts", "[web]\nweb1\n");
+        write(tmp.path(), "group_vars/web", "from: bare\n");
+        write(tmp.path(), "group_vars/web.yml", "from: yml\n");
+        write(tmp.path(), "group_vars/all.yaml", "a: 1\n");
+        write(tmp.path(), "group_vars/all.json", "{\"a\": 2}\n");
+        let inv = load(&[&tmp.path().join("hosts")], None);
+        let vars = inv.vars_for("web1");
+        assert_eq!(vars["from"], "bare");
+        assert_eq!(vars["a"], json!(1));
+    }
+
+    /// Level n sets `v<n>` and every `v<i>` above it, so `v<n>` is set by levels 0..=n and must
+    /// come from level n: each level overrides every level under it.
+    #[test]
+    fn precedence_follows_ansible() {
+        let levels = [
+            "all_inventory",
+            "parent_inventory",
+            "child_inventory",
+            "inventory_group_vars_all",
+            "playbook_group_vars_all",
+            "inventory_group_vars_parent",
+            "inventory_group_vars_child",
+            "playbook_group_vars_parent",
+            "playbook_group_vars_child",
+            "host_inventory",
+            "inventory_host_vars",
+            "playbook_host_vars",
+        ];
+        let last = levels.len() - 1;
+        let yaml = |n: usize| -> String { (n..=last).map(|i| format!("v{i}: {}\n", levels[n])).collect() };
+        let ini = |n: usize| -> String { (n..=last).map(|i| format!("v{i}={}\n", levels[n])).collect() };
+        let host_line: Vec<String> = (9..=last).map(|i| format!("v{i}={}", levels[9])).collect();
+
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (inv_dir, play_dir) = (tmp.path().join("inv"), tmp.path().join("play"));
+        write(
+            &inv_dir,
+            "hosts",
+            &format!(
+                "[child]\nh1 {}\n[parent:children]\nchild\n[all:vars]\n{}[parent:vars]\n{}[child:vars]\n{}",
+                host_line.join(" "),
+                ini(0),
+                ini(1),
+                ini(2)
+            ),
+        );
+        write(&inv_dir, "group_vars/all.yml", &yaml(3));
+        write(&play_dir, "group_vars/all.yml", &yaml(4));
+        write(&inv_dir, "group_vars/parent.yml", &yaml(5));
+        write(&inv_dir, "group_vars/child.yml", &yaml(6));
+        write(&play_dir, "group_vars/parent.yml", &yaml(7));
+        write(&play_dir, "group_vars/child.yml", &yaml(8));
+        write(&inv_dir, "host_vars/h1.yml", &yaml(10));
+        write(&play_dir, "host_vars/h1/main.yml", &yaml(11));
+
+        let inv = load(&[&inv_dir.join("hosts")], Some(&play_dir));
+        let vars = inv.vars_for("h1");
+        for (i, level) in levels.iter().enumerate() {
+            assert_eq!(vars[&format!("v{i}")], *level, "v{i}");
+        }
+        assert!(inv.vars_for("nobody").is_empty());
+    }
+
+    #[test]
+    fn same_depth_groups_merge_alphabetically_then_by_priority() {
+        let inv = inventory(
+            "hosts",
+            "[b]\nh1\n[a]\nh1\n[a:vars]\nx=a\n[b:vars]\nx=b\n",
+        );
+        assert_eq!(inv.vars_for("h1")["x"], "b");
+        let inv = inventory(
+            "hosts",
+            "[b]\nh1\n[a]\nh1\n[a:vars]\nx=a\nansible_group_priority=10\n[b:vars]\nx=b\n",
+        );
+        assert_eq!(inv.vars_for("h1")["x"], "a");
+    }
+
+    #[test]
+    fn deeper_group_wins_over_alphabet() {
+        let yaml = "all:\n  vars: {x: all}\n  children:\n    zz:\n      vars: {x: zz}\n      children:\n        aa:\n          vars: {x: aa}\n          hosts: {h1: }\n";
+        let inv = inventory("inv.yml", yaml);
+        assert_eq!(inv.vars_for("h1")["x"], "aa");
+    }
+
+    #[test]
+    fn extensionless_yaml_inventory_is_detected() {
+        let inv = inventory("hosts", "all:\n  hosts:\n    web1:\n      ansible_port: 2222\n");
+        assert_eq!(names(&inv), ["web1"]);
+        assert_eq!(inv.vars_for("web1")["ansible_port"], json!(2222));
+    }
+
+    #[test]
+    fn missing_source_is_a_usage_error() {
+        let Err(err) = Inventory::load(&["no-such-inventory".to_string()], None) else {
+            panic!("loaded a missing source");
+        };
+        let text = err.render();
+        assert!(text.contains("inventory source `no-such-inventory` does not exist"), "{text}");
+        assert!(text.contains("`no-such-inventory,`"), "{text}");
+    }
+
+    #[test]
+    fn unreadable_file_names_the_path() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("inv");
+        write(&dir, "hosts/oops", "x");
+        // A directory where a vars file is expected cannot be read as a file.
+        let mut inventory = Inventory::empty();
+        let Err(err) = inventory.load_file(&dir.join("hosts")) else {
+            panic!("read a directory as a file");
+        };
+        let text = err.render();
+        assert!(text.contains("cannot read `"), "{text}");
+        assert!(text.contains("inv/hosts`"), "{text}");
+    }
+
+    #[test]
+    fn bad_vars_file_points_at_it() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        write(tmp.path(), "hosts", "web1\n");
+        write(tmp.path(), "host_vars/web1.yml", "- a\n- b\n");
+        let Err(err) = Inventory::load(&[tmp.path().join("hosts").display().to_string()], None)
+        else {
+            panic!("loaded a list as variables");
+        };
+        let text = err.render();
+        assert!(text.contains("host_vars/web1.yml:1:1: a variables file must be a mapping"), "{text}");
+        assert!(text.contains("help: write one `name: value` per line"), "{text}");
+    }
+
+    #[test]
+    fn vault_and_scripts_are_refused() {
+        let text = error("hosts", "$ANSIBLE_VAULT;1.1;AES256\n3061\n");
+        assert!(text.contains("hosts:1:1: this inventory is encrypted with Ansible Vault"), "{text}");
+        assert!(text.contains("ansible-vault decrypt"), "{text}");
+        let text = error("ec2.py", "#!/usr/bin/env python\nimport json\n");
+        assert!(text.contains("ec2.py:1:1: this is a program"), "{text}");
+        assert!(text.contains("help: bgrun does not run dynamic inventory scripts"), "{text}");
+        let text = error("hosts.toml", "[web.hosts]\n");
+        assert!(text.contains("hosts.toml:1:1: TOML inventories are not supported"), "{text}");
+    }
+
+    #[test]
+    fn group_loops_are_errors() {
+        let text = error("hosts", "[a:children]\nb\n[b:children]\na\n");
+        assert!(text.contains("hosts:4:1: making `a` a child of `b` creates a loop"), "{text}");
+        let text = error("hosts", "[a:children]\na\n");
+        assert!(text.contains("hosts:2:1: group `a` cannot be a child of itself"), "{text}");
+        let text = error("inv.yml", "web:\n  children:\n    all:\n");
+        assert!(text.contains("inv.yml:3:5: `all` cannot be a child of group `web`"), "{text}");
+    }
 }

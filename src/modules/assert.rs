@@ -29,7 +29,7 @@ impl Module for Assert {
             let holds = cx.templar.eval_condition(condition, cx.scope).map_err(|e| HostError::Failed(e.0))?;
             if !holds {
                 let text = crate::yaml::scalar_text(condition);
-                let msg = self.fail_msg.unwrap_or_else(|| "Assertion failed".to_string());
+                let msg = self.fail_msg.unwrap_or_else(|| format!("assertion failed: `{text}`"));
                 return Ok(Outcome::failed(msg).with("assertion", text).with("evaluated_to", false));
             }
         }

@@ -13,6 +13,7 @@ pub mod template;
 pub mod wait_for;
 
 mod introspect;
+mod lenient;
 
 use std::future::Future;
 use std::path::Path;
@@ -95,7 +96,7 @@ impl ModuleKind {
 }
 
 fn parse<T: Module>(args: Json) -> Result<T, HostError> {
-    serde_json::from_value(args).map_err(|e| HostError::Failed(format!("invalid arguments: {e}")))
+    T::deserialize(lenient::Lenient(args)).map_err(|e| HostError::Failed(format!("invalid arguments: {e}")))
 }
 
 /// The connection to a host, opened when a step first needs it and shared by every later step.

@@ -318,6 +318,9 @@ fn module_args(kind: ModuleKind, key: &Node, value: &Node) -> Result<Vars, Error
                 args.insert(name, v.to_json());
             }
         }
+        NodeValue::Bool(_) | NodeValue::Int(_) | NodeValue::Float(_) if kind.free_form().is_some() => {
+            args.insert(kind.free_form().unwrap_or("cmd").to_string(), Json::String(yaml::scalar_text(&value.to_json())));
+        }
         NodeValue::Str(text) => {
             let words = free_form::split(text).map_err(|e| value.error(e))?;
             let accepts = |name: &str| kind.arguments().is_none_or(|a| a.contains(&name));

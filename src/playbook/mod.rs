@@ -70,6 +70,9 @@ impl Step {
             return name.clone();
         }
         let mut label = self.module.name().to_string();
+        if self.no_log {
+            return label;
+        }
         let summary: Vec<String> = self.args.iter().take(2).map(|(k, v)| format!("{k}={}", crate::yaml::scalar_text(v))).collect();
         if !summary.is_empty() {
             label.push(' ');

@@ -824,7 +824,8 @@ static YAML_OTHER: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Whether a YAML 1.1 reader would take this text, unquoted, for something other than a string.
 fn resolves_to_non_string(s: &str) -> bool {
-    YAML_BOOL.is_match(s)
+    s.is_empty()
+        || YAML_BOOL.is_match(s)
         || YAML_FLOAT.is_match(s)
         || YAML_INT.is_match(s)
         || YAML_OTHER.is_match(s)
@@ -2701,4 +2702,26 @@ fn test_any(value: &Value) -> Result<bool, Error> {
 
 fn test_all(value: &Value) -> Result<bool, Error> {
     Ok(items("all", value)?.iter().all(Value::is_true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    fn render(expr: &str) -> String {
+        let mut env = Environment::new();
+        register(&mut env);
+        env.render_str(expr, context! {}).unwrap_or_else(|e| panic!("{expr}: {e:#}"))
+    }
+
+    #[test]
+    fn probe() {
+        for e in ["{{ none }}", "{{ 'abc'|regex_search('x') }}", "{{ 'a.txt'|splitext }}", "{{ [1,2]|zip_longest([3]) }}", "{{ {'a':1}|dict2items }}", "{{ x|mandatory }}", "{{ 'abc'|regex_findall('(a)(b)') }}"] {
+            let mut env = Environment::new();
+            register(&mut env);
+            println!("{e} => {:?}", env.render_str(e, context! {}).map_err(|e| e.to_string()));
+        }
+        let _ = render("");
+    }
 }

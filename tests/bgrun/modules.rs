@@ -27,7 +27,8 @@ fn shell_runs_a_script_with_chdir_stdin_creates_and_removes() {
         "- hosts: prod\n  gather_facts: false\n  steps:\n    - shell: cat > out.txt && pwd >> out.txt\n      args:\n        chdir: {d}\n        stdin: hello\n    - shell: echo again >> out.txt\n      args:\n        chdir: {d}\n        creates: {d}/out.txt\n    - command: rm {d}/none\n      args:\n        removes: {d}/none\n",
         d = dir.display()
     );
-    let out = t.playbook(&play).expect(0);
+    let t = t.playbook(&play);
+    let out = t.expect(0);
     assert_eq!(std::fs::read_to_string(dir.join("out.txt")).unwrap(), format!("hello\n{}\n", dir.display()));
     assert!(out.stdout.contains("prod : ok=3    changed=1"), "{}", out.stdout);
 }
@@ -111,7 +112,8 @@ fn check_mode_changes_nothing_and_diff_shows_content() {
         t.path().display()
     );
     let dir = t.path();
-    let out = t.playbook(&play).args(&["--check", "--diff"]).expect(0);
+    let t = t.playbook(&play).args(&["--check", "--diff"]);
+    let out = t.expect(0);
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), "old line\nsame\n");
     assert!(!dir.join("newdir").exists() && !dir.join("never").exists());
     assert!(out.stdout.contains("-old line\n+new line\n same"), "{}", out.stdout);
