@@ -23,15 +23,14 @@ impl StepGraph {
         let nodes: Vec<NodeIndex> = (0..steps.len()).map(|i| graph.add_node(i)).collect();
         let mut ids: HashMap<&str, usize> = HashMap::new();
         for (i, step) in steps.iter().enumerate() {
-            if let Some(id) = &step.id {
-                if let Some(first) = ids.insert(id.as_str(), i) {
+            if let Some(id) = &step.id
+                && let Some(first) = ids.insert(id.as_str(), i) {
                     return Err(Error::invalid(
                         step.span.clone(),
                         format!("two steps have the id `{id}` (the other is at line {})", steps[first].span.line),
                     )
                     .with_help("give each step its own id"));
                 }
-            }
         }
         for (i, step) in steps.iter().enumerate() {
             match &step.needs {

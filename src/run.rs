@@ -101,11 +101,10 @@ async fn run(cli: Cli) -> Result<i32, Error> {
 
 fn load_inventory(cli: &Cli, book: &Playbook) -> Result<Inventory, Error> {
     let mut sources = cli.inventory.clone();
-    if sources.is_empty() {
-        if let Ok(from_env) = std::env::var("ANSIBLE_INVENTORY") {
+    if sources.is_empty()
+        && let Ok(from_env) = std::env::var("ANSIBLE_INVENTORY") {
             sources.extend(from_env.split(',').filter(|s| !s.is_empty()).map(String::from));
         }
-    }
     Inventory::load(&sources, Some(&book.dir))
 }
 

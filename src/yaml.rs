@@ -282,11 +282,10 @@ fn resolve_plain(text: String) -> NodeValue {
     if let Some(i) = parse_int(&text) {
         return NodeValue::Int(i);
     }
-    if looks_like_float(&text) {
-        if let Ok(f) = text.replace('_', "").parse::<f64>() {
+    if looks_like_float(&text)
+        && let Ok(f) = text.replace('_', "").parse::<f64>() {
             return NodeValue::Float(f);
         }
-    }
     NodeValue::Str(text)
 }
 

@@ -12,11 +12,10 @@ use crate::transport::ConnectionSpec;
 pub fn spec(host: &str, scope: &Scope, timeout: Duration, host_key_checking: bool) -> Result<ConnectionSpec, TemplateError> {
     let text = |names: &[&str]| -> Result<Option<String>, TemplateError> {
         for name in names {
-            if let Some(value) = scope.resolve(name)? {
-                if !value.is_null() {
+            if let Some(value) = scope.resolve(name)?
+                && !value.is_null() {
                     return Ok(Some(crate::yaml::scalar_text(&value)));
                 }
-            }
         }
         Ok(None)
     };

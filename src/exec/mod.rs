@@ -423,11 +423,10 @@ impl<'a> Runner<'a> {
     }
 
     fn set_facts(&self, host: &str, facts: Vars) {
-        if let Ok(mut hosts) = self.hosts.lock() {
-            if let Some(entry) = hosts.get_mut(host) {
+        if let Ok(mut hosts) = self.hosts.lock()
+            && let Some(entry) = hosts.get_mut(host) {
                 entry.facts.extend(facts);
             }
-        }
     }
 }
 

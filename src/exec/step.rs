@@ -153,11 +153,10 @@ impl Runner<'_> {
                 self.set_facts(host, std::mem::take(&mut outcome.facts));
             }
             let status = status_of(&outcome);
-            if item.is_none() {
-                if let Some(name) = &step.register {
+            if item.is_none()
+                && let Some(name) = &step.register {
                     self.set_facts(host, Vars::from_iter([(name.clone(), outcome.registered())]));
                 }
-            }
             return done(status, outcome);
         }
     }

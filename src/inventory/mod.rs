@@ -694,7 +694,12 @@ mod tests {
         assert_eq!(groups["all"].len(), inv.hosts().count());
         assert_eq!(
             names(&inv)[..4],
-            ["10.100.198.200", "10.100.192.200", "10.100.192.201", "10.100.192.202"]
+            [
+                "10.100.198.200",
+                "10.100.192.200",
+                "10.100.192.201",
+                "10.100.192.202"
+            ]
         );
 
         let swarm_master = inv.vars_for("10.100.192.200");
@@ -720,7 +725,12 @@ mod tests {
 
         assert_eq!(
             inv.group_names("10.100.198.200"),
-            ["flocker-client", "jenkins-node", "jenkins-node-cd", "registry"]
+            [
+                "flocker-client",
+                "jenkins-node",
+                "jenkins-node-cd",
+                "registry"
+            ]
         );
         assert_eq!(inv.select("prod"), ["10.100.198.201"]);
         assert_eq!(
@@ -735,10 +745,7 @@ mod tests {
 
     #[test]
     fn all_and_ungrouped() {
-        let inv = inventory(
-            "hosts",
-            "loose1\nboth\n[web]\nweb1\nboth\n[db]\ndb1\n",
-        );
+        let inv = inventory("hosts", "loose1\nboth\n[web]\nweb1\nboth\n[db]\ndb1\n");
         let groups = inv.groups_map();
         assert_eq!(
             groups.keys().collect::<Vec<_>>(),
@@ -788,20 +795,27 @@ mod tests {
     #[test]
     fn later_sources_add_and_override() {
         let tmp = tempfile::tempdir().expect("tempdir");
-        write(tmp.path(), "a", "[web]\nweb1 color=red size=1\n[web:vars]\nx=1\n");
-        write(tmp.path(), "b.yml", "web:\n  hosts:\n    web1: {color: blue}\n    web2:\n  vars: {x: 2}\n");
+        write(
+            tmp.path(),
+            "a",
+            "[web]\nweb1 color=red size=1\n[web:vars]\nx=1\n",
+        );
+        write(
+            tmp.path(),
+            "b.yml",
+            "web:\n  hosts:\n    web1: {color: blue}\n    web2:\n  vars: {x: 2}\n",
+        );
         let inv = load(&[&tmp.path().join("a"), &tmp.path().join("b.yml")], None);
         assert_eq!(names(&inv), ["web1", "web2"]);
         let vars = inv.vars_for("web1");
         assert_eq!(vars["color"], "blue");
         assert_eq!(vars["size"], json!(1));
         assert_eq!(vars["x"], json!(2));
-        let file = vars["inventory_file"].as_str().expect("inventory_file is set");
+        let file = vars["inventory_file"]
+            .as_str()
+            .expect("inventory_file is set");
         assert!(file.ends_with("/a"), "{file}");
-        assert_eq!(
-            vars["inventory_dir"].as_str(),
-            tmp.path().to_str()
-        );
+        assert_eq!(vars["inventory_dir"].as_str(), tmp.path().to_str());
     }
 
     #[test]
@@ -809,7 +823,11 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let inv_dir = tmp.path().join("inv");
         write(&inv_dir, "01-hosts", "[web]\nweb1\n");
-        write(&inv_dir, "02-more.yml", "all:\n  children:\n    db:\n      hosts:\n        db1:\n");
+        write(
+            &inv_dir,
+            "02-more.yml",
+            "all:\n  children:\n    db:\n      hosts:\n        db1:\n",
+        );
         write(&inv_dir, "nested/03-extra", "[web]\nweb2\n");
         // Not inventories: hidden, ignored endings, vars directories.
         write(&inv_dir, ".hidden", "[bad\n");
@@ -820,7 +838,11 @@ mod tests {
         write(&inv_dir, "hosts.orig", "[bad\n");
         write(&inv_dir, "readme.txt", "[bad\n");
         write(&inv_dir, "group_vars/web.yml", "role: frontend\n");
-        write(&inv_dir, "group_vars/db/10-main.yml", "role: database\nport: 5432\n");
+        write(
+            &inv_dir,
+            "group_vars/db/10-main.yml",
+            "role: database\nport: 5432\n",
+        );
         write(&inv_dir, "group_vars/db/20-more.yaml", "port: 5433\n");
         write(&inv_dir, "group_vars/db/notes.txt", "not: read\n");
         write(&inv_dir, "group_vars/db/.hidden.yml", "port: 1\n");
@@ -872,8 +894,16 @@ mod tests {
             "playbook_host_vars",
         ];
         let last = levels.len() - 1;
-        let yaml = |n: usize| -> String { (n..=last).map(|i| format!("v{i}: {}\n", levels[n])).collect() };
-        let ini = |n: usize| -> String { (n..=last).map(|i| format!("v{i}={}\n", levels[n])).collect() };
+        let yaml = |n: usize| -> String {
+            (n..=last)
+                .map(|i| format!("v{i}: {}\n", levels[n]))
+                .collect()
+        };
+        let ini = |n: usize| -> String {
+            (n..=last)
+                .map(|i| format!("v{i}={}\n", levels[n]))
+                .collect()
+        };
         let host_line: Vec<String> = (9..=last).map(|i| format!("v{i}={}", levels[9])).collect();
 
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -908,10 +938,7 @@ mod tests {
 
     #[test]
     fn same_depth_groups_merge_alphabetically_then_by_priority() {
-        let inv = inventory(
-            "hosts",
-            "[b]\nh1\n[a]\nh1\n[a:vars]\nx=a\n[b:vars]\nx=b\n",
-        );
+        let inv = inventory("hosts", "[b]\nh1\n[a]\nh1\n[a:vars]\nx=a\n[b:vars]\nx=b\n");
         assert_eq!(inv.vars_for("h1")["x"], "b");
         let inv = inventory(
             "hosts",
@@ -929,7 +956,10 @@ mod tests {
 
     #[test]
     fn extensionless_yaml_inventory_is_detected() {
-        let inv = inventory("hosts", "all:\n  hosts:\n    web1:\n      ansible_port: 2222\n");
+        let inv = inventory(
+            "hosts",
+            "all:\n  hosts:\n    web1:\n      ansible_port: 2222\n",
+        );
         assert_eq!(names(&inv), ["web1"]);
         assert_eq!(inv.vars_for("web1")["ansible_port"], json!(2222));
     }
@@ -940,7 +970,10 @@ mod tests {
             panic!("loaded a missing source");
         };
         let text = err.render();
-        assert!(text.contains("inventory source `no-such-inventory` does not exist"), "{text}");
+        assert!(
+            text.contains("inventory source `no-such-inventory` does not exist"),
+            "{text}"
+        );
         assert!(text.contains("`no-such-inventory,`"), "{text}");
     }
 
@@ -969,29 +1002,53 @@ mod tests {
             panic!("loaded a list as variables");
         };
         let text = err.render();
-        assert!(text.contains("host_vars/web1.yml:1:1: a variables file must be a mapping"), "{text}");
-        assert!(text.contains("help: write one `name: value` per line"), "{text}");
+        assert!(
+            text.contains("host_vars/web1.yml:1:1: a variables file must be a mapping"),
+            "{text}"
+        );
+        assert!(
+            text.contains("help: write one `name: value` per line"),
+            "{text}"
+        );
     }
 
     #[test]
     fn vault_and_scripts_are_refused() {
         let text = error("hosts", "$ANSIBLE_VAULT;1.1;AES256\n3061\n");
-        assert!(text.contains("hosts:1:1: this inventory is encrypted with Ansible Vault"), "{text}");
+        assert!(
+            text.contains("hosts:1:1: this inventory is encrypted with Ansible Vault"),
+            "{text}"
+        );
         assert!(text.contains("ansible-vault decrypt"), "{text}");
         let text = error("ec2.py", "#!/usr/bin/env python\nimport json\n");
         assert!(text.contains("ec2.py:1:1: this is a program"), "{text}");
-        assert!(text.contains("help: bgrun does not run dynamic inventory scripts"), "{text}");
+        assert!(
+            text.contains("help: bgrun does not run dynamic inventory scripts"),
+            "{text}"
+        );
         let text = error("hosts.toml", "[web.hosts]\n");
-        assert!(text.contains("hosts.toml:1:1: TOML inventories are not supported"), "{text}");
+        assert!(
+            text.contains("hosts.toml:1:1: TOML inventories are not supported"),
+            "{text}"
+        );
     }
 
     #[test]
     fn group_loops_are_errors() {
         let text = error("hosts", "[a:children]\nb\n[b:children]\na\n");
-        assert!(text.contains("hosts:4:1: making `a` a child of `b` creates a loop"), "{text}");
+        assert!(
+            text.contains("hosts:4:1: making `a` a child of `b` creates a loop"),
+            "{text}"
+        );
         let text = error("hosts", "[a:children]\na\n");
-        assert!(text.contains("hosts:2:1: group `a` cannot be a child of itself"), "{text}");
+        assert!(
+            text.contains("hosts:2:1: group `a` cannot be a child of itself"),
+            "{text}"
+        );
         let text = error("inv.yml", "web:\n  children:\n    all:\n");
-        assert!(text.contains("inv.yml:3:5: `all` cannot be a child of group `web`"), "{text}");
+        assert!(
+            text.contains("inv.yml:3:5: `all` cannot be a child of group `web`"),
+            "{text}"
+        );
     }
 }

@@ -242,3 +242,110 @@ fn glob_to_regex(glob: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::inventory;
+    use super::*;
+
+    const HOSTS: &str = "\
+lonely
+[web]
+web2
+web1
+10.100.192.200
+[db]
+db1
+web1
+[staging]
+web2
+db1
+[prod:children]
+web
+";
+
+    fn select(pattern: &str) -> Vec<String> {
+        inventory("hosts", HOSTS).select(pattern)
+    }
+
+    #[test]
+    fn all_and_star_in_inventory_order() {
+        // Ansible's order: `all` walks `ungrouped`, then its direct children (`web` is under
+        // `prod`, so it comes last), each group's hosts in the order they were listed.
+        let all = ["lonely", "db1", "web1", "web2", "10.100.192.200"];
+        assert_eq!(select("all"), all);
+        assert_eq!(select("*"), all);
+        assert_eq!(select("ungrouped"), ["lonely"]);
+    }
+
+    #[test]
+    fn names_of_hosts_and_groups() {
+        assert_eq!(select("web"), ["web2", "web1", "10.100.192.200"]);
+        assert_eq!(select("prod"), ["web2", "web1", "10.100.192.200"]);
+        assert_eq!(select("db1"), ["db1"]);
+        assert!(select("nothing").is_empty());
+    }
+
+    #[test]
+    fn unions_keep_first_seen_order() {
+        assert_eq!(select("db:web"), ["db1", "web1", "web2", "10.100.192.200"]);
+        assert_eq!(select("db, web"), ["db1", "web1", "web2", "10.100.192.200"]);
+        assert_eq!(select("lonely,db1,lonely"), ["lonely", "db1"]);
+        assert_eq!(select("nothing:db"), ["db1", "web1"]);
+    }
+
+    #[test]
+    fn intersections_and_exclusions() {
+        assert_eq!(select("web:&staging"), ["web2"]);
+        assert_eq!(select("web:!staging"), ["web1", "10.100.192.200"]);
+        // Unions first, then `&`, then `!`, wherever they are written.
+        assert_eq!(select("!db:web:&staging"), ["web2"]);
+        assert_eq!(select("&staging"), ["db1", "web2"]);
+        assert_eq!(select("!web"), ["lonely", "db1"]);
+        assert_eq!(select("web,!web1,&prod"), ["web2", "10.100.192.200"]);
+    }
+
+    #[test]
+    fn globs() {
+        assert_eq!(select("web*"), ["web2", "web1", "10.100.192.200"]);
+        assert_eq!(select("10.100.*"), ["10.100.192.200"]);
+        assert_eq!(select("web?"), ["web2", "web1"]);
+        assert_eq!(select("web[!2]"), ["web1"]);
+        assert_eq!(select("d*:l*"), ["db1", "web1", "lonely"]);
+        assert!(select("Web*").is_empty());
+    }
+
+    #[test]
+    fn regexes_match_from_the_start() {
+        assert_eq!(select("~web[12]"), ["web2", "web1"]);
+        assert_eq!(select("~w"), ["web2", "web1", "10.100.192.200"]);
+        assert_eq!(select("~(db|lone)"), ["db1", "web1", "lonely"]);
+        assert_eq!(select("~eb"), Vec::<String>::new());
+        assert!(select("~(unclosed").is_empty());
+    }
+
+    #[test]
+    fn subscripts() {
+        assert_eq!(select("web[0]"), ["web2"]);
+        assert_eq!(select("web[-1]"), ["10.100.192.200"]);
+        assert_eq!(select("web[1:2]"), ["web1", "10.100.192.200"]);
+        assert_eq!(select("web[1:]"), ["web1", "10.100.192.200"]);
+        assert!(select("web[9]").is_empty());
+    }
+
+    #[test]
+    fn splitting() {
+        assert_eq!(split("a:b:&c:!d"), ["a", "b", "&c", "!d"]);
+        assert_eq!(split(" a , b "), ["a", "b"]);
+        assert_eq!(split("web[1:3]:db"), ["web[1:3]", "db"]);
+        assert_eq!(split("fe80::1"), ["fe80::1"]);
+        assert_eq!(split("~web.*:db"), ["~web.*", "db"]);
+    }
+
+    #[test]
+    fn glob_translation() {
+        assert_eq!(glob_to_regex("a*b?"), "a.*b.");
+        assert_eq!(glob_to_regex("[!a-c]"), "[^a-c]");
+        assert_eq!(glob_to_regex("x[y"), "x\\[y");
+    }
+}

@@ -139,3 +139,118 @@ fn load_file(path: &Path) -> Result<Vars, Error> {
             .with_help("write one `name: value` per line")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::fs;
+
+    fn write(root: &Path, relative: &str, text: &str) {
+        let path = root.join(relative);
+        fs::create_dir_all(path.parent().expect("file has a parent")).expect("create dirs");
+        fs::write(path, text).expect("write file");
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn files_and_directories() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let base = tmp.path();
+        write(base, "group_vars/all", "a: 1\nb: [1, 2]\n");
+        write(base, "group_vars/web/b.yml", "x: from-b\n");
+        write(base, "group_vars/web/a.yml", "x: from-a\ny: 1\n");
+        write(base, "group_vars/web/sub/c", "z: deep\n");
+        write(base, "group_vars/web/skip.d/d.yml", "z: skipped\n");
+        write(base, "group_vars/web/e.yml~", "x: backup\n");
+        write(base, "group_vars/empty.yml", "# nothing\n");
+        write(base, "host_vars/h1.json", "{\"port\": 22}");
+        let dir = VarsDir::load(
+            base,
+            &names(&["all", "web", "empty", "db"]),
+            &names(&["h1", "h2", "../x"]),
+        )
+        .expect("vars load");
+        assert_eq!(dir.group("all").expect("all")["b"], json!([1, 2]));
+        let web = dir.group("web").expect("web");
+        assert_eq!(web["x"], "from-b");
+        assert_eq!(web["y"], json!(1));
+        assert_eq!(web["z"], "deep");
+        assert!(dir.group("empty").expect("empty").is_empty());
+        assert!(dir.group("db").is_none());
+        assert_eq!(dir.host("h1").expect("h1")["port"], json!(22));
+        assert!(dir.host("h2").is_none());
+        assert!(dir.host("../x").is_none());
+    }
+
+    #[test]
+    fn missing_directories_are_empty() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = VarsDir::load(
+            &tmp.path().join("nowhere"),
+            &names(&["all"]),
+            &names(&["h"]),
+        )
+        .expect("vars load");
+        assert!(dir.group("all").is_none());
+    }
+
+    fn load_error(relative: &str, text: &str) -> String {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        write(tmp.path(), relative, text);
+        match VarsDir::load(tmp.path(), &names(&["web"]), &names(&[])) {
+            Ok(_) => panic!("loaded {relative}"),
+            Err(err) => err.render(),
+        }
+    }
+
+    #[test]
+    fn error_not_a_mapping() {
+        let text = load_error("group_vars/web.yml", "# vars\n- a\n");
+        assert!(text.contains("group_vars/web.yml:2:1: a variables file must be a mapping of variable names to values, found a list"), "{text}");
+        assert!(text.contains("2 | - a"), "{text}");
+        assert!(
+            text.contains("help: write one `name: value` per line"),
+            "{text}"
+        );
+        let text = load_error("group_vars/web", "just text\n");
+        assert!(
+            text.contains("group_vars/web:1:1: a variables file must be a mapping"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn error_bad_yaml_and_vault() {
+        let text = load_error("group_vars/web/main.yml", "a: [1,\n");
+        assert!(text.contains("group_vars/web/main.yml:"), "{text}");
+        assert!(text.contains("invalid YAML"), "{text}");
+        let text = load_error("group_vars/web.yml", "$ANSIBLE_VAULT;1.1;AES256\n6162\n");
+        assert!(
+            text.contains(
+                "group_vars/web.yml:1:1: this variables file is encrypted with Ansible Vault"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("help: bgrun cannot decrypt vault files"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn error_unreadable_file_names_path() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        write(tmp.path(), "group_vars/web.yml", "");
+        fs::write(tmp.path().join("group_vars/web.yml"), b"a: caf\xe9\n").expect("write bytes");
+        let Err(err) = VarsDir::load(tmp.path(), &names(&["web"]), &names(&[])) else {
+            panic!("read a file that is not UTF-8");
+        };
+        let text = err.render();
+        assert!(text.contains("cannot read `"), "{text}");
+        assert!(text.contains("group_vars/web.yml`"), "{text}");
+    }
+}

@@ -171,3 +171,202 @@ fn unknown_key(key: &Node, found: &str, group: &str) -> Error {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{error, inventory, names, parse};
+    use serde_json::json;
+
+    const INVENTORY: &str = "\
+all:
+  vars:
+    ntp: time.example.com
+  hosts:
+    bastion:
+  children:
+    web:
+      hosts:
+        web[1:2].example.com:
+          http_port: 8080
+        web3.example.com:2222:
+      vars:
+        role: front
+    db:
+      children:
+        primary:
+          hosts:
+            db1: {ansible_host: 10.0.0.5}
+        replica:
+          hosts: db2
+extra:
+  hosts:
+    db1:
+";
+
+    #[test]
+    fn groups_hosts_vars_children() {
+        let inv = inventory("inv.yml", INVENTORY);
+        let groups = inv.groups_map();
+        assert_eq!(
+            groups.keys().collect::<Vec<_>>(),
+            [
+                "all",
+                "ungrouped",
+                "web",
+                "db",
+                "primary",
+                "replica",
+                "extra"
+            ]
+        );
+        assert_eq!(
+            groups["web"],
+            ["web1.example.com", "web2.example.com", "web3.example.com"]
+        );
+        assert_eq!(groups["db"], ["db1", "db2"]);
+        assert_eq!(groups["ungrouped"], ["bastion"]);
+        assert_eq!(names(&inv)[0], "bastion");
+        assert_eq!(inv.group_names("db1"), ["db", "extra", "primary"]);
+
+        let web1 = inv.vars_for("web1.example.com");
+        assert_eq!(web1["http_port"], json!(8080));
+        assert_eq!(web1["role"], "front");
+        assert_eq!(web1["ntp"], "time.example.com");
+        assert_eq!(
+            inv.vars_for("web3.example.com")["ansible_port"],
+            json!(2222)
+        );
+        assert_eq!(inv.vars_for("db1")["ansible_host"], "10.0.0.5");
+    }
+
+    #[test]
+    fn json_inventory_and_empty_file() {
+        let inv = inventory(
+            "inv.json",
+            r#"{"web": {"hosts": {"w1": {"x": [1, 2]}}, "vars": {"y": true}}}"#,
+        );
+        assert_eq!(inv.vars_for("w1")["x"], json!([1, 2]));
+        assert_eq!(inv.vars_for("w1")["y"], json!(true));
+        assert!(names(&inventory("empty.yml", "")).is_empty());
+    }
+
+    fn assert_error(name: &str, text: &str, expected: &[&str]) {
+        let rendered = error(name, text);
+        for part in expected {
+            assert!(rendered.contains(part), "missing {part:?} in:\n{rendered}");
+        }
+    }
+
+    #[test]
+    fn error_unknown_key_suggests() {
+        assert_error(
+            "inv.yml",
+            "all:\n  children:\n    web:\n      hostz:\n        w1:\n",
+            &[
+                "error: inv.yml:4:7: unknown key `hostz` in group `web`",
+                "4 |       hostz:\n  |       ^",
+                "help: did you mean `hosts`?",
+            ],
+        );
+        assert_error(
+            "inv.yml",
+            "all:\n  webservers:\n    hosts:\n      w1:\n",
+            &[
+                "inv.yml:2:3: unknown key `webservers` in group `all`",
+                "help: a group takes only `hosts`, `vars` and `children`; to make `webservers` a child group, put it under `children:`",
+            ],
+        );
+    }
+
+    #[test]
+    fn error_wrong_shapes() {
+        assert_error(
+            "inv.yml",
+            "web:\n  hosts:\n    - w1\n    - w2\n",
+            &[
+                "inv.yml:3:5: `hosts` of group `web` must be a mapping, found a list",
+                "help: write each host as a key ending in `:`",
+            ],
+        );
+        assert_error(
+            "inv.yml",
+            "web:\n  hosts:\n    w1: 22\n",
+            &[
+                "inv.yml:3:9: the variables of host `w1` must be a mapping, found an integer",
+                "help: write `w1:` followed by indented `name: value` lines",
+            ],
+        );
+        assert_error(
+            "inv.yml",
+            "- web\n",
+            &[
+                "inv.yml:1:1: a YAML inventory must be a mapping of group names to groups, found a list",
+            ],
+        );
+        assert_error(
+            "inv.yml",
+            "web: [w1, w2]\n",
+            &[
+                "inv.yml:1:6: group `web` must be a mapping of `hosts`, `vars` and `children`, found a list",
+                "help: put `hosts:` under `web:`",
+            ],
+        );
+        assert_error(
+            "inv.yml",
+            "plugin: aws_ec2\n",
+            &["inv.yml:1:1: this is an inventory plugin configuration"],
+        );
+        assert_error(
+            "inv.yml",
+            "web:\n  hosts:\n    w[3:1]:\n",
+            &["inv.yml:3:6: host range `[3:1]` must have begin <= end"],
+        );
+        assert_error("inv.yml", "web: [unclosed\n", &["inv.yml:"]);
+    }
+
+    #[test]
+    fn yaml_garbage_never_panics() {
+        let alphabet = [
+            "all:",
+            "hosts:",
+            "vars:",
+            "children:",
+            "\n",
+            "  ",
+            "- ",
+            "web",
+            "[",
+            "]",
+            "{",
+            "}",
+            ":",
+            ",",
+            "'",
+            "\"",
+            "&a ",
+            "*a",
+            "<<: ",
+            "1",
+            "~",
+            "null",
+            "!!str ",
+            "#",
+            "web[1:3]",
+            ":22",
+            "? ",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for round in 0..2000 {
+            let text: String = (0..1 + round % 30)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let _ = parse("inv.yml", &text);
+            let _ = parse("hosts", &text);
+        }
+    }
+}

@@ -120,16 +120,14 @@ struct Plan {
 impl Plan {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let transport = cx.transport().await?;
-        if let Some(path) = &self.creates {
-            if files::stat(transport, path).await?.exists() {
+        if let Some(path) = &self.creates
+            && files::stat(transport, path).await?.exists() {
                 return Ok(Outcome::ok().msg(format!("skipped, since {path} exists")).with("rc", 0));
             }
-        }
-        if let Some(path) = &self.removes {
-            if !files::stat(transport, path).await?.exists() {
+        if let Some(path) = &self.removes
+            && !files::stat(transport, path).await?.exists() {
                 return Ok(Outcome::ok().msg(format!("skipped, since {path} does not exist")).with("rc", 0));
             }
-        }
         if cx.check {
             return Ok(Outcome::skipped(format!("check mode: would run `{}`", self.display())));
         }

@@ -71,12 +71,11 @@ pub async fn put_file(cx: &StepContext<'_>, dest: &str, content: &[u8], attrs: &
     if state.kind == FileKind::Directory {
         return Err(HostError::Failed(format!("`dest` {dest} is a directory")));
     }
-    if state.kind == FileKind::Link {
-        if let Some(target) = state.link_target.clone() {
+    if state.kind == FileKind::Link
+        && let Some(target) = state.link_target.clone() {
             dest = target;
             state = files::stat(transport, &dest).await?;
         }
-    }
     let checksum: String = Sha256::digest(content).iter().map(|b| format!("{b:02x}")).collect();
     let content_changed = state.sha256.as_deref() != Some(checksum.as_str()) && (force || !state.exists());
     let attrs_changed = !attrs.satisfied_by(&state);

@@ -47,9 +47,6 @@ impl Output {
     }
 
     /// Results of one step, by host, from JSON events.
-    pub fn results(&self, step: &str) -> Vec<serde_json::Value> {
-        self.events().into_iter().filter(|e| e["event"] == "host_result" && e["step"] == step).collect()
-    }
 
     pub fn recap(&self, host: &str) -> serde_json::Value {
         self.events().into_iter().find(|e| e["event"] == "recap").map(|e| e["hosts"][host].clone()).unwrap_or_default()
