@@ -46,8 +46,7 @@ impl Output {
         self.stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 
-    /// Results of one step, by host, from JSON events.
-
+    /// A host's recap counters from JSON events.
     pub fn recap(&self, host: &str) -> serde_json::Value {
         self.events().into_iter().find(|e| e["event"] == "recap").map(|e| e["hosts"][host].clone()).unwrap_or_default()
     }
