@@ -177,15 +177,18 @@ impl Reporter {
     fn render(&self, event: &Event) -> String {
         match event {
             Event::PlayStart { play, .. } => banner(&format!("PLAY [{play}]")),
-            Event::StepStart { step, .. } => {
-                if let Ok(mut state) = self.state.lock() {
-                    state.header = Some(step.clone());
-                }
-                banner(&format!("STEP [{step}]"))
-            }
+            // A step's banner is printed with its first result, so results of steps running at
+            // the same time stay under their own banners.
+            Event::StepStart { .. } => String::new(),
             Event::HostResult { step, host, status, ignored, msg, item, result, diff } => {
-                let current = self.state.lock().ok().and_then(|s| s.header.clone());
                 let mut line = String::new();
+                if let Ok(mut state) = self.state.lock() {
+                    if state.header.as_deref() != Some(step.as_str()) {
+                        state.header = Some(step.clone());
+                        line.push_str(&banner(&format!("STEP [{step}]")));
+                        line.push('\n');
+                    }
+                }
                 if let Some(diff) = diff {
                     line.push_str(&unified_diff(diff));
                 }
@@ -199,9 +202,6 @@ impl Reporter {
                 let mut head = format!("{word}: [{host}]");
                 if let Some(item) = item {
                     head.push_str(&format!(" => (item={item})"));
-                }
-                if current.as_deref() != Some(step.as_str()) {
-                    head.push_str(&format!(" ({step})"));
                 }
                 let show_result = self.verbosity > 0 && !result.as_object().is_some_and(|m| m.is_empty());
                 let detail = match (status, msg) {
@@ -313,7 +313,7 @@ mod tests {
             result: serde_json::json!({"stderr": "no such file\n", "rc": 1}),
             diff: None,
         };
-        assert_eq!(text(&event), "failed: [prod] (s) => non-zero return code 1\n  stderr: no such file");
+        assert_eq!(text(&event), "\nSTEP [s] ***************************************************************\nfailed: [prod] => non-zero return code 1\n  stderr: no such file");
     }
 
     #[test]
