@@ -12,31 +12,64 @@ pub enum Error {
     Yaml { span: Span, message: String },
 
     #[error("{span}: {message}")]
-    Invalid { span: Span, message: String, help: Option<String> },
+    Invalid {
+        span: Span,
+        message: String,
+        help: Option<String>,
+    },
 
     #[error("{span}: unknown key `{key}` in {context}")]
-    UnknownKey { span: Span, key: String, context: String, suggestion: Option<String> },
+    UnknownKey {
+        span: Span,
+        key: String,
+        context: String,
+        suggestion: Option<String>,
+    },
 
     #[error("{span}: unknown module `{name}`")]
-    UnknownModule { span: Span, name: String, suggestion: Option<String> },
+    UnknownModule {
+        span: Span,
+        name: String,
+        suggestion: Option<String>,
+    },
 
     #[error("{span}: unknown argument `{argument}` for module `{module}`")]
-    UnknownArgument { span: Span, module: String, argument: String, suggestion: Option<String> },
+    UnknownArgument {
+        span: Span,
+        module: String,
+        argument: String,
+        suggestion: Option<String>,
+    },
 
     #[error("{span}: step `{step}` needs `{id}`, but no step of this play has that id")]
-    UnknownId { span: Span, step: String, id: String, suggestion: Option<String> },
+    UnknownId {
+        span: Span,
+        step: String,
+        id: String,
+        suggestion: Option<String>,
+    },
 
     #[error("dependency cycle between steps: {}", cycle_path(.steps))]
     Cycle { steps: Vec<(String, Span)> },
 
     #[error("{span}: in step `{step}`: {message}")]
-    Template { span: Span, step: String, message: String },
+    Template {
+        span: Span,
+        step: String,
+        message: String,
+    },
 
     #[error("cannot read `{}`: {source}", .path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("{message}")]
-    Usage { message: String, help: Option<String> },
+    Usage {
+        message: String,
+        help: Option<String>,
+    },
 }
 
 fn cycle_path(steps: &[(String, Span)]) -> String {
@@ -49,22 +82,39 @@ fn cycle_path(steps: &[(String, Span)]) -> String {
 
 impl Error {
     pub fn yaml(span: Span, message: impl Into<String>) -> Self {
-        Error::Yaml { span, message: message.into() }
+        Error::Yaml {
+            span,
+            message: message.into(),
+        }
     }
 
     pub fn invalid(span: Span, message: impl Into<String>) -> Self {
-        Error::Invalid { span, message: message.into(), help: None }
+        Error::Invalid {
+            span,
+            message: message.into(),
+            help: None,
+        }
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
-        Error::Usage { message: message.into(), help: None }
+        Error::Usage {
+            message: message.into(),
+            help: None,
+        }
     }
 
     /// Adds a suggestion shown under the message.
     pub fn with_help(self, text: impl Into<String>) -> Self {
         match self {
-            Error::Invalid { span, message, .. } => Error::Invalid { span, message, help: Some(text.into()) },
-            Error::Usage { message, .. } => Error::Usage { message, help: Some(text.into()) },
+            Error::Invalid { span, message, .. } => Error::Invalid {
+                span,
+                message,
+                help: Some(text.into()),
+            },
+            Error::Usage { message, .. } => Error::Usage {
+                message,
+                help: Some(text.into()),
+            },
             other => other,
         }
     }
@@ -86,13 +136,19 @@ impl Error {
         let did_you_mean = |s: &Option<String>| s.as_ref().map(|s| format!("did you mean `{s}`?"));
         match self {
             Error::Invalid { help, .. } | Error::Usage { help, .. } => help.clone(),
-            Error::UnknownKey { suggestion, .. } | Error::UnknownArgument { suggestion, .. } => did_you_mean(suggestion),
+            Error::UnknownKey { suggestion, .. } | Error::UnknownArgument { suggestion, .. } => {
+                did_you_mean(suggestion)
+            }
             Error::UnknownModule { suggestion, .. } => did_you_mean(suggestion)
                 .or_else(|| Some("run `bgrun --list-modules` to see the modules bgrun has".into())),
             Error::UnknownId { suggestion, .. } => did_you_mean(suggestion),
-            Error::Cycle { .. } => Some("remove one of these `needs` so the steps can run in an order".into()),
-            Error::Template { .. } => Some("define the variable, or give it a fallback with `| default(...)`".into())
-                .filter(|_| self.to_string().contains("undefined")),
+            Error::Cycle { .. } => {
+                Some("remove one of these `needs` so the steps can run in an order".into())
+            }
+            Error::Template { .. } => {
+                Some("define the variable, or give it a fallback with `| default(...)`".into())
+                    .filter(|_| self.to_string().contains("undefined"))
+            }
             Error::Yaml { .. } | Error::Read { .. } => None,
         }
     }
@@ -123,7 +179,10 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(name, c), c))
-        .filter(|(distance, c)| *distance <= (name.len().max(c.len()) / 3).max(1) || c.starts_with(name) && name.len() >= 3)
+        .filter(|(distance, c)| {
+            *distance <= (name.len().max(c.len()) / 3).max(1)
+                || c.starts_with(name) && name.len() >= 3
+        })
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c.to_string())
 }
@@ -134,7 +193,10 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(suggest("comand", ["command", "copy", "shell"]), Some("command".into()));
+        assert_eq!(
+            suggest("comand", ["command", "copy", "shell"]),
+            Some("command".into())
+        );
         assert_eq!(suggest("xyz", ["command", "copy"]), None);
         assert_eq!(suggest("deploi", ["deploy", "test"]), Some("deploy".into()));
     }

@@ -24,13 +24,17 @@ impl StepGraph {
         let mut ids: HashMap<&str, usize> = HashMap::new();
         for (i, step) in steps.iter().enumerate() {
             if let Some(id) = &step.id
-                && let Some(first) = ids.insert(id.as_str(), i) {
-                    return Err(Error::invalid(
-                        step.span.clone(),
-                        format!("two steps have the id `{id}` (the other is at line {})", steps[first].span.line),
-                    )
-                    .with_help("give each step its own id"));
-                }
+                && let Some(first) = ids.insert(id.as_str(), i)
+            {
+                return Err(Error::invalid(
+                    step.span.clone(),
+                    format!(
+                        "two steps have the id `{id}` (the other is at line {})",
+                        steps[first].span.line
+                    ),
+                )
+                .with_help("give each step its own id"));
+            }
         }
         for (i, step) in steps.iter().enumerate() {
             match &step.needs {
@@ -60,13 +64,17 @@ impl StepGraph {
 
     fn check_cycles(&self, steps: &[Step]) -> Result<(), Error> {
         for component in tarjan_scc(&self.graph) {
-            let cyclic = component.len() > 1 || component.iter().any(|&n| self.graph.contains_edge(n, n));
+            let cyclic =
+                component.len() > 1 || component.iter().any(|&n| self.graph.contains_edge(n, n));
             if !cyclic {
                 continue;
             }
             // Walk the cycle in dependency order, starting from the earliest step in the file.
             let members: Vec<NodeIndex> = component;
-            let mut current = *members.iter().min_by_key(|n| self.graph[**n]).unwrap_or(&members[0]);
+            let mut current = *members
+                .iter()
+                .min_by_key(|n| self.graph[**n])
+                .unwrap_or(&members[0]);
             let start = current;
             let mut path = Vec::new();
             loop {
@@ -89,12 +97,18 @@ impl StepGraph {
 
     /// Indices of the steps a step waits for.
     pub fn dependencies(&self, step: usize) -> Vec<usize> {
-        self.graph.neighbors_directed(NodeIndex::new(step), Direction::Incoming).map(|n| self.graph[n]).collect()
+        self.graph
+            .neighbors_directed(NodeIndex::new(step), Direction::Incoming)
+            .map(|n| self.graph[n])
+            .collect()
     }
 
     /// Indices of the steps that wait for a step.
     pub fn dependents(&self, step: usize) -> Vec<usize> {
-        self.graph.neighbors_directed(NodeIndex::new(step), Direction::Outgoing).map(|n| self.graph[n]).collect()
+        self.graph
+            .neighbors_directed(NodeIndex::new(step), Direction::Outgoing)
+            .map(|n| self.graph[n])
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -108,9 +122,14 @@ impl StepGraph {
 
 /// The plays' graphs as Graphviz DOT, one cluster per play.
 pub fn to_dot(plays: &[(&str, &[Step], &StepGraph)]) -> String {
-    let mut out = String::from("digraph bgrun {\n  rankdir=TB;\n  node [shape=box, style=rounded];\n");
+    let mut out =
+        String::from("digraph bgrun {\n  rankdir=TB;\n  node [shape=box, style=rounded];\n");
     for (p, (name, steps, graph)) in plays.iter().enumerate() {
-        let _ = writeln!(out, "  subgraph cluster_{p} {{\n    label={};", quote(&format!("play: {name}")));
+        let _ = writeln!(
+            out,
+            "  subgraph cluster_{p} {{\n    label={};",
+            quote(&format!("play: {name}"))
+        );
         for (i, step) in steps.iter().enumerate() {
             let label = format!("{}\n{}", step.key(), step.module.name());
             let _ = writeln!(out, "    p{p}s{i} [label={}];", quote(&label));
@@ -127,7 +146,12 @@ pub fn to_dot(plays: &[(&str, &[Step], &StepGraph)]) -> String {
 }
 
 fn quote(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
+    format!(
+        "\"{}\"",
+        text.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    )
 }
 
 #[cfg(test)]
@@ -146,7 +170,10 @@ mod tests {
 
     #[test]
     fn steps_follow_each_other_by_default() {
-        let (_, g) = graph(&format!("{HEAD}    - debug: msg=a\n    - debug: msg=b\n    - debug: msg=c\n")).unwrap();
+        let (_, g) = graph(&format!(
+            "{HEAD}    - debug: msg=a\n    - debug: msg=b\n    - debug: msg=c\n"
+        ))
+        .unwrap();
         assert_eq!(g.dependencies(0), Vec::<usize>::new());
         assert_eq!(g.dependencies(1), vec![0]);
         assert_eq!(g.dependencies(2), vec![1]);
@@ -166,25 +193,40 @@ mod tests {
 
     #[test]
     fn cycles_name_every_step() {
-        let text = format!("{HEAD}    - {{id: a, needs: [b], debug: msg=a}}\n    - {{id: b, needs: [a], debug: msg=b}}\n");
+        let text = format!(
+            "{HEAD}    - {{id: a, needs: [b], debug: msg=a}}\n    - {{id: b, needs: [a], debug: msg=b}}\n"
+        );
         let err = graph(&text).unwrap_err().render();
-        assert!(err.starts_with("error: dependency cycle between steps: `a` -> `b` -> `a`"), "{err}");
+        assert!(
+            err.starts_with("error: dependency cycle between steps: `a` -> `b` -> `a`"),
+            "{err}"
+        );
         assert!(err.contains("`a` at play.yml:3:8"), "{err}");
         assert!(err.contains("`b` at play.yml:4:8"), "{err}");
     }
 
     #[test]
     fn unknown_id_suggests() {
-        let text = format!("{HEAD}    - {{id: deploy, debug: msg=a}}\n    - {{id: t, needs: [deploi], debug: msg=b}}\n");
+        let text = format!(
+            "{HEAD}    - {{id: deploy, debug: msg=a}}\n    - {{id: t, needs: [deploi], debug: msg=b}}\n"
+        );
         let err = graph(&text).unwrap_err().render();
-        assert!(err.contains("step `t` needs `deploi`, but no step of this play has that id"), "{err}");
+        assert!(
+            err.contains("step `t` needs `deploi`, but no step of this play has that id"),
+            "{err}"
+        );
         assert!(err.ends_with("help: did you mean `deploy`?"), "{err}");
     }
 
     #[test]
     fn duplicate_ids_are_errors() {
         let text = format!("{HEAD}    - {{id: a, debug: msg=a}}\n    - {{id: a, debug: msg=b}}\n");
-        assert!(graph(&text).unwrap_err().to_string().contains("two steps have the id `a`"));
+        assert!(
+            graph(&text)
+                .unwrap_err()
+                .to_string()
+                .contains("two steps have the id `a`")
+        );
     }
 
     #[test]

@@ -87,7 +87,11 @@ pub struct DiffEvent {
 
 impl From<&Diff> for DiffEvent {
     fn from(diff: &Diff) -> Self {
-        DiffEvent { path: diff.path.clone(), before: diff.before.clone(), after: diff.after.clone() }
+        DiffEvent {
+            path: diff.path.clone(),
+            before: diff.before.clone(),
+            after: diff.after.clone(),
+        }
     }
 }
 
@@ -117,7 +121,12 @@ struct ConsoleState {
 impl Reporter {
     pub fn new(format: Format, verbosity: u8) -> Self {
         let tty = std::io::stdout().is_terminal();
-        Reporter { format, verbosity, colour: tty && std::env::var_os("NO_COLOR").is_none(), state: Mutex::new(ConsoleState::default()) }
+        Reporter {
+            format,
+            verbosity,
+            colour: tty && std::env::var_os("NO_COLOR").is_none(),
+            state: Mutex::new(ConsoleState::default()),
+        }
     }
 
     pub fn emit(&self, event: &Event) {
@@ -147,7 +156,9 @@ impl Reporter {
         if self.format != Format::Text || !std::io::stderr().is_terminal() {
             return;
         }
-        let Ok(mut state) = self.state.lock() else { return };
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
         if hosts.is_empty() {
             state.waiting.remove(step);
         } else {
@@ -159,10 +170,17 @@ impl Reporter {
             }
             return;
         }
-        let message: Vec<String> = state.waiting.iter().map(|(step, hosts)| format!("{step} on {}", hosts.join(", "))).collect();
+        let message: Vec<String> = state
+            .waiting
+            .iter()
+            .map(|(step, hosts)| format!("{step} on {}", hosts.join(", ")))
+            .collect();
         let bar = state.spinner.get_or_insert_with(|| {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} waiting {elapsed}: {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} waiting {elapsed}: {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
@@ -171,7 +189,11 @@ impl Reporter {
     }
 
     fn paint(&self, style: &Style, text: &str) -> String {
-        if self.colour { style.apply_to(text).to_string() } else { text.to_string() }
+        if self.colour {
+            style.apply_to(text).to_string()
+        } else {
+            text.to_string()
+        }
     }
 
     fn render(&self, event: &Event) -> String {
@@ -180,14 +202,23 @@ impl Reporter {
             // A step's banner is printed with its first result, so results of steps running at
             // the same time stay under their own banners.
             Event::StepStart { .. } => String::new(),
-            Event::HostResult { step, host, status, ignored, msg, item, result, diff } => {
+            Event::HostResult {
+                step,
+                host,
+                status,
+                ignored,
+                msg,
+                item,
+                result,
+                diff,
+            } => {
                 let mut line = String::new();
-                if let Ok(mut state) = self.state.lock() {
-                    if state.header.as_deref() != Some(step.as_str()) {
-                        state.header = Some(step.clone());
-                        line.push_str(&banner(&format!("STEP [{step}]")));
-                        line.push('\n');
-                    }
+                if let Ok(mut state) = self.state.lock()
+                    && state.header.as_deref() != Some(step.as_str())
+                {
+                    state.header = Some(step.clone());
+                    line.push_str(&banner(&format!("STEP [{step}]")));
+                    line.push('\n');
                 }
                 if let Some(diff) = diff {
                     line.push_str(&unified_diff(diff));
@@ -203,9 +234,12 @@ impl Reporter {
                 if let Some(item) = item {
                     head.push_str(&format!(" => (item={item})"));
                 }
-                let show_result = self.verbosity > 0 && !result.as_object().is_some_and(|m| m.is_empty());
+                let show_result =
+                    self.verbosity > 0 && !result.as_object().is_some_and(|m| m.is_empty());
                 let detail = match (status, msg) {
-                    (Status::Failed | Status::Unreachable, Some(msg)) => Some(failure_detail(msg, result)),
+                    (Status::Failed | Status::Unreachable, Some(msg)) => {
+                        Some(failure_detail(msg, result))
+                    }
                     (_, Some(msg)) if !show_result => Some(msg.clone()),
                     _ => None,
                 };
@@ -223,10 +257,17 @@ impl Reporter {
                 }
                 line
             }
-            Event::Retrying { step, host, retries_left } => {
-                self.paint(&Style::new().yellow(), &format!("retrying: [{host}] {step} ({retries_left} retries left)"))
+            Event::Retrying {
+                step,
+                host,
+                retries_left,
+            } => self.paint(
+                &Style::new().yellow(),
+                &format!("retrying: [{host}] {step} ({retries_left} retries left)"),
+            ),
+            Event::Warning { message } => {
+                self.paint(&Style::new().magenta(), &format!("[WARNING]: {message}"))
             }
-            Event::Warning { message } => self.paint(&Style::new().magenta(), &format!("[WARNING]: {message}")),
             Event::Recap { hosts, elapsed_ms } => {
                 let mut out = banner("PLAY RECAP");
                 let width = hosts.keys().map(String::len).max().unwrap_or(0);
@@ -244,7 +285,10 @@ impl Reporter {
                         c.ok, c.changed, c.unreachable, c.failed, c.skipped, c.rescued, c.ignored
                     ));
                 }
-                out.push_str(&format!("\n\nfinished in {:.2}s", *elapsed_ms as f64 / 1000.0));
+                out.push_str(&format!(
+                    "\n\nfinished in {:.2}s",
+                    *elapsed_ms as f64 / 1000.0
+                ));
                 out
             }
         }
@@ -265,8 +309,15 @@ fn banner(title: &str) -> String {
 fn failure_detail(msg: &str, result: &Json) -> String {
     let mut text = msg.to_string();
     for key in ["stderr", "stdout"] {
-        if let Some(output) = result.get(key).and_then(Json::as_str).filter(|s| !s.trim().is_empty()) {
-            text.push_str(&format!("\n  {key}: {}", output.trim_end().replace('\n', "\n    ")));
+        if let Some(output) = result
+            .get(key)
+            .and_then(Json::as_str)
+            .filter(|s| !s.trim().is_empty())
+        {
+            text.push_str(&format!(
+                "\n  {key}: {}",
+                output.trim_end().replace('\n', "\n    ")
+            ));
             break;
         }
     }
@@ -278,7 +329,13 @@ fn unified_diff(diff: &DiffEvent) -> String {
     let mut out = String::new();
     let before = format!("before: {}", diff.path);
     let after = format!("after: {}", diff.path);
-    out.push_str(&text.unified_diff().context_radius(3).header(&before, &after).to_string());
+    out.push_str(
+        &text
+            .unified_diff()
+            .context_radius(3)
+            .header(&before, &after)
+            .to_string(),
+    );
     if !out.ends_with('\n') {
         out.push('\n');
     }
@@ -290,15 +347,38 @@ mod tests {
     use super::*;
 
     fn text(event: &Event) -> String {
-        Reporter { format: Format::Text, verbosity: 0, colour: false, state: Mutex::new(ConsoleState::default()) }.render(event)
+        Reporter {
+            format: Format::Text,
+            verbosity: 0,
+            colour: false,
+            state: Mutex::new(ConsoleState::default()),
+        }
+        .render(event)
     }
 
     #[test]
     fn recap_lines_like_ansible() {
         let mut hosts = IndexMap::new();
-        hosts.insert("prod".to_string(), Counters { ok: 3, skipped: 1, ..Counters::default() });
-        hosts.insert("cd".to_string(), Counters { ok: 2, changed: 1, ..Counters::default() });
-        insta::assert_snapshot!(text(&Event::Recap { hosts, elapsed_ms: 1234 }));
+        hosts.insert(
+            "prod".to_string(),
+            Counters {
+                ok: 3,
+                skipped: 1,
+                ..Counters::default()
+            },
+        );
+        hosts.insert(
+            "cd".to_string(),
+            Counters {
+                ok: 2,
+                changed: 1,
+                ..Counters::default()
+            },
+        );
+        insta::assert_snapshot!(text(&Event::Recap {
+            hosts,
+            elapsed_ms: 1234
+        }));
     }
 
     #[test]
@@ -313,12 +393,19 @@ mod tests {
             result: serde_json::json!({"stderr": "no such file\n", "rc": 1}),
             diff: None,
         };
-        assert_eq!(text(&event), "\nSTEP [s] ***************************************************************\nfailed: [prod] => non-zero return code 1\n  stderr: no such file");
+        assert_eq!(
+            text(&event),
+            "\nSTEP [s] ***************************************************************\nfailed: [prod] => non-zero return code 1\n  stderr: no such file"
+        );
     }
 
     #[test]
     fn diff_is_unified() {
-        let diff = DiffEvent { path: "/etc/x".into(), before: "a\nb\n".into(), after: "a\nc\n".into() };
+        let diff = DiffEvent {
+            path: "/etc/x".into(),
+            before: "a\nb\n".into(),
+            after: "a\nc\n".into(),
+        };
         insta::assert_snapshot!(unified_diff(&diff));
     }
 }

@@ -29,10 +29,17 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            return if e.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -63,8 +70,10 @@ async fn run(cli: Cli) -> Result<i32, Error> {
     let inventory = load_inventory(&cli, &book)?;
     let extra_vars = parse_extra_vars(&cli.extra_vars)?;
     if cli.graph {
-        let plays: Vec<(&str, &[playbook::Step], &crate::graph::StepGraph)> =
-            prepared.iter().map(|p| (p.play.name.as_str(), p.play.steps.as_slice(), &p.graph)).collect();
+        let plays: Vec<(&str, &[playbook::Step], &crate::graph::StepGraph)> = prepared
+            .iter()
+            .map(|p| (p.play.name.as_str(), p.play.steps.as_slice(), &p.graph))
+            .collect();
         print!("{}", crate::graph::to_dot(&plays));
         return Ok(EXIT_OK);
     }
@@ -86,10 +95,14 @@ async fn run(cli: Cli) -> Result<i32, Error> {
         extra_vars,
         limit: cli.limit.clone(),
         timeout: Duration::from_secs(cli.timeout),
-        host_key_checking: std::env::var("ANSIBLE_HOST_KEY_CHECKING").map(|v| exec::truthy_setting(&Json::from(v))).unwrap_or(true),
+        host_key_checking: std::env::var("ANSIBLE_HOST_KEY_CHECKING")
+            .map(|v| exec::truthy_setting(&Json::from(v)))
+            .unwrap_or(true),
     };
     let reporter = Reporter::new(cli.output, cli.verbose);
-    let summary = Runner::new(&book, &inventory, &options, &reporter).run(&prepared).await?;
+    let summary = Runner::new(&book, &inventory, &options, &reporter)
+        .run(&prepared)
+        .await?;
     Ok(if summary.any_failed() {
         EXIT_FAILED
     } else if summary.any_unreachable() {
@@ -102,9 +115,15 @@ async fn run(cli: Cli) -> Result<i32, Error> {
 fn load_inventory(cli: &Cli, book: &Playbook) -> Result<Inventory, Error> {
     let mut sources = cli.inventory.clone();
     if sources.is_empty()
-        && let Ok(from_env) = std::env::var("ANSIBLE_INVENTORY") {
-            sources.extend(from_env.split(',').filter(|s| !s.is_empty()).map(String::from));
-        }
+        && let Ok(from_env) = std::env::var("ANSIBLE_INVENTORY")
+    {
+        sources.extend(
+            from_env
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from),
+        );
+    }
     Inventory::load(&sources, Some(&book.dir))
 }
 
@@ -132,12 +151,22 @@ fn list(cli: &Cli, book: &Playbook, inventory: &Inventory) {
                 }
                 if let Some(needs) = &step.needs {
                     let ids: Vec<&str> = needs.iter().map(|(id, _)| id.as_str()).collect();
-                    let text = if ids.is_empty() { "nothing".to_string() } else { ids.join(", ") };
+                    let text = if ids.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        ids.join(", ")
+                    };
                     line.push_str(&format!("  [needs: {text}]"));
                 }
                 let tags: Vec<&String> = play.tags.iter().chain(&step.tags).collect();
                 if !tags.is_empty() {
-                    line.push_str(&format!("  TAGS: [{}]", tags.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")));
+                    line.push_str(&format!(
+                        "  TAGS: [{}]",
+                        tags.iter()
+                            .map(|t| t.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
                 }
                 println!("{line}");
             }
@@ -159,7 +188,9 @@ fn parse_extra_vars(values: &[String]) -> Result<Vars, Error> {
             }
         } else {
             let mut map = Vars::new();
-            for word in playbook::free_form::split(value).map_err(|e| Error::usage(format!("-e: {e}")))? {
+            for word in
+                playbook::free_form::split(value).map_err(|e| Error::usage(format!("-e: {e}")))?
+            {
                 match word {
                     playbook::free_form::Word::Pair(k, v) => {
                         map.insert(k, Json::String(v));
@@ -183,10 +214,16 @@ mod tests {
 
     #[test]
     fn extra_vars_forms() {
-        let vars = parse_extra_vars(&["a=1 b='x y'".into(), r#"{"c": [1, 2], "a": 3}"#.into()]).unwrap();
+        let vars =
+            parse_extra_vars(&["a=1 b='x y'".into(), r#"{"c": [1, 2], "a": 3}"#.into()]).unwrap();
         assert_eq!(vars["a"], 3);
         assert_eq!(vars["b"], "x y");
         assert_eq!(vars["c"], serde_json::json!([1, 2]));
-        assert!(parse_extra_vars(&["oops".into()]).unwrap_err().render().contains("`oops` is not `key=value`"));
+        assert!(
+            parse_extra_vars(&["oops".into()])
+                .unwrap_err()
+                .render()
+                .contains("`oops` is not `key=value`")
+        );
     }
 }

@@ -13,7 +13,10 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Arc<Self> {
-        Arc::new(SourceFile { path: path.into(), text: text.into() })
+        Arc::new(SourceFile {
+            path: path.into(),
+            text: text.into(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -31,7 +34,11 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: &Arc<SourceFile>, line: usize, col: usize) -> Self {
-        Span { file: Arc::clone(file), line: line.max(1), col: col.max(1) }
+        Span {
+            file: Arc::clone(file),
+            line: line.max(1),
+            col: col.max(1),
+        }
     }
 
     /// The quoted line with a caret under the column, as compilers print it.

@@ -80,7 +80,10 @@ impl Node {
 
     /// Looks up a key of a mapping node.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
     }
 
     /// The value as JSON, the form variables and module arguments take.
@@ -93,7 +96,10 @@ impl Node {
             NodeValue::Str(s) => Value::String(s.clone()),
             NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             NodeValue::Map(entries) => Value::Object(
-                entries.iter().map(|(k, v)| (k.key_text(), v.to_json())).collect::<Map<_, _>>(),
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.key_text(), v.to_json()))
+                    .collect::<Map<_, _>>(),
             ),
         }
     }
@@ -115,7 +121,13 @@ pub fn scalar_text(value: &Value) -> String {
 
 /// Parses YAML text into a node tree; an empty document is `Null` at line 1.
 pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Error> {
-    let mut builder = Builder { file: Arc::clone(file), stack: Vec::new(), anchors: HashMap::new(), root: None, error: None };
+    let mut builder = Builder {
+        file: Arc::clone(file),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        root: None,
+        error: None,
+    };
     let mut parser = Parser::new_from_str(&file.text);
     if let Err(e) = parser.load(&mut builder, false) {
         let span = marker_span(file, e.marker());
@@ -124,7 +136,10 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Error> {
     if let Some(error) = builder.error {
         return Err(error);
     }
-    Ok(builder.root.unwrap_or_else(|| Node { value: NodeValue::Null, span: Span::new(file, 1, 1) }))
+    Ok(builder.root.unwrap_or_else(|| Node {
+        value: NodeValue::Null,
+        span: Span::new(file, 1, 1),
+    }))
 }
 
 fn marker_span(file: &Arc<SourceFile>, mark: &Marker) -> Span {
@@ -220,10 +235,25 @@ impl MarkedEventReceiver for Builder {
                 self.push_value(Node { value, span }, anchor);
             }
             Event::SequenceStart(anchor, _) => {
-                self.stack.push(Open::Seq(Node { value: NodeValue::Null, span }, anchor, Vec::new()));
+                self.stack.push(Open::Seq(
+                    Node {
+                        value: NodeValue::Null,
+                        span,
+                    },
+                    anchor,
+                    Vec::new(),
+                ));
             }
             Event::MappingStart(anchor, _) => {
-                self.stack.push(Open::Map(Node { value: NodeValue::Null, span }, anchor, Vec::new(), None));
+                self.stack.push(Open::Map(
+                    Node {
+                        value: NodeValue::Null,
+                        span,
+                    },
+                    anchor,
+                    Vec::new(),
+                    None,
+                ));
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.stack.pop() {
@@ -251,17 +281,27 @@ impl MarkedEventReceiver for Builder {
                 }
                 None => self.fail(span, "alias to an unknown anchor".into()),
             },
-            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd => {}
+            Event::Nothing
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart
+            | Event::DocumentEnd => {}
         }
     }
 }
 
-fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Result<NodeValue, String> {
+fn resolve_scalar(
+    text: String,
+    style: TScalarStyle,
+    tag: Option<&Tag>,
+) -> Result<NodeValue, String> {
     if let Some(tag) = tag {
         return match tag.suffix.as_str() {
             "str" => Ok(NodeValue::Str(text)),
             "int" | "float" | "bool" | "null" => Ok(resolve_plain(text)),
-            other => Err(format!("the YAML tag `!{other}` is not supported; remove the tag")),
+            other => Err(format!(
+                "the YAML tag `!{other}` is not supported; remove the tag"
+            )),
         };
     }
     match style {
@@ -273,8 +313,12 @@ fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Resul
 fn resolve_plain(text: String) -> NodeValue {
     match text.as_str() {
         "" | "~" | "null" | "Null" | "NULL" => return NodeValue::Null,
-        "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => return NodeValue::Bool(true),
-        "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => return NodeValue::Bool(false),
+        "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return NodeValue::Bool(true);
+        }
+        "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return NodeValue::Bool(false);
+        }
         ".inf" | ".Inf" | ".INF" | "+.inf" => return NodeValue::Float(f64::INFINITY),
         "-.inf" | "-.Inf" | "-.INF" => return NodeValue::Float(f64::NEG_INFINITY),
         _ => {}
@@ -283,9 +327,10 @@ fn resolve_plain(text: String) -> NodeValue {
         return NodeValue::Int(i);
     }
     if looks_like_float(&text)
-        && let Ok(f) = text.replace('_', "").parse::<f64>() {
-            return NodeValue::Float(f);
-        }
+        && let Ok(f) = text.replace('_', "").parse::<f64>()
+    {
+        return NodeValue::Float(f);
+    }
     NodeValue::Str(text)
 }
 
@@ -317,8 +362,13 @@ fn parse_int(text: &str) -> Option<i64> {
 fn looks_like_float(text: &str) -> bool {
     let body = text.trim_start_matches(['-', '+']);
     body.contains('.')
-        && body.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.')
-        && body.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '_' | 'e' | 'E' | '-' | '+'))
+        && body
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '.')
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '_' | 'e' | 'E' | '-' | '+'))
 }
 
 #[cfg(test)]
@@ -331,7 +381,8 @@ mod tests {
 
     #[test]
     fn resolves_yaml_1_1_scalars() {
-        let node = load("a: yes\nb: off\nc: 0644\nd: '0644'\ne: 1.5\nf: ~\ng: 0x1f\nh: 10\ni: 1.2.3\n");
+        let node =
+            load("a: yes\nb: off\nc: 0644\nd: '0644'\ne: 1.5\nf: ~\ng: 0x1f\nh: 10\ni: 1.2.3\n");
         let json = node.to_json();
         assert_eq!(json["a"], true);
         assert_eq!(json["b"], false);

@@ -9,38 +9,66 @@ use crate::transport::ConnectionSpec;
 
 /// Reads `ansible_host`, `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file`,
 /// `ansible_connection`, host key settings and the known_hosts file from a host's variables.
-pub fn spec(host: &str, scope: &Scope, timeout: Duration, host_key_checking: bool) -> Result<ConnectionSpec, TemplateError> {
+pub fn spec(
+    host: &str,
+    scope: &Scope,
+    timeout: Duration,
+    host_key_checking: bool,
+) -> Result<ConnectionSpec, TemplateError> {
     let text = |names: &[&str]| -> Result<Option<String>, TemplateError> {
         for name in names {
             if let Some(value) = scope.resolve(name)?
-                && !value.is_null() {
-                    return Ok(Some(crate::yaml::scalar_text(&value)));
-                }
+                && !value.is_null()
+            {
+                return Ok(Some(crate::yaml::scalar_text(&value)));
+            }
         }
         Ok(None)
     };
     let address = text(&["ansible_host", "ansible_ssh_host"])?.unwrap_or_else(|| host.to_string());
     let port = match text(&["ansible_port", "ansible_ssh_port"])? {
         None => None,
-        Some(p) => Some(p.parse::<u16>().map_err(|_| TemplateError(format!("`ansible_port` of `{host}` is not a port number: {p}")))?),
+        Some(p) => Some(p.parse::<u16>().map_err(|_| {
+            TemplateError(format!(
+                "`ansible_port` of `{host}` is not a port number: {p}"
+            ))
+        })?),
     };
     let connection = text(&["ansible_connection"])?.unwrap_or_else(|| "ssh".into());
     let local = match connection.as_str() {
         "local" => true,
         "ssh" | "smart" | "paramiko" => false,
-        other => return Err(TemplateError(format!("`ansible_connection: {other}` of `{host}` is not supported; bgrun has `ssh` and `local`"))),
+        other => {
+            return Err(TemplateError(format!(
+                "`ansible_connection: {other}` of `{host}` is not supported; bgrun has `ssh` and `local`"
+            )));
+        }
     };
-    let ssh_args = [text(&["ansible_ssh_common_args"])?, text(&["ansible_ssh_extra_args"])?].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let ssh_args = [
+        text(&["ansible_ssh_common_args"])?,
+        text(&["ansible_ssh_extra_args"])?,
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
     let options = ssh_options(&ssh_args);
     let mut checking = host_key_checking;
     if let Some(value) = scope.resolve("ansible_host_key_checking")? {
         checking = truthy_setting(&value);
     }
-    if let Some(value) = options.iter().find(|(k, _)| k.eq_ignore_ascii_case("StrictHostKeyChecking")) {
+    if let Some(value) = options
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("StrictHostKeyChecking"))
+    {
         checking = !value.1.eq_ignore_ascii_case("no");
     }
-    let known_hosts_file = text(&["ansible_ssh_known_hosts_file"])?
-        .or_else(|| options.iter().find(|(k, _)| k.eq_ignore_ascii_case("UserKnownHostsFile")).map(|(_, v)| v.clone()));
+    let known_hosts_file = text(&["ansible_ssh_known_hosts_file"])?.or_else(|| {
+        options
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("UserKnownHostsFile"))
+            .map(|(_, v)| v.clone())
+    });
     Ok(ConnectionSpec {
         host: host.to_string(),
         address,
@@ -59,7 +87,10 @@ pub fn truthy_setting(value: &Json) -> bool {
     match value {
         Json::Bool(b) => *b,
         Json::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Json::String(s) => !matches!(s.trim().to_ascii_lowercase().as_str(), "false" | "no" | "0" | "off" | "n" | ""),
+        Json::String(s) => !matches!(
+            s.trim().to_ascii_lowercase().as_str(),
+            "false" | "no" | "0" | "off" | "n" | ""
+        ),
         _ => false,
     }
 }
@@ -89,15 +120,19 @@ mod tests {
     use serde_json::json;
 
     fn spec_of(vars: Json) -> ConnectionSpec {
-        let Json::Object(map) = vars else { panic!("map") };
+        let Json::Object(map) = vars else {
+            panic!("map")
+        };
         let scope = Scope::new(&Templar::new(), map);
         spec("web1", &scope, Duration::from_secs(10), true).unwrap()
     }
 
     #[test]
     fn reads_ansible_connection_variables() {
-        let s = spec_of(json!({"ansible_host": "{{ ip }}", "ip": "127.0.0.3", "ansible_port": "2222", "ansible_user": "deploy",
-            "ansible_ssh_private_key_file": "/k", "ansible_python_interpreter": "/usr/bin/python3"}));
+        let s = spec_of(
+            json!({"ansible_host": "{{ ip }}", "ip": "127.0.0.3", "ansible_port": "2222", "ansible_user": "deploy",
+            "ansible_ssh_private_key_file": "/k", "ansible_python_interpreter": "/usr/bin/python3"}),
+        );
         assert_eq!(s.address, "127.0.0.3");
         assert_eq!(s.port, Some(2222));
         assert_eq!(s.user.as_deref(), Some("deploy"));
@@ -108,7 +143,9 @@ mod tests {
     #[test]
     fn host_key_checking_can_be_turned_off() {
         assert!(!spec_of(json!({"ansible_host_key_checking": "False"})).host_key_checking);
-        let s = spec_of(json!({"ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/tmp/kh"}));
+        let s = spec_of(
+            json!({"ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/tmp/kh"}),
+        );
         assert!(!s.host_key_checking);
         assert_eq!(s.known_hosts_file.as_deref(), Some("/tmp/kh"));
     }

@@ -88,9 +88,17 @@ pub fn prepare<'a>(book: &'a Playbook) -> Result<Vec<PreparedPlay<'a>>, Error> {
             let vars_files = play
                 .vars_files
                 .iter()
-                .map(|(path, _)| (!is_template(path)).then(|| crate::playbook::load_vars_file(&book.dir.join(path))).transpose())
+                .map(|(path, _)| {
+                    (!is_template(path))
+                        .then(|| crate::playbook::load_vars_file(&book.dir.join(path)))
+                        .transpose()
+                })
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(PreparedPlay { play, graph, vars_files })
+            Ok(PreparedPlay {
+                play,
+                graph,
+                vars_files,
+            })
         })
         .collect()
 }
@@ -116,7 +124,12 @@ struct PlayRun<'p> {
 }
 
 impl<'a> Runner<'a> {
-    pub fn new(book: &'a Playbook, inventory: &'a Inventory, options: &'a RunOptions, reporter: &'a Reporter) -> Self {
+    pub fn new(
+        book: &'a Playbook,
+        inventory: &'a Inventory,
+        options: &'a RunOptions,
+        reporter: &'a Reporter,
+    ) -> Self {
         let groups = serde_json::to_value(inventory.groups_map()).unwrap_or(Json::Null);
         Runner {
             book,
@@ -141,16 +154,30 @@ impl<'a> Runner<'a> {
                 break;
             }
         }
-        let connections: Vec<Arc<Connection>> = self.connections.lock().map(|mut c| c.drain().map(|(_, v)| v).collect()).unwrap_or_default();
+        let connections: Vec<Arc<Connection>> = self
+            .connections
+            .lock()
+            .map(|mut c| c.drain().map(|(_, v)| v).collect())
+            .unwrap_or_default();
         for connection in connections {
             if let Ok(connection) = Arc::try_unwrap(connection) {
                 connection.close().await;
             }
         }
         result?;
-        let hosts: IndexMap<String, Counters> =
-            self.hosts.lock().map(|h| h.iter().map(|(k, v)| (k.clone(), v.counters.clone())).collect()).unwrap_or_default();
-        self.reporter.emit(&Event::Recap { hosts: hosts.clone(), elapsed_ms: started.elapsed().as_millis() as u64 });
+        let hosts: IndexMap<String, Counters> = self
+            .hosts
+            .lock()
+            .map(|h| {
+                h.iter()
+                    .map(|(k, v)| (k.clone(), v.counters.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.reporter.emit(&Event::Recap {
+            hosts: hosts.clone(),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        });
         Ok(Summary { hosts })
     }
 
@@ -162,24 +189,41 @@ impl<'a> Runner<'a> {
         }
         if let Some(limit) = &self.options.limit {
             let allowed = self.inventory.select(limit);
-            selected.retain(|h| allowed.contains(h) || (h == "localhost" && limit.split([':', ',']).any(|p| p == "localhost")));
+            selected.retain(|h| {
+                allowed.contains(h)
+                    || (h == "localhost" && limit.split([':', ',']).any(|p| p == "localhost"))
+            });
         }
         let hosts = self.hosts.lock();
-        selected.retain(|h| hosts.as_ref().map(|m| m.get(h).is_none_or(|r| r.health == Health::Active)).unwrap_or(true));
+        selected.retain(|h| {
+            hosts
+                .as_ref()
+                .map(|m| m.get(h).is_none_or(|r| r.health == Health::Active))
+                .unwrap_or(true)
+        });
         selected
     }
 
     async fn run_play(&self, prepared: &PreparedPlay<'_>) -> Result<(), Error> {
         let play = prepared.play;
         let hosts = self.play_hosts(play);
-        self.reporter.emit(&Event::PlayStart { play: play.name.clone(), hosts: hosts.clone() });
+        self.reporter.emit(&Event::PlayStart {
+            play: play.name.clone(),
+            hosts: hosts.clone(),
+        });
         if hosts.is_empty() {
-            self.reporter.emit(&Event::Warning { message: format!("no hosts matched `{}`; skipping the play", play.hosts) });
+            self.reporter.emit(&Event::Warning {
+                message: format!("no hosts matched `{}`; skipping the play", play.hosts),
+            });
             return Ok(());
         }
         if let Ok(mut states) = self.hosts.lock() {
             for host in &hosts {
-                states.entry(host.clone()).or_insert_with(|| HostRun { facts: Vars::new(), counters: Counters::default(), health: Health::Active });
+                states.entry(host.clone()).or_insert_with(|| HostRun {
+                    facts: Vars::new(),
+                    counters: Counters::default(),
+                    health: Health::Active,
+                });
             }
         }
         let mut vars_files = Vars::new();
@@ -187,20 +231,35 @@ impl<'a> Runner<'a> {
             let vars = match loaded {
                 Some(vars) => vars.clone(),
                 None => {
-                    let scope = Scope::new(&self.templar, scope::layered([&play.vars, &self.options.extra_vars]));
-                    let rendered = self.templar.render_string(path, &scope).map_err(|e| Error::invalid(span.clone(), format!("vars_files: {e}")))?;
-                    crate::playbook::load_vars_file(&self.book.dir.join(crate::yaml::scalar_text(&rendered)))?
+                    let scope = Scope::new(
+                        &self.templar,
+                        scope::layered([&play.vars, &self.options.extra_vars]),
+                    );
+                    let rendered = self
+                        .templar
+                        .render_string(path, &scope)
+                        .map_err(|e| Error::invalid(span.clone(), format!("vars_files: {e}")))?;
+                    crate::playbook::load_vars_file(
+                        &self.book.dir.join(crate::yaml::scalar_text(&rendered)),
+                    )?
                 }
             };
             vars_files.extend(vars);
         }
-        let run = PlayRun { play, hosts, vars_files, playbook_dir: dir_text(&self.book.dir) };
+        let run = PlayRun {
+            play,
+            hosts,
+            vars_files,
+            playbook_dir: dir_text(&self.book.dir),
+        };
         self.open_connections(&run).await;
         if play.gather_facts {
             self.gather(&run).await;
         }
         let graph = &prepared.graph;
-        let mut waiting_on: Vec<usize> = (0..graph.len()).map(|i| graph.dependencies(i).len()).collect();
+        let mut waiting_on: Vec<usize> = (0..graph.len())
+            .map(|i| graph.dependencies(i).len())
+            .collect();
         let mut running = FuturesUnordered::new();
         for (i, deps) in waiting_on.iter().enumerate() {
             if *deps == 0 {
@@ -221,11 +280,21 @@ impl<'a> Runner<'a> {
     /// Prepares each host's connection (opened lazily, on first use).
     async fn open_connections(&self, run: &PlayRun<'_>) {
         for host in &run.hosts {
-            if self.connections.lock().map(|c| c.contains_key(host)).unwrap_or(true) {
+            if self
+                .connections
+                .lock()
+                .map(|c| c.contains_key(host))
+                .unwrap_or(true)
+            {
                 continue;
             }
             let scope = self.host_scope(run, None, host, None);
-            let mut spec = connect::spec(host, &scope, self.options.timeout, self.options.host_key_checking);
+            let mut spec = connect::spec(
+                host,
+                &scope,
+                self.options.timeout,
+                self.options.host_key_checking,
+            );
             if host == "localhost" && self.inventory.host(host).is_none() {
                 spec = spec.map(|mut s| {
                     s.local = true;
@@ -238,7 +307,12 @@ impl<'a> Runner<'a> {
                         connections.insert(host.clone(), Arc::new(Connection::new(spec)));
                     }
                 }
-                Err(e) => self.host_error("connect", host, Status::Unreachable, format!("connection settings: {e}")),
+                Err(e) => self.host_error(
+                    "connect",
+                    host,
+                    Status::Unreachable,
+                    format!("connection settings: {e}"),
+                ),
             }
         }
     }
@@ -246,9 +320,16 @@ impl<'a> Runner<'a> {
     /// Opens the connection to every host at the start of the play, in parallel, so unreachable
     /// hosts are known before the first step.
     async fn gather(&self, run: &PlayRun<'_>) {
-        let hosts: Vec<String> = run.hosts.iter().filter(|h| self.is_active(h)).cloned().collect();
+        let hosts: Vec<String> = run
+            .hosts
+            .iter()
+            .filter(|h| self.is_active(h))
+            .cloned()
+            .collect();
         let futures = hosts.iter().map(|host| async move {
-            let Some(connection) = self.connection(host) else { return };
+            let Some(connection) = self.connection(host) else {
+                return;
+            };
             let _permit = self.forks.acquire().await;
             if let Err(e) = connection.get().await {
                 self.host_error("Gathering Facts", host, Status::Unreachable, e.to_string());
@@ -262,7 +343,10 @@ impl<'a> Runner<'a> {
     }
 
     fn is_active(&self, host: &str) -> bool {
-        self.hosts.lock().map(|h| h.get(host).is_some_and(|r| r.health == Health::Active)).unwrap_or(false)
+        self.hosts
+            .lock()
+            .map(|h| h.get(host).is_some_and(|r| r.health == Health::Active))
+            .unwrap_or(false)
     }
 
     /// Runs one step on every active host of the play; returns the step's index.
@@ -271,12 +355,21 @@ impl<'a> Runner<'a> {
         if !self.selected_by_tags(run.play, step) {
             return index;
         }
-        let hosts: Vec<String> = run.hosts.iter().filter(|h| self.is_active(h)).cloned().collect();
+        let hosts: Vec<String> = run
+            .hosts
+            .iter()
+            .filter(|h| self.is_active(h))
+            .cloned()
+            .collect();
         if hosts.is_empty() {
             return index;
         }
         let label = step.label();
-        self.reporter.emit(&Event::StepStart { play: run.play.name.clone(), step: label.clone(), id: step.id.clone() });
+        self.reporter.emit(&Event::StepStart {
+            play: run.play.name.clone(),
+            step: label.clone(),
+            id: step.id.clone(),
+        });
         let hostvars = Arc::new(self.hostvars(run));
         let pending = Mutex::new(hosts.clone());
         let work = futures::future::join_all(hosts.iter().map(|host| {
@@ -311,17 +404,27 @@ impl<'a> Runner<'a> {
     /// Ansible's tag selection: `--tags` picks steps (and `always`), `--skip-tags` drops them,
     /// `never` steps run only when asked for by name.
     fn selected_by_tags(&self, play: &Play, step: &Step) -> bool {
-        let tags: Vec<&str> = play.tags.iter().chain(&step.tags).map(String::as_str).collect();
+        let tags: Vec<&str> = play
+            .tags
+            .iter()
+            .chain(&step.tags)
+            .map(String::as_str)
+            .collect();
         let wanted = &self.options.tags;
         let skipped = &self.options.skip_tags;
         if tags.iter().any(|t| skipped.iter().any(|s| s == t)) {
             return false;
         }
-        if skipped.iter().any(|s| s == "tagged") && !tags.is_empty() || skipped.iter().any(|s| s == "untagged") && tags.is_empty() {
+        if skipped.iter().any(|s| s == "tagged") && !tags.is_empty()
+            || skipped.iter().any(|s| s == "untagged") && tags.is_empty()
+        {
             return false;
         }
         let named = |t: &str| wanted.iter().any(|w| w == t);
-        if tags.contains(&"never") && !tags.iter().any(|t| *t != "never" && named(t)) && !named("never") {
+        if tags.contains(&"never")
+            && !tags.iter().any(|t| *t != "never" && named(t))
+            && !named("never")
+        {
             return false;
         }
         if wanted.is_empty() || named("all") {
@@ -335,8 +438,15 @@ impl<'a> Runner<'a> {
 
     /// Every known host's variables below the play, for `hostvars`.
     fn hostvars(&self, run: &PlayRun<'_>) -> scope::HostVars {
-        let facts: HashMap<String, Vars> =
-            self.hosts.lock().map(|h| h.iter().map(|(k, v)| (k.clone(), v.facts.clone())).collect()).unwrap_or_default();
+        let facts: HashMap<String, Vars> = self
+            .hosts
+            .lock()
+            .map(|h| {
+                h.iter()
+                    .map(|(k, v)| (k.clone(), v.facts.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut order: Vec<String> = self.inventory.hosts().map(|h| h.name.clone()).collect();
         for host in &run.hosts {
             if !order.contains(host) {
@@ -354,14 +464,28 @@ impl<'a> Runner<'a> {
                 (name.clone(), vars)
             })
             .collect();
-        scope::HostVars { templar: Arc::clone(&self.templar), hosts, order }
+        scope::HostVars {
+            templar: Arc::clone(&self.templar),
+            hosts,
+            order,
+        }
     }
 
     /// The variables a step sees on a host, lowest precedence first: inventory, play `vars`,
     /// `vars_files`, step `vars`, registered results and `set_fact`, `-e`, then magic variables.
-    fn host_scope(&self, run: &PlayRun<'_>, step: Option<&Step>, host: &str, hostvars: Option<&Arc<scope::HostVars>>) -> Scope {
+    fn host_scope(
+        &self,
+        run: &PlayRun<'_>,
+        step: Option<&Step>,
+        host: &str,
+        hostvars: Option<&Arc<scope::HostVars>>,
+    ) -> Scope {
         let inventory = self.inventory.vars_for(host);
-        let facts = self.hosts.lock().map(|h| h.get(host).map(|r| r.facts.clone()).unwrap_or_default()).unwrap_or_default();
+        let facts = self
+            .hosts
+            .lock()
+            .map(|h| h.get(host).map(|r| r.facts.clone()).unwrap_or_default())
+            .unwrap_or_default();
         let magic = scope::Magic {
             host,
             groups: &self.groups,
@@ -375,15 +499,36 @@ impl<'a> Runner<'a> {
         .vars();
         let empty = Vars::new();
         let step_vars = step.map_or(&empty, |s| &s.vars);
-        let vars = scope::layered([&inventory, &run.play.vars, &run.vars_files, step_vars, &facts, &self.options.extra_vars, &magic]);
-        let extra = hostvars.map(|h| vec![("hostvars".to_string(), minijinja::Value::from_dyn_object(Arc::clone(h)))]).unwrap_or_default();
+        let vars = scope::layered([
+            &inventory,
+            &run.play.vars,
+            &run.vars_files,
+            step_vars,
+            &facts,
+            &self.options.extra_vars,
+            &magic,
+        ]);
+        let extra = hostvars
+            .map(|h| {
+                vec![(
+                    "hostvars".to_string(),
+                    minijinja::Value::from_dyn_object(Arc::clone(h)),
+                )]
+            })
+            .unwrap_or_default();
         Scope::with_values(&self.templar, vars, extra)
     }
 
     /// Counts a host's result for a step in the recap and takes failed hosts out of the run.
     fn count(&self, host: &str, status: Status, ignored: bool) {
-        let Ok(mut hosts) = self.hosts.lock() else { return };
-        let entry = hosts.entry(host.to_string()).or_insert_with(|| HostRun { facts: Vars::new(), counters: Counters::default(), health: Health::Active });
+        let Ok(mut hosts) = self.hosts.lock() else {
+            return;
+        };
+        let entry = hosts.entry(host.to_string()).or_insert_with(|| HostRun {
+            facts: Vars::new(),
+            counters: Counters::default(),
+            health: Health::Active,
+        });
         let c = &mut entry.counters;
         match status {
             Status::Ok => c.ok += 1,
@@ -424,12 +569,16 @@ impl<'a> Runner<'a> {
 
     fn set_facts(&self, host: &str, facts: Vars) {
         if let Ok(mut hosts) = self.hosts.lock()
-            && let Some(entry) = hosts.get_mut(host) {
-                entry.facts.extend(facts);
-            }
+            && let Some(entry) = hosts.get_mut(host)
+        {
+            entry.facts.extend(facts);
+        }
     }
 }
 
 fn dir_text(dir: &std::path::Path) -> String {
-    std::fs::canonicalize(dir).unwrap_or_else(|_| PathBuf::from(dir)).display().to_string()
+    std::fs::canonicalize(dir)
+        .unwrap_or_else(|_| PathBuf::from(dir))
+        .display()
+        .to_string()
 }

@@ -14,7 +14,8 @@ use crate::playbook::Step;
 use crate::template::{Scope, TemplateError, Vars};
 use crate::transport::HostError;
 
-const CENSORED: &str = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+const CENSORED: &str =
+    "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 /// One run of the module (one loop item) and how it ended.
 struct ItemResult {
@@ -24,7 +25,13 @@ struct ItemResult {
 }
 
 impl Runner<'_> {
-    pub(super) async fn run_step_on_host(&self, run: &PlayRun<'_>, step: &Step, host: &str, hostvars: Arc<HostVars>) {
+    pub(super) async fn run_step_on_host(
+        &self,
+        run: &PlayRun<'_>,
+        step: &Step,
+        host: &str,
+        hostvars: Arc<HostVars>,
+    ) {
         let label = step.label();
         let scope = self.host_scope(run, Some(step), host, Some(&hostvars));
         let items = match &step.loop_items {
@@ -33,7 +40,11 @@ impl Runner<'_> {
                 Ok(Json::Array(items)) => Some(items),
                 Ok(Json::Null) => Some(Vec::new()),
                 Ok(other) => {
-                    return self.report_failure(step, host, format!("`loop` needs a list, but got {}", kind(&other)));
+                    return self.report_failure(
+                        step,
+                        host,
+                        format!("`loop` needs a list, but got {}", kind(&other)),
+                    );
                 }
                 Err(e) => return self.report_failure(step, host, self.template_message(step, &e)),
             },
@@ -48,9 +59,21 @@ impl Runner<'_> {
         for item in items {
             let mut vars = scope.vars().clone();
             vars.insert(step.loop_var.clone(), item.clone());
-            vars.insert("ansible_loop_var".into(), Json::from(step.loop_var.as_str()));
-            let item_scope = Scope::with_values(&self.templar, vars, vec![("hostvars".into(), minijinja::Value::from_dyn_object(Arc::clone(&hostvars)))]);
-            let result = self.run_item(run, step, host, &item_scope, Some(item)).await;
+            vars.insert(
+                "ansible_loop_var".into(),
+                Json::from(step.loop_var.as_str()),
+            );
+            let item_scope = Scope::with_values(
+                &self.templar,
+                vars,
+                vec![(
+                    "hostvars".into(),
+                    minijinja::Value::from_dyn_object(Arc::clone(&hostvars)),
+                )],
+            );
+            let result = self
+                .run_item(run, step, host, &item_scope, Some(item))
+                .await;
             self.emit_result(step, host, &label, &result, false);
             let stop = result.status == Status::Unreachable;
             results.push(result);
@@ -61,52 +84,100 @@ impl Runner<'_> {
         let aggregate = aggregate(&results);
         let ignored = self.is_ignored(step, &scope, &aggregate);
         if let Some(name) = &step.register {
-            self.set_facts(host, Vars::from_iter([(name.clone(), aggregate.outcome.registered())]));
+            self.set_facts(
+                host,
+                Vars::from_iter([(name.clone(), aggregate.outcome.registered())]),
+            );
         }
         let status = aggregate.status;
         if status == Status::Failed && !ignored || status == Status::Unreachable {
             self.emit_result(step, host, &label, &aggregate, ignored);
         } else if ignored {
-            self.reporter.emit(&Event::Warning { message: format!("[{host}] {label}: a loop item failed; ignoring") });
+            self.reporter.emit(&Event::Warning {
+                message: format!("[{host}] {label}: a loop item failed; ignoring"),
+            });
         }
         self.count(host, status, ignored);
     }
 
     /// Runs the module once: `when`, arguments, retries, conditions.
-    async fn run_item(&self, run: &PlayRun<'_>, step: &Step, host: &str, scope: &Scope, item: Option<Json>) -> ItemResult {
-        let done = |status, outcome| ItemResult { status, outcome, item: item.clone() };
+    async fn run_item(
+        &self,
+        run: &PlayRun<'_>,
+        step: &Step,
+        host: &str,
+        scope: &Scope,
+        item: Option<Json>,
+    ) -> ItemResult {
+        let done = |status, outcome| ItemResult {
+            status,
+            outcome,
+            item: item.clone(),
+        };
         for condition in &step.when {
             match self.templar.eval_condition(condition, scope) {
                 Ok(true) => {}
                 Ok(false) => {
                     let text = crate::yaml::scalar_text(condition);
-                    let outcome = Outcome::skipped("Conditional result was False").with("false_condition", text);
+                    let outcome = Outcome::skipped("Conditional result was False")
+                        .with("false_condition", text);
                     return done(Status::Skipped, outcome);
                 }
-                Err(e) => return done(Status::Failed, Outcome::failed(self.template_message(step, &e))),
+                Err(e) => {
+                    return done(
+                        Status::Failed,
+                        Outcome::failed(self.template_message(step, &e)),
+                    );
+                }
             }
         }
-        let args = match self.templar.render_value(&Json::Object(step.args.clone()), scope) {
+        let args = match self
+            .templar
+            .render_value(&Json::Object(step.args.clone()), scope)
+        {
             Ok(args) => args,
-            Err(e) => return done(Status::Failed, Outcome::failed(self.template_message(step, &e))),
+            Err(e) => {
+                return done(
+                    Status::Failed,
+                    Outcome::failed(self.template_message(step, &e)),
+                );
+            }
         };
         let environment = match self.environment(run, step, scope) {
             Ok(env) => env,
-            Err(e) => return done(Status::Failed, Outcome::failed(self.template_message(step, &e))),
+            Err(e) => {
+                return done(
+                    Status::Failed,
+                    Outcome::failed(self.template_message(step, &e)),
+                );
+            }
         };
         let Some(connection) = self.connection(host) else {
-            return done(Status::Unreachable, Outcome::failed(format!("no connection settings for `{host}`")));
+            return done(
+                Status::Unreachable,
+                Outcome::failed(format!("no connection settings for `{host}`")),
+            );
         };
         let retries = match &step.until {
             None => 0,
             Some(_) => match self.number(step.retries.as_ref(), scope, 3) {
                 Ok(n) => n,
-                Err(e) => return done(Status::Failed, Outcome::failed(self.template_message(step, &e))),
+                Err(e) => {
+                    return done(
+                        Status::Failed,
+                        Outcome::failed(self.template_message(step, &e)),
+                    );
+                }
             },
         };
         let delay = match self.number(step.delay.as_ref(), scope, 5) {
             Ok(n) => n,
-            Err(e) => return done(Status::Failed, Outcome::failed(self.template_message(step, &e))),
+            Err(e) => {
+                return done(
+                    Status::Failed,
+                    Outcome::failed(self.template_message(step, &e)),
+                );
+            }
         };
         let cx = StepContext {
             host,
@@ -124,11 +195,16 @@ impl Runner<'_> {
             attempt += 1;
             let mut outcome = match step.module.run(args.clone(), &cx).await {
                 Ok(outcome) => outcome,
-                Err(HostError::Unreachable(msg)) => return done(Status::Unreachable, Outcome::failed(msg)),
+                Err(HostError::Unreachable(msg)) => {
+                    return done(Status::Unreachable, Outcome::failed(msg));
+                }
                 Err(HostError::Failed(msg)) => Outcome::failed(msg),
             };
             if let Err(e) = self.apply_conditions(step, scope, &mut outcome) {
-                return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
+                return done(
+                    Status::Failed,
+                    Outcome::failed(self.template_message(step, &e)),
+                );
             }
             if let Some(until) = &step.until {
                 if attempt > 1 || retries > 0 {
@@ -138,15 +214,26 @@ impl Runner<'_> {
                 match self.templar.eval_condition(until, &with_result) {
                     Ok(true) => {}
                     Ok(false) if attempt <= retries => {
-                        self.reporter.emit(&Event::Retrying { step: step.label(), host: host.to_string(), retries_left: (retries + 1 - attempt) as u32 });
+                        self.reporter.emit(&Event::Retrying {
+                            step: step.label(),
+                            host: host.to_string(),
+                            retries_left: (retries + 1 - attempt) as u32,
+                        });
                         tokio::time::sleep(Duration::from_secs(delay)).await;
                         continue;
                     }
                     Ok(false) => {
                         outcome.failed = true;
-                        outcome.msg.get_or_insert_with(|| format!("still not done after {attempt} attempts"));
+                        outcome.msg.get_or_insert_with(|| {
+                            format!("still not done after {attempt} attempts")
+                        });
                     }
-                    Err(e) => return done(Status::Failed, Outcome::failed(self.template_message(step, &e))),
+                    Err(e) => {
+                        return done(
+                            Status::Failed,
+                            Outcome::failed(self.template_message(step, &e)),
+                        );
+                    }
                 }
             }
             if !outcome.facts.is_empty() {
@@ -154,15 +241,24 @@ impl Runner<'_> {
             }
             let status = status_of(&outcome);
             if item.is_none()
-                && let Some(name) = &step.register {
-                    self.set_facts(host, Vars::from_iter([(name.clone(), outcome.registered())]));
-                }
+                && let Some(name) = &step.register
+            {
+                self.set_facts(
+                    host,
+                    Vars::from_iter([(name.clone(), outcome.registered())]),
+                );
+            }
             return done(status, outcome);
         }
     }
 
     /// `changed_when` and `failed_when`, with the result bound to the `register` name.
-    fn apply_conditions(&self, step: &Step, scope: &Scope, outcome: &mut Outcome) -> Result<(), TemplateError> {
+    fn apply_conditions(
+        &self,
+        step: &Step,
+        scope: &Scope,
+        outcome: &mut Outcome,
+    ) -> Result<(), TemplateError> {
         if step.changed_when.is_empty() && step.failed_when.is_empty() {
             return Ok(());
         }
@@ -181,8 +277,14 @@ impl Runner<'_> {
             }
             outcome.failed = failed;
             if failed {
-                outcome.msg.get_or_insert_with(|| "the failed_when condition was true".into());
-            } else if outcome.msg.as_deref().is_some_and(|m| m.starts_with("non-zero return code")) {
+                outcome
+                    .msg
+                    .get_or_insert_with(|| "the failed_when condition was true".into());
+            } else if outcome
+                .msg
+                .as_deref()
+                .is_some_and(|m| m.starts_with("non-zero return code"))
+            {
                 outcome.msg = None;
             }
         }
@@ -201,11 +303,22 @@ impl Runner<'_> {
     }
 
     fn is_ignored(&self, step: &Step, scope: &Scope, result: &ItemResult) -> bool {
-        result.status == Status::Failed && self.templar.eval_condition(&step.ignore_errors, scope).unwrap_or(false)
+        result.status == Status::Failed
+            && self
+                .templar
+                .eval_condition(&step.ignore_errors, scope)
+                .unwrap_or(false)
     }
 
-    fn number(&self, value: Option<&Json>, scope: &Scope, default: u64) -> Result<u64, TemplateError> {
-        let Some(value) = value else { return Ok(default) };
+    fn number(
+        &self,
+        value: Option<&Json>,
+        scope: &Scope,
+        default: u64,
+    ) -> Result<u64, TemplateError> {
+        let Some(value) = value else {
+            return Ok(default);
+        };
         let rendered = self.templar.render_value(value, scope)?;
         match &rendered {
             Json::Number(n) => n.as_u64(),
@@ -216,9 +329,17 @@ impl Runner<'_> {
     }
 
     /// The play's and the step's `environment`, templated, as variables for remote commands.
-    fn environment(&self, run: &PlayRun<'_>, step: &Step, scope: &Scope) -> Result<Vec<(String, String)>, TemplateError> {
+    fn environment(
+        &self,
+        run: &PlayRun<'_>,
+        step: &Step,
+        scope: &Scope,
+    ) -> Result<Vec<(String, String)>, TemplateError> {
         let mut env: Vec<(String, String)> = Vec::new();
-        for source in [&run.play.environment, &step.environment].into_iter().flatten() {
+        for source in [&run.play.environment, &step.environment]
+            .into_iter()
+            .flatten()
+        {
             match self.templar.render_value(source, scope)? {
                 Json::Object(map) => {
                     for (k, v) in map {
@@ -227,7 +348,12 @@ impl Runner<'_> {
                     }
                 }
                 Json::Null => {}
-                other => return Err(TemplateError(format!("`environment` is a mapping of variables, but this is {}", kind(&other)))),
+                other => {
+                    return Err(TemplateError(format!(
+                        "`environment` is a mapping of variables, but this is {}",
+                        kind(&other)
+                    )));
+                }
             }
         }
         Ok(env)
@@ -238,7 +364,11 @@ impl Runner<'_> {
     }
 
     fn report_failure(&self, step: &Step, host: &str, msg: String) {
-        let result = ItemResult { status: Status::Failed, outcome: Outcome::failed(msg), item: None };
+        let result = ItemResult {
+            status: Status::Failed,
+            outcome: Outcome::failed(msg),
+            item: None,
+        };
         self.finish(step, host, &step.label(), &result, false);
     }
 
@@ -247,10 +377,20 @@ impl Runner<'_> {
         self.count(host, result.status, ignored);
     }
 
-    fn emit_result(&self, step: &Step, host: &str, label: &str, result: &ItemResult, ignored: bool) {
+    fn emit_result(
+        &self,
+        step: &Step,
+        host: &str,
+        label: &str,
+        result: &ItemResult,
+        ignored: bool,
+    ) {
         let outcome = &result.outcome;
         let (msg, data) = if step.no_log {
-            (Some(CENSORED.to_string()), Json::from_iter([("censored".to_string(), Json::from(CENSORED))]))
+            (
+                Some(CENSORED.to_string()),
+                Json::from_iter([("censored".to_string(), Json::from(CENSORED))]),
+            )
         } else {
             (outcome.msg.clone(), outcome.registered())
         };
@@ -258,19 +398,35 @@ impl Runner<'_> {
             Status::Failed | Status::Unreachable => true,
             _ => step.module == crate::modules::ModuleKind::Debug || self.options.verbosity > 0,
         };
-        let msg = if step.module == crate::modules::ModuleKind::Debug && !step.no_log && msg.is_none() {
-            outcome.data.iter().next().map(|(k, v)| format!("{k} = {}", serde_json::to_string_pretty(v).unwrap_or_default()))
+        let msg =
+            if step.module == crate::modules::ModuleKind::Debug && !step.no_log && msg.is_none() {
+                outcome.data.iter().next().map(|(k, v)| {
+                    format!(
+                        "{k} = {}",
+                        serde_json::to_string_pretty(v).unwrap_or_default()
+                    )
+                })
+            } else {
+                msg
+            };
+        let diff = if step.no_log {
+            None
         } else {
-            msg
+            outcome.diff.as_ref().map(DiffEvent::from)
         };
-        let diff = if step.no_log { None } else { outcome.diff.as_ref().map(DiffEvent::from) };
         self.reporter.emit(&Event::HostResult {
             step: label.to_string(),
             host: host.to_string(),
             status: result.status,
             ignored,
             msg: msg.filter(|_| show_msg),
-            item: result.item.as_ref().map(|i| if step.no_log { "(censored)".into() } else { item_label(i) }),
+            item: result.item.as_ref().map(|i| {
+                if step.no_log {
+                    "(censored)".into()
+                } else {
+                    item_label(i)
+                }
+            }),
             result: data,
             diff,
         });
@@ -308,7 +464,10 @@ fn aggregate(results: &[ItemResult]) -> ItemResult {
         .collect();
     outcome.data.insert("results".into(), Json::Array(list));
     let status = if results.iter().any(|r| r.status == Status::Unreachable) {
-        outcome.msg = results.iter().find(|r| r.status == Status::Unreachable).and_then(|r| r.outcome.msg.clone());
+        outcome.msg = results
+            .iter()
+            .find(|r| r.status == Status::Unreachable)
+            .and_then(|r| r.outcome.msg.clone());
         Status::Unreachable
     } else if outcome.failed {
         outcome.msg = Some("one or more items failed".into());
@@ -316,7 +475,11 @@ fn aggregate(results: &[ItemResult]) -> ItemResult {
     } else {
         status_of(&outcome)
     };
-    ItemResult { status, outcome, item: None }
+    ItemResult {
+        status,
+        outcome,
+        item: None,
+    }
 }
 
 fn item_label(item: &Json) -> String {

@@ -26,14 +26,27 @@ impl Module for Assert {
             single => vec![single],
         };
         for condition in &conditions {
-            let holds = cx.templar.eval_condition(condition, cx.scope).map_err(|e| HostError::Failed(e.0))?;
+            let holds = cx
+                .templar
+                .eval_condition(condition, cx.scope)
+                .map_err(|e| HostError::Failed(e.0))?;
             if !holds {
                 let text = crate::yaml::scalar_text(condition);
-                let msg = self.fail_msg.unwrap_or_else(|| format!("assertion failed: `{text}`"));
-                return Ok(Outcome::failed(msg).with("assertion", text).with("evaluated_to", false));
+                let msg = self
+                    .fail_msg
+                    .unwrap_or_else(|| format!("assertion failed: `{text}`"));
+                return Ok(Outcome::failed(msg)
+                    .with("assertion", text)
+                    .with("evaluated_to", false));
             }
         }
-        let msg = self.success_msg.unwrap_or_else(|| "All assertions passed".to_string());
-        Ok(if self.quiet { Outcome::ok() } else { Outcome::ok().msg(msg) })
+        let msg = self
+            .success_msg
+            .unwrap_or_else(|| "All assertions passed".to_string());
+        Ok(if self.quiet {
+            Outcome::ok()
+        } else {
+            Outcome::ok().msg(msg)
+        })
     }
 }

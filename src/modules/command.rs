@@ -66,8 +66,16 @@ impl Module for Command {
             (Some(argv), None) if !argv.is_empty() => argv,
             (None, Some(cmd)) => shlex::split(cmd)
                 .filter(|words| !words.is_empty())
-                .ok_or_else(|| HostError::Failed(format!("cannot split the command `{cmd}` into words (check its quotes)")))?,
-            (Some(_), Some(_)) => return Err(HostError::Failed("give either `cmd` or `argv`, not both".into())),
+                .ok_or_else(|| {
+                    HostError::Failed(format!(
+                        "cannot split the command `{cmd}` into words (check its quotes)"
+                    ))
+                })?,
+            (Some(_), Some(_)) => {
+                return Err(HostError::Failed(
+                    "give either `cmd` or `argv`, not both".into(),
+                ));
+            }
             _ => return Err(HostError::Failed("no command given".into())),
         };
         let plan = Plan {
@@ -121,15 +129,24 @@ impl Plan {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let transport = cx.transport().await?;
         if let Some(path) = &self.creates
-            && files::stat(transport, path).await?.exists() {
-                return Ok(Outcome::ok().msg(format!("skipped, since {path} exists")).with("rc", 0));
-            }
+            && files::stat(transport, path).await?.exists()
+        {
+            return Ok(Outcome::ok()
+                .msg(format!("skipped, since {path} exists"))
+                .with("rc", 0));
+        }
         if let Some(path) = &self.removes
-            && !files::stat(transport, path).await?.exists() {
-                return Ok(Outcome::ok().msg(format!("skipped, since {path} does not exist")).with("rc", 0));
-            }
+            && !files::stat(transport, path).await?.exists()
+        {
+            return Ok(Outcome::ok()
+                .msg(format!("skipped, since {path} does not exist"))
+                .with("rc", 0));
+        }
         if cx.check {
-            return Ok(Outcome::skipped(format!("check mode: would run `{}`", self.display())));
+            return Ok(Outcome::skipped(format!(
+                "check mode: would run `{}`",
+                self.display()
+            )));
         }
         let mut exec = Exec::new(self.argv.clone());
         exec.env = cx.environment.to_vec();
@@ -150,7 +167,15 @@ impl Plan {
         }
         let lines = |s: &str| Json::from(s.lines().map(Json::from).collect::<Vec<_>>());
         let mut outcome = Outcome::changed(true)
-            .with("cmd", Json::from(self.argv.iter().map(|a| Json::from(a.as_str())).collect::<Vec<_>>()))
+            .with(
+                "cmd",
+                Json::from(
+                    self.argv
+                        .iter()
+                        .map(|a| Json::from(a.as_str()))
+                        .collect::<Vec<_>>(),
+                ),
+            )
             .with("rc", output.rc)
             .with("stdout_lines", lines(&stdout))
             .with("stderr_lines", lines(&stderr))
@@ -165,6 +190,10 @@ impl Plan {
     }
 
     fn display(&self) -> String {
-        if self.shown.is_empty() { self.argv.join(" ") } else { self.shown.clone() }
+        if self.shown.is_empty() {
+            self.argv.join(" ")
+        } else {
+            self.shown.clone()
+        }
     }
 }

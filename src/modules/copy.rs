@@ -6,8 +6,8 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use super::{Diff, Module, Outcome, StepContext, find_source, parse_mode};
-use crate::transport::files::{self, Attributes, FileKind};
 use crate::transport::HostError;
+use crate::transport::files::{self, Attributes, FileKind};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,23 +39,44 @@ impl Module for Copy {
             (Some(src), None) => {
                 let path = find_source(cx.playbook_dir, "files", src)?;
                 if path.is_dir() {
-                    return Err(HostError::Failed(format!("`{src}` is a directory; copy takes files")));
+                    return Err(HostError::Failed(format!(
+                        "`{src}` is a directory; copy takes files"
+                    )));
                 }
-                let bytes = std::fs::read(&path).map_err(|e| HostError::Failed(format!("cannot read `{}`: {e}", path.display())))?;
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    HostError::Failed(format!("cannot read `{}`: {e}", path.display()))
+                })?;
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
                 (bytes, name)
             }
             (None, Some(Json::String(text))) => (text.into_bytes(), None),
-            (None, Some(other)) => (serde_json::to_string_pretty(&other).unwrap_or_default().into_bytes(), None),
-            (Some(_), Some(_)) => return Err(HostError::Failed("give either `src` or `content`, not both".into())),
+            (None, Some(other)) => (
+                serde_json::to_string_pretty(&other)
+                    .unwrap_or_default()
+                    .into_bytes(),
+                None,
+            ),
+            (Some(_), Some(_)) => {
+                return Err(HostError::Failed(
+                    "give either `src` or `content`, not both".into(),
+                ));
+            }
             (None, None) => return Err(HostError::Failed("give `src` or `content`".into())),
         };
-        let attrs = Attributes { mode: parse_mode(&self.mode)?, owner: self.owner, group: self.group };
+        let attrs = Attributes {
+            mode: parse_mode(&self.mode)?,
+            owner: self.owner,
+            group: self.group,
+        };
         let mut dest = self.dest;
         if dest.ends_with('/') {
             match name {
                 Some(name) => dest.push_str(&name),
-                None => return Err(HostError::Failed(format!("`dest` {dest} is a directory; with `content` give a file name"))),
+                None => {
+                    return Err(HostError::Failed(format!(
+                        "`dest` {dest} is a directory; with `content` give a file name"
+                    )));
+                }
             }
         }
         put_file(cx, &dest, &content, &attrs, self.force).await
@@ -64,7 +85,13 @@ impl Module for Copy {
 
 /// Puts content at `dest` unless it is already there with the same attributes; shared with
 /// `template`.
-pub async fn put_file(cx: &StepContext<'_>, dest: &str, content: &[u8], attrs: &Attributes, force: bool) -> Result<Outcome, HostError> {
+pub async fn put_file(
+    cx: &StepContext<'_>,
+    dest: &str,
+    content: &[u8],
+    attrs: &Attributes,
+    force: bool,
+) -> Result<Outcome, HostError> {
     let transport = cx.transport().await?;
     let mut dest = dest.to_string();
     let mut state = files::stat(transport, &dest).await?;
@@ -72,19 +99,28 @@ pub async fn put_file(cx: &StepContext<'_>, dest: &str, content: &[u8], attrs: &
         return Err(HostError::Failed(format!("`dest` {dest} is a directory")));
     }
     if state.kind == FileKind::Link
-        && let Some(target) = state.link_target.clone() {
-            dest = target;
-            state = files::stat(transport, &dest).await?;
-        }
-    let checksum: String = Sha256::digest(content).iter().map(|b| format!("{b:02x}")).collect();
-    let content_changed = state.sha256.as_deref() != Some(checksum.as_str()) && (force || !state.exists());
+        && let Some(target) = state.link_target.clone()
+    {
+        dest = target;
+        state = files::stat(transport, &dest).await?;
+    }
+    let checksum: String = Sha256::digest(content)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let content_changed =
+        state.sha256.as_deref() != Some(checksum.as_str()) && (force || !state.exists());
     let attrs_changed = !attrs.satisfied_by(&state);
     let mut outcome = Outcome::changed(content_changed || attrs_changed)
         .with("dest", dest.as_str())
         .with("checksum", checksum.as_str())
         .with("size", content.len() as u64);
     if content_changed && cx.diff {
-        let before = if state.exists() { files::read(transport, &dest).await?.unwrap_or_default() } else { Vec::new() };
+        let before = if state.exists() {
+            files::read(transport, &dest).await?.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         outcome.diff = Some(Diff {
             path: dest.clone(),
             before: String::from_utf8_lossy(&before).into_owned(),

@@ -22,10 +22,16 @@ pub struct Debug {
 impl Module for Debug {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         if self.verbosity > cx.verbosity {
-            return Ok(Outcome::skipped(format!("verbosity threshold {} not reached", self.verbosity)));
+            return Ok(Outcome::skipped(format!(
+                "verbosity threshold {} not reached",
+                self.verbosity
+            )));
         }
         if let Some(var) = self.var {
-            let value = cx.templar.eval(&var, cx.scope).map_err(|e| HostError::Failed(e.0))?;
+            let value = cx
+                .templar
+                .eval(&var, cx.scope)
+                .map_err(|e| HostError::Failed(e.0))?;
             return Ok(Outcome::ok().with(&var, value));
         }
         let msg = match self.msg {

@@ -42,7 +42,11 @@ enum State {
 impl Module for File {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let transport = cx.transport().await?;
-        let attrs = Attributes { mode: parse_mode(&self.mode)?, owner: self.owner.clone(), group: self.group.clone() };
+        let attrs = Attributes {
+            mode: parse_mode(&self.mode)?,
+            owner: self.owner.clone(),
+            group: self.group.clone(),
+        };
         let before = files::stat(transport, &self.path).await?;
         let state = self.state.unwrap_or(State::File);
         let path = self.path.as_str();
@@ -55,11 +59,27 @@ impl Module for File {
             State::Directory => match before.kind {
                 FileKind::Directory => (None, "directory"),
                 FileKind::Absent => (Some(Exec::new(["mkdir", "-p", "--", path])), "directory"),
-                other => return fail(format!("{path} exists and is a {}, not a directory", other.name())),
+                other => {
+                    return fail(format!(
+                        "{path} exists and is a {}, not a directory",
+                        other.name()
+                    ));
+                }
             },
-            State::Touch => (Some(Exec::new(["touch", "--", path])), if before.exists() { before.kind.name() } else { "file" }),
+            State::Touch => (
+                Some(Exec::new(["touch", "--", path])),
+                if before.exists() {
+                    before.kind.name()
+                } else {
+                    "file"
+                },
+            ),
             State::File => match before.kind {
-                FileKind::Absent => return fail(format!("file {path} does not exist; use `state: touch` to create it")),
+                FileKind::Absent => {
+                    return fail(format!(
+                        "file {path} does not exist; use `state: touch` to create it"
+                    ));
+                }
                 other => (None, other.name()),
             },
             State::Link => {
@@ -68,16 +88,26 @@ impl Module for File {
                 };
                 match before.kind {
                     FileKind::Link if before.link_target.as_deref() == Some(src) => (None, "link"),
-                    FileKind::Absent | FileKind::Link => (Some(Exec::new(["ln", "-sfn", "--", src, path])), "link"),
+                    FileKind::Absent | FileKind::Link => {
+                        (Some(Exec::new(["ln", "-sfn", "--", src, path])), "link")
+                    }
                     _ if self.force => (Some(Exec::new(["ln", "-sfn", "--", src, path])), "link"),
-                    other => return fail(format!("{path} exists and is a {}; set `force: true` to replace it with a link", other.name())),
+                    other => {
+                        return fail(format!(
+                            "{path} exists and is a {}; set `force: true` to replace it with a link",
+                            other.name()
+                        ));
+                    }
                 }
             }
         };
         let attrs_apply = state != State::Absent && state != State::Link;
-        let attrs_changed = attrs_apply && (action.is_some() || !attrs.satisfied_by(&before)) && has_attrs(&attrs);
+        let attrs_changed =
+            attrs_apply && (action.is_some() || !attrs.satisfied_by(&before)) && has_attrs(&attrs);
         let changed = action.is_some() || attrs_changed;
-        let mut outcome = Outcome::changed(changed).with("path", path).with("state", after);
+        let mut outcome = Outcome::changed(changed)
+            .with("path", path)
+            .with("state", after);
         if changed && cx.diff {
             outcome.diff = Some(Diff {
                 path: path.to_string(),
@@ -112,7 +142,11 @@ fn describe(kind: &str, mode: Option<u32>) -> String {
 async fn run(transport: &Transport, exec: &Exec) -> Result<(), HostError> {
     let output = transport.exec(exec).await?;
     if output.rc != 0 {
-        return Err(HostError::Failed(format!("`{}` failed: {}", exec.argv.join(" "), output.stderr_text().trim())));
+        return Err(HostError::Failed(format!(
+            "`{}` failed: {}",
+            exec.argv.join(" "),
+            output.stderr_text().trim()
+        )));
     }
     Ok(())
 }

@@ -70,13 +70,18 @@ impl Module for Http {
             .map_err(|_| HostError::Failed(format!("invalid HTTP method `{}`", self.method)))?;
         let read_only = matches!(method, reqwest::Method::GET | reqwest::Method::HEAD);
         if cx.check && !read_only {
-            return Ok(Outcome::skipped(format!("check mode: would send {method} {}", self.url)));
+            return Ok(Outcome::skipped(format!(
+                "check mode: would send {method} {}",
+                self.url
+            )));
         }
         let expected: Vec<u16> = match &self.status_code {
             Json::Array(items) => items.iter().filter_map(status_of).collect(),
             single => status_of(single).into_iter().collect(),
         };
-        let mut request = client(self.validate_certs)?.request(method.clone(), &self.url).timeout(Duration::from_secs(self.timeout));
+        let mut request = client(self.validate_certs)?
+            .request(method.clone(), &self.url)
+            .timeout(Duration::from_secs(self.timeout));
         for (name, value) in &self.headers {
             request = request.header(name.as_str(), crate::yaml::scalar_text(value));
         }
@@ -84,7 +89,10 @@ impl Module for Http {
             request = match (self.body_format.as_deref(), body) {
                 (Some("json"), body) => request.json(body),
                 (Some("form-urlencoded"), Json::Object(map)) => {
-                    let pairs: Vec<(String, String)> = map.iter().map(|(k, v)| (k.clone(), crate::yaml::scalar_text(v))).collect();
+                    let pairs: Vec<(String, String)> = map
+                        .iter()
+                        .map(|(k, v)| (k.clone(), crate::yaml::scalar_text(v)))
+                        .collect();
                     request.form(&pairs)
                 }
                 (_, Json::String(text)) => request.body(text.clone()),
@@ -94,13 +102,21 @@ impl Module for Http {
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => {
-                let reason = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.to_string());
-                return Ok(Outcome::failed(format!("request to {} failed: {reason}", self.url)).with("status", -1).with("url", self.url));
+                let reason = std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| e.to_string());
+                return Ok(
+                    Outcome::failed(format!("request to {} failed: {reason}", self.url))
+                        .with("status", -1)
+                        .with("url", self.url),
+                );
             }
         };
         let status = response.status().as_u16();
         let content = response.text().await.unwrap_or_default();
-        let mut outcome = Outcome::ok().with("status", status).with("url", self.url.as_str());
+        let mut outcome = Outcome::ok()
+            .with("status", status)
+            .with("url", self.url.as_str());
         if let Ok(json) = serde_json::from_str::<Json>(&content) {
             outcome = outcome.with("json", json);
         }
@@ -113,7 +129,11 @@ impl Module for Http {
         } else {
             outcome.failed = true;
             let want: Vec<String> = expected.iter().map(u16::to_string).collect();
-            Ok(outcome.msg(format!("status code was {status}, not {}: {method} {}", want.join(" or "), self.url)))
+            Ok(outcome.msg(format!(
+                "status code was {status}, not {}: {method} {}",
+                want.join(" or "),
+                self.url
+            )))
         }
     }
 }

@@ -11,7 +11,9 @@ pub fn arguments<T: Module>() -> Option<&'static [&'static str]> {
         return None;
     }
     let mut fields = None;
-    let _ = T::deserialize(FieldCatcher { fields: &mut fields });
+    let _ = T::deserialize(FieldCatcher {
+        fields: &mut fields,
+    });
     fields
 }
 
@@ -58,4 +60,3 @@ impl<'de> de::Deserializer<'de> for FieldCatcher<'_> {
         unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
     }
 }
-

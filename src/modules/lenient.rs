@@ -44,8 +44,12 @@ impl<'de> de::Deserializer<'de> for Lenient {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
         match self.0 {
-            Json::Array(items) => visitor.visit_seq(SeqDeserializer::new(items.into_iter().map(Lenient))),
-            Json::Object(map) => visitor.visit_map(MapDeserializer::new(map.into_iter().map(|(k, v)| (k, Lenient(v))))),
+            Json::Array(items) => {
+                visitor.visit_seq(SeqDeserializer::new(items.into_iter().map(Lenient)))
+            }
+            Json::Object(map) => visitor.visit_map(MapDeserializer::new(
+                map.into_iter().map(|(k, v)| (k, Lenient(v))),
+            )),
             other => other.deserialize_any(visitor),
         }
     }
@@ -68,7 +72,10 @@ impl<'de> de::Deserializer<'de> for Lenient {
         deserialize_f64 => visit_f64(f64)
     }
 
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
+    fn deserialize_string<V: Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
         match self.0 {
             Json::Number(n) => visitor.visit_string(n.to_string()),
             Json::Bool(b) => visitor.visit_string(b.to_string()),
@@ -80,7 +87,10 @@ impl<'de> de::Deserializer<'de> for Lenient {
         self.deserialize_string(visitor)
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
+    fn deserialize_option<V: Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
         match self.0 {
             Json::Null => visitor.visit_none(),
             other => visitor.visit_some(Lenient(other)),
@@ -96,7 +106,11 @@ impl<'de> de::Deserializer<'de> for Lenient {
         self.0.deserialize_enum(name, variants, visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, serde_json::Error> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
         visitor.visit_newtype_struct(self)
     }
 
@@ -123,12 +137,26 @@ mod tests {
     fn strings_become_numbers_and_booleans() {
         let json = serde_json::json!({"port": "22", "force": "yes", "name": 5, "timeout": "30", "list": ["1", 2]});
         let args = Args::deserialize(Lenient(json)).unwrap();
-        assert_eq!(args, Args { port: 22, force: true, name: "5".into(), timeout: Some(30), list: vec![1, 2] });
+        assert_eq!(
+            args,
+            Args {
+                port: 22,
+                force: true,
+                name: "5".into(),
+                timeout: Some(30),
+                list: vec![1, 2]
+            }
+        );
     }
 
     #[test]
     fn bad_numbers_are_named() {
         let json = serde_json::json!({"port": "http", "force": true, "name": "x", "list": []});
-        assert!(Args::deserialize(Lenient(json)).unwrap_err().to_string().contains("`http` is not a number"));
+        assert!(
+            Args::deserialize(Lenient(json))
+                .unwrap_err()
+                .to_string()
+                .contains("`http` is not a number")
+        );
     }
 }

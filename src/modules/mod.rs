@@ -85,8 +85,14 @@ impl ModuleKind {
     /// Finds a module by the name a step uses; `ansible.builtin.` and `ansible.legacy.` prefixes
     /// are accepted.
     pub fn lookup(name: &str) -> Option<ModuleKind> {
-        let short = name.strip_prefix("ansible.builtin.").or_else(|| name.strip_prefix("ansible.legacy.")).unwrap_or(name);
-        NAMES.iter().find(|(n, _)| *n == short).map(|(_, kind)| *kind)
+        let short = name
+            .strip_prefix("ansible.builtin.")
+            .or_else(|| name.strip_prefix("ansible.legacy."))
+            .unwrap_or(name);
+        NAMES
+            .iter()
+            .find(|(n, _)| *n == short)
+            .map(|(_, kind)| *kind)
     }
 
     /// Every name a step may use, for suggestions and `--list-modules`.
@@ -96,7 +102,8 @@ impl ModuleKind {
 }
 
 fn parse<T: Module>(args: Json) -> Result<T, HostError> {
-    T::deserialize(lenient::Lenient(args)).map_err(|e| HostError::Failed(format!("invalid arguments: {e}")))
+    T::deserialize(lenient::Lenient(args))
+        .map_err(|e| HostError::Failed(format!("invalid arguments: {e}")))
 }
 
 /// The connection to a host, opened when a step first needs it and shared by every later step.
@@ -107,7 +114,10 @@ pub struct Connection {
 
 impl Connection {
     pub fn new(spec: ConnectionSpec) -> Self {
-        Connection { spec, transport: OnceCell::new() }
+        Connection {
+            spec,
+            transport: OnceCell::new(),
+        }
     }
 
     pub async fn get(&self) -> Result<&Transport, HostError> {
@@ -182,15 +192,26 @@ impl Outcome {
     }
 
     pub fn changed(changed: bool) -> Self {
-        Outcome { changed, ..Outcome::default() }
+        Outcome {
+            changed,
+            ..Outcome::default()
+        }
     }
 
     pub fn failed(msg: impl Into<String>) -> Self {
-        Outcome { failed: true, msg: Some(msg.into()), ..Outcome::default() }
+        Outcome {
+            failed: true,
+            msg: Some(msg.into()),
+            ..Outcome::default()
+        }
     }
 
     pub fn skipped(msg: impl Into<String>) -> Self {
-        Outcome { skipped: true, msg: Some(msg.into()), ..Outcome::default() }
+        Outcome {
+            skipped: true,
+            msg: Some(msg.into()),
+            ..Outcome::default()
+        }
     }
 
     pub fn msg(mut self, msg: impl Into<String>) -> Self {
@@ -221,29 +242,61 @@ impl Outcome {
 /// A file mode given as Ansible accepts it: an octal string (`"0644"`, `"644"`) or a number that
 /// YAML already read as octal (`0644`).
 pub fn parse_mode(value: &Json) -> Result<Option<u32>, HostError> {
-    let bad = || HostError::Failed(format!("invalid mode `{value}`: give it as an octal string such as \"0644\""));
+    let bad = || {
+        HostError::Failed(format!(
+            "invalid mode `{value}`: give it as an octal string such as \"0644\""
+        ))
+    };
     match value {
         Json::Null => Ok(None),
-        Json::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| *n <= 0o7777).map(Some).ok_or_else(bad),
-        Json::String(s) => u32::from_str_radix(s.trim(), 8).ok().filter(|n| *n <= 0o7777).map(Some).ok_or_else(bad),
+        Json::Number(n) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n <= 0o7777)
+            .map(Some)
+            .ok_or_else(bad),
+        Json::String(s) => u32::from_str_radix(s.trim(), 8)
+            .ok()
+            .filter(|n| *n <= 0o7777)
+            .map(Some)
+            .ok_or_else(bad),
         _ => Err(bad()),
     }
 }
 
 /// Finds a source file of the playbook: in `subdir` beside the playbook, then beside the playbook,
 /// or as given when absolute.
-pub fn find_source(playbook_dir: &Path, subdir: &str, name: &str) -> Result<std::path::PathBuf, HostError> {
+pub fn find_source(
+    playbook_dir: &Path,
+    subdir: &str,
+    name: &str,
+) -> Result<std::path::PathBuf, HostError> {
     let path = Path::new(name);
     if path.is_absolute() {
-        return if path.exists() { Ok(path.to_path_buf()) } else { Err(HostError::Failed(format!("`{name}` does not exist"))) };
+        return if path.exists() {
+            Ok(path.to_path_buf())
+        } else {
+            Err(HostError::Failed(format!("`{name}` does not exist")))
+        };
     }
-    let candidates = [playbook_dir.join(subdir).join(path), playbook_dir.join(path)];
-    candidates.iter().find(|c| c.exists()).cloned().ok_or_else(|| {
-        HostError::Failed(format!(
-            "could not find `{name}`; looked in {}",
-            candidates.iter().map(|c| format!("`{}`", c.display())).collect::<Vec<_>>().join(" and ")
-        ))
-    })
+    let candidates = [
+        playbook_dir.join(subdir).join(path),
+        playbook_dir.join(path),
+    ];
+    candidates
+        .iter()
+        .find(|c| c.exists())
+        .cloned()
+        .ok_or_else(|| {
+            HostError::Failed(format!(
+                "could not find `{name}`; looked in {}",
+                candidates
+                    .iter()
+                    .map(|c| format!("`{}`", c.display()))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -258,7 +311,10 @@ mod tests {
                 assert!(kind.arguments().is_some_and(|a| !a.is_empty()), "{name}");
             }
         }
-        assert_eq!(ModuleKind::lookup("ansible.builtin.uri"), Some(ModuleKind::Http));
+        assert_eq!(
+            ModuleKind::lookup("ansible.builtin.uri"),
+            Some(ModuleKind::Http)
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use serde_json::Value as Json;
 
 use super::copy::put_file;
 use super::{Module, Outcome, StepContext, find_source, parse_mode};
-use crate::transport::files::Attributes;
 use crate::transport::HostError;
+use crate::transport::files::Attributes;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,12 +31,17 @@ fn yes() -> bool {
 impl Module for Template {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let path = find_source(cx.playbook_dir, "templates", &self.src)?;
-        let text = std::fs::read_to_string(&path).map_err(|e| HostError::Failed(format!("cannot read `{}`: {e}", path.display())))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| HostError::Failed(format!("cannot read `{}`: {e}", path.display())))?;
         let rendered = cx
             .templar
             .render_text(&text, cx.scope)
             .map_err(|e| HostError::Failed(format!("template `{}`: {e}", path.display())))?;
-        let attrs = Attributes { mode: parse_mode(&self.mode)?, owner: self.owner, group: self.group };
+        let attrs = Attributes {
+            mode: parse_mode(&self.mode)?,
+            owner: self.owner,
+            group: self.group,
+        };
         put_file(cx, &self.dest, rendered.as_bytes(), &attrs, self.force).await
     }
 }

@@ -69,11 +69,23 @@ impl Module for WaitFor {
         let want_present = !matches!(self.state, Some(State::Stopped | State::Absent));
         let (probe, what) = match (&self.port, &self.path) {
             (Some(port), None) => (
-                Exec::script(PORT_OPEN, &[&self.host, &port.to_string(), &self.connect_timeout.max(1).to_string()]),
+                Exec::script(
+                    PORT_OPEN,
+                    &[
+                        &self.host,
+                        &port.to_string(),
+                        &self.connect_timeout.max(1).to_string(),
+                    ],
+                ),
                 format!("port {}:{port}", self.host),
             ),
-            (None, Some(path)) => (Exec::new(["test", "-e", path.as_str()]), format!("path {path}")),
-            (Some(_), Some(_)) => return Err(HostError::Failed("give `port` or `path`, not both".into())),
+            (None, Some(path)) => (
+                Exec::new(["test", "-e", path.as_str()]),
+                format!("path {path}"),
+            ),
+            (Some(_), Some(_)) => {
+                return Err(HostError::Failed("give `port` or `path`, not both".into()));
+            }
             (None, None) => {
                 tokio::time::sleep(Duration::from_secs(self.timeout)).await;
                 return Ok(Outcome::ok().with("elapsed", self.timeout));
@@ -88,11 +100,20 @@ impl Module for WaitFor {
                 return Ok(Outcome::ok().with("elapsed", started.elapsed().as_secs()));
             }
             if started.elapsed() >= deadline {
-                let state = if want_present { "to be ready" } else { "to go away" };
-                let msg = self.msg.unwrap_or_else(|| format!("timeout after {}s waiting for {what} {state}", self.timeout));
+                let state = if want_present {
+                    "to be ready"
+                } else {
+                    "to go away"
+                };
+                let msg = self.msg.unwrap_or_else(|| {
+                    format!("timeout after {}s waiting for {what} {state}", self.timeout)
+                });
                 return Ok(Outcome::failed(msg).with("elapsed", started.elapsed().as_secs()));
             }
-            tokio::time::sleep(Duration::from_secs(self.sleep).min(deadline.saturating_sub(started.elapsed()))).await;
+            tokio::time::sleep(
+                Duration::from_secs(self.sleep).min(deadline.saturating_sub(started.elapsed())),
+            )
+            .await;
         }
     }
 }

@@ -80,8 +80,14 @@ fn word(text: String) -> Word {
 
 fn unquote(value: &str) -> String {
     let bytes = value.as_bytes();
-    if bytes.len() >= 2 && (bytes[0] == b'"' || bytes[0] == b'\'') && bytes[bytes.len() - 1] == bytes[0] {
-        value[1..value.len() - 1].replace(&format!("\\{}", bytes[0] as char), &(bytes[0] as char).to_string())
+    if bytes.len() >= 2
+        && (bytes[0] == b'"' || bytes[0] == b'\'')
+        && bytes[bytes.len() - 1] == bytes[0]
+    {
+        value[1..value.len() - 1].replace(
+            &format!("\\{}", bytes[0] as char),
+            &(bytes[0] as char).to_string(),
+        )
     } else {
         value.to_string()
     }
@@ -99,23 +105,38 @@ mod tests {
     fn pairs_and_raw_words() {
         assert_eq!(
             split(r#"echo "a b" chdir=/tmp creates='/x y'"#).unwrap(),
-            vec![Word::Raw("echo".into()), Word::Raw("\"a b\"".into()), pair("chdir", "/tmp"), pair("creates", "/x y")]
+            vec![
+                Word::Raw("echo".into()),
+                Word::Raw("\"a b\"".into()),
+                pair("chdir", "/tmp"),
+                pair("creates", "/x y")
+            ]
         );
     }
 
     #[test]
     fn templates_stay_whole() {
-        assert_eq!(split("msg={{ a ~ ' ' ~ b }} x=1").unwrap(), vec![pair("msg", "{{ a ~ ' ' ~ b }}"), pair("x", "1")]);
+        assert_eq!(
+            split("msg={{ a ~ ' ' ~ b }} x=1").unwrap(),
+            vec![pair("msg", "{{ a ~ ' ' ~ b }}"), pair("x", "1")]
+        );
     }
 
     #[test]
     fn unbalanced_quotes_are_errors() {
-        assert!(split("echo 'oops").unwrap_err().contains("unbalanced quote"));
+        assert!(
+            split("echo 'oops")
+                .unwrap_err()
+                .contains("unbalanced quote")
+        );
         assert!(split("msg={{ x").unwrap_err().contains("unclosed"));
     }
 
     #[test]
     fn words_that_are_not_keys_stay_raw() {
-        assert_eq!(split("a=b=c --opt=1").unwrap(), vec![pair("a", "b=c"), Word::Raw("--opt=1".into())]);
+        assert_eq!(
+            split("a=b=c --opt=1").unwrap(),
+            vec![pair("a", "b=c"), Word::Raw("--opt=1".into())]
+        );
     }
 }

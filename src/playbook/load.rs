@@ -13,7 +13,17 @@ use crate::source::SourceFile;
 use crate::template::Vars;
 use crate::yaml::{self, Node, NodeValue};
 
-const PLAY_KEYS: &[&str] = &["environment", "gather_facts", "hosts", "name", "steps", "tags", "tasks", "vars", "vars_files"];
+const PLAY_KEYS: &[&str] = &[
+    "environment",
+    "gather_facts",
+    "hosts",
+    "name",
+    "steps",
+    "tags",
+    "tasks",
+    "vars",
+    "vars_files",
+];
 
 const STEP_KEYS: &[&str] = &[
     "args",
@@ -90,30 +100,50 @@ const NOT_SUPPORTED: &[&str] = &[
 
 /// Loads a playbook file.
 pub fn load(path: &Path) -> Result<Playbook, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let file = SourceFile::new(path, text);
     let root = yaml::parse(&file)?;
-    let dir = path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
     let plays = match &root.value {
         NodeValue::Seq(items) => items.iter().map(load_play).collect::<Result<Vec<_>, _>>()?,
         NodeValue::Null => Vec::new(),
         _ => {
             return Err(root
-                .error(format!("a playbook is a list of plays, but this is {}", root.kind()))
+                .error(format!(
+                    "a playbook is a list of plays, but this is {}",
+                    root.kind()
+                ))
                 .with_help("start each play with `- hosts: ...`"));
         }
     };
-    Ok(Playbook { path: path.to_path_buf(), dir, plays })
+    Ok(Playbook {
+        path: path.to_path_buf(),
+        dir,
+        plays,
+    })
 }
 
 /// Loads a `vars_files` entry: a YAML mapping of variables.
 pub fn load_vars_file(path: &Path) -> Result<Vars, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let node = yaml::parse(&SourceFile::new(path, text))?;
     match node.to_json() {
         Json::Object(map) => Ok(map),
         Json::Null => Ok(Vars::new()),
-        _ => Err(node.error(format!("a variables file holds a mapping, but this is {}", node.kind()))),
+        _ => Err(node.error(format!(
+            "a variables file holds a mapping, but this is {}",
+            node.kind()
+        ))),
     }
 }
 
@@ -130,8 +160,11 @@ fn check_keys(node: &Node, known: &[&str], context: &str) -> Result<(), Error> {
 
 fn unknown_key(key: &Node, name: &str, known: &[&str], context: &str) -> Error {
     if NOT_SUPPORTED.contains(&name) {
-        return Error::invalid(key.span.clone(), format!("`{name}` is an Ansible keyword that bgrun does not support in {context}"))
-            .with_help("see the compatibility table in bgrun's README");
+        return Error::invalid(
+            key.span.clone(),
+            format!("`{name}` is an Ansible keyword that bgrun does not support in {context}"),
+        )
+        .with_help("see the compatibility table in bgrun's README");
     }
     Error::UnknownKey {
         span: key.span.clone(),
@@ -143,19 +176,31 @@ fn unknown_key(key: &Node, name: &str, known: &[&str], context: &str) -> Error {
 
 fn load_play(node: &Node) -> Result<Play, Error> {
     let Some(_) = node.as_map() else {
-        return Err(node.error(format!("a play is a mapping, but this is {}", node.kind())).with_help("start the play with `- hosts: ...`"));
+        return Err(node
+            .error(format!("a play is a mapping, but this is {}", node.kind()))
+            .with_help("start the play with `- hosts: ...`"));
     };
     check_keys(node, PLAY_KEYS, "a play")?;
     let hosts = match node.get("hosts") {
         Some(h) => match &h.value {
             NodeValue::Str(s) => s.clone(),
-            NodeValue::Seq(items) => items.iter().map(|i| yaml::scalar_text(&i.to_json())).collect::<Vec<_>>().join(":"),
+            NodeValue::Seq(items) => items
+                .iter()
+                .map(|i| yaml::scalar_text(&i.to_json()))
+                .collect::<Vec<_>>()
+                .join(":"),
             _ => return Err(h.error(format!("`hosts` is a pattern, but this is {}", h.kind()))),
         },
-        None => return Err(node.error("the play has no `hosts`").with_help("add `hosts: all` or a group name")),
+        None => {
+            return Err(node
+                .error("the play has no `hosts`")
+                .with_help("add `hosts: all` or a group name"));
+        }
     };
     let steps_node = match (node.get("steps"), node.get("tasks")) {
-        (Some(_), Some(tasks)) => return Err(tasks.error("a play has `steps` or `tasks`, not both")),
+        (Some(_), Some(tasks)) => {
+            return Err(tasks.error("a play has `steps` or `tasks`, not both"));
+        }
         (Some(steps), None) | (None, Some(steps)) => Some(steps),
         (None, None) => None,
     };
@@ -164,12 +209,20 @@ fn load_play(node: &Node) -> Result<Play, Error> {
         Some(n) if n.is_null() => Vec::new(),
         Some(n) => match n.as_seq() {
             Some(items) => items.iter().map(load_step).collect::<Result<Vec<_>, _>>()?,
-            None => return Err(n.error(format!("`steps` is a list of steps, but this is {}", n.kind()))),
+            None => {
+                return Err(n.error(format!(
+                    "`steps` is a list of steps, but this is {}",
+                    n.kind()
+                )));
+            }
         },
     };
     let vars_files = match node.get("vars_files") {
         None => Vec::new(),
-        Some(n) => strings(n, "vars_files")?.into_iter().map(|s| (s, n.span.clone())).collect(),
+        Some(n) => strings(n, "vars_files")?
+            .into_iter()
+            .map(|s| (s, n.span.clone()))
+            .collect(),
     };
     Ok(Play {
         name: optional_string(node, "name")?.unwrap_or_else(|| hosts.clone()),
@@ -178,7 +231,11 @@ fn load_play(node: &Node) -> Result<Play, Error> {
         vars: mapping(node, "vars")?,
         vars_files,
         environment: node.get("environment").map(Node::to_json),
-        tags: node.get("tags").map(|n| strings(n, "tags")).transpose()?.unwrap_or_default(),
+        tags: node
+            .get("tags")
+            .map(|n| strings(n, "tags"))
+            .transpose()?
+            .unwrap_or_default(),
         steps,
         span: node.span.clone(),
     })
@@ -187,8 +244,13 @@ fn load_play(node: &Node) -> Result<Play, Error> {
 fn load_step(node: &Node) -> Result<Step, Error> {
     let Some(entries) = node.as_map() else {
         return Err(node
-            .error(format!("a step is a mapping of a module and its keywords, but this is {}", node.kind()))
-            .with_help("write a step as `- name: ...` followed by a module, e.g. `command: uptime`"));
+            .error(format!(
+                "a step is a mapping of a module and its keywords, but this is {}",
+                node.kind()
+            ))
+            .with_help(
+                "write a step as `- name: ...` followed by a module, e.g. `command: uptime`",
+            ));
     };
     let mut module: Option<(ModuleKind, &Node, &Node)> = None;
     for (key, value) in entries {
@@ -200,7 +262,11 @@ fn load_step(node: &Node) -> Result<Step, Error> {
             if let Some((first, first_key, _)) = &module {
                 return Err(Error::invalid(
                     key.span.clone(),
-                    format!("a step runs one module, but this one has `{}` (line {}) and `{name}`", first.name(), first_key.span.line),
+                    format!(
+                        "a step runs one module, but this one has `{}` (line {}) and `{name}`",
+                        first.name(),
+                        first_key.span.line
+                    ),
                 )
                 .with_help("split it into two steps"));
             }
@@ -211,15 +277,28 @@ fn load_step(node: &Node) -> Result<Step, Error> {
             return Err(unknown_key(key, &name, STEP_KEYS, "a step"));
         }
         let candidates = STEP_KEYS.iter().copied().chain(ModuleKind::names());
-        let has_other_module = entries.iter().any(|(k, _)| ModuleKind::lookup(&k.key_text()).is_some());
+        let has_other_module = entries
+            .iter()
+            .any(|(k, _)| ModuleKind::lookup(&k.key_text()).is_some());
         return Err(if has_other_module {
-            Error::UnknownKey { span: key.span.clone(), key: name.clone(), context: "a step".into(), suggestion: suggest(&name, candidates) }
+            Error::UnknownKey {
+                span: key.span.clone(),
+                key: name.clone(),
+                context: "a step".into(),
+                suggestion: suggest(&name, candidates),
+            }
         } else {
-            Error::UnknownModule { span: key.span.clone(), name: name.clone(), suggestion: suggest(&name, candidates) }
+            Error::UnknownModule {
+                span: key.span.clone(),
+                name: name.clone(),
+                suggestion: suggest(&name, candidates),
+            }
         });
     }
     let Some((kind, module_key, module_value)) = module else {
-        return Err(node.error("the step has no module").with_help("add a module, e.g. `command: uptime` or `debug: msg=hello`"));
+        return Err(node
+            .error("the step has no module")
+            .with_help("add a module, e.g. `command: uptime` or `debug: msg=hello`"));
     };
     let mut args = module_args(kind, module_key, module_value)?;
     if let Some(extra) = node.get("args") {
@@ -228,7 +307,8 @@ fn load_step(node: &Node) -> Result<Step, Error> {
         };
         for (key, value) in pairs {
             check_argument(kind, key, &key.key_text())?;
-            args.entry(key.key_text()).or_insert_with(|| value.to_json());
+            args.entry(key.key_text())
+                .or_insert_with(|| value.to_json());
         }
     }
     let id = optional_string(node, "id")?;
@@ -238,10 +318,19 @@ fn load_step(node: &Node) -> Result<Step, Error> {
             NodeValue::Str(s) => vec![(s.clone(), n.span.clone())],
             NodeValue::Seq(items) => items
                 .iter()
-                .map(|i| i.as_str().map(|s| (s.to_string(), i.span.clone())).ok_or_else(|| i.error("a step id is a string")))
+                .map(|i| {
+                    i.as_str()
+                        .map(|s| (s.to_string(), i.span.clone()))
+                        .ok_or_else(|| i.error("a step id is a string"))
+                })
                 .collect::<Result<_, _>>()?,
             NodeValue::Null => Vec::new(),
-            _ => return Err(n.error(format!("`needs` is a list of step ids, but this is {}", n.kind()))),
+            _ => {
+                return Err(n.error(format!(
+                    "`needs` is a list of step ids, but this is {}",
+                    n.kind()
+                )));
+            }
         }),
     };
     let (loop_items, loop_var) = load_loop(node)?;
@@ -256,13 +345,20 @@ fn load_step(node: &Node) -> Result<Step, Error> {
         register: optional_string(node, "register")?,
         loop_items,
         loop_var,
-        ignore_errors: node.get("ignore_errors").map(Node::to_json).unwrap_or(Json::Bool(false)),
+        ignore_errors: node
+            .get("ignore_errors")
+            .map(Node::to_json)
+            .unwrap_or(Json::Bool(false)),
         failed_when: conditions(node, "failed_when"),
         changed_when: conditions(node, "changed_when"),
         until: node.get("until").map(Node::to_json),
         retries: node.get("retries").map(Node::to_json),
         delay: node.get("delay").map(Node::to_json),
-        tags: node.get("tags").map(|n| strings(n, "tags")).transpose()?.unwrap_or_default(),
+        tags: node
+            .get("tags")
+            .map(|n| strings(n, "tags"))
+            .transpose()?
+            .unwrap_or_default(),
         no_log: optional_bool(node, "no_log")?.unwrap_or(false),
         environment: node.get("environment").map(Node::to_json),
         span: node.span.clone(),
@@ -279,7 +375,9 @@ fn load_loop(node: &Node) -> Result<(Option<Json>, String), Error> {
             let json = value.to_json();
             items = Some(match key {
                 // with_items flattens one level, as Ansible's does.
-                "with_items" => Json::String(format!("{{{{ {} | flatten(levels=1) }}}}", inline(&json))),
+                "with_items" => {
+                    Json::String(format!("{{{{ {} | flatten(levels=1) }}}}", inline(&json)))
+                }
                 "with_dict" => Json::String(format!("{{{{ {} | dict2items }}}}", inline(&json))),
                 _ => json,
             });
@@ -287,7 +385,11 @@ fn load_loop(node: &Node) -> Result<(Option<Json>, String), Error> {
     }
     let mut loop_var = "item".to_string();
     if let Some(control) = node.get("loop_control") {
-        check_keys(control, &["label", "loop_var", "index_var", "pause", "extended"], "loop_control")?;
+        check_keys(
+            control,
+            &["label", "loop_var", "index_var", "pause", "extended"],
+            "loop_control",
+        )?;
         if let Some(var) = optional_string(control, "loop_var")? {
             loop_var = var;
         }
@@ -300,7 +402,10 @@ fn inline(value: &Json) -> String {
     match value {
         Json::String(s) if crate::template::is_template(s) => {
             let t = s.trim();
-            t.strip_prefix("{{").and_then(|t| t.strip_suffix("}}")).map(|t| format!("({})", t.trim())).unwrap_or_else(|| value.to_string())
+            t.strip_prefix("{{")
+                .and_then(|t| t.strip_suffix("}}"))
+                .map(|t| format!("({})", t.trim()))
+                .unwrap_or_else(|| value.to_string())
         }
         Json::String(s) => s.clone(),
         other => other.to_string(),
@@ -318,8 +423,13 @@ fn module_args(kind: ModuleKind, key: &Node, value: &Node) -> Result<Vars, Error
                 args.insert(name, v.to_json());
             }
         }
-        NodeValue::Bool(_) | NodeValue::Int(_) | NodeValue::Float(_) if kind.free_form().is_some() => {
-            args.insert(kind.free_form().unwrap_or("cmd").to_string(), Json::String(yaml::scalar_text(&value.to_json())));
+        NodeValue::Bool(_) | NodeValue::Int(_) | NodeValue::Float(_)
+            if kind.free_form().is_some() =>
+        {
+            args.insert(
+                kind.free_form().unwrap_or("cmd").to_string(),
+                Json::String(yaml::scalar_text(&value.to_json())),
+            );
         }
         NodeValue::Str(text) => {
             let words = free_form::split(text).map_err(|e| value.error(e))?;
@@ -338,14 +448,25 @@ fn module_args(kind: ModuleKind, key: &Node, value: &Node) -> Result<Vars, Error
             if !raw.is_empty() {
                 let Some(field) = kind.free_form() else {
                     return Err(value
-                        .error(format!("module `{}` takes `key=value` arguments, but `{}` is not one", kind.name(), raw[0]))
-                        .with_help(format!("write the arguments as a mapping under `{}:`", key.key_text())));
+                        .error(format!(
+                            "module `{}` takes `key=value` arguments, but `{}` is not one",
+                            kind.name(),
+                            raw[0]
+                        ))
+                        .with_help(format!(
+                            "write the arguments as a mapping under `{}:`",
+                            key.key_text()
+                        )));
                 };
                 args.insert(field.to_string(), Json::String(raw.join(" ")));
             }
         }
         _ => {
-            return Err(value.error(format!("the arguments of `{}` are a mapping or a `key=value` string, but this is {}", kind.name(), value.kind())));
+            return Err(value.error(format!(
+                "the arguments of `{}` are a mapping or a `key=value` string, but this is {}",
+                kind.name(),
+                value.kind()
+            )));
         }
     }
     Ok(args)
@@ -368,7 +489,9 @@ fn optional_string(node: &Node, key: &str) -> Result<Option<String>, Error> {
         None => Ok(None),
         Some(v) => match &v.value {
             NodeValue::Str(s) => Ok(Some(s.clone())),
-            NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_) => Ok(Some(yaml::scalar_text(&v.to_json()))),
+            NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_) => {
+                Ok(Some(yaml::scalar_text(&v.to_json())))
+            }
             _ => Err(v.error(format!("`{key}` is a string, but this is {}", v.kind()))),
         },
     }
@@ -379,7 +502,10 @@ fn optional_bool(node: &Node, key: &str) -> Result<Option<bool>, Error> {
         None => Ok(None),
         Some(v) => match &v.value {
             NodeValue::Bool(b) => Ok(Some(*b)),
-            _ => Err(v.error(format!("`{key}` is true or false, but this is {}", v.kind()))),
+            _ => Err(v.error(format!(
+                "`{key}` is true or false, but this is {}",
+                v.kind()
+            ))),
         },
     }
 }
@@ -397,8 +523,15 @@ fn mapping(node: &Node, key: &str) -> Result<Vars, Error> {
 
 fn strings(node: &Node, key: &str) -> Result<Vec<String>, Error> {
     match &node.value {
-        NodeValue::Seq(items) => Ok(items.iter().map(|i| yaml::scalar_text(&i.to_json())).collect()),
-        NodeValue::Str(s) => Ok(s.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect()),
+        NodeValue::Seq(items) => Ok(items
+            .iter()
+            .map(|i| yaml::scalar_text(&i.to_json()))
+            .collect()),
+        NodeValue::Str(s) => Ok(s
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect()),
         _ => Err(node.error(format!("`{key}` is a list, but this is {}", node.kind()))),
     }
 }
@@ -416,8 +549,17 @@ fn conditions(node: &Node, key: &str) -> Vec<Json> {
 pub(crate) fn load_text(text: &str) -> Result<Playbook, Error> {
     let file = SourceFile::new("play.yml", text);
     let root = yaml::parse(&file)?;
-    let plays = root.as_seq().unwrap_or_default().iter().map(load_play).collect::<Result<Vec<_>, _>>()?;
-    Ok(Playbook { path: "play.yml".into(), dir: ".".into(), plays })
+    let plays = root
+        .as_seq()
+        .unwrap_or_default()
+        .iter()
+        .map(load_play)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Playbook {
+        path: "play.yml".into(),
+        dir: ".".into(),
+        plays,
+    })
 }
 
 #[cfg(test)]
@@ -443,7 +585,10 @@ mod tests {
 
     #[test]
     fn args_keyword_merges() {
-        let book = load_text("- hosts: all\n  steps:\n    - shell: echo hi\n      args:\n        chdir: /srv\n").unwrap();
+        let book = load_text(
+            "- hosts: all\n  steps:\n    - shell: echo hi\n      args:\n        chdir: /srv\n",
+        )
+        .unwrap();
         assert_eq!(book.plays[0].steps[0].args["chdir"], "/srv");
     }
 
@@ -459,44 +604,68 @@ mod tests {
     #[test]
     fn unknown_step_key_suggests() {
         let text = error("- hosts: all\n  steps:\n    - command: ls\n      whenn: x\n");
-        assert!(text.starts_with("error: play.yml:4:7: unknown key `whenn` in a step"), "{text}");
+        assert!(
+            text.starts_with("error: play.yml:4:7: unknown key `whenn` in a step"),
+            "{text}"
+        );
         assert!(text.ends_with("help: did you mean `when`?"), "{text}");
     }
 
     #[test]
     fn unknown_argument_is_named() {
         let text = error("- hosts: all\n  steps:\n    - copy:\n        src: a\n        dset: /b\n");
-        assert!(text.starts_with("error: play.yml:5:9: unknown argument `dset` for module `copy`"), "{text}");
+        assert!(
+            text.starts_with("error: play.yml:5:9: unknown argument `dset` for module `copy`"),
+            "{text}"
+        );
         assert!(text.ends_with("did you mean `dest`?"), "{text}");
     }
 
     #[test]
     fn unsupported_keyword_is_named() {
         let text = error("- hosts: all\n  steps:\n    - command: ls\n      notify: restart\n");
-        assert!(text.contains("`notify` is an Ansible keyword that bgrun does not support"), "{text}");
+        assert!(
+            text.contains("`notify` is an Ansible keyword that bgrun does not support"),
+            "{text}"
+        );
     }
 
     #[test]
     fn play_needs_hosts() {
         let text = error("- name: x\n  steps: []\n");
-        assert!(text.starts_with("error: play.yml:1:3: the play has no `hosts`"), "{text}");
+        assert!(
+            text.starts_with("error: play.yml:1:3: the play has no `hosts`"),
+            "{text}"
+        );
     }
 
     #[test]
     fn two_modules_in_a_step() {
         let text = error("- hosts: all\n  steps:\n    - command: ls\n      shell: ls\n");
-        assert!(text.contains("has `command` (line 3) and `shell`"), "{text}");
+        assert!(
+            text.contains("has `command` (line 3) and `shell`"),
+            "{text}"
+        );
     }
 
     #[test]
     fn free_form_on_mapping_module_is_an_error() {
         let text = error("- hosts: all\n  steps:\n    - copy: hello\n");
-        assert!(text.contains("module `copy` takes `key=value` arguments, but `hello` is not one"), "{text}");
+        assert!(
+            text.contains("module `copy` takes `key=value` arguments, but `hello` is not one"),
+            "{text}"
+        );
     }
 
     #[test]
     fn with_items_becomes_a_loop() {
-        let book = load_text("- hosts: all\n  steps:\n    - debug: msg={{ item }}\n      with_items: [1, 2]\n").unwrap();
-        assert_eq!(book.plays[0].steps[0].loop_items, Some(Json::String("{{ [1,2] | flatten(levels=1) }}".into())));
+        let book = load_text(
+            "- hosts: all\n  steps:\n    - debug: msg={{ item }}\n      with_items: [1, 2]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            book.plays[0].steps[0].loop_items,
+            Some(Json::String("{{ [1,2] | flatten(levels=1) }}".into()))
+        );
     }
 }

@@ -12,9 +12,9 @@ use crate::modules::ModuleKind;
 use crate::source::Span;
 use crate::template::Vars;
 
-pub use load::{load, load_vars_file};
 #[cfg(test)]
 pub(crate) use load::load_text as load_text_for_tests;
+pub use load::{load, load_vars_file};
 
 #[derive(Debug)]
 pub struct Playbook {
@@ -73,7 +73,12 @@ impl Step {
         if self.no_log {
             return label;
         }
-        let summary: Vec<String> = self.args.iter().take(2).map(|(k, v)| format!("{k}={}", crate::yaml::scalar_text(v))).collect();
+        let summary: Vec<String> = self
+            .args
+            .iter()
+            .take(2)
+            .map(|(k, v)| format!("{k}={}", crate::yaml::scalar_text(v)))
+            .collect();
         if !summary.is_empty() {
             label.push(' ');
             label.push_str(&summary.join(" "));

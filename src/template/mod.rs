@@ -8,8 +8,8 @@ pub mod filters;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use minijinja::value::{Enumerator, Object, ObjectRepr, Serde};
 use minijinja::syntax::SyntaxConfig;
+use minijinja::value::{Enumerator, Object, ObjectRepr, Serde};
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
 use serde_json::Value as Json;
 
@@ -37,7 +37,11 @@ impl Templar {
     pub fn new() -> Arc<Self> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        if let Ok(syntax) = SyntaxConfig::builder().trim_blocks(true).keep_trailing_newline(true).build() {
+        if let Ok(syntax) = SyntaxConfig::builder()
+            .trim_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+        {
             env.set_syntax(syntax);
         }
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
@@ -53,7 +57,12 @@ impl Templar {
     pub fn render_value(&self, value: &Json, scope: &Scope) -> Result<Json, TemplateError> {
         Ok(match value {
             Json::String(text) => self.render_string(text, scope)?,
-            Json::Array(items) => Json::Array(items.iter().map(|v| self.render_value(v, scope)).collect::<Result<_, _>>()?),
+            Json::Array(items) => Json::Array(
+                items
+                    .iter()
+                    .map(|v| self.render_value(v, scope))
+                    .collect::<Result<_, _>>()?,
+            ),
             Json::Object(map) => {
                 let mut out = Vars::new();
                 for (key, v) in map {
@@ -83,7 +92,10 @@ impl Templar {
 
     /// Renders a whole text, such as a template file, to a string.
     pub fn render_text(&self, text: &str, scope: &Scope) -> Result<String, TemplateError> {
-        let template = self.env.template_from_str(text).map_err(|e| syntax_error(&e, text))?;
+        let template = self
+            .env
+            .template_from_str(text)
+            .map_err(|e| syntax_error(&e, text))?;
         template.render(scope.to_value()).map_err(|e| {
             let names = template.undeclared_variables(true);
             self.explain(&e, names, scope)
@@ -97,14 +109,21 @@ impl Templar {
 
     /// Evaluates `expr`; a syntax error quotes `shown`, the text as the user wrote it.
     fn eval_shown(&self, expr: &str, shown: &str, scope: &Scope) -> Result<Json, TemplateError> {
-        let compiled = self.env.compile_expression(expr).map_err(|e| syntax_error(&e, shown))?;
+        let compiled = self
+            .env
+            .compile_expression(expr)
+            .map_err(|e| syntax_error(&e, shown))?;
         let value = compiled.eval(scope.to_value()).map_err(|e| {
             let names = compiled.undeclared_variables(true);
             self.explain(&e, names, scope)
         })?;
         if value.is_undefined() {
             let names = compiled.undeclared_variables(true);
-            return Err(self.explain(&minijinja::Error::from(ErrorKind::UndefinedError), names, scope));
+            return Err(self.explain(
+                &minijinja::Error::from(ErrorKind::UndefinedError),
+                names,
+                scope,
+            ));
         }
         to_json(&value)
     }
@@ -124,7 +143,12 @@ impl Templar {
     }
 
     /// Names what is undefined, or passes minijinja's own message on.
-    fn explain(&self, error: &minijinja::Error, names: std::collections::HashSet<String>, scope: &Scope) -> TemplateError {
+    fn explain(
+        &self,
+        error: &minijinja::Error,
+        names: std::collections::HashSet<String>,
+        scope: &Scope,
+    ) -> TemplateError {
         if let Some(inner) = scope.take_nested_error() {
             return inner;
         }
@@ -164,7 +188,11 @@ fn describe(error: &minijinja::Error) -> String {
 }
 
 fn syntax_error(error: &minijinja::Error, text: &str) -> TemplateError {
-    let mut message = format!("template syntax error in `{}`: {}", text.trim(), describe(error));
+    let mut message = format!(
+        "template syntax error in `{}`: {}",
+        text.trim(),
+        describe(error)
+    );
     if let Some(line) = error.line().filter(|_| text.contains('\n')) {
         message.push_str(&format!(" (template line {line})"));
     }
@@ -199,7 +227,8 @@ pub fn truthy(value: &Json) -> bool {
 
 /// Converts a template value to JSON; undefined parts become null.
 pub fn to_json(value: &Value) -> Result<Json, TemplateError> {
-    serde_json::to_value(value).map_err(|e| TemplateError(format!("cannot use the value as data: {e}")))
+    serde_json::to_value(value)
+        .map_err(|e| TemplateError(format!("cannot use the value as data: {e}")))
 }
 
 /// Converts JSON to a template value.
@@ -242,7 +271,9 @@ impl Scope {
     }
 
     fn has(&self, name: &str) -> bool {
-        self.0.vars.contains_key(name) || self.0.extra.iter().any(|(k, _)| k == name) || self.0.templar.env.globals().any(|(k, _)| k == name)
+        self.0.vars.contains_key(name)
+            || self.0.extra.iter().any(|(k, _)| k == name)
+            || self.0.templar.env.globals().any(|(k, _)| k == name)
     }
 
     /// The scope as a template value, to nest it in another scope (`hostvars`).
@@ -256,16 +287,25 @@ impl Scope {
 
     /// A variable's value with its templates rendered.
     pub fn resolve(&self, name: &str) -> Result<Option<Json>, TemplateError> {
-        let Some(raw) = self.0.vars.get(name) else { return Ok(None) };
+        let Some(raw) = self.0.vars.get(name) else {
+            return Ok(None);
+        };
         if !contains_template(raw) {
             return Ok(Some(raw.clone()));
         }
         {
-            let mut resolving = self.0.resolving.lock().map_err(|_| TemplateError("internal lock poisoned".into()))?;
+            let mut resolving = self
+                .0
+                .resolving
+                .lock()
+                .map_err(|_| TemplateError("internal lock poisoned".into()))?;
             if resolving.iter().any(|n| n == name) || resolving.len() >= MAX_DEPTH {
                 let mut chain = resolving.clone();
                 chain.push(name.to_string());
-                return Err(TemplateError(format!("variable `{name}` refers to itself: {}", chain.join(" -> "))));
+                return Err(TemplateError(format!(
+                    "variable `{name}` refers to itself: {}",
+                    chain.join(" -> ")
+                )));
             }
             resolving.push(name.to_string());
         }
@@ -323,7 +363,12 @@ fn lookup(kind: &str, args: minijinja::value::Rest<String>) -> Result<Value, min
     let list: Vec<Value> = values.try_iter()?.collect();
     Ok(match list.len() {
         1 => list.into_iter().next().unwrap_or_default(),
-        _ => Value::from(list.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")),
+        _ => Value::from(
+            list.iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
     })
 }
 
@@ -334,7 +379,12 @@ fn query(kind: &str, args: minijinja::value::Rest<String>) -> Result<Value, mini
             "env" => std::env::var(arg).unwrap_or_default(),
             "file" => std::fs::read_to_string(arg)
                 .map(|s| s.trim_end_matches('\n').to_string())
-                .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, format!("lookup('file', '{arg}'): {e}")))?,
+                .map_err(|e| {
+                    minijinja::Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("lookup('file', '{arg}'): {e}"),
+                    )
+                })?,
             other => {
                 return Err(minijinja::Error::new(
                     ErrorKind::UnknownFunction,
@@ -354,7 +404,9 @@ mod tests {
 
     fn scope(vars: Json) -> (Arc<Templar>, Scope) {
         let templar = Templar::new();
-        let Json::Object(map) = vars else { panic!("test vars must be a map") };
+        let Json::Object(map) = vars else {
+            panic!("test vars must be a map")
+        };
         let scope = Scope::new(&templar, map);
         (templar, scope)
     }
@@ -362,7 +414,10 @@ mod tests {
     #[test]
     fn single_expression_keeps_type() {
         let (t, s) = scope(json!({"ports": [80, 443], "n": 3}));
-        assert_eq!(t.render_string("{{ ports }}", &s).unwrap(), json!([80, 443]));
+        assert_eq!(
+            t.render_string("{{ ports }}", &s).unwrap(),
+            json!([80, 443])
+        );
         assert_eq!(t.render_string("{{ n + 1 }}", &s).unwrap(), json!(4));
         assert_eq!(t.render_string("n={{ n }}", &s).unwrap(), json!("n=3"));
     }
@@ -370,27 +425,46 @@ mod tests {
     #[test]
     fn undefined_is_named() {
         let (t, s) = scope(json!({"a": 1}));
-        assert_eq!(t.render_string("{{ missing }}", &s).unwrap_err().0, "`missing` is undefined");
-        assert_eq!(t.render_string("x {{ a }} {{ nope }}", &s).unwrap_err().0, "`nope` is undefined");
-        assert_eq!(t.render_string("{{ missing | default('d') }}", &s).unwrap(), json!("d"));
+        assert_eq!(
+            t.render_string("{{ missing }}", &s).unwrap_err().0,
+            "`missing` is undefined"
+        );
+        assert_eq!(
+            t.render_string("x {{ a }} {{ nope }}", &s).unwrap_err().0,
+            "`nope` is undefined"
+        );
+        assert_eq!(
+            t.render_string("{{ missing | default('d') }}", &s).unwrap(),
+            json!("d")
+        );
     }
 
     #[test]
     fn missing_attribute_is_named() {
         let (t, s) = scope(json!({"result": {"stdout": "x"}}));
-        assert_eq!(t.render_string("{{ result.stdoutt }}", &s).unwrap_err().0, "`result.stdoutt` is undefined");
+        assert_eq!(
+            t.render_string("{{ result.stdoutt }}", &s).unwrap_err().0,
+            "`result.stdoutt` is undefined"
+        );
     }
 
     #[test]
     fn lazy_variables_render_on_read() {
-        let (t, s) = scope(json!({"url": "http://{{ host }}:{{ port }}", "host": "prod", "port": 80}));
-        assert_eq!(t.render_string("{{ url }}/x", &s).unwrap(), json!("http://prod:80/x"));
+        let (t, s) =
+            scope(json!({"url": "http://{{ host }}:{{ port }}", "host": "prod", "port": 80}));
+        assert_eq!(
+            t.render_string("{{ url }}/x", &s).unwrap(),
+            json!("http://prod:80/x")
+        );
     }
 
     #[test]
     fn nested_undefined_names_both() {
         let (t, s) = scope(json!({"url": "http://{{ hostt }}"}));
-        assert_eq!(t.render_string("{{ url }}", &s).unwrap_err().0, "variable `url`: `hostt` is undefined");
+        assert_eq!(
+            t.render_string("{{ url }}", &s).unwrap_err().0,
+            "variable `url`: `hostt` is undefined"
+        );
     }
 
     #[test]
@@ -413,7 +487,9 @@ mod tests {
     #[test]
     fn omit_drops_arguments() {
         let (t, s) = scope(json!({}));
-        let out = t.render_value(&json!({"a": "{{ x | default(omit) }}", "b": 1}), &s).unwrap();
+        let out = t
+            .render_value(&json!({"a": "{{ x | default(omit) }}", "b": 1}), &s)
+            .unwrap();
         assert_eq!(out, json!({"b": 1}));
     }
 
@@ -428,6 +504,9 @@ mod tests {
     fn syntax_errors_quote_the_template() {
         let (t, s) = scope(json!({}));
         let err = t.render_string("{{ x | }}", &s).unwrap_err().0;
-        assert!(err.starts_with("template syntax error in `{{ x | }}`"), "{err}");
+        assert!(
+            err.starts_with("template syntax error in `{{ x | }}`"),
+            "{err}"
+        );
     }
 }

@@ -53,7 +53,10 @@ fi"#;
 pub async fn stat(transport: &Transport, path: &str) -> Result<FileState, HostError> {
     let output = transport.exec(&Exec::script(STAT, &[path])).await?;
     if output.rc != 0 {
-        return Err(HostError::Failed(format!("cannot inspect `{path}`: {}", output.stderr_text().trim())));
+        return Err(HostError::Failed(format!(
+            "cannot inspect `{path}`: {}",
+            output.stderr_text().trim()
+        )));
     }
     Ok(parse_stat(&output.stdout_text()))
 }
@@ -68,25 +71,46 @@ fn parse_stat(text: &str) -> FileState {
         Some("other") => FileKind::Other,
         _ => FileKind::Absent,
     };
-    let mode = head.next().and_then(|m| u32::from_str_radix(m, 8).ok()).filter(|_| kind != FileKind::Link);
+    let mode = head
+        .next()
+        .and_then(|m| u32::from_str_radix(m, 8).ok())
+        .filter(|_| kind != FileKind::Link);
     let owner = head.next().filter(|o| *o != "-").map(String::from);
     let group = head.next().filter(|g| *g != "-").map(String::from);
     let next = lines.next().map(String::from);
     let (sha256, link_target) = match kind {
-        FileKind::File => (next.and_then(|l| l.split_whitespace().next().map(String::from)), None),
+        FileKind::File => (
+            next.and_then(|l| l.split_whitespace().next().map(String::from)),
+            None,
+        ),
         FileKind::Link => (None, next),
         _ => (None, None),
     };
-    FileState { kind, mode, owner, group, sha256, link_target }
+    FileState {
+        kind,
+        mode,
+        owner,
+        group,
+        sha256,
+        link_target,
+    }
 }
 
 /// A file's bytes, or `None` when there is no file.
 pub async fn read(transport: &Transport, path: &str) -> Result<Option<Vec<u8>>, HostError> {
-    let output = transport.exec(&Exec::script(r#"[ -f "$1" ] || exit 3; exec cat -- "$1""#, &[path])).await?;
+    let output = transport
+        .exec(&Exec::script(
+            r#"[ -f "$1" ] || exit 3; exec cat -- "$1""#,
+            &[path],
+        ))
+        .await?;
     match output.rc {
         0 => Ok(Some(output.stdout)),
         3 => Ok(None),
-        _ => Err(HostError::Failed(format!("cannot read `{path}`: {}", output.stderr_text().trim()))),
+        _ => Err(HostError::Failed(format!(
+            "cannot read `{path}`: {}",
+            output.stderr_text().trim()
+        ))),
     }
 }
 
@@ -124,33 +148,56 @@ impl Attributes {
     /// Whether a file with `state` already has these attributes.
     pub fn satisfied_by(&self, state: &FileState) -> bool {
         self.mode.is_none_or(|m| state.mode == Some(m))
-            && self.owner.as_ref().is_none_or(|o| state.owner.as_ref() == Some(o))
-            && self.group.as_ref().is_none_or(|g| state.group.as_ref() == Some(g))
+            && self
+                .owner
+                .as_ref()
+                .is_none_or(|o| state.owner.as_ref() == Some(o))
+            && self
+                .group
+                .as_ref()
+                .is_none_or(|g| state.group.as_ref() == Some(g))
     }
 }
 
 /// Writes a file atomically: the new content is staged beside the destination and renamed over
 /// it, so readers see the old file or the new one, never half of one.
-pub async fn write(transport: &Transport, path: &str, content: &[u8], attrs: &Attributes) -> Result<(), HostError> {
+pub async fn write(
+    transport: &Transport,
+    path: &str,
+    content: &[u8],
+    attrs: &Attributes,
+) -> Result<(), HostError> {
     let [mode, owner, group] = attrs.args();
     let exec = Exec::script(WRITE, &[path, &mode, &owner, &group]).stdin(content.to_vec());
     let output = transport.exec(&exec).await?;
     if output.rc != 0 {
-        return Err(HostError::Failed(format!("cannot write `{path}`: {}", output.stderr_text().trim())));
+        return Err(HostError::Failed(format!(
+            "cannot write `{path}`: {}",
+            output.stderr_text().trim()
+        )));
     }
     Ok(())
 }
 
 /// Sets mode, owner and group of an existing path.
-pub async fn set_attributes(transport: &Transport, path: &str, attrs: &Attributes) -> Result<(), HostError> {
+pub async fn set_attributes(
+    transport: &Transport,
+    path: &str,
+    attrs: &Attributes,
+) -> Result<(), HostError> {
     let [mode, owner, group] = attrs.args();
     let script = r#"set -e
 [ -z "$2" ] || chmod "$2" -- "$1"
 [ -z "$3" ] || chown -- "$3" "$1"
 [ -z "$4" ] || chgrp -- "$4" "$1""#;
-    let output = transport.exec(&Exec::script(script, &[path, &mode, &owner, &group])).await?;
+    let output = transport
+        .exec(&Exec::script(script, &[path, &mode, &owner, &group]))
+        .await?;
     if output.rc != 0 {
-        return Err(HostError::Failed(format!("cannot set attributes of `{path}`: {}", output.stderr_text().trim())));
+        return Err(HostError::Failed(format!(
+            "cannot set attributes of `{path}`: {}",
+            output.stderr_text().trim()
+        )));
     }
     Ok(())
 }

@@ -17,7 +17,11 @@ impl LocalTransport {
         let mut command = tokio::process::Command::new(program);
         command
             .args(args)
-            .stdin(if exec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if exec.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -25,7 +29,11 @@ impl LocalTransport {
             Ok(child) => child,
             Err(e) => {
                 // A missing program is the command's failure, as a shell reports it, not the host's.
-                return Ok(ExecOutput { rc: 127, stdout: Vec::new(), stderr: format!("{program}: {e}\n").into_bytes() });
+                return Ok(ExecOutput {
+                    rc: 127,
+                    stdout: Vec::new(),
+                    stderr: format!("{program}: {e}\n").into_bytes(),
+                });
             }
         };
         let stdin = child.stdin.take();
@@ -39,12 +47,18 @@ impl LocalTransport {
         };
         let (_, output) = tokio::join!(feed, child.wait_with_output());
         let output = output.map_err(|e| TransportError(format!("cannot run `{program}`: {e}")))?;
-        Ok(ExecOutput { rc: exit_code(&output.status), stdout: output.stdout, stderr: output.stderr })
+        Ok(ExecOutput {
+            rc: exit_code(&output.status),
+            stdout: output.stdout,
+            stderr: output.stderr,
+        })
     }
 }
 
 /// The exit code, or 128 + the signal number, as a shell reports a killed command.
 pub fn exit_code(status: &std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
-    status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }

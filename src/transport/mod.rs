@@ -23,15 +23,26 @@ impl Exec {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Exec { argv: argv.into_iter().map(Into::into).collect(), ..Exec::default() }
+        Exec {
+            argv: argv.into_iter().map(Into::into).collect(),
+            ..Exec::default()
+        }
     }
 
     /// Runs a fixed internal script with `sh -c`; `args` reach it as `$1`, `$2`, ... and are never
     /// parsed as shell text.
     pub fn script(script: &str, args: &[&str]) -> Self {
-        let mut argv = vec!["/bin/sh".to_string(), "-c".to_string(), script.to_string(), "sh".to_string()];
+        let mut argv = vec![
+            "/bin/sh".to_string(),
+            "-c".to_string(),
+            script.to_string(),
+            "sh".to_string(),
+        ];
         argv.extend(args.iter().map(|a| a.to_string()));
-        Exec { argv, ..Exec::default() }
+        Exec {
+            argv,
+            ..Exec::default()
+        }
     }
 
     pub fn stdin(mut self, bytes: Vec<u8>) -> Self {

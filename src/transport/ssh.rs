@@ -14,8 +14,14 @@ pub struct SshTransport {
 impl SshTransport {
     pub async fn connect(spec: &ConnectionSpec) -> Result<Self, TransportError> {
         let mut builder = SessionBuilder::default();
-        builder.connect_timeout(spec.timeout).control_directory(std::env::temp_dir());
-        builder.known_hosts_check(if spec.host_key_checking { KnownHosts::Strict } else { KnownHosts::Accept });
+        builder
+            .connect_timeout(spec.timeout)
+            .control_directory(std::env::temp_dir());
+        builder.known_hosts_check(if spec.host_key_checking {
+            KnownHosts::Strict
+        } else {
+            KnownHosts::Accept
+        });
         if !spec.host_key_checking {
             builder.user_known_hosts_file("/dev/null");
         } else if let Some(file) = &spec.known_hosts_file {
@@ -30,7 +36,10 @@ impl SshTransport {
         if let Some(key) = &spec.private_key {
             builder.keyfile(key);
         }
-        let session = builder.connect_mux(&spec.address).await.map_err(|e| TransportError(reason(&e)))?;
+        let session = builder
+            .connect_mux(&spec.address)
+            .await
+            .map_err(|e| TransportError(reason(&e)))?;
         Ok(SshTransport { session })
     }
 
@@ -42,10 +51,17 @@ impl SshTransport {
         let mut command = self.session.command(program.as_str());
         command
             .args(args)
-            .stdin(if exec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if exec.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = command.spawn().await.map_err(|e| TransportError(reason(&e)))?;
+        let mut child = command
+            .spawn()
+            .await
+            .map_err(|e| TransportError(reason(&e)))?;
         let stdin = child.stdin().take();
         let input = exec.stdin.clone();
         let feed = async move {
@@ -61,9 +77,11 @@ impl SshTransport {
                 stdout: output.stdout,
                 stderr: output.stderr,
             }),
-            Err(openssh::Error::RemoteProcessTerminated) => {
-                Ok(ExecOutput { rc: 143, stdout: Vec::new(), stderr: b"killed by a signal\n".to_vec() })
-            }
+            Err(openssh::Error::RemoteProcessTerminated) => Ok(ExecOutput {
+                rc: 143,
+                stdout: Vec::new(),
+                stderr: b"killed by a signal\n".to_vec(),
+            }),
             Err(e) => Err(TransportError(reason(&e))),
         }
     }

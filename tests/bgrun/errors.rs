@@ -5,21 +5,35 @@ use crate::harness::Test;
 const LOCAL: &str = "localhost ansible_connection=local\n";
 
 fn bad(playbook: &str) -> String {
-    let out = Test::new().file("hosts", LOCAL).args(&["-i", "hosts"]).playbook(playbook).expect(5);
-    assert!(out.stdout.is_empty(), "nothing runs on bad input: {}", out.stdout);
+    let out = Test::new()
+        .file("hosts", LOCAL)
+        .args(&["-i", "hosts"])
+        .playbook(playbook)
+        .expect(5);
+    assert!(
+        out.stdout.is_empty(),
+        "nothing runs on bad input: {}",
+        out.stdout
+    );
     out.stderr
 }
 
 #[test]
 fn yaml_syntax_error_points_at_line_and_column() {
     let err = bad("- hosts: all\n  steps:\n    - debug: msg=[oops\n    - debug: {a: b\n");
-    assert!(err.starts_with("error: play.yml:5:1: invalid YAML:"), "{err}");
+    assert!(
+        err.starts_with("error: play.yml:5:1: invalid YAML:"),
+        "{err}"
+    );
 }
 
 #[test]
 fn unknown_key_in_play_has_caret_and_suggestion() {
     let err = bad("- hosts: all\n  stepz:\n    - debug: msg=hi\n");
-    assert_eq!(err, "error: play.yml:2:3: unknown key `stepz` in a play\n  |\n2 |   stepz:\n  |   ^\nhelp: did you mean `steps`?\n");
+    assert_eq!(
+        err,
+        "error: play.yml:2:3: unknown key `stepz` in a play\n  |\n2 |   stepz:\n  |   ^\nhelp: did you mean `steps`?\n"
+    );
 }
 
 #[test]
@@ -33,7 +47,8 @@ fn unknown_module_suggests_the_closest() {
 
 #[test]
 fn unknown_module_argument_is_named() {
-    let err = bad("- hosts: all\n  steps:\n    - file:\n        path: /tmp/x\n        stat: directory\n");
+    let err =
+        bad("- hosts: all\n  steps:\n    - file:\n        path: /tmp/x\n        stat: directory\n");
     assert_eq!(
         err,
         "error: play.yml:5:9: unknown argument `stat` for module `file`\n  |\n5 |         stat: directory\n  |         ^\nhelp: did you mean `state`?\n"
@@ -53,7 +68,9 @@ fn dependency_cycle_names_every_step() {
 
 #[test]
 fn unknown_step_id_suggests_the_nearest() {
-    let err = bad("- hosts: all\n  steps:\n    - id: deploy\n      debug: msg=d\n    - id: check\n      needs: [deploi]\n      debug: msg=c\n");
+    let err = bad(
+        "- hosts: all\n  steps:\n    - id: deploy\n      debug: msg=d\n    - id: check\n      needs: [deploi]\n      debug: msg=c\n",
+    );
     assert_eq!(
         err,
         "error: play.yml:6:15: step `check` needs `deploi`, but no step of this play has that id\n  |\n6 |       needs: [deploi]\n  |               ^\nhelp: did you mean `deploy`?\n"
@@ -62,8 +79,15 @@ fn unknown_step_id_suggests_the_nearest() {
 
 #[test]
 fn missing_playbook_names_the_path() {
-    let out = Test::new().args(&["nothere.yml", "-i", "localhost,"]).expect(5);
-    assert!(out.stderr.starts_with("error: cannot read `nothere.yml`: No such file or directory"), "{}", out.stderr);
+    let out = Test::new()
+        .args(&["nothere.yml", "-i", "localhost,"])
+        .expect(5);
+    assert!(
+        out.stderr
+            .starts_with("error: cannot read `nothere.yml`: No such file or directory"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -74,7 +98,11 @@ fn unsupported_ansible_keyword_is_named_not_skipped() {
 
 #[test]
 fn bad_extra_vars_are_explained() {
-    let out = Test::new().file("hosts", LOCAL).args(&["-i", "hosts", "-e", "justaword"]).playbook("- hosts: all\n  steps: []\n").expect(5);
+    let out = Test::new()
+        .file("hosts", LOCAL)
+        .args(&["-i", "hosts", "-e", "justaword"])
+        .playbook("- hosts: all\n  steps: []\n")
+        .expect(5);
     assert_eq!(
         out.stderr,
         "error: -e: `justaword` is not `key=value`\nhelp: write `-e key=value`, `-e @file.yml` or `-e '{\"key\": \"value\"}'`\n"
@@ -89,7 +117,9 @@ fn undefined_variable_names_variable_step_and_location() {
         .playbook("- hosts: all\n  gather_facts: false\n  steps:\n    - name: greet\n      debug:\n        msg: \"hello {{ nmae }}\"\n")
         .expect(2);
     assert!(
-        out.stdout.contains("failed: [localhost] => `nmae` is undefined (in step `greet` at play.yml:4:7)"),
+        out.stdout.contains(
+            "failed: [localhost] => `nmae` is undefined (in step `greet` at play.yml:4:7)"
+        ),
         "{}",
         out.stdout
     );
@@ -98,27 +128,87 @@ fn undefined_variable_names_variable_step_and_location() {
 #[test]
 fn unreachable_host_names_host_address_and_reason() {
     let out = Test::new()
-        .file("hosts", "ghost ansible_host=127.0.0.99 ansible_port=2 ansible_user=root\n")
+        .file(
+            "hosts",
+            "ghost ansible_host=127.0.0.99 ansible_port=2 ansible_user=root\n",
+        )
         .args(&["-i", "hosts", "-T", "3"])
         .playbook("- hosts: all\n  steps:\n    - command: true\n")
         .expect(4);
-    assert!(out.stdout.contains("unreachable: [ghost] => cannot connect to `ghost` at 127.0.0.99:2:"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("unreachable: [ghost] => cannot connect to `ghost` at 127.0.0.99:2:"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("Connection refused"), "{}", out.stdout);
-    assert!(out.stdout.contains("ghost : ok=0    changed=0    unreachable=1"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("ghost : ok=0    changed=0    unreachable=1"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn bad_inventory_line_points_at_it() {
-    let out = Test::new().file("hosts", "[prod\nweb1\n").args(&["-i", "hosts"]).playbook("- hosts: all\n  steps: []\n").expect(5);
+    let out = Test::new()
+        .file("hosts", "[prod\nweb1\n")
+        .args(&["-i", "hosts"])
+        .playbook("- hosts: all\n  steps: []\n")
+        .expect(5);
     assert!(out.stderr.starts_with("error: hosts:1:"), "{}", out.stderr);
 }
 
 #[test]
 fn no_panic_on_garbage_input() {
-    for text in ["", "[]", "- 1", "- hosts: [1, {a: b}]", "- hosts: all\n  steps: 3", "- {hosts: all, steps: [null]}", "\t- x", "- hosts: all\n  steps:\n    - debug: {msg: *nope}"]
-    {
-        let out = Test::new().file("hosts", LOCAL).args(&["-i", "hosts", "--syntax-check"]).playbook(text).run();
-        assert!(out.code == 0 || out.code == 5, "{text:?}: code {} {}", out.code, out.stderr);
+    for text in [
+        "",
+        "[]",
+        "- 1",
+        "- hosts: [1, {a: b}]",
+        "- hosts: all\n  steps: 3",
+        "- {hosts: all, steps: [null]}",
+        "\t- x",
+        "- hosts: all\n  steps:\n    - debug: {msg: *nope}",
+    ] {
+        let out = Test::new()
+            .file("hosts", LOCAL)
+            .args(&["-i", "hosts", "--syntax-check"])
+            .playbook(text)
+            .run();
+        assert!(
+            out.code == 0 || out.code == 5,
+            "{text:?}: code {} {}",
+            out.code,
+            out.stderr
+        );
         assert!(!out.stderr.contains("panicked"), "{text:?}: {}", out.stderr);
     }
+}
+
+#[test]
+fn host_keys_are_checked_by_default() {
+    crate::harness::require_lab();
+    let inventory = format!(
+        "prod ansible_host=127.0.0.3 ansible_user=root ansible_ssh_private_key_file={} ansible_ssh_known_hosts_file=empty_known_hosts\n",
+        crate::harness::LAB_KEY
+    );
+    let t = Test::new()
+        .file("hosts", &inventory)
+        .file("empty_known_hosts", "")
+        .args(&["-i", "hosts"])
+        .playbook("- hosts: all\n  steps:\n    - command: 'true'\n");
+    let out = t.expect(4);
+    assert!(
+        out.stdout.contains("Host key verification failed"),
+        "{}",
+        out.stdout
+    );
+    let out = t.env("ANSIBLE_HOST_KEY_CHECKING", "False").expect(0);
+    assert!(
+        out.stdout.contains("prod : ok=1    changed=1"),
+        "{}",
+        out.stdout
+    );
 }

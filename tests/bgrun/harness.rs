@@ -15,8 +15,12 @@ pub const LAB_KNOWN_HOSTS: &str = "/var/lib/bgrun-lab/ssh/known_hosts";
 pub fn require_lab() {
     for address in ["127.0.0.2:22", "127.0.0.3:22"] {
         let addr: SocketAddr = address.parse().expect("valid address");
-        if TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err() || !Path::new(LAB_KEY).exists() {
-            panic!("the lab is not up: no SSH server at {address} (or no key at {LAB_KEY}); run `lab/up` first");
+        if TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err()
+            || !Path::new(LAB_KEY).exists()
+        {
+            panic!(
+                "the lab is not up: no SSH server at {address} (or no key at {LAB_KEY}); run `lab/up` first"
+            );
         }
     }
 }
@@ -43,24 +47,38 @@ pub struct Output {
 impl Output {
     /// The JSON events of an `--output json` run.
     pub fn events(&self) -> Vec<serde_json::Value> {
-        self.stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+        self.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 
     /// A host's recap counters from JSON events.
     pub fn recap(&self, host: &str) -> serde_json::Value {
-        self.events().into_iter().find(|e| e["event"] == "recap").map(|e| e["hosts"][host].clone()).unwrap_or_default()
+        self.events()
+            .into_iter()
+            .find(|e| e["event"] == "recap")
+            .map(|e| e["hosts"][host].clone())
+            .unwrap_or_default()
     }
 }
 
 impl Test {
     pub fn new() -> Self {
-        Test { dir: tempfile::tempdir().expect("temporary folder"), args: Vec::new(), env: Vec::new() }
+        Test {
+            dir: tempfile::tempdir().expect("temporary folder"),
+            args: Vec::new(),
+            env: Vec::new(),
+        }
     }
 
     /// A test against the lab's SSH hosts, with `inventory` written for them.
     pub fn lab() -> Self {
         require_lab();
-        Test::new().file("inventory", &lab_inventory()).arg("-i").arg("inventory")
+        Test::new()
+            .file("inventory", &lab_inventory())
+            .arg("-i")
+            .arg("inventory")
     }
 
     pub fn path(&self) -> PathBuf {
@@ -113,7 +131,11 @@ impl Test {
     /// Runs and asserts the exit code, showing the output when it differs.
     pub fn expect(&self, code: i32) -> Output {
         let out = self.run();
-        assert_eq!(out.code, code, "exit code\n--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
+        assert_eq!(
+            out.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            out.stdout, out.stderr
+        );
         out
     }
 }

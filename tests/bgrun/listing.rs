@@ -6,7 +6,13 @@ use crate::harness::Test;
 const PLAY: &str = "- name: deploy\n  hosts: prod\n  steps:\n    - id: pull\n      command: echo pull\n    - id: config\n      needs: []\n      debug: msg=config\n      tags: [conf]\n    - id: up\n      needs: [pull, config]\n      command: echo up\n";
 
 fn listing() -> Test {
-    Test::new().file("hosts", "[prod]\nweb[1:2] ansible_host=10.100.198.201\n[cd]\nci\n").args(&["-i", "hosts"]).playbook(PLAY)
+    Test::new()
+        .file(
+            "hosts",
+            "[prod]\nweb[1:2] ansible_host=10.100.198.201\n[cd]\nci\n",
+        )
+        .args(&["-i", "hosts"])
+        .playbook(PLAY)
 }
 
 #[test]
@@ -29,6 +35,12 @@ fn syntax_check_runs_nothing() {
 
 #[test]
 fn limit_narrows_hosts() {
-    let out = listing().args(&["--list-hosts", "--limit", "web2"]).expect(0);
-    assert!(out.stdout.contains("hosts (1):\n      web2\n"), "{}", out.stdout);
+    let out = listing()
+        .args(&["--list-hosts", "--limit", "web2"])
+        .expect(0);
+    assert!(
+        out.stdout.contains("hosts (1):\n      web2\n"),
+        "{}",
+        out.stdout
+    );
 }

@@ -6,7 +6,11 @@ use std::os::unix::fs::PermissionsExt;
 use crate::harness::Test;
 
 fn mode(path: &std::path::Path) -> u32 {
-    std::fs::metadata(path).expect("file exists").permissions().mode() & 0o7777
+    std::fs::metadata(path)
+        .expect("file exists")
+        .permissions()
+        .mode()
+        & 0o7777
 }
 
 #[test]
@@ -16,7 +20,12 @@ fn command_runs_argv_without_a_shell_and_registers_ansible_shape() {
             "- hosts: prod\n  gather_facts: false\n  steps:\n    - command: echo 'a  b' $HOME ; ls\n      register: r\n    - assert:\n        that:\n          - r.rc == 0\n          - r.stdout == 'a  b $HOME ; ls'\n          - r.stdout_lines == ['a  b $HOME ; ls']\n          - r.changed\n          - not r.failed\n          - r.stderr == ''\n",
         )
         .expect(0);
-    assert!(out.stdout.contains("prod : ok=2    changed=1    unreachable=0    failed=0"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("prod : ok=2    changed=1    unreachable=0    failed=0"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -29,8 +38,15 @@ fn shell_runs_a_script_with_chdir_stdin_creates_and_removes() {
     );
     let t = t.playbook(&play);
     let out = t.expect(0);
-    assert_eq!(std::fs::read_to_string(dir.join("out.txt")).unwrap(), format!("hello\n{}\n", dir.display()));
-    assert!(out.stdout.contains("prod : ok=3    changed=1"), "{}", out.stdout);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.txt")).unwrap(),
+        format!("hello\n{}\n", dir.display())
+    );
+    assert!(
+        out.stdout.contains("prod : ok=3    changed=1"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -38,8 +54,18 @@ fn failing_command_fails_the_host_with_rc_and_stderr() {
     let out = Test::lab()
         .playbook("- hosts: prod\n  gather_facts: false\n  steps:\n    - command: ls /does/not/exist\n    - debug: msg=never\n")
         .expect(2);
-    assert!(out.stdout.contains("failed: [prod] => non-zero return code 2"), "{}", out.stdout);
-    assert!(out.stdout.contains("stderr: ls: cannot access '/does/not/exist'"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("failed: [prod] => non-zero return code 2"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("stderr: ls: cannot access '/does/not/exist'"),
+        "{}",
+        out.stdout
+    );
     assert!(!out.stdout.contains("never"), "{}", out.stdout);
 }
 
@@ -55,15 +81,30 @@ fn copy_is_idempotent_by_checksum_and_mode() {
     );
     let t = t.playbook(&play);
     let first = t.expect(0);
-    assert!(first.stdout.contains("prod : ok=2    changed=2"), "{}", first.stdout);
+    assert!(
+        first.stdout.contains("prod : ok=2    changed=2"),
+        "{}",
+        first.stdout
+    );
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), "port=8080\n");
     assert_eq!(mode(&dest), 0o640);
-    assert_eq!(std::fs::read_to_string(dest.with_extension("conf.inline")).unwrap(), "inline prod\n");
+    assert_eq!(
+        std::fs::read_to_string(dest.with_extension("conf.inline")).unwrap(),
+        "inline prod\n"
+    );
     let second = t.expect(0);
-    assert!(second.stdout.contains("prod : ok=2    changed=0"), "{}", second.stdout);
+    assert!(
+        second.stdout.contains("prod : ok=2    changed=0"),
+        "{}",
+        second.stdout
+    );
     std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o644)).unwrap();
     let third = t.expect(0);
-    assert!(third.stdout.contains("prod : ok=2    changed=1"), "mode drift is a change: {}", third.stdout);
+    assert!(
+        third.stdout.contains("prod : ok=2    changed=1"),
+        "mode drift is a change: {}",
+        third.stdout
+    );
     assert_eq!(mode(&dest), 0o640);
 }
 
@@ -77,9 +118,16 @@ fn template_renders_with_host_variables_and_is_idempotent() {
     );
     let t = t.playbook(&play);
     t.expect(0);
-    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "upstream app {\n  server 127.0.0.3:8080;\n  server 127.0.0.3:8081;\n}\n");
+    assert_eq!(
+        std::fs::read_to_string(&dest).unwrap(),
+        "upstream app {\n  server 127.0.0.3:8080;\n  server 127.0.0.3:8081;\n}\n"
+    );
     let again = t.expect(0);
-    assert!(again.stdout.contains("prod : ok=1    changed=0"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("prod : ok=1    changed=0"),
+        "{}",
+        again.stdout
+    );
 }
 
 #[test]
@@ -97,7 +145,11 @@ fn file_makes_directories_links_touches_and_removes() {
     assert_eq!(std::fs::read_link(d.join("link")).unwrap(), d.join("a/b"));
     let again = t.expect(0);
     // touch always reports a change, as Ansible's does.
-    assert!(again.stdout.contains("prod : ok=4    changed=1"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("prod : ok=4    changed=1"),
+        "{}",
+        again.stdout
+    );
 }
 
 #[test]
@@ -116,7 +168,11 @@ fn check_mode_changes_nothing_and_diff_shows_content() {
     let out = t.expect(0);
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), "old line\nsame\n");
     assert!(!dir.join("newdir").exists() && !dir.join("never").exists());
-    assert!(out.stdout.contains("-old line\n+new line\n same"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("-old line\n+new line\n same"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("+state: directory"), "{}", out.stdout);
     assert!(out.stdout.contains("skipping: [prod]"), "{}", out.stdout);
 }
@@ -130,8 +186,17 @@ fn wait_for_port_and_path_on_the_host() {
         t.path().display()
     );
     let out = t.playbook(&play).expect(2);
-    assert!(out.stdout.contains("prod : ok=3    changed=0    unreachable=0    failed=1"), "{}", out.stdout);
-    assert!(out.stdout.contains("timeout after 1s waiting for path"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("prod : ok=3    changed=0    unreachable=0    failed=1"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("timeout after 1s waiting for path"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -145,14 +210,36 @@ fn http_checks_status_and_registers_json() {
             let mut buf = [0u8; 4096];
             let n = stream.read(&mut buf).unwrap_or(0);
             let request = String::from_utf8_lossy(&buf[..n]).to_string();
-            let (status, body) = if request.starts_with("GET /api/v1/books") { ("200 OK", r#"[{"_id": 1, "version": "2"}]"#) } else { ("500 Oops", "no") };
-            let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            let (status, body) = if request.starts_with("GET /api/v1/books") {
+                ("200 OK", r#"[{"_id": 1, "version": "2"}]"#)
+            } else {
+                ("500 Oops", "no")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
         }
     });
     let play = format!(
         "- hosts: localhost\n  gather_facts: false\n  steps:\n    - uri: url=http://127.0.0.1:{port}/api/v1/books\n      register: books\n    - assert:\n        that: books.json[0].version == '2' and books.status == 200\n    - http: url=http://127.0.0.1:{port}/health\n"
     );
-    let out = Test::new().file("hosts", "localhost ansible_connection=local\n").args(&["-i", "hosts"]).playbook(&play).expect(2);
-    assert!(out.stdout.contains("status code was 500, not 200: GET http://127.0.0.1:"), "{}", out.stdout);
-    assert!(out.stdout.contains("localhost : ok=2    changed=0    unreachable=0    failed=1"), "{}", out.stdout);
+    let out = Test::new()
+        .file("hosts", "localhost ansible_connection=local\n")
+        .args(&["-i", "hosts"])
+        .playbook(&play)
+        .expect(2);
+    assert!(
+        out.stdout
+            .contains("status code was 500, not 200: GET http://127.0.0.1:"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("localhost : ok=2    changed=0    unreachable=0    failed=1"),
+        "{}",
+        out.stdout
+    );
 }

@@ -20,7 +20,12 @@ fn independent_branches_run_at_the_same_time() {
         f = flag.display()
     );
     let out = t.playbook(&play).expect(0);
-    assert!(out.stdout.contains("prod : ok=3    changed=2    unreachable=0    failed=0"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("prod : ok=3    changed=2    unreachable=0    failed=0"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -32,8 +37,16 @@ fn a_step_runs_on_all_hosts_and_dependents_wait_for_all() {
         d = d.display()
     );
     let out = t.playbook(&play).expect(0);
-    assert!(out.stdout.contains("cd   : ok=2    changed=2"), "{}", out.stdout);
-    assert!(out.stdout.contains("prod : ok=2    changed=2"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("cd   : ok=2    changed=2"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("prod : ok=2    changed=2"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -44,10 +57,26 @@ fn loops_when_and_register() {
         )
         .arg("-v")
         .expect(0);
-    assert!(out.stdout.contains("changed: [localhost] => (item=1)"), "{}", out.stdout);
-    assert!(out.stdout.contains("skipping: [localhost] => (item=2)"), "{}", out.stdout);
-    assert!(out.stdout.contains("(item={\"key\":\"a\",\"value\":1})"), "{}", out.stdout);
-    assert!(out.stdout.contains("(item=y)"), "with_items flattens: {}", out.stdout);
+    assert!(
+        out.stdout.contains("changed: [localhost] => (item=1)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("skipping: [localhost] => (item=2)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("(item={\"key\":\"a\",\"value\":1})"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("(item=y)"),
+        "with_items flattens: {}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -59,8 +88,16 @@ fn until_retries_then_succeeds() {
         c = counter.display()
     );
     let out = t.playbook(&play).expect(0);
-    assert!(out.stdout.contains("retrying: [localhost]"), "{}", out.stdout);
-    assert!(out.stdout.contains("(5 retries left)") && out.stdout.contains("(4 retries left)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("retrying: [localhost]"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("(5 retries left)") && out.stdout.contains("(4 retries left)"),
+        "{}",
+        out.stdout
+    );
     assert!(!out.stdout.contains("(3 retries left)"), "{}", out.stdout);
 }
 
@@ -81,10 +118,24 @@ fn tags_select_and_skip_steps() {
         "- hosts: all\n  gather_facts: false\n  steps:\n    - {debug: msg=one, tags: [deploy]}\n    - {debug: msg=two, tags: [test]}\n    - {debug: msg=three, tags: [always]}\n    - {debug: msg=four, tags: [never, debugonly]}\n",
     );
     let out = t.run();
-    assert!(out.stdout.contains("one") && out.stdout.contains("two") && out.stdout.contains("three") && !out.stdout.contains("four"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("one")
+            && out.stdout.contains("two")
+            && out.stdout.contains("three")
+            && !out.stdout.contains("four"),
+        "{}",
+        out.stdout
+    );
     let t = t.args(&["--tags", "deploy,debugonly", "--skip-tags", "test"]);
     let out = t.run();
-    assert!(out.stdout.contains("one") && !out.stdout.contains("two") && out.stdout.contains("three") && out.stdout.contains("four"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("one")
+            && !out.stdout.contains("two")
+            && out.stdout.contains("three")
+            && out.stdout.contains("four"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -96,7 +147,11 @@ fn no_log_hides_output_but_keeps_the_value() {
         .args(&["-v", "--output", "json"])
         .expect(0);
     assert!(!out.stdout.contains("s3cret"), "{}", out.stdout);
-    assert!(out.stdout.contains("'no_log: true' was specified"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("'no_log: true' was specified"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -111,9 +166,15 @@ fn environment_reaches_commands() {
 
 #[test]
 fn json_output_is_one_event_per_line() {
-    let out = local().playbook("- name: p\n  hosts: all\n  gather_facts: false\n  steps:\n    - debug: msg=hi\n").args(&["--output", "json"]).expect(0);
+    let out = local()
+        .playbook("- name: p\n  hosts: all\n  gather_facts: false\n  steps:\n    - debug: msg=hi\n")
+        .args(&["--output", "json"])
+        .expect(0);
     let events = out.events();
-    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["play_start", "step_start", "host_result", "recap"]);
     assert_eq!(events[2]["status"], "ok");
     assert_eq!(events[2]["result"]["msg"], "hi");
@@ -125,17 +186,41 @@ fn a_failed_host_stops_but_others_go_on() {
     let t = Test::lab();
     let play = "- hosts: all\n  gather_facts: false\n  steps:\n    - command: test {{ inventory_hostname }} = cd\n    - command: echo next\n";
     let out = t.playbook(play).expect(2);
-    assert!(out.stdout.contains("cd   : ok=2    changed=2    unreachable=0    failed=0"), "{}", out.stdout);
-    assert!(out.stdout.contains("prod : ok=0    changed=0    unreachable=0    failed=1"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("cd   : ok=2    changed=2    unreachable=0    failed=0"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("prod : ok=0    changed=0    unreachable=0    failed=1"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn one_connection_serves_every_step() {
     // Forty commands over one multiplexed master: the host's sshd logs one session login.
     let t = Test::lab();
-    let steps: String = (0..40).map(|i| format!("    - command: echo {i}\n")).collect();
-    let out = t.playbook(&format!("- hosts: prod\n  gather_facts: false\n  steps:\n{steps}")).args(&["--output", "json"]).expect(0);
+    let steps: String = (0..40)
+        .map(|i| format!("    - command: echo {i}\n"))
+        .collect();
+    let out = t
+        .playbook(&format!(
+            "- hosts: prod\n  gather_facts: false\n  steps:\n{steps}"
+        ))
+        .args(&["--output", "json"])
+        .expect(0);
     assert_eq!(out.recap("prod")["changed"], 40);
-    let masters = std::process::Command::new("pgrep").args(["-fc", "ssh.*-o ControlMaster=yes.*127.0.0.3"]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&masters.stdout).trim(), "0", "the master exits with the run");
+    let masters = std::process::Command::new("pgrep")
+        .args(["-fc", "ssh.*-o ControlMaster=yes.*127.0.0.3"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&masters.stdout).trim(),
+        "0",
+        "the master exits with the run"
+    );
 }

@@ -8,24 +8,51 @@ use crate::harness::Test;
 /// above n that won over it would have to set `v<n>`, and none does.
 #[test]
 fn precedence_follows_ansible() {
-    let levels = ["all", "parent", "child", "gv_all", "gv_group", "host", "hv", "play", "vars_file", "fact", "extra"];
+    let levels = [
+        "all",
+        "parent",
+        "child",
+        "gv_all",
+        "gv_group",
+        "host",
+        "hv",
+        "play",
+        "vars_file",
+        "fact",
+        "extra",
+    ];
     let count = levels.len();
-    let from = |n: usize| -> String { (n..count).map(|i| format!("v{i}: {}\n", levels[n])).collect() };
-    let ini_from = |n: usize| -> String { (n..count).map(|i| format!("v{i}={}\n", levels[n])).collect() };
-    let hostline = (5..count).map(|i| format!("v{i}=host")).collect::<Vec<_>>().join(" ");
+    let from = |n: usize| -> String {
+        (n..count)
+            .map(|i| format!("v{i}: {}\n", levels[n]))
+            .collect()
+    };
+    let ini_from = |n: usize| -> String {
+        (n..count)
+            .map(|i| format!("v{i}={}\n", levels[n]))
+            .collect()
+    };
+    let hostline = (5..count)
+        .map(|i| format!("v{i}=host"))
+        .collect::<Vec<_>>()
+        .join(" ");
     let inventory = format!(
         "[child]\nlocalhost ansible_connection=local {hostline}\n\n[parent:children]\nchild\n\n[all:vars]\n{}\n[parent:vars]\n{}\n[child:vars]\n{}",
         ini_from(0),
         ini_from(1),
         ini_from(2)
     );
-    let checks: String = levels.iter().enumerate().map(|(i, l)| format!("          - v{i} == '{l}'\n")).collect();
+    let checks: String = levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("          - v{i} == '{l}'\n"))
+        .collect();
     let play = format!(
         "- hosts: all\n  gather_facts: false\n  vars:\n{}  vars_files: [more.yml]\n  steps:\n    - set_fact:\n{}    - assert:\n        that:\n{checks}",
         indent(&from(7), 4),
         indent(&from(9), 8)
     );
-    let extra = vec![format!("v{}=extra", count - 1)];
+    let extra = [format!("v{}=extra", count - 1)];
     let t = Test::new()
         .file("inv/hosts", &inventory)
         .file("inv/group_vars/all.yml", &from(3))
@@ -39,7 +66,9 @@ fn precedence_follows_ansible() {
 }
 
 fn indent(text: &str, n: usize) -> String {
-    text.lines().map(|l| format!("{}{l}\n", " ".repeat(n))).collect()
+    text.lines()
+        .map(|l| format!("{}{l}\n", " ".repeat(n)))
+        .collect()
 }
 
 #[test]
