@@ -189,6 +189,7 @@ impl Runner<'_> {
             scope,
             playbook_dir: &self.book.dir,
             environment: &environment,
+            privilege: None,
         };
         let mut attempt = 0;
         loop {

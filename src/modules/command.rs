@@ -127,16 +127,16 @@ struct Plan {
 
 impl Plan {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
-        let transport = cx.transport().await?;
+        let remote = cx.remote().await?;
         if let Some(path) = &self.creates
-            && files::stat(transport, path).await?.exists()
+            && files::stat(&remote, path).await?.exists()
         {
             return Ok(Outcome::ok()
                 .msg(format!("skipped, since {path} exists"))
                 .with("rc", 0));
         }
         if let Some(path) = &self.removes
-            && !files::stat(transport, path).await?.exists()
+            && !files::stat(&remote, path).await?.exists()
         {
             return Ok(Outcome::ok()
                 .msg(format!("skipped, since {path} does not exist"))
@@ -158,7 +158,7 @@ impl Plan {
             exec = exec.stdin(input.into_bytes());
         }
         let started = std::time::Instant::now();
-        let output = transport.exec(&exec).await?;
+        let output = remote.exec(&exec).await?;
         let mut stdout = output.stdout_text();
         let mut stderr = output.stderr_text();
         if self.strip_empty_ends {

@@ -92,9 +92,9 @@ pub async fn put_file(
     attrs: &Attributes,
     force: bool,
 ) -> Result<Outcome, HostError> {
-    let transport = cx.transport().await?;
+    let remote = cx.remote().await?;
     let mut dest = dest.to_string();
-    let mut state = files::stat(transport, &dest).await?;
+    let mut state = files::stat(&remote, &dest).await?;
     if state.kind == FileKind::Directory {
         return Err(HostError::Failed(format!("`dest` {dest} is a directory")));
     }
@@ -102,7 +102,7 @@ pub async fn put_file(
         && let Some(target) = state.link_target.clone()
     {
         dest = target;
-        state = files::stat(transport, &dest).await?;
+        state = files::stat(&remote, &dest).await?;
     }
     let checksum: String = Sha256::digest(content)
         .iter()
@@ -117,7 +117,7 @@ pub async fn put_file(
         .with("size", content.len() as u64);
     if content_changed && cx.diff {
         let before = if state.exists() {
-            files::read(transport, &dest).await?.unwrap_or_default()
+            files::read(&remote, &dest).await?.unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -131,9 +131,9 @@ pub async fn put_file(
         return Ok(outcome);
     }
     if content_changed {
-        files::write(transport, &dest, content, attrs).await?;
+        files::write(&remote, &dest, content, attrs).await?;
     } else if attrs_changed {
-        files::set_attributes(transport, &dest, attrs).await?;
+        files::set_attributes(&remote, &dest, attrs).await?;
     }
     Ok(outcome)
 }

@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 
 use super::{Diff, Module, Outcome, StepContext, parse_mode};
 use crate::transport::files::{self, Attributes, FileKind};
-use crate::transport::{Exec, HostError, Transport};
+use crate::transport::{Exec, HostError, Remote};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,13 +41,13 @@ enum State {
 
 impl Module for File {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
-        let transport = cx.transport().await?;
+        let remote = cx.remote().await?;
         let attrs = Attributes {
             mode: parse_mode(&self.mode)?,
             owner: self.owner.clone(),
             group: self.group.clone(),
         };
-        let before = files::stat(transport, &self.path).await?;
+        let before = files::stat(&remote, &self.path).await?;
         let state = self.state.unwrap_or(State::File);
         let path = self.path.as_str();
         let fail = |msg: String| Ok(Outcome::failed(msg).with("path", path));
@@ -119,10 +119,10 @@ impl Module for File {
             return Ok(outcome);
         }
         if let Some(exec) = action {
-            run(transport, &exec).await?;
+            run(&remote, &exec).await?;
         }
         if attrs_changed {
-            files::set_attributes(transport, path, &attrs).await?;
+            files::set_attributes(&remote, path, &attrs).await?;
         }
         Ok(outcome)
     }
@@ -139,8 +139,8 @@ fn describe(kind: &str, mode: Option<u32>) -> String {
     }
 }
 
-async fn run(transport: &Transport, exec: &Exec) -> Result<(), HostError> {
-    let output = transport.exec(exec).await?;
+async fn run(remote: &Remote<'_>, exec: &Exec) -> Result<(), HostError> {
+    let output = remote.exec(exec).await?;
     if output.rc != 0 {
         return Err(HostError::Failed(format!(
             "`{}` failed: {}",

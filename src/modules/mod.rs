@@ -24,7 +24,7 @@ use serde_json::Value as Json;
 use tokio::sync::OnceCell;
 
 use crate::template::{Scope, Templar, Vars};
-use crate::transport::{ConnectionSpec, HostError, Transport};
+use crate::transport::{Become, ConnectionSpec, HostError, Remote, Transport};
 
 /// A module: its arguments are its fields.
 pub trait Module: DeserializeOwned + Send {
@@ -156,11 +156,17 @@ pub struct StepContext<'a> {
     pub scope: &'a Scope,
     pub playbook_dir: &'a Path,
     pub environment: &'a [(String, String)],
+    /// The user commands run as (`become`), if not the connection's.
+    pub privilege: Option<&'a Become>,
 }
 
 impl StepContext<'_> {
-    pub async fn transport(&self) -> Result<&Transport, HostError> {
-        self.connection.get().await
+    /// The host, connected on first use.
+    pub async fn remote(&self) -> Result<Remote<'_>, HostError> {
+        Ok(Remote {
+            transport: self.connection.get().await?,
+            privilege: self.privilege,
+        })
     }
 }
 

@@ -65,7 +65,7 @@ fi"#;
 
 impl Module for WaitFor {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
-        let transport = cx.transport().await?;
+        let remote = cx.remote().await?;
         let want_present = !matches!(self.state, Some(State::Stopped | State::Absent));
         let (probe, what) = match (&self.port, &self.path) {
             (Some(port), None) => (
@@ -95,7 +95,7 @@ impl Module for WaitFor {
         let started = Instant::now();
         let deadline = Duration::from_secs(self.timeout);
         loop {
-            let present = transport.exec(&probe).await?.rc == 0;
+            let present = remote.exec(&probe).await?.rc == 0;
             if present == want_present {
                 return Ok(Outcome::ok().with("elapsed", started.elapsed().as_secs()));
             }

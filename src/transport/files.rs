@@ -1,7 +1,7 @@
 //! File operations on a host, each one round trip over the host's [`Transport`]: what is at a
 //! path (kind, mode, owner, checksum), reading, and writing atomically (temporary file + rename).
 
-use super::{Exec, HostError, Transport};
+use super::{Exec, HostError, Remote};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
@@ -50,8 +50,8 @@ else echo absent
 fi"#;
 
 /// Looks at a path: kind, mode, owner and group, and a file's SHA-256.
-pub async fn stat(transport: &Transport, path: &str) -> Result<FileState, HostError> {
-    let output = transport.exec(&Exec::script(STAT, &[path])).await?;
+pub async fn stat(remote: &Remote<'_>, path: &str) -> Result<FileState, HostError> {
+    let output = remote.exec(&Exec::script(STAT, &[path])).await?;
     if output.rc != 0 {
         return Err(HostError::Failed(format!(
             "cannot inspect `{path}`: {}",
@@ -97,8 +97,8 @@ fn parse_stat(text: &str) -> FileState {
 }
 
 /// A file's bytes, or `None` when there is no file.
-pub async fn read(transport: &Transport, path: &str) -> Result<Option<Vec<u8>>, HostError> {
-    let output = transport
+pub async fn read(remote: &Remote<'_>, path: &str) -> Result<Option<Vec<u8>>, HostError> {
+    let output = remote
         .exec(&Exec::script(
             r#"[ -f "$1" ] || exit 3; exec cat -- "$1""#,
             &[path],
@@ -162,14 +162,14 @@ impl Attributes {
 /// Writes a file atomically: the new content is staged beside the destination and renamed over
 /// it, so readers see the old file or the new one, never half of one.
 pub async fn write(
-    transport: &Transport,
+    remote: &Remote<'_>,
     path: &str,
     content: &[u8],
     attrs: &Attributes,
 ) -> Result<(), HostError> {
     let [mode, owner, group] = attrs.args();
     let exec = Exec::script(WRITE, &[path, &mode, &owner, &group]).stdin(content.to_vec());
-    let output = transport.exec(&exec).await?;
+    let output = remote.exec(&exec).await?;
     if output.rc != 0 {
         return Err(HostError::Failed(format!(
             "cannot write `{path}`: {}",
@@ -181,7 +181,7 @@ pub async fn write(
 
 /// Sets mode, owner and group of an existing path.
 pub async fn set_attributes(
-    transport: &Transport,
+    remote: &Remote<'_>,
     path: &str,
     attrs: &Attributes,
 ) -> Result<(), HostError> {
@@ -190,7 +190,7 @@ pub async fn set_attributes(
 [ -z "$2" ] || chmod "$2" -- "$1"
 [ -z "$3" ] || chown -- "$3" "$1"
 [ -z "$4" ] || chgrp -- "$4" "$1""#;
-    let output = transport
+    let output = remote
         .exec(&Exec::script(script, &[path, &mode, &owner, &group]))
         .await?;
     if output.rc != 0 {

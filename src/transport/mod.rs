@@ -120,6 +120,75 @@ pub struct ConnectionSpec {
     pub timeout: Duration,
 }
 
+/// Running commands as another user, as Ansible's `become` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Become {
+    pub user: String,
+    pub method: BecomeMethod,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BecomeMethod {
+    Sudo,
+    Su,
+}
+
+/// A host as a step sees it: its connection, and the user its commands run as.
+#[derive(Clone, Copy)]
+pub struct Remote<'a> {
+    pub transport: &'a Transport,
+    pub privilege: Option<&'a Become>,
+}
+
+impl Remote<'_> {
+    /// Runs a command, as the `become` user when there is one.
+    pub async fn exec(&self, exec: &Exec) -> Result<ExecOutput, TransportError> {
+        match self.privilege {
+            None => self.transport.exec(exec).await,
+            Some(privilege) => {
+                let inner = exec.full_argv();
+                let argv = match privilege.method {
+                    BecomeMethod::Sudo => {
+                        let mut argv: Vec<String> =
+                            ["sudo", "-H", "-n", "-u", &privilege.user, "--"]
+                                .map(String::from)
+                                .to_vec();
+                        argv.extend(inner);
+                        argv
+                    }
+                    BecomeMethod::Su => {
+                        let script = "exec \"$@\"".to_string();
+                        let mut argv: Vec<String> =
+                            ["su", "-s", "/bin/sh", "-c"].map(String::from).to_vec();
+                        argv.push(format!(
+                            "{script} sh {}",
+                            inner
+                                .iter()
+                                .map(|a| shell_quote(a))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        ));
+                        argv.push(privilege.user.clone());
+                        argv
+                    }
+                };
+                let wrapped = Exec {
+                    argv,
+                    env: Vec::new(),
+                    chdir: None,
+                    stdin: exec.stdin.clone(),
+                };
+                self.transport.exec(&wrapped).await
+            }
+        }
+    }
+}
+
+/// Quotes a word for a POSIX shell.
+fn shell_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', "'\\''"))
+}
+
 /// An open connection to one host.
 pub enum Transport {
     Ssh(ssh::SshTransport),
