@@ -26,9 +26,25 @@ pub struct Cli {
     #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
     pub extra_vars: Vec<String>,
 
-    /// How many hosts work on a step at once.
-    #[arg(short = 'f', long, default_value_t = 50)]
-    pub forks: usize,
+    /// How many hosts work on a step at once (default 50, or `forks` in ansible.cfg).
+    #[arg(short = 'f', long)]
+    pub forks: Option<usize>,
+
+    /// Log in as this user when the inventory names none.
+    #[arg(short = 'u', long = "user", value_name = "REMOTE_USER")]
+    pub user: Option<String>,
+
+    /// Run every step as another user (`become`), root unless `--become-user` says otherwise.
+    #[arg(short = 'b', long = "become")]
+    pub become_enabled: bool,
+
+    /// The user `--become` runs steps as.
+    #[arg(long, value_name = "USER")]
+    pub become_user: Option<String>,
+
+    /// Run notified handlers even on hosts that failed.
+    #[arg(long)]
+    pub force_handlers: bool,
 
     /// Change nothing; every module says what it would do.
     #[arg(short = 'C', long)]
@@ -70,9 +86,9 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub output: Format,
 
-    /// Seconds to wait for an SSH connection.
-    #[arg(short = 'T', long, default_value_t = 10)]
-    pub timeout: u64,
+    /// Seconds to wait for an SSH connection (default 10, or `timeout` in ansible.cfg).
+    #[arg(short = 'T', long)]
+    pub timeout: Option<u64>,
 
     /// Show module results (-v) and more.
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]

@@ -131,7 +131,7 @@ pub fn to_dot(plays: &[(&str, &[Step], &StepGraph)]) -> String {
             quote(&format!("play: {name}"))
         );
         for (i, step) in steps.iter().enumerate() {
-            let label = format!("{}\n{}", step.key(), step.module.name());
+            let label = format!("{}\n{}", step.key(), step.kind_name());
             let _ = writeln!(out, "    p{p}s{i} [label={}];", quote(&label));
         }
         for i in 0..steps.len() {

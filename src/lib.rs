@@ -3,6 +3,7 @@
 //! events to the output.
 
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod exec;
 pub mod graph;

@@ -8,6 +8,7 @@ use clap::Parser;
 use serde_json::Value as Json;
 
 use crate::cli::Cli;
+use crate::config::Settings;
 use crate::error::Error;
 use crate::exec::{self, RunOptions, Runner};
 use crate::inventory::Inventory;
@@ -65,9 +66,23 @@ async fn run(cli: Cli) -> Result<i32, Error> {
     let Some(path) = cli.playbook.as_deref() else {
         return Err(Error::usage("no playbook given"));
     };
-    let book = playbook::load(path)?;
+    let playbook_dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut settings = Settings::find(playbook_dir);
+    if cli.become_enabled {
+        settings.become_enabled = Some(true);
+    }
+    if cli.become_user.is_some() {
+        settings.become_user = cli.become_user.clone();
+    }
+    if cli.user.is_some() {
+        settings.remote_user = cli.user.clone();
+    }
+    let book = playbook::load(path, &settings)?;
     let prepared = exec::prepare(&book)?;
-    let inventory = load_inventory(&cli, &book)?;
+    let inventory = load_inventory(&cli, &book, &settings)?;
     let extra_vars = parse_extra_vars(&cli.extra_vars)?;
     if cli.graph {
         let plays: Vec<(&str, &[playbook::Step], &crate::graph::StepGraph)> = prepared
@@ -88,16 +103,18 @@ async fn run(cli: Cli) -> Result<i32, Error> {
     let options = RunOptions {
         check: cli.check,
         diff: cli.diff,
-        forks: cli.forks,
+        forks: cli.forks.or(settings.forks).unwrap_or(50),
         verbosity: cli.verbose,
         tags: cli.tags.clone(),
         skip_tags: cli.skip_tags.clone(),
         extra_vars,
         limit: cli.limit.clone(),
-        timeout: Duration::from_secs(cli.timeout),
+        timeout: Duration::from_secs(cli.timeout.or(settings.timeout).unwrap_or(10)),
         host_key_checking: std::env::var("ANSIBLE_HOST_KEY_CHECKING")
             .map(|v| exec::truthy_setting(&Json::from(v)))
-            .unwrap_or(true),
+            .unwrap_or(settings.host_key_checking.unwrap_or(true)),
+        force_handlers: cli.force_handlers,
+        roles_path: settings.roles_path.clone(),
     };
     let reporter = Reporter::new(cli.output, cli.verbose);
     let summary = Runner::new(&book, &inventory, &options, &reporter)
@@ -112,8 +129,11 @@ async fn run(cli: Cli) -> Result<i32, Error> {
     })
 }
 
-fn load_inventory(cli: &Cli, book: &Playbook) -> Result<Inventory, Error> {
+fn load_inventory(cli: &Cli, book: &Playbook, settings: &Settings) -> Result<Inventory, Error> {
     let mut sources = cli.inventory.clone();
+    if sources.is_empty() {
+        sources = settings.inventory.clone();
+    }
     if sources.is_empty()
         && let Ok(from_env) = std::env::var("ANSIBLE_INVENTORY")
     {
@@ -158,7 +178,7 @@ fn list(cli: &Cli, book: &Playbook, inventory: &Inventory) {
                     };
                     line.push_str(&format!("  [needs: {text}]"));
                 }
-                let tags: Vec<&String> = play.tags.iter().chain(&step.tags).collect();
+                let tags: Vec<&String> = step.tags.iter().collect();
                 if !tags.is_empty() {
                     line.push_str(&format!(
                         "  TAGS: [{}]",

@@ -1,12 +1,15 @@
-//! The executor: plays in order; within a play, steps as their graph allows (ready steps at the
-//! same time), each step on all the play's hosts in parallel, bounded by `--forks`.
+//! The executor: plays in order, each in `serial` batches of hosts; within a play, steps as their
+//! graph allows (ready steps at the same time), each step on all the batch's hosts in parallel,
+//! bounded by `--forks`. Blocks, includes and handlers run their steps in order.
 
 mod connect;
+mod node;
 mod scope;
 mod step;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,7 +23,7 @@ use crate::graph::StepGraph;
 use crate::inventory::Inventory;
 use crate::modules::Connection;
 use crate::output::{Counters, Event, Reporter, Status};
-use crate::playbook::{Play, Playbook, Step};
+use crate::playbook::{Action, Batch, Play, Playbook, Step};
 use crate::template::{Scope, Templar, Vars, is_template};
 
 pub use connect::truthy_setting;
@@ -38,6 +41,8 @@ pub struct RunOptions {
     pub limit: Option<String>,
     pub timeout: Duration,
     pub host_key_checking: bool,
+    pub force_handlers: bool,
+    pub roles_path: Vec<PathBuf>,
 }
 
 /// How the run ended, for the exit code.
@@ -65,10 +70,29 @@ enum Health {
 
 /// What bgrun knows of a host during a run.
 struct HostRun {
-    /// `set_fact` values and registered results; they outlive the play, as in Ansible.
+    /// Facts, `set_fact` values and registered results; they outlive the play, as in Ansible.
     facts: Vars,
     counters: Counters,
     health: Health,
+    /// Handlers notified in this play and not run yet.
+    notified: Vec<String>,
+    /// `meta: end_host` in this play.
+    ended: bool,
+    /// The step that failed last and its result, for `rescue` (`ansible_failed_task`).
+    last_failure: Option<(Json, Json)>,
+}
+
+impl HostRun {
+    fn new() -> Self {
+        HostRun {
+            facts: Vars::new(),
+            counters: Counters::default(),
+            health: Health::Active,
+            notified: Vec::new(),
+            ended: false,
+            last_failure: None,
+        }
+    }
 }
 
 /// A play made ready: its graph and its vars files, checked before anything runs.
@@ -80,11 +104,14 @@ pub struct PreparedPlay<'a> {
 
 /// Builds every play's graph and reads its vars files, so bad input fails before any host is
 /// touched.
-pub fn prepare<'a>(book: &'a Playbook) -> Result<Vec<PreparedPlay<'a>>, Error> {
+pub fn prepare(book: &Playbook) -> Result<Vec<PreparedPlay<'_>>, Error> {
     book.plays
         .iter()
         .map(|play| {
             let graph = StepGraph::build(&play.steps)?;
+            for step in &play.steps {
+                no_needs_inside(step)?;
+            }
             let vars_files = play
                 .vars_files
                 .iter()
@@ -103,6 +130,28 @@ pub fn prepare<'a>(book: &'a Playbook) -> Result<Vec<PreparedPlay<'a>>, Error> {
         .collect()
 }
 
+/// `needs` orders the steps of a play; inside a block, role or import, steps keep their order.
+fn no_needs_inside(step: &Step) -> Result<(), Error> {
+    if let Action::Block {
+        steps,
+        rescue,
+        always,
+    } = &step.action
+    {
+        for inner in steps.iter().chain(rescue).chain(always) {
+            if let Some((_, span)) = inner.needs.as_ref().and_then(|n| n.first()) {
+                return Err(Error::invalid(span.clone(), "`needs` works between the steps of a play; inside a block, role or import, steps run in order")
+                    .with_help("move the step out of the block, or remove `needs`"));
+            }
+            no_needs_inside(inner)?;
+        }
+    }
+    Ok(())
+}
+
+/// Connections are kept by host and login user.
+type ConnectionKey = (String, Option<String>);
+
 pub struct Runner<'a> {
     book: &'a Playbook,
     inventory: &'a Inventory,
@@ -111,16 +160,20 @@ pub struct Runner<'a> {
     templar: Arc<Templar>,
     groups: Json,
     hosts: Mutex<IndexMap<String, HostRun>>,
-    connections: Mutex<HashMap<String, Arc<Connection>>>,
+    connections: Mutex<HashMap<ConnectionKey, Arc<Connection>>>,
     forks: Arc<Semaphore>,
 }
 
-/// The state of one play while it runs.
+/// The state of one batch of a play while it runs.
 struct PlayRun<'p> {
     play: &'p Play,
     hosts: Vec<String>,
     vars_files: Vars,
     playbook_dir: String,
+    /// Handlers from `include_role`, added while the play runs.
+    extra_handlers: Mutex<Vec<Step>>,
+    /// Set by `meta: end_play`, `any_errors_fatal` and `max_fail_percentage`.
+    ended: AtomicBool,
 }
 
 impl<'a> Runner<'a> {
@@ -219,11 +272,9 @@ impl<'a> Runner<'a> {
         }
         if let Ok(mut states) = self.hosts.lock() {
             for host in &hosts {
-                states.entry(host.clone()).or_insert_with(|| HostRun {
-                    facts: Vars::new(),
-                    counters: Counters::default(),
-                    health: Health::Active,
-                });
+                let state = states.entry(host.clone()).or_insert_with(HostRun::new);
+                state.notified.clear();
+                state.ended = false;
             }
         }
         let mut vars_files = Vars::new();
@@ -246,170 +297,133 @@ impl<'a> Runner<'a> {
             };
             vars_files.extend(vars);
         }
-        let run = PlayRun {
-            play,
-            hosts,
-            vars_files,
-            playbook_dir: dir_text(&self.book.dir),
-        };
-        self.open_connections(&run).await;
-        if play.gather_facts {
-            self.gather(&run).await;
+        for batch in batches(&hosts, &play.serial) {
+            let run = PlayRun {
+                play,
+                hosts: batch,
+                vars_files: vars_files.clone(),
+                playbook_dir: dir_text(&self.book.dir),
+                extra_handlers: Mutex::new(Vec::new()),
+                ended: AtomicBool::new(false),
+            };
+            self.run_batch(&run, &prepared.graph).await;
+            if run.ended.load(Ordering::SeqCst) && self.failed_fraction(&run) > 0.0 {
+                break;
+            }
         }
-        let graph = &prepared.graph;
+        Ok(())
+    }
+
+    async fn run_batch(&self, run: &PlayRun<'_>, graph: &StepGraph) {
+        if run.play.gather_facts {
+            self.gather_facts(run).await;
+        }
         let mut waiting_on: Vec<usize> = (0..graph.len())
             .map(|i| graph.dependencies(i).len())
             .collect();
         let mut running = FuturesUnordered::new();
         for (i, deps) in waiting_on.iter().enumerate() {
             if *deps == 0 {
-                running.push(self.run_step(&run, i));
+                running.push(self.run_top(run, i));
             }
         }
         while let Some(done) = running.next().await {
             for next in graph.dependents(done) {
                 waiting_on[next] -= 1;
                 if waiting_on[next] == 0 {
-                    running.push(self.run_step(&run, next));
+                    running.push(self.run_top(run, next));
                 }
             }
         }
-        Ok(())
+        self.flush_handlers(run, &run.hosts, true).await;
     }
 
-    /// Prepares each host's connection (opened lazily, on first use).
-    async fn open_connections(&self, run: &PlayRun<'_>) {
-        for host in &run.hosts {
-            if self
-                .connections
-                .lock()
-                .map(|c| c.contains_key(host))
-                .unwrap_or(true)
-            {
-                continue;
-            }
-            let scope = self.host_scope(run, None, host, None);
-            let mut spec = connect::spec(
-                host,
-                &scope,
-                self.options.timeout,
-                self.options.host_key_checking,
-            );
-            if host == "localhost" && self.inventory.host(host).is_none() {
-                spec = spec.map(|mut s| {
-                    s.local = true;
-                    s
-                });
-            }
-            match spec {
-                Ok(spec) => {
-                    if let Ok(mut connections) = self.connections.lock() {
-                        connections.insert(host.clone(), Arc::new(Connection::new(spec)));
-                    }
-                }
-                Err(e) => self.host_error(
-                    "connect",
-                    host,
-                    Status::Unreachable,
-                    format!("connection settings: {e}"),
-                ),
-            }
-        }
-    }
-
-    /// Opens the connection to every host at the start of the play, in parallel, so unreachable
-    /// hosts are known before the first step.
-    async fn gather(&self, run: &PlayRun<'_>) {
-        let hosts: Vec<String> = run
-            .hosts
-            .iter()
-            .filter(|h| self.is_active(h))
-            .cloned()
-            .collect();
-        let futures = hosts.iter().map(|host| async move {
-            let Some(connection) = self.connection(host) else {
-                return;
-            };
-            let _permit = self.forks.acquire().await;
-            if let Err(e) = connection.get().await {
-                self.host_error("Gathering Facts", host, Status::Unreachable, e.to_string());
-            }
-        });
-        futures::future::join_all(futures).await;
-    }
-
-    fn connection(&self, host: &str) -> Option<Arc<Connection>> {
-        self.connections.lock().ok()?.get(host).cloned()
-    }
-
-    fn is_active(&self, host: &str) -> bool {
-        self.hosts
-            .lock()
-            .map(|h| h.get(host).is_some_and(|r| r.health == Health::Active))
-            .unwrap_or(false)
-    }
-
-    /// Runs one step on every active host of the play; returns the step's index.
-    async fn run_step(&self, run: &PlayRun<'_>, index: usize) -> usize {
-        let step = &run.play.steps[index];
-        if !self.selected_by_tags(run.play, step) {
-            return index;
-        }
-        let hosts: Vec<String> = run
-            .hosts
-            .iter()
-            .filter(|h| self.is_active(h))
-            .cloned()
-            .collect();
-        if hosts.is_empty() {
-            return index;
-        }
-        let label = step.label();
-        self.reporter.emit(&Event::StepStart {
-            play: run.play.name.clone(),
-            step: label.clone(),
-            id: step.id.clone(),
-        });
-        let hostvars = Arc::new(self.hostvars(run));
-        let pending = Mutex::new(hosts.clone());
-        let work = futures::future::join_all(hosts.iter().map(|host| {
-            let hostvars = Arc::clone(&hostvars);
-            let pending = &pending;
-            async move {
-                let permit = self.forks.acquire().await;
-                self.run_step_on_host(run, step, host, hostvars).await;
-                drop(permit);
-                if let Ok(mut p) = pending.lock() {
-                    p.retain(|h| h != host);
-                }
-            }
-        }));
-        let started = Instant::now();
-        let progress = async {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            loop {
-                let left = pending.lock().map(|p| p.clone()).unwrap_or_default();
-                self.reporter.waiting(&label, left, started.elapsed());
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-        };
-        tokio::select! {
-            _ = work => {}
-            _ = progress => {}
-        }
-        self.reporter.waiting(&label, Vec::new(), started.elapsed());
+    async fn run_top(&self, run: &PlayRun<'_>, index: usize) -> usize {
+        self.run_node(run, &run.play.steps[index], &run.hosts).await;
         index
+    }
+
+    /// Opens the connection to every host at the start of the play, in parallel, and gathers its
+    /// facts when bgrun has the `setup` module.
+    async fn gather_facts(&self, run: &PlayRun<'_>) {
+        let hosts = self.active(run, &run.hosts);
+        let Some(setup) = crate::modules::ModuleKind::lookup("setup") else {
+            let futures = hosts.iter().map(|host| async move {
+                let Some(connection) = self.connection_for(run, host, None, None) else {
+                    return;
+                };
+                let _permit = self.forks.acquire().await;
+                if let Err(e) = connection.get().await {
+                    self.host_error("Gathering Facts", host, Status::Unreachable, e.to_string());
+                }
+            });
+            futures::future::join_all(futures).await;
+            return;
+        };
+        let mut step = crate::playbook::root_step(&run.play.span);
+        step.name = Some("Gathering Facts".into());
+        step.action = Action::Module {
+            kind: setup,
+            args: Vars::new(),
+        };
+        self.run_module_step(run, &step, &hosts).await;
+    }
+
+    /// Hosts of `candidates` that still take part in the play.
+    fn active(&self, run: &PlayRun<'_>, candidates: &[String]) -> Vec<String> {
+        if run.ended.load(Ordering::SeqCst) {
+            return Vec::new();
+        }
+        let Ok(hosts) = self.hosts.lock() else {
+            return Vec::new();
+        };
+        candidates
+            .iter()
+            .filter(|h| {
+                hosts
+                    .get(*h)
+                    .is_some_and(|r| r.health == Health::Active && !r.ended)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The share of the batch's hosts that failed or went unreachable.
+    fn failed_fraction(&self, run: &PlayRun<'_>) -> f64 {
+        let Ok(hosts) = self.hosts.lock() else {
+            return 0.0;
+        };
+        let failed = run
+            .hosts
+            .iter()
+            .filter(|h| hosts.get(*h).is_some_and(|r| r.health != Health::Active))
+            .count();
+        failed as f64 / run.hosts.len().max(1) as f64
+    }
+
+    /// After a step: `any_errors_fatal` and `max_fail_percentage` end the play.
+    fn check_failure_limits(&self, run: &PlayRun<'_>, failed_now: bool) {
+        let fraction = self.failed_fraction(run);
+        if run.play.any_errors_fatal && failed_now {
+            run.ended.store(true, Ordering::SeqCst);
+            self.reporter.emit(&Event::Warning {
+                message: "a host failed and the play has `any_errors_fatal`: stopping the play"
+                    .into(),
+            });
+        } else if let Some(limit) = run.play.max_fail_percentage
+            && fraction * 100.0 > limit
+        {
+            run.ended.store(true, Ordering::SeqCst);
+            self.reporter.emit(&Event::Warning {
+                message: format!("{:.0}% of the hosts failed, above `max_fail_percentage: {limit}`: stopping the play", fraction * 100.0),
+            });
+        }
     }
 
     /// Ansible's tag selection: `--tags` picks steps (and `always`), `--skip-tags` drops them,
     /// `never` steps run only when asked for by name.
-    fn selected_by_tags(&self, play: &Play, step: &Step) -> bool {
-        let tags: Vec<&str> = play
-            .tags
-            .iter()
-            .chain(&step.tags)
-            .map(String::as_str)
-            .collect();
+    fn selected_by_tags(&self, step: &Step) -> bool {
+        let tags: Vec<&str> = step.tags.iter().map(String::as_str).collect();
         let wanted = &self.options.tags;
         let skipped = &self.options.skip_tags;
         if tags.iter().any(|t| skipped.iter().any(|s| s == t)) {
@@ -471,8 +485,9 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// The variables a step sees on a host, lowest precedence first: inventory, play `vars`,
-    /// `vars_files`, step `vars`, registered results and `set_fact`, `-e`, then magic variables.
+    /// The variables a step sees on a host, lowest precedence first: role defaults, inventory,
+    /// play `vars`, `vars_files`, role vars, block and step `vars`, facts and registered results,
+    /// role and include parameters, `-e`, then magic variables.
     fn host_scope(
         &self,
         run: &PlayRun<'_>,
@@ -495,19 +510,27 @@ impl<'a> Runner<'a> {
             check: self.options.check,
             diff: self.options.diff,
             verbosity: self.options.verbosity,
+            role: step
+                .and_then(|s| s.role.as_ref())
+                .map(|r| (r.name.as_str(), r.dir.as_path())),
         }
         .vars();
         let empty = Vars::new();
-        let step_vars = step.map_or(&empty, |s| &s.vars);
-        let vars = scope::layered([
+        let role = step.and_then(|s| s.role.as_deref());
+        let layers = [
+            role.map_or(&empty, |r| &r.defaults),
             &inventory,
             &run.play.vars,
             &run.vars_files,
-            step_vars,
+            role.map_or(&empty, |r| &r.vars),
+            step.map_or(&empty, |s| &s.vars),
             &facts,
+            role.map_or(&empty, |r| &r.params),
+            step.map_or(&empty, |s| &s.params),
             &self.options.extra_vars,
             &magic,
-        ]);
+        ];
+        let vars = scope::layered(layers);
         let extra = hostvars
             .map(|h| {
                 vec![(
@@ -524,11 +547,7 @@ impl<'a> Runner<'a> {
         let Ok(mut hosts) = self.hosts.lock() else {
             return;
         };
-        let entry = hosts.entry(host.to_string()).or_insert_with(|| HostRun {
-            facts: Vars::new(),
-            counters: Counters::default(),
-            health: Health::Active,
-        });
+        let entry = hosts.entry(host.to_string()).or_insert_with(HostRun::new);
         let c = &mut entry.counters;
         match status {
             Status::Ok => c.ok += 1,
@@ -574,6 +593,113 @@ impl<'a> Runner<'a> {
             entry.facts.extend(facts);
         }
     }
+
+    /// Remembers what failed on a host, for a `rescue` that follows.
+    fn record_failure(&self, host: &str, step: &Step, result: Json) {
+        let task = serde_json::json!({"name": step.label(), "action": step.kind_name()});
+        if let Ok(mut hosts) = self.hosts.lock()
+            && let Some(entry) = hosts.get_mut(host)
+        {
+            entry.last_failure = Some((task, result));
+        }
+    }
+
+    fn health(&self, host: &str) -> Option<Health> {
+        self.hosts.lock().ok()?.get(host).map(|r| r.health)
+    }
+
+    fn set_health(&self, host: &str, health: Health) {
+        if let Ok(mut hosts) = self.hosts.lock()
+            && let Some(entry) = hosts.get_mut(host)
+        {
+            entry.health = health;
+        }
+    }
+
+    fn notify(&self, host: &str, handlers: &[String]) {
+        if let Ok(mut hosts) = self.hosts.lock()
+            && let Some(entry) = hosts.get_mut(host)
+        {
+            for name in handlers {
+                if !entry.notified.contains(name) {
+                    entry.notified.push(name.clone());
+                }
+            }
+        }
+    }
+
+    /// The connection a step uses on a host: the host's own, or the delegate's; as `user`.
+    fn connection_for(
+        &self,
+        run: &PlayRun<'_>,
+        host: &str,
+        delegate: Option<&str>,
+        user: Option<&str>,
+    ) -> Option<Arc<Connection>> {
+        let target = delegate.unwrap_or(host);
+        let key = (target.to_string(), user.map(String::from));
+        if let Some(existing) = self.connections.lock().ok()?.get(&key) {
+            return Some(Arc::clone(existing));
+        }
+        let scope = self.host_scope(run, None, target, None);
+        let implicit_local =
+            matches!(target, "localhost" | "127.0.0.1") && self.inventory.host(target).is_none();
+        let spec = connect::spec(
+            target,
+            &scope,
+            self.options.timeout,
+            self.options.host_key_checking,
+        )
+        .map(|mut spec| {
+            spec.local |= implicit_local || run.play.local;
+            if spec.user.is_none() {
+                spec.user = user.map(String::from);
+            }
+            spec
+        });
+        match spec {
+            Ok(spec) => {
+                let connection = Arc::new(Connection::new(spec));
+                self.connections
+                    .lock()
+                    .ok()?
+                    .insert(key, Arc::clone(&connection));
+                Some(connection)
+            }
+            Err(e) => {
+                self.host_error(
+                    "connect",
+                    host,
+                    Status::Unreachable,
+                    format!("connection settings of `{target}`: {e}"),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Splits hosts into `serial` batches; the last batch size repeats, as in Ansible.
+fn batches(hosts: &[String], serial: &[Batch]) -> Vec<Vec<String>> {
+    if serial.is_empty() {
+        return vec![hosts.to_vec()];
+    }
+    let mut out = Vec::new();
+    let mut rest = hosts;
+    let mut sizes = serial.iter();
+    let mut last = serial[0];
+    while !rest.is_empty() {
+        let batch = sizes.next().copied().unwrap_or(last);
+        last = batch;
+        let size = match batch {
+            Batch::Count(n) => n,
+            Batch::Percent(p) => ((hosts.len() as f64) * p / 100.0).floor().max(1.0) as usize,
+        }
+        .clamp(1, rest.len());
+        out.push(rest[..size].to_vec());
+        rest = &rest[size..];
+    }
+    out
 }
 
 fn dir_text(dir: &std::path::Path) -> String {
@@ -581,4 +707,39 @@ fn dir_text(dir: &std::path::Path) -> String {
         .unwrap_or_else(|_| PathBuf::from(dir))
         .display()
         .to_string()
+}
+
+/// Hosts by name, deduplicated, in first-seen order.
+fn unique(hosts: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    hosts
+        .into_iter()
+        .filter(|h| seen.insert(h.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("h{i}")).collect()
+    }
+
+    #[test]
+    fn serial_batches() {
+        let sizes = |serial: &[Batch], n: usize| {
+            batches(&names(n), serial)
+                .iter()
+                .map(Vec::len)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(sizes(&[], 5), vec![5]);
+        assert_eq!(sizes(&[Batch::Count(2)], 5), vec![2, 2, 1]);
+        assert_eq!(
+            sizes(&[Batch::Count(1), Batch::Percent(50.0)], 5),
+            vec![1, 2, 2]
+        );
+        assert_eq!(sizes(&[Batch::Percent(10.0)], 5), vec![1, 1, 1, 1, 1]);
+    }
 }

@@ -54,6 +54,8 @@ pub struct Magic<'a> {
     pub check: bool,
     pub diff: bool,
     pub verbosity: u8,
+    /// The role of the step: its name and folder.
+    pub role: Option<(&'a str, &'a std::path::Path)>,
 }
 
 impl Magic<'_> {
@@ -72,6 +74,10 @@ impl Magic<'_> {
         vars.insert("ansible_check_mode".into(), Json::from(self.check));
         vars.insert("ansible_diff_mode".into(), Json::from(self.diff));
         vars.insert("ansible_verbosity".into(), Json::from(self.verbosity));
+        if let Some((name, path)) = self.role {
+            vars.insert("role_name".into(), Json::from(name));
+            vars.insert("role_path".into(), Json::from(path.display().to_string()));
+        }
         vars
     }
 }

@@ -6,13 +6,18 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
+use std::sync::Mutex;
+use std::time::Instant;
+
+use tokio::sync::Semaphore;
+
 use super::scope::HostVars;
 use super::{PlayRun, Runner};
-use crate::modules::{Outcome, StepContext};
+use crate::modules::{ModuleKind, Outcome, StepContext};
 use crate::output::{DiffEvent, Event, Status};
-use crate::playbook::Step;
+use crate::playbook::{Action, Step};
 use crate::template::{Scope, TemplateError, Vars};
-use crate::transport::HostError;
+use crate::transport::{Become, BecomeMethod, HostError};
 
 const CENSORED: &str =
     "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
@@ -25,7 +30,80 @@ struct ItemResult {
 }
 
 impl Runner<'_> {
-    pub(super) async fn run_step_on_host(
+    /// Runs a module step on `hosts` in parallel (bounded by `--forks` and `throttle`), or on the
+    /// first of them with `run_once`; shows which hosts it still waits for after a second.
+    pub(super) async fn run_module_step(&self, run: &PlayRun<'_>, step: &Step, hosts: &[String]) {
+        let targets: Vec<String> = if step.run_once {
+            hosts.iter().take(1).cloned().collect()
+        } else {
+            hosts.to_vec()
+        };
+        let label = step.label();
+        self.reporter.emit(&Event::StepStart {
+            play: run.play.name.clone(),
+            step: label.clone(),
+            id: step.id.clone(),
+        });
+        let hostvars = Arc::new(self.hostvars(run));
+        let pending = Mutex::new(targets.clone());
+        let throttle = step.throttle.map(Semaphore::new);
+        let failed_before: usize = self.failed_count(hosts);
+        let work = futures::future::join_all(targets.iter().map(|host| {
+            let hostvars = Arc::clone(&hostvars);
+            let pending = &pending;
+            let throttle = &throttle;
+            async move {
+                let _limit = match throttle {
+                    Some(t) => Some(t.acquire().await),
+                    None => None,
+                };
+                let permit = self.forks.acquire().await;
+                self.run_step_on_host(run, step, host, hostvars).await;
+                drop(permit);
+                if let Ok(mut p) = pending.lock() {
+                    p.retain(|h| h != host);
+                }
+            }
+        }));
+        let started = Instant::now();
+        let progress = async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            loop {
+                let left = pending.lock().map(|p| p.clone()).unwrap_or_default();
+                self.reporter.waiting(&label, left, started.elapsed());
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        };
+        tokio::select! {
+            _ = work => {}
+            _ = progress => {}
+        }
+        self.reporter.waiting(&label, Vec::new(), started.elapsed());
+        if step.run_once
+            && let (Some(first), Some(name)) = (targets.first(), &step.register)
+        {
+            let value = self
+                .hosts
+                .lock()
+                .ok()
+                .and_then(|h| h.get(first).and_then(|r| r.facts.get(name).cloned()));
+            if let Some(value) = value {
+                for host in hosts.iter().skip(1) {
+                    self.set_facts(host, Vars::from_iter([(name.clone(), value.clone())]));
+                }
+            }
+        }
+        self.check_failure_limits(run, self.failed_count(hosts) > failed_before);
+    }
+
+    fn failed_count(&self, hosts: &[String]) -> usize {
+        hosts
+            .iter()
+            .filter(|h| self.health(h) == Some(super::Health::Failed))
+            .count()
+    }
+
+    async fn run_step_on_host(
         &self,
         run: &PlayRun<'_>,
         step: &Step,
@@ -97,6 +175,9 @@ impl Runner<'_> {
                 message: format!("[{host}] {label}: a loop item failed; ignoring"),
             });
         }
+        if status == Status::Failed && !ignored {
+            self.record_failure(host, step, aggregate.outcome.registered());
+        }
         self.count(host, status, ignored);
     }
 
@@ -131,9 +212,13 @@ impl Runner<'_> {
                 }
             }
         }
+        let Action::Module { kind, args } = &step.action else {
+            return done(Status::Skipped, Outcome::skipped("not a module"));
+        };
+        let kind = *kind;
         let args = match self
             .templar
-            .render_value(&Json::Object(step.args.clone()), scope)
+            .render_value(&Json::Object(args.clone()), scope)
         {
             Ok(args) => args,
             Err(e) => {
@@ -143,7 +228,7 @@ impl Runner<'_> {
                 );
             }
         };
-        let environment = match self.environment(run, step, scope) {
+        let environment = match self.environment(step, scope) {
             Ok(env) => env,
             Err(e) => {
                 return done(
@@ -152,11 +237,45 @@ impl Runner<'_> {
                 );
             }
         };
-        let Some(connection) = self.connection(host) else {
+        let delegate = match &step.delegate_to {
+            None => None,
+            Some(target) => match self.templar.render_string(target, scope) {
+                Ok(value) => Some(crate::yaml::scalar_text(&value)),
+                Err(e) => {
+                    return done(
+                        Status::Failed,
+                        Outcome::failed(self.template_message(step, &e)),
+                    );
+                }
+            },
+        };
+        let user = match &step.remote_user {
+            None => None,
+            Some(user) => match self.templar.render_string(user, scope) {
+                Ok(value) => Some(crate::yaml::scalar_text(&value)),
+                Err(e) => {
+                    return done(
+                        Status::Failed,
+                        Outcome::failed(self.template_message(step, &e)),
+                    );
+                }
+            },
+        };
+        let Some(connection) = self.connection_for(run, host, delegate.as_deref(), user.as_deref())
+        else {
             return done(
                 Status::Unreachable,
                 Outcome::failed(format!("no connection settings for `{host}`")),
             );
+        };
+        let privilege = match self.privilege(step, scope, connection.spec.user.as_deref()) {
+            Ok(p) => p,
+            Err(e) => {
+                return done(
+                    Status::Failed,
+                    Outcome::failed(self.template_message(step, &e)),
+                );
+            }
         };
         let retries = match &step.until {
             None => 0,
@@ -188,13 +307,14 @@ impl Runner<'_> {
             templar: &self.templar,
             scope,
             playbook_dir: &self.book.dir,
+            role_dir: step.role.as_ref().map(|r| r.dir.as_path()),
             environment: &environment,
-            privilege: None,
+            privilege: privilege.as_ref(),
         };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut outcome = match step.module.run(args.clone(), &cx).await {
+            let mut outcome = match kind.run(args.clone(), &cx).await {
                 Ok(outcome) => outcome,
                 Err(HostError::Unreachable(msg)) => {
                     return done(Status::Unreachable, Outcome::failed(msg));
@@ -241,6 +361,9 @@ impl Runner<'_> {
                 self.set_facts(host, std::mem::take(&mut outcome.facts));
             }
             let status = status_of(&outcome);
+            if status == Status::Changed && !step.notify.is_empty() {
+                self.notify(host, &step.notify);
+            }
             if item.is_none()
                 && let Some(name) = &step.register
             {
@@ -303,6 +426,34 @@ impl Runner<'_> {
         Scope::with_values(&self.templar, vars, Vec::new())
     }
 
+    /// The user commands run as: `become` with its user (root by default) and method, unless it
+    /// is the user the connection logs in as.
+    fn privilege(
+        &self,
+        step: &Step,
+        scope: &Scope,
+        login: Option<&str>,
+    ) -> Result<Option<Become>, TemplateError> {
+        let Some(spec) = &step.privilege else {
+            return Ok(None);
+        };
+        if spec.enabled.is_null() || !self.templar.eval_condition(&spec.enabled, scope)? {
+            return Ok(None);
+        }
+        let user = match &spec.user {
+            Some(user) => crate::yaml::scalar_text(&self.templar.render_string(user, scope)?),
+            None => "root".to_string(),
+        };
+        if login == Some(user.as_str()) {
+            return Ok(None);
+        }
+        let method = match spec.method.as_deref() {
+            Some("su") => BecomeMethod::Su,
+            _ => BecomeMethod::Sudo,
+        };
+        Ok(Some(Become { user, method }))
+    }
+
     fn is_ignored(&self, step: &Step, scope: &Scope, result: &ItemResult) -> bool {
         result.status == Status::Failed
             && self
@@ -332,15 +483,11 @@ impl Runner<'_> {
     /// The play's and the step's `environment`, templated, as variables for remote commands.
     fn environment(
         &self,
-        run: &PlayRun<'_>,
         step: &Step,
         scope: &Scope,
     ) -> Result<Vec<(String, String)>, TemplateError> {
         let mut env: Vec<(String, String)> = Vec::new();
-        for source in [&run.play.environment, &step.environment]
-            .into_iter()
-            .flatten()
-        {
+        for source in &step.environment {
             match self.templar.render_value(source, scope)? {
                 Json::Object(map) => {
                     for (k, v) in map {
@@ -375,6 +522,9 @@ impl Runner<'_> {
 
     fn finish(&self, step: &Step, host: &str, label: &str, result: &ItemResult, ignored: bool) {
         self.emit_result(step, host, label, result, ignored);
+        if result.status == Status::Failed && !ignored {
+            self.record_failure(host, step, result.outcome.registered());
+        }
         self.count(host, result.status, ignored);
     }
 
@@ -397,19 +547,18 @@ impl Runner<'_> {
         };
         let show_msg = match result.status {
             Status::Failed | Status::Unreachable => true,
-            _ => step.module == crate::modules::ModuleKind::Debug || self.options.verbosity > 0,
+            _ => is_debug(step) || self.options.verbosity > 0,
         };
-        let msg =
-            if step.module == crate::modules::ModuleKind::Debug && !step.no_log && msg.is_none() {
-                outcome.data.iter().next().map(|(k, v)| {
-                    format!(
-                        "{k} = {}",
-                        serde_json::to_string_pretty(v).unwrap_or_default()
-                    )
-                })
-            } else {
-                msg
-            };
+        let msg = if is_debug(step) && !step.no_log && msg.is_none() {
+            outcome.data.iter().next().map(|(k, v)| {
+                format!(
+                    "{k} = {}",
+                    serde_json::to_string_pretty(v).unwrap_or_default()
+                )
+            })
+        } else {
+            msg
+        };
         let diff = if step.no_log {
             None
         } else {
@@ -432,6 +581,16 @@ impl Runner<'_> {
             diff,
         });
     }
+}
+
+fn is_debug(step: &Step) -> bool {
+    matches!(
+        step.action,
+        Action::Module {
+            kind: ModuleKind::Debug,
+            ..
+        }
+    )
 }
 
 fn status_of(outcome: &Outcome) -> Status {

@@ -37,7 +37,7 @@ impl Module for Copy {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let (content, name) = match (&self.src, self.content) {
             (Some(src), None) => {
-                let path = find_source(cx.playbook_dir, "files", src)?;
+                let path = find_source(cx, "files", src)?;
                 if path.is_dir() {
                     return Err(HostError::Failed(format!(
                         "`{src}` is a directory; copy takes files"

@@ -155,6 +155,8 @@ pub struct StepContext<'a> {
     pub templar: &'a Arc<Templar>,
     pub scope: &'a Scope,
     pub playbook_dir: &'a Path,
+    /// The folder of the step's role, where its `files/` and `templates/` are.
+    pub role_dir: Option<&'a Path>,
     pub environment: &'a [(String, String)],
     /// The user commands run as (`become`), if not the connection's.
     pub privilege: Option<&'a Become>,
@@ -270,10 +272,11 @@ pub fn parse_mode(value: &Json) -> Result<Option<u32>, HostError> {
     }
 }
 
-/// Finds a source file of the playbook: in `subdir` beside the playbook, then beside the playbook,
-/// or as given when absolute.
+/// Finds a file of the playbook's or the step's role, as Ansible looks for it: in the role's
+/// `subdir` and the role's folder, then in the playbook's `subdir` and folder; an absolute path as
+/// it is.
 pub fn find_source(
-    playbook_dir: &Path,
+    cx: &StepContext<'_>,
     subdir: &str,
     name: &str,
 ) -> Result<std::path::PathBuf, HostError> {
@@ -285,10 +288,13 @@ pub fn find_source(
             Err(HostError::Failed(format!("`{name}` does not exist")))
         };
     }
-    let candidates = [
-        playbook_dir.join(subdir).join(path),
-        playbook_dir.join(path),
-    ];
+    let mut candidates = Vec::new();
+    if let Some(role) = cx.role_dir {
+        candidates.push(role.join(subdir).join(path));
+        candidates.push(role.join(path));
+    }
+    candidates.push(cx.playbook_dir.join(subdir).join(path));
+    candidates.push(cx.playbook_dir.join(path));
     candidates
         .iter()
         .find(|c| c.exists())
@@ -300,7 +306,7 @@ pub fn find_source(
                     .iter()
                     .map(|c| format!("`{}`", c.display()))
                     .collect::<Vec<_>>()
-                    .join(" and ")
+                    .join(", ")
             ))
         })
 }

@@ -30,7 +30,7 @@ fn yes() -> bool {
 
 impl Module for Template {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
-        let path = find_source(cx.playbook_dir, "templates", &self.src)?;
+        let path = find_source(cx, "templates", &self.src)?;
         let text = std::fs::read_to_string(&path)
             .map_err(|e| HostError::Failed(format!("cannot read `{}`: {e}", path.display())))?;
         let rendered = cx

@@ -1,119 +1,118 @@
-//! Reads playbook files into [`Playbook`]s, with an error at `file:line:col` for every key,
-//! module or argument bgrun does not know.
+//! Reads playbook files into [`Playbook`]s: plays with their roles, `pre_tasks`, `tasks`,
+//! `post_tasks` and handlers, and `import_playbook`, with an error at `file:line:col` for every
+//! key, module or argument bgrun does not know.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-use super::free_form::{self, Word};
-use super::{Play, Playbook, Step};
-use crate::error::{Error, suggest};
-use crate::modules::ModuleKind;
-use crate::source::SourceFile;
+use super::step::{
+    Loader, check_keys, mapping, optional_bool, optional_string, privilege, read_yaml, root_step,
+    strings,
+};
+use super::{Action, Batch, Meta, Play, Playbook, Privilege, Step};
+pub use crate::config::Settings;
+use crate::error::Error;
 use crate::template::Vars;
 use crate::yaml::{self, Node, NodeValue};
 
 const PLAY_KEYS: &[&str] = &[
+    "any_errors_fatal",
+    "become",
+    "become_method",
+    "become_user",
+    "connection",
     "environment",
+    "force_handlers",
     "gather_facts",
+    "handlers",
     "hosts",
+    "max_fail_percentage",
     "name",
+    "post_tasks",
+    "pre_tasks",
+    "remote_user",
+    "roles",
+    "serial",
     "steps",
+    "strategy",
+    "sudo",
+    "sudo_user",
     "tags",
     "tasks",
     "vars",
     "vars_files",
 ];
 
-const STEP_KEYS: &[&str] = &[
-    "args",
-    "changed_when",
-    "delay",
-    "environment",
-    "failed_when",
-    "id",
-    "ignore_errors",
-    "loop",
-    "loop_control",
-    "name",
-    "needs",
-    "no_log",
-    "register",
-    "retries",
-    "tags",
-    "until",
-    "vars",
-    "when",
-    "with_dict",
-    "with_items",
-    "with_list",
-];
+/// How deep `import_playbook` may nest before bgrun calls it a loop.
+const MAX_IMPORT_DEPTH: usize = 16;
 
-/// Ansible keywords bgrun knows of but does not have; naming them beats calling them typos.
-const NOT_SUPPORTED: &[&str] = &[
-    "always",
-    "any_errors_fatal",
-    "become",
-    "become_method",
-    "become_user",
-    "block",
-    "check_mode",
-    "collections",
-    "connection",
-    "delegate_facts",
-    "delegate_to",
-    "diff",
-    "force_handlers",
-    "handlers",
-    "import_playbook",
-    "import_role",
-    "import_tasks",
-    "include",
-    "include_role",
-    "include_tasks",
-    "include_vars",
-    "listen",
-    "local_action",
-    "max_fail_percentage",
-    "meta",
-    "module_defaults",
-    "notify",
-    "order",
-    "port",
-    "post_tasks",
-    "pre_tasks",
-    "remote_user",
-    "rescue",
-    "roles",
-    "run_once",
-    "serial",
-    "strategy",
-    "sudo",
-    "throttle",
-    "vars_prompt",
-    "with_fileglob",
-    "with_nested",
-    "with_sequence",
-    "with_subelements",
-    "with_together",
-];
-
-/// Loads a playbook file.
-pub fn load(path: &Path) -> Result<Playbook, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+/// Loads a playbook file, and the playbooks it imports.
+pub fn load(path: &Path, settings: &Settings) -> Result<Playbook, Error> {
+    let dir = folder_of(path);
+    let mut plays = Vec::new();
+    load_into(path, settings, &mut plays, 0)?;
+    Ok(Playbook {
         path: path.to_path_buf(),
-        source,
-    })?;
-    let file = SourceFile::new(path, text);
-    let root = yaml::parse(&file)?;
-    let dir = path
-        .parent()
+        dir,
+        plays,
+    })
+}
+
+fn folder_of(path: &Path) -> PathBuf {
+    path.parent()
         .map(Path::to_path_buf)
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("."));
-    let plays = match &root.value {
-        NodeValue::Seq(items) => items.iter().map(load_play).collect::<Result<Vec<_>, _>>()?,
-        NodeValue::Null => Vec::new(),
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn load_into(
+    path: &Path,
+    settings: &Settings,
+    plays: &mut Vec<Play>,
+    depth: usize,
+) -> Result<(), Error> {
+    let root = read_yaml(path)?;
+    let dir = folder_of(path);
+    match &root.value {
+        NodeValue::Seq(items) => {
+            for item in items {
+                if let Some(import) = item
+                    .get("import_playbook")
+                    .or_else(|| item.get("include"))
+                    .filter(|_| item.get("hosts").is_none())
+                {
+                    check_keys(
+                        item,
+                        &["import_playbook", "include", "name", "vars", "when", "tags"],
+                        "an import_playbook",
+                    )?;
+                    let Some(file) = import.as_str() else {
+                        return Err(import.error("`import_playbook` takes a file name"));
+                    };
+                    if depth >= MAX_IMPORT_DEPTH {
+                        return Err(import.error("playbooks import each other in a loop"));
+                    }
+                    let target = dir.join(file);
+                    let before = plays.len();
+                    load_into(&target, settings, plays, depth + 1).map_err(|e| match e {
+                        Error::Read { path, source } => {
+                            import.error(format!("cannot read `{}`: {source}", path.display()))
+                        }
+                        other => other,
+                    })?;
+                    let vars = mapping(item, "vars")?;
+                    for play in &mut plays[before..] {
+                        for (k, v) in &vars {
+                            play.vars.entry(k.clone()).or_insert_with(|| v.clone());
+                        }
+                    }
+                    continue;
+                }
+                plays.push(load_play(item, &dir, settings)?);
+            }
+        }
+        NodeValue::Null => {}
         _ => {
             return Err(root
                 .error(format!(
@@ -122,21 +121,13 @@ pub fn load(path: &Path) -> Result<Playbook, Error> {
                 ))
                 .with_help("start each play with `- hosts: ...`"));
         }
-    };
-    Ok(Playbook {
-        path: path.to_path_buf(),
-        dir,
-        plays,
-    })
+    }
+    Ok(())
 }
 
 /// Loads a `vars_files` entry: a YAML mapping of variables.
 pub fn load_vars_file(path: &Path) -> Result<Vars, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let node = yaml::parse(&SourceFile::new(path, text))?;
+    let node = read_yaml(path)?;
     match node.to_json() {
         Json::Object(map) => Ok(map),
         Json::Null => Ok(Vars::new()),
@@ -147,39 +138,12 @@ pub fn load_vars_file(path: &Path) -> Result<Vars, Error> {
     }
 }
 
-fn check_keys(node: &Node, known: &[&str], context: &str) -> Result<(), Error> {
-    for (key, _) in node.as_map().unwrap_or_default() {
-        let name = key.key_text();
-        if known.contains(&name.as_str()) {
-            continue;
-        }
-        return Err(unknown_key(key, &name, known, context));
-    }
-    Ok(())
-}
-
-fn unknown_key(key: &Node, name: &str, known: &[&str], context: &str) -> Error {
-    if NOT_SUPPORTED.contains(&name) {
-        return Error::invalid(
-            key.span.clone(),
-            format!("`{name}` is an Ansible keyword that bgrun does not support in {context}"),
-        )
-        .with_help("see the compatibility table in bgrun's README");
-    }
-    Error::UnknownKey {
-        span: key.span.clone(),
-        key: name.to_string(),
-        context: context.to_string(),
-        suggestion: suggest(name, known.iter().copied()),
-    }
-}
-
-fn load_play(node: &Node) -> Result<Play, Error> {
-    let Some(_) = node.as_map() else {
+fn load_play(node: &Node, dir: &Path, settings: &Settings) -> Result<Play, Error> {
+    if node.as_map().is_none() {
         return Err(node
             .error(format!("a play is a mapping, but this is {}", node.kind()))
             .with_help("start the play with `- hosts: ...`"));
-    };
+    }
     check_keys(node, PLAY_KEYS, "a play")?;
     let hosts = match node.get("hosts") {
         Some(h) => match &h.value {
@@ -197,26 +161,104 @@ fn load_play(node: &Node) -> Result<Play, Error> {
                 .with_help("add `hosts: all` or a group name"));
         }
     };
-    let steps_node = match (node.get("steps"), node.get("tasks")) {
+    if let Some(strategy) = node.get("strategy")
+        && strategy.as_str() != Some("linear")
+    {
+        return Err(strategy
+            .error("bgrun runs plays with the `linear` strategy, steps in the order of their graph")
+            .with_help("remove `strategy`"));
+    }
+    let local = match node.get("connection") {
+        None => false,
+        Some(c) if c.as_str() == Some("local") => true,
+        Some(c) if c.as_str() == Some("ssh") => false,
+        Some(c) => return Err(c.error("`connection` may be `local` or `ssh`")),
+    };
+    let roles_path: Vec<PathBuf> = settings.roles_path.clone();
+    let loader = Loader::new(dir, &roles_path);
+    let mut root = root_step(&node.span);
+    root.tags = node
+        .get("tags")
+        .map(|n| strings(n, "tags"))
+        .transpose()?
+        .unwrap_or_default();
+    if let Some(env) = node.get("environment") {
+        root.environment.push(env.to_json());
+    }
+    root.remote_user = optional_string(node, "remote_user")?.or(settings.remote_user.clone());
+    root.privilege = match (privilege(node)?, settings.become_enabled) {
+        (Some(p), _) => Some(Privilege {
+            enabled: p.enabled,
+            user: p.user.or(settings.become_user.clone()),
+            method: p.method.or(settings.become_method.clone()),
+        }),
+        (None, Some(enabled)) => Some(Privilege {
+            enabled: Json::Bool(enabled),
+            user: settings.become_user.clone(),
+            method: settings.become_method.clone(),
+        }),
+        (None, None) => None,
+    };
+    let section = |key: &str| -> Result<Vec<Step>, Error> {
+        match node.get(key) {
+            Some(n) => loader.steps(n, dir, &root, false),
+            None => Ok(Vec::new()),
+        }
+    };
+    let pre_tasks = section("pre_tasks")?;
+    let mut steps = Vec::new();
+    let flush = |steps: &mut Vec<Step>| {
+        let mut step = root_step(&node.span);
+        step.action = Action::Meta(Meta::FlushHandlers);
+        step.name = Some("flush handlers".into());
+        steps.push(step);
+    };
+    if !pre_tasks.is_empty() {
+        steps.extend(pre_tasks);
+        flush(&mut steps);
+    }
+    if let Some(roles) = node.get("roles") {
+        let Some(entries) = roles.as_seq() else {
+            return Err(roles.error(format!(
+                "`roles` is a list of roles, but this is {}",
+                roles.kind()
+            )));
+        };
+        for entry in entries {
+            let (name, params, context) = loader.role_entry(entry, &root)?;
+            let role_steps = loader.role(&name, None, params, &context, &entry.span, false)?;
+            if role_steps.is_empty() {
+                continue;
+            }
+            let mut step = root_step(&entry.span);
+            step.name = Some(format!("role {name}"));
+            step.action = Action::Block {
+                steps: role_steps,
+                rescue: Vec::new(),
+                always: Vec::new(),
+            };
+            steps.push(step);
+        }
+    }
+    let main = match (node.get("steps"), node.get("tasks")) {
         (Some(_), Some(tasks)) => {
             return Err(tasks.error("a play has `steps` or `tasks`, not both"));
         }
-        (Some(steps), None) | (None, Some(steps)) => Some(steps),
-        (None, None) => None,
+        (Some(n), None) | (None, Some(n)) => loader.steps(n, dir, &root, false)?,
+        (None, None) => Vec::new(),
     };
-    let steps = match steps_node {
-        None => Vec::new(),
-        Some(n) if n.is_null() => Vec::new(),
-        Some(n) => match n.as_seq() {
-            Some(items) => items.iter().map(load_step).collect::<Result<Vec<_>, _>>()?,
-            None => {
-                return Err(n.error(format!(
-                    "`steps` is a list of steps, but this is {}",
-                    n.kind()
-                )));
-            }
-        },
-    };
+    steps.extend(main);
+    let post_tasks = section("post_tasks")?;
+    if !post_tasks.is_empty() {
+        flush(&mut steps);
+        steps.extend(post_tasks);
+    }
+    let mut handlers = loader.handlers.take();
+    if let Some(n) = node.get("handlers") {
+        let mut handler_root = root.clone();
+        handler_root.when.clear();
+        handlers.extend(loader.steps(n, dir, &handler_root, true)?);
+    }
     let vars_files = match node.get("vars_files") {
         None => Vec::new(),
         Some(n) => strings(n, "vars_files")?
@@ -230,330 +272,72 @@ fn load_play(node: &Node) -> Result<Play, Error> {
         gather_facts: optional_bool(node, "gather_facts")?.unwrap_or(true),
         vars: mapping(node, "vars")?,
         vars_files,
-        environment: node.get("environment").map(Node::to_json),
-        tags: node
-            .get("tags")
-            .map(|n| strings(n, "tags"))
-            .transpose()?
-            .unwrap_or_default(),
         steps,
+        handlers,
+        serial: serial(node)?,
+        any_errors_fatal: optional_bool(node, "any_errors_fatal")?.unwrap_or(false),
+        max_fail_percentage: match node.get("max_fail_percentage") {
+            None => None,
+            Some(n) => Some(match n.to_json() {
+                Json::Number(v) => v.as_f64().unwrap_or(0.0),
+                Json::String(s) => s
+                    .trim_end_matches('%')
+                    .trim()
+                    .parse()
+                    .map_err(|_| n.error("`max_fail_percentage` is a number"))?,
+                _ => return Err(n.error("`max_fail_percentage` is a number")),
+            }),
+        },
+        force_handlers: optional_bool(node, "force_handlers")?.unwrap_or(false),
+        local,
         span: node.span.clone(),
     })
 }
 
-fn load_step(node: &Node) -> Result<Step, Error> {
-    let Some(entries) = node.as_map() else {
-        return Err(node
-            .error(format!(
-                "a step is a mapping of a module and its keywords, but this is {}",
-                node.kind()
-            ))
-            .with_help(
-                "write a step as `- name: ...` followed by a module, e.g. `command: uptime`",
-            ));
+/// `serial: 2`, `serial: "30%"`, or a list of such batch sizes.
+fn serial(node: &Node) -> Result<Vec<Batch>, Error> {
+    let Some(value) = node.get("serial") else {
+        return Ok(Vec::new());
     };
-    let mut module: Option<(ModuleKind, &Node, &Node)> = None;
-    for (key, value) in entries {
-        let name = key.key_text();
-        if STEP_KEYS.contains(&name.as_str()) {
-            continue;
+    let one = |n: &Node| -> Result<Batch, Error> {
+        match &n.value {
+            NodeValue::Int(i) if *i > 0 => Ok(Batch::Count(*i as usize)),
+            NodeValue::Str(s) if s.trim().ends_with('%') => s
+                .trim()
+                .trim_end_matches('%')
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|p| *p > 0.0)
+                .map(Batch::Percent)
+                .ok_or_else(|| n.error("a `serial` percentage is like \"30%\"")),
+            NodeValue::Str(s) => s
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|c| *c > 0)
+                .map(Batch::Count)
+                .ok_or_else(|| n.error("`serial` is a host count or a percentage")),
+            _ => Err(n.error("`serial` is a host count or a percentage")),
         }
-        if let Some(kind) = ModuleKind::lookup(&name) {
-            if let Some((first, first_key, _)) = &module {
-                return Err(Error::invalid(
-                    key.span.clone(),
-                    format!(
-                        "a step runs one module, but this one has `{}` (line {}) and `{name}`",
-                        first.name(),
-                        first_key.span.line
-                    ),
-                )
-                .with_help("split it into two steps"));
-            }
-            module = Some((kind, key, value));
-            continue;
-        }
-        if NOT_SUPPORTED.contains(&name.as_str()) {
-            return Err(unknown_key(key, &name, STEP_KEYS, "a step"));
-        }
-        let candidates = STEP_KEYS.iter().copied().chain(ModuleKind::names());
-        let has_other_module = entries
-            .iter()
-            .any(|(k, _)| ModuleKind::lookup(&k.key_text()).is_some());
-        return Err(if has_other_module {
-            Error::UnknownKey {
-                span: key.span.clone(),
-                key: name.clone(),
-                context: "a step".into(),
-                suggestion: suggest(&name, candidates),
-            }
-        } else {
-            Error::UnknownModule {
-                span: key.span.clone(),
-                name: name.clone(),
-                suggestion: suggest(&name, candidates),
-            }
-        });
-    }
-    let Some((kind, module_key, module_value)) = module else {
-        return Err(node
-            .error("the step has no module")
-            .with_help("add a module, e.g. `command: uptime` or `debug: msg=hello`"));
     };
-    let mut args = module_args(kind, module_key, module_value)?;
-    if let Some(extra) = node.get("args") {
-        let Some(pairs) = extra.as_map() else {
-            return Err(extra.error(format!("`args` is a mapping, but this is {}", extra.kind())));
-        };
-        for (key, value) in pairs {
-            check_argument(kind, key, &key.key_text())?;
-            args.entry(key.key_text())
-                .or_insert_with(|| value.to_json());
-        }
-    }
-    let id = optional_string(node, "id")?;
-    let needs = match node.get("needs") {
-        None => None,
-        Some(n) => Some(match &n.value {
-            NodeValue::Str(s) => vec![(s.clone(), n.span.clone())],
-            NodeValue::Seq(items) => items
-                .iter()
-                .map(|i| {
-                    i.as_str()
-                        .map(|s| (s.to_string(), i.span.clone()))
-                        .ok_or_else(|| i.error("a step id is a string"))
-                })
-                .collect::<Result<_, _>>()?,
-            NodeValue::Null => Vec::new(),
-            _ => {
-                return Err(n.error(format!(
-                    "`needs` is a list of step ids, but this is {}",
-                    n.kind()
-                )));
-            }
-        }),
-    };
-    let (loop_items, loop_var) = load_loop(node)?;
-    Ok(Step {
-        id,
-        name: optional_string(node, "name")?,
-        needs,
-        module: kind,
-        args,
-        vars: mapping(node, "vars")?,
-        when: conditions(node, "when"),
-        register: optional_string(node, "register")?,
-        loop_items,
-        loop_var,
-        ignore_errors: node
-            .get("ignore_errors")
-            .map(Node::to_json)
-            .unwrap_or(Json::Bool(false)),
-        failed_when: conditions(node, "failed_when"),
-        changed_when: conditions(node, "changed_when"),
-        until: node.get("until").map(Node::to_json),
-        retries: node.get("retries").map(Node::to_json),
-        delay: node.get("delay").map(Node::to_json),
-        tags: node
-            .get("tags")
-            .map(|n| strings(n, "tags"))
-            .transpose()?
-            .unwrap_or_default(),
-        no_log: optional_bool(node, "no_log")?.unwrap_or(false),
-        environment: node.get("environment").map(Node::to_json),
-        span: node.span.clone(),
-    })
-}
-
-fn load_loop(node: &Node) -> Result<(Option<Json>, String), Error> {
-    let mut items = None;
-    for key in ["loop", "with_items", "with_list", "with_dict"] {
-        if let Some(value) = node.get(key) {
-            if items.is_some() {
-                return Err(value.error("a step has one loop; use `loop` alone"));
-            }
-            let json = value.to_json();
-            items = Some(match key {
-                // with_items flattens one level, as Ansible's does.
-                "with_items" => {
-                    Json::String(format!("{{{{ {} | flatten(levels=1) }}}}", inline(&json)))
-                }
-                "with_dict" => Json::String(format!("{{{{ {} | dict2items }}}}", inline(&json))),
-                _ => json,
-            });
-        }
-    }
-    let mut loop_var = "item".to_string();
-    if let Some(control) = node.get("loop_control") {
-        check_keys(
-            control,
-            &["label", "loop_var", "index_var", "pause", "extended"],
-            "loop_control",
-        )?;
-        if let Some(var) = optional_string(control, "loop_var")? {
-            loop_var = var;
-        }
-    }
-    Ok((items, loop_var))
-}
-
-/// A loop source as an expression: a template's inside, or a literal value as JSON.
-fn inline(value: &Json) -> String {
-    match value {
-        Json::String(s) if crate::template::is_template(s) => {
-            let t = s.trim();
-            t.strip_prefix("{{")
-                .and_then(|t| t.strip_suffix("}}"))
-                .map(|t| format!("({})", t.trim()))
-                .unwrap_or_else(|| value.to_string())
-        }
-        Json::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn module_args(kind: ModuleKind, key: &Node, value: &Node) -> Result<Vars, Error> {
-    let mut args = Vars::new();
     match &value.value {
-        NodeValue::Null => {}
-        NodeValue::Map(entries) => {
-            for (k, v) in entries {
-                let name = k.key_text();
-                check_argument(kind, k, &name)?;
-                args.insert(name, v.to_json());
-            }
-        }
-        NodeValue::Bool(_) | NodeValue::Int(_) | NodeValue::Float(_)
-            if kind.free_form().is_some() =>
-        {
-            args.insert(
-                kind.free_form().unwrap_or("cmd").to_string(),
-                Json::String(yaml::scalar_text(&value.to_json())),
-            );
-        }
-        NodeValue::Str(text) => {
-            let words = free_form::split(text).map_err(|e| value.error(e))?;
-            let accepts = |name: &str| kind.arguments().is_none_or(|a| a.contains(&name));
-            let mut raw = Vec::new();
-            for word in words {
-                match word {
-                    Word::Pair(k, v) if kind.free_form().is_none() || accepts(&k) => {
-                        check_argument(kind, value, &k)?;
-                        args.insert(k, Json::String(v));
-                    }
-                    Word::Pair(k, v) => raw.push(format!("{k}={v}")),
-                    Word::Raw(w) => raw.push(w),
-                }
-            }
-            if !raw.is_empty() {
-                let Some(field) = kind.free_form() else {
-                    return Err(value
-                        .error(format!(
-                            "module `{}` takes `key=value` arguments, but `{}` is not one",
-                            kind.name(),
-                            raw[0]
-                        ))
-                        .with_help(format!(
-                            "write the arguments as a mapping under `{}:`",
-                            key.key_text()
-                        )));
-                };
-                args.insert(field.to_string(), Json::String(raw.join(" ")));
-            }
-        }
-        _ => {
-            return Err(value.error(format!(
-                "the arguments of `{}` are a mapping or a `key=value` string, but this is {}",
-                kind.name(),
-                value.kind()
-            )));
-        }
-    }
-    Ok(args)
-}
-
-fn check_argument(kind: ModuleKind, at: &Node, name: &str) -> Result<(), Error> {
-    match kind.arguments() {
-        Some(known) if !known.contains(&name) => Err(Error::UnknownArgument {
-            span: at.span.clone(),
-            module: kind.name().to_string(),
-            argument: name.to_string(),
-            suggestion: suggest(name, known.iter().copied()),
-        }),
-        _ => Ok(()),
-    }
-}
-
-fn optional_string(node: &Node, key: &str) -> Result<Option<String>, Error> {
-    match node.get(key) {
-        None => Ok(None),
-        Some(v) => match &v.value {
-            NodeValue::Str(s) => Ok(Some(s.clone())),
-            NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_) => {
-                Ok(Some(yaml::scalar_text(&v.to_json())))
-            }
-            _ => Err(v.error(format!("`{key}` is a string, but this is {}", v.kind()))),
-        },
-    }
-}
-
-fn optional_bool(node: &Node, key: &str) -> Result<Option<bool>, Error> {
-    match node.get(key) {
-        None => Ok(None),
-        Some(v) => match &v.value {
-            NodeValue::Bool(b) => Ok(Some(*b)),
-            _ => Err(v.error(format!(
-                "`{key}` is true or false, but this is {}",
-                v.kind()
-            ))),
-        },
-    }
-}
-
-fn mapping(node: &Node, key: &str) -> Result<Vars, Error> {
-    match node.get(key) {
-        None => Ok(Vars::new()),
-        Some(v) => match v.to_json() {
-            Json::Object(map) => Ok(map),
-            Json::Null => Ok(Vars::new()),
-            _ => Err(v.error(format!("`{key}` is a mapping, but this is {}", v.kind()))),
-        },
-    }
-}
-
-fn strings(node: &Node, key: &str) -> Result<Vec<String>, Error> {
-    match &node.value {
-        NodeValue::Seq(items) => Ok(items
-            .iter()
-            .map(|i| yaml::scalar_text(&i.to_json()))
-            .collect()),
-        NodeValue::Str(s) => Ok(s
-            .split(',')
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .collect()),
-        _ => Err(node.error(format!("`{key}` is a list, but this is {}", node.kind()))),
-    }
-}
-
-fn conditions(node: &Node, key: &str) -> Vec<Json> {
-    match node.get(key).map(Node::to_json) {
-        None => Vec::new(),
-        Some(Json::Array(items)) => items,
-        Some(single) => vec![single],
+        NodeValue::Seq(items) => items.iter().map(one).collect(),
+        _ => Ok(vec![one(value)?]),
     }
 }
 
 /// Parses a playbook held in memory; for tests.
 #[cfg(test)]
 pub(crate) fn load_text(text: &str) -> Result<Playbook, Error> {
-    let file = SourceFile::new("play.yml", text);
+    let file = crate::source::SourceFile::new("play.yml", text);
     let root = yaml::parse(&file)?;
+    let settings = Settings::default();
     let plays = root
         .as_seq()
         .unwrap_or_default()
         .iter()
-        .map(load_play)
+        .map(|p| load_play(p, Path::new("."), &settings))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Playbook {
         path: "play.yml".into(),
@@ -570,6 +354,13 @@ mod tests {
         load_text(text).unwrap_err().render()
     }
 
+    fn args(step: &Step) -> &Vars {
+        match &step.action {
+            Action::Module { args, .. } => args,
+            other => panic!("not a module: {other:?}"),
+        }
+    }
+
     #[test]
     fn loads_free_form_and_mapping_arguments() {
         let book = load_text(
@@ -577,9 +368,9 @@ mod tests {
         )
         .unwrap();
         let steps = &book.plays[0].steps;
-        assert_eq!(steps[0].args["cmd"], "ls -l");
-        assert_eq!(steps[0].args["chdir"], "/tmp");
-        assert_eq!(steps[1].args["mode"], "0644");
+        assert_eq!(args(&steps[0])["cmd"], "ls -l");
+        assert_eq!(args(&steps[0])["chdir"], "/tmp");
+        assert_eq!(args(&steps[1])["mode"], "0644");
         assert_eq!(steps[2].label(), "x");
     }
 
@@ -589,7 +380,7 @@ mod tests {
             "- hosts: all\n  steps:\n    - shell: echo hi\n      args:\n        chdir: /srv\n",
         )
         .unwrap();
-        assert_eq!(book.plays[0].steps[0].args["chdir"], "/srv");
+        assert_eq!(args(&book.plays[0].steps[0])["chdir"], "/srv");
     }
 
     #[test]
@@ -623,9 +414,9 @@ mod tests {
 
     #[test]
     fn unsupported_keyword_is_named() {
-        let text = error("- hosts: all\n  steps:\n    - command: ls\n      notify: restart\n");
+        let text = error("- hosts: all\n  steps:\n    - command: ls\n      local_action: x\n");
         assert!(
-            text.contains("`notify` is an Ansible keyword that bgrun does not support"),
+            text.contains("`local_action` is an Ansible keyword that bgrun does not support"),
             "{text}"
         );
     }
@@ -666,6 +457,70 @@ mod tests {
         assert_eq!(
             book.plays[0].steps[0].loop_items,
             Some(Json::String("{{ [1,2] | flatten(levels=1) }}".into()))
+        );
+    }
+
+    #[test]
+    fn blocks_hand_their_keywords_down() {
+        let book = load_text(
+            "- hosts: all\n  become: true\n  tags: [p]\n  steps:\n    - block:\n        - command: a\n          when: y\n      rescue:\n        - debug: msg=r\n      when: x\n      tags: [b]\n      vars: {v: 1}\n",
+        )
+        .unwrap();
+        let Action::Block {
+            steps,
+            rescue,
+            always,
+        } = &book.plays[0].steps[0].action
+        else {
+            panic!("a block")
+        };
+        assert!(always.is_empty());
+        assert_eq!(steps[0].when, vec![Json::from("x"), Json::from("y")]);
+        assert_eq!(steps[0].tags, vec!["p".to_string(), "b".to_string()]);
+        assert_eq!(steps[0].vars["v"], 1);
+        assert_eq!(
+            steps[0].privilege.as_ref().map(|p| p.enabled.clone()),
+            Some(Json::Bool(true))
+        );
+        assert_eq!(rescue[0].when, vec![Json::from("x")]);
+    }
+
+    #[test]
+    fn serial_forms() {
+        let book = load_text("- hosts: all\n  serial: [1, '50%']\n  steps: []\n").unwrap();
+        assert_eq!(
+            book.plays[0].serial,
+            vec![Batch::Count(1), Batch::Percent(50.0)]
+        );
+        assert!(error("- hosts: all\n  serial: 0\n").contains("`serial` is a host count"));
+    }
+
+    #[test]
+    fn rescue_without_block() {
+        assert!(
+            error("- hosts: all\n  steps:\n    - rescue: []\n")
+                .contains("`rescue` belongs to a `block`")
+        );
+    }
+
+    #[test]
+    fn meta_actions() {
+        let book = load_text("- hosts: all\n  steps:\n    - meta: flush_handlers\n").unwrap();
+        assert!(matches!(
+            book.plays[0].steps[0].action,
+            Action::Meta(Meta::FlushHandlers)
+        ));
+        assert!(
+            error("- hosts: all\n  steps:\n    - meta: flush_handler\n")
+                .contains("did you mean `flush_handlers`?")
+        );
+    }
+
+    #[test]
+    fn listen_only_in_handlers() {
+        assert!(
+            error("- hosts: all\n  steps:\n    - command: x\n      listen: t\n")
+                .contains("`listen` belongs to handlers")
         );
     }
 }

@@ -157,19 +157,14 @@ impl Remote<'_> {
                         argv
                     }
                     BecomeMethod::Su => {
-                        let script = "exec \"$@\"".to_string();
-                        let mut argv: Vec<String> =
-                            ["su", "-s", "/bin/sh", "-c"].map(String::from).to_vec();
-                        argv.push(format!(
-                            "{script} sh {}",
-                            inner
-                                .iter()
-                                .map(|a| shell_quote(a))
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        ));
-                        argv.push(privilege.user.clone());
-                        argv
+                        let command = inner
+                            .iter()
+                            .map(|a| shell_quote(a))
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        ["su", "-s", "/bin/sh", "-c", &command, &privilege.user]
+                            .map(String::from)
+                            .to_vec()
                     }
                 };
                 let wrapped = Exec {

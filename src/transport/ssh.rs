@@ -3,7 +3,7 @@
 //! are checked against known_hosts unless the inventory turns that off.
 
 use openssh::{KnownHosts, Session, SessionBuilder, Stdio};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{ConnectionSpec, Exec, ExecOutput, TransportError};
 
@@ -49,13 +49,14 @@ impl SshTransport {
             return Err(TransportError("empty command".into()));
         };
         let mut command = self.session.command(program.as_str());
+        let stdin = if exec.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        };
         command
             .args(args)
-            .stdin(if exec.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command
@@ -63,25 +64,40 @@ impl SshTransport {
             .await
             .map_err(|e| TransportError(reason(&e)))?;
         let stdin = child.stdin().take();
+        let stdout = child.stdout().take();
+        let stderr = child.stderr().take();
         let input = exec.stdin.clone();
         let feed = async move {
             if let (Some(mut pipe), Some(bytes)) = (stdin, input) {
+                // The command may exit without reading its input; that is not an error.
                 let _ = pipe.write_all(&bytes).await;
                 let _ = pipe.shutdown().await;
             }
         };
-        let (_, output) = tokio::join!(feed, child.wait_with_output());
-        match output {
-            Ok(output) => Ok(ExecOutput {
-                rc: super::local::exit_code(&output.status),
-                stdout: output.stdout,
-                stderr: output.stderr,
+        let (_, stdout, stderr) = tokio::join!(feed, read_all(stdout), read_all(stderr));
+        match child.wait().await {
+            Ok(status) => Ok(ExecOutput {
+                rc: super::local::exit_code(&status),
+                stdout,
+                stderr,
             }),
-            Err(openssh::Error::RemoteProcessTerminated) => Ok(ExecOutput {
-                rc: 143,
-                stdout: Vec::new(),
-                stderr: b"killed by a signal\n".to_vec(),
-            }),
+            // openssh reports exit code 127 as an error; it is the command's "not found".
+            Err(openssh::Error::Remote(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(ExecOutput {
+                    rc: 127,
+                    stdout,
+                    stderr,
+                })
+            }
+            Err(openssh::Error::RemoteProcessTerminated) => {
+                let mut stderr = stderr;
+                stderr.extend_from_slice(b"killed by a signal\n");
+                Ok(ExecOutput {
+                    rc: 143,
+                    stdout,
+                    stderr,
+                })
+            }
             Err(e) => Err(TransportError(reason(&e))),
         }
     }
@@ -89,6 +105,15 @@ impl SshTransport {
     pub async fn close(self) {
         let _ = self.session.close().await;
     }
+}
+
+/// Everything a pipe gives until it closes.
+async fn read_all<R: tokio::io::AsyncRead + Unpin>(pipe: Option<R>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    if let Some(mut pipe) = pipe {
+        let _ = pipe.read_to_end(&mut bytes).await;
+    }
+    bytes
 }
 
 /// ssh's own words for what went wrong, with the error's causes.

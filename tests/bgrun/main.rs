@@ -2,6 +2,7 @@
 
 mod errors;
 mod harness;
+mod language;
 mod listing;
 mod modules;
 mod running;
