@@ -1,5 +1,6 @@
 //! bgrun's integration tests: the real binary against real sshd hosts of the lab.
 
+mod ansible_compat;
 mod errors;
 mod harness;
 mod language;
