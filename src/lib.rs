@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod docker;
 pub mod error;
 pub mod exec;
 pub mod graph;

@@ -4,11 +4,13 @@
 
 pub mod assert;
 pub mod command;
+pub mod container;
 pub mod copy;
 pub mod debug;
 pub mod file;
 pub mod http;
 pub mod set_fact;
+pub mod signal;
 pub mod template;
 pub mod wait_for;
 
@@ -71,12 +73,14 @@ macro_rules! modules {
 modules! {
     "assert" => Assert(assert::Assert),
     "command" => Command(command::Command),
+    "container" | "docker_container" => Container(container::Container),
     "copy" => Copy(copy::Copy),
     "debug" => Debug(debug::Debug),
     "file" => File(file::File),
     "http" | "uri" => Http(http::Http),
     "set_fact" => SetFact(set_fact::SetFact),
     "shell" => Shell(command::Shell),
+    "signal" => Signal(signal::Signal),
     "template" => Template(template::Template),
     "wait_for" => WaitFor(wait_for::WaitFor),
 }
@@ -110,6 +114,7 @@ fn parse<T: Module>(args: Json) -> Result<T, HostError> {
 pub struct Connection {
     pub spec: ConnectionSpec,
     transport: OnceCell<Result<Transport, HostError>>,
+    docker: OnceCell<Result<bollard::Docker, HostError>>,
 }
 
 impl Connection {
@@ -117,6 +122,7 @@ impl Connection {
         Connection {
             spec,
             transport: OnceCell::new(),
+            docker: OnceCell::new(),
         }
     }
 
@@ -133,6 +139,18 @@ impl Connection {
                         e.0.trim()
                     ))
                 })
+            })
+            .await;
+        result.as_ref().map_err(Clone::clone)
+    }
+
+    /// The host's Docker engine, connected on first use and kept for the run.
+    pub async fn docker(&self, docker_host: Option<&str>) -> Result<&bollard::Docker, HostError> {
+        let result = self
+            .docker
+            .get_or_init(|| async {
+                let transport = self.get().await?;
+                crate::docker::connect(transport, docker_host).await
             })
             .await;
         result.as_ref().map_err(Clone::clone)
@@ -163,6 +181,18 @@ pub struct StepContext<'a> {
 }
 
 impl StepContext<'_> {
+    /// The host's Docker engine (`docker_host` variable, else its /var/run/docker.sock over SSH).
+    pub async fn docker(&self) -> Result<&bollard::Docker, HostError> {
+        let docker_host = self
+            .scope
+            .resolve("docker_host")
+            .ok()
+            .flatten()
+            .map(|v| crate::yaml::scalar_text(&v))
+            .filter(|v| !v.is_empty());
+        self.connection.docker(docker_host.as_deref()).await
+    }
+
     /// The host, connected on first use.
     pub async fn remote(&self) -> Result<Remote<'_>, HostError> {
         Ok(Remote {

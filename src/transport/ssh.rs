@@ -9,6 +9,8 @@ use super::{ConnectionSpec, Exec, ExecOutput, TransportError};
 
 pub struct SshTransport {
     session: Session,
+    /// Local ends of forwarded unix sockets, removed when the connection closes.
+    forwarded: std::sync::Mutex<Vec<std::path::PathBuf>>,
 }
 
 impl SshTransport {
@@ -40,7 +42,10 @@ impl SshTransport {
             .connect_mux(&spec.address)
             .await
             .map_err(|e| TransportError(reason(&e)))?;
-        Ok(SshTransport { session })
+        Ok(SshTransport {
+            session,
+            forwarded: std::sync::Mutex::new(Vec::new()),
+        })
     }
 
     pub async fn exec(&self, exec: &Exec) -> Result<ExecOutput, TransportError> {
@@ -102,7 +107,47 @@ impl SshTransport {
         }
     }
 
+    /// Forwards a unix socket of the host (such as /var/run/docker.sock) to a local socket over
+    /// the same master connection; returns the local socket's path.
+    pub async fn forward_socket(
+        &self,
+        remote: &std::path::Path,
+    ) -> Result<std::path::PathBuf, TransportError> {
+        let count = self.forwarded.lock().map(|f| f.len()).unwrap_or(0);
+        let local = std::env::temp_dir().join(format!(
+            "bgrun-{}-{:x}-{count}.sock",
+            std::process::id(),
+            self as *const Self as usize
+        ));
+        let _ = std::fs::remove_file(&local);
+        self.session
+            .request_port_forward(
+                openssh::ForwardType::Local,
+                openssh::Socket::UnixSocket {
+                    path: local.as_path().into(),
+                },
+                openssh::Socket::UnixSocket {
+                    path: remote.into(),
+                },
+            )
+            .await
+            .map_err(|e| {
+                TransportError(format!(
+                    "cannot forward `{}` over SSH: {}",
+                    remote.display(),
+                    reason(&e)
+                ))
+            })?;
+        if let Ok(mut forwarded) = self.forwarded.lock() {
+            forwarded.push(local.clone());
+        }
+        Ok(local)
+    }
+
     pub async fn close(self) {
+        for path in self.forwarded.lock().map(|f| f.clone()).unwrap_or_default() {
+            let _ = std::fs::remove_file(path);
+        }
         let _ = self.session.close().await;
     }
 }

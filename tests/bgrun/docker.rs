@@ -1,0 +1,109 @@
+//! Containers on the lab's Docker engine, reached through the host's socket forwarded over SSH.
+
+use std::process::Command;
+
+use crate::harness::Test;
+
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}
+
+#[test]
+fn container_is_created_kept_recreated_stopped_and_removed() {
+    let name = format!("bgrun-test-{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let play = |image: &str, state: &str| {
+        format!(
+            "- hosts: prod\n  gather_facts: false\n  steps:\n    - docker_container:\n        name: {name}\n        image: 127.0.0.2:5000/books-ms:{image}\n        state: {state}\n        ports: ['127.0.0.3::8080']\n        env:\n          SERVICE_NAME: books-ms\n"
+        )
+    };
+    let first = Test::lab().playbook(&play("1", "started")).expect(0);
+    assert!(
+        first.stdout.contains("prod : ok=1    changed=1"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(
+        docker(&[
+            "inspect",
+            "-f",
+            "{{.State.Running}} {{.Config.Image}}",
+            &name
+        ]),
+        "true 127.0.0.2:5000/books-ms:1"
+    );
+    let id = docker(&["inspect", "-f", "{{.Id}}", &name]);
+    let port = docker(&["port", &name, "8080"]);
+    assert!(port.starts_with("127.0.0.3:"), "{port}");
+    let again = Test::lab().playbook(&play("1", "started")).expect(0);
+    assert!(
+        again.stdout.contains("prod : ok=1    changed=0"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.Id}}", &name]),
+        id,
+        "nothing changed, nothing recreated"
+    );
+    Test::lab().playbook(&play("2", "started")).expect(0);
+    assert_ne!(
+        docker(&["inspect", "-f", "{{.Id}}", &name]),
+        id,
+        "a new image recreates"
+    );
+    Test::lab().playbook(&play("2", "stopped")).expect(0);
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &name]),
+        "false"
+    );
+    Test::lab().playbook(&play("2", "absent")).expect(0);
+    assert_eq!(docker(&["ps", "-aq", "-f", &format!("name=^{name}$")]), "");
+}
+
+#[test]
+fn a_missing_image_names_host_image_and_container() {
+    let name = format!("bgrun-missing-{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let out = Test::lab()
+        .playbook(&format!("- hosts: prod\n  gather_facts: false\n  steps:\n    - container: name={name} image=127.0.0.2:5000/no-such-image:9\n"))
+        .expect(2);
+    assert!(
+        out.stdout
+            .contains("failed: [prod] => cannot pull `127.0.0.2:5000/no-such-image:9`"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(&format!("(container `{name}`)")),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn signal_reaches_the_container() {
+    let name = format!("bgrun-signal-{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    Test::lab()
+        .playbook(&format!(
+            "- hosts: prod\n  gather_facts: false\n  steps:\n    - container: name={name} image=127.0.0.2:5000/books-ms:1\n    - signal: container={name} signal=KILL\n"
+        ))
+        .expect(0);
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &name]),
+        "false"
+    );
+}
