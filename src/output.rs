@@ -115,6 +115,8 @@ pub struct Reporter {
 struct ConsoleState {
     header: Option<String>,
     waiting: BTreeMap<String, Vec<String>>,
+    /// What a host is busy with inside a long step (layers pulled, checks passing).
+    details: BTreeMap<(String, String), String>,
     spinner: Option<ProgressBar>,
 }
 
@@ -152,7 +154,7 @@ impl Reporter {
     }
 
     /// Shows which hosts a long step still waits for; called about every quarter second.
-    pub fn waiting(&self, step: &str, hosts: Vec<String>, elapsed: Duration) {
+    pub fn waiting(&self, step: &str, hosts: Vec<String>) {
         if self.format != Format::Text || !std::io::stderr().is_terminal() {
             return;
         }
@@ -161,6 +163,7 @@ impl Reporter {
         };
         if hosts.is_empty() {
             state.waiting.remove(step);
+            state.details.retain(|(s, _), _| s != step);
         } else {
             state.waiting.insert(step.to_string(), hosts);
         }
@@ -173,7 +176,16 @@ impl Reporter {
         let message: Vec<String> = state
             .waiting
             .iter()
-            .map(|(step, hosts)| format!("{step} on {}", hosts.join(", ")))
+            .map(|(step, hosts)| {
+                let hosts: Vec<String> = hosts
+                    .iter()
+                    .map(|h| match state.details.get(&(step.clone(), h.clone())) {
+                        Some(detail) => format!("{h} ({detail})"),
+                        None => h.clone(),
+                    })
+                    .collect();
+                format!("{step} on {}", hosts.join(", "))
+            })
             .collect();
         let bar = state.spinner.get_or_insert_with(|| {
             let bar = ProgressBar::new_spinner();
@@ -185,7 +197,13 @@ impl Reporter {
             bar
         });
         bar.set_message(message.join("; "));
-        let _ = elapsed;
+    }
+
+    /// Records what a host is busy with inside a long step; the spinner shows it.
+    pub fn progress(&self, step: &str, host: &str, detail: String) {
+        if let Ok(mut state) = self.state.lock() {
+            state.details.insert((step.to_string(), host.to_string()), detail);
+        }
     }
 
     fn paint(&self, style: &Style, text: &str) -> String {

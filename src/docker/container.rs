@@ -218,11 +218,12 @@ pub async fn ensure_image(
     docker: &Docker,
     image: &str,
     always_pull: bool,
+    progress: &(dyn Fn(String) + Send + Sync),
 ) -> Result<(String, bool), HostError> {
     if !always_pull && let Ok(found) = docker.inspect_image(image).await {
         return Ok((found.id.unwrap_or_default(), false));
     }
-    pull(docker, image).await?;
+    pull(docker, image, progress).await?;
     let found = docker
         .inspect_image(image)
         .await
@@ -230,8 +231,8 @@ pub async fn ensure_image(
     Ok((found.id.unwrap_or_default(), true))
 }
 
-/// Pulls an image from its registry.
-pub async fn pull(docker: &Docker, image: &str) -> Result<(), HostError> {
+/// Pulls an image from its registry, telling `progress` how many layers are done.
+pub async fn pull(docker: &Docker, image: &str, progress: &(dyn Fn(String) + Send + Sync)) -> Result<(), HostError> {
     let (repo, tag) = split_tag(image);
     let options = bollard::query_parameters::CreateImageOptions {
         from_image: Some(repo.to_string()),
@@ -239,12 +240,13 @@ pub async fn pull(docker: &Docker, image: &str) -> Result<(), HostError> {
         ..Default::default()
     };
     let mut stream = docker.create_image(Some(options), None, None);
+    let mut layers: IndexMap<String, String> = IndexMap::new();
     while let Some(item) = stream.next().await {
-        if let Err(e) = item {
-            return Err(HostError::Failed(format!(
-                "cannot pull `{image}`: {}",
-                error_text(&e)
-            )));
+        let info = item.map_err(|e| HostError::Failed(format!("cannot pull `{image}`: {}", error_text(&e))))?;
+        if let (Some(id), Some(status)) = (info.id, info.status) {
+            layers.insert(id, status);
+            let done = layers.values().filter(|s| matches!(s.as_str(), "Pull complete" | "Already exists")).count();
+            progress(format!("pulling {image}: {done}/{} layers", layers.len()));
         }
     }
     Ok(())

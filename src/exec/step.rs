@@ -7,7 +7,6 @@ use std::time::Duration;
 use serde_json::Value as Json;
 
 use std::sync::Mutex;
-use std::time::Instant;
 
 use tokio::sync::Semaphore;
 
@@ -65,12 +64,11 @@ impl Runner<'_> {
                 }
             }
         }));
-        let started = Instant::now();
         let progress = async {
             tokio::time::sleep(Duration::from_secs(1)).await;
             loop {
                 let left = pending.lock().map(|p| p.clone()).unwrap_or_default();
-                self.reporter.waiting(&label, left, started.elapsed());
+                self.reporter.waiting(&label, left);
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
         };
@@ -78,7 +76,7 @@ impl Runner<'_> {
             _ = work => {}
             _ = progress => {}
         }
-        self.reporter.waiting(&label, Vec::new(), started.elapsed());
+        self.reporter.waiting(&label, Vec::new());
         if step.run_once
             && let (Some(first), Some(name)) = (targets.first(), &step.register)
         {
@@ -298,6 +296,7 @@ impl Runner<'_> {
                 );
             }
         };
+        let step_label = step.label();
         let cx = StepContext {
             host,
             connection: &connection,
@@ -308,6 +307,7 @@ impl Runner<'_> {
             scope,
             playbook_dir: &self.book.dir,
             role_dir: step.role.as_ref().map(|r| r.dir.as_path()),
+            progress: &|detail: String| self.reporter.progress(&step_label, host, detail),
             environment: &environment,
             privilege: privilege.as_ref(),
         };

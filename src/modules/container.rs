@@ -152,7 +152,7 @@ impl Module for Container {
                 action,
             ));
         }
-        let (image_id, pulled) = engine::ensure_image(docker, &image, self.pull)
+        let (image_id, pulled) = engine::ensure_image(docker, &image, self.pull, cx.progress)
             .await
             .map_err(|e| HostError::Failed(format!("{e} (container `{}`)", self.name)))?;
         let wanted_hash = spec.config_hash(&image_id);

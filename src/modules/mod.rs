@@ -9,6 +9,7 @@ pub mod copy;
 pub mod debug;
 pub mod file;
 pub mod http;
+pub mod image;
 pub mod set_fact;
 pub mod signal;
 pub mod template;
@@ -78,6 +79,7 @@ modules! {
     "debug" => Debug(debug::Debug),
     "file" => File(file::File),
     "http" | "uri" => Http(http::Http),
+    "image" | "docker_image" => Image(image::Image),
     "set_fact" => SetFact(set_fact::SetFact),
     "shell" => Shell(command::Shell),
     "signal" => Signal(signal::Signal),
@@ -175,6 +177,8 @@ pub struct StepContext<'a> {
     pub playbook_dir: &'a Path,
     /// The folder of the step's role, where its `files/` and `templates/` are.
     pub role_dir: Option<&'a Path>,
+    /// Tells the user what a long step is busy with (shown beside the waiting spinner).
+    pub progress: &'a (dyn Fn(String) + Send + Sync),
     pub environment: &'a [(String, String)],
     /// The user commands run as (`become`), if not the connection's.
     pub privilege: Option<&'a Become>,

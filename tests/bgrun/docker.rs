@@ -107,3 +107,28 @@ fn signal_reaches_the_container() {
         "false"
     );
 }
+
+#[test]
+fn image_is_pulled_tagged_and_pushed_to_the_registry() {
+    let repo = format!("127.0.0.2:5000/bgrun-test-push-{}", std::process::id());
+    let _cleanup = scopeguard(&repo);
+    let out = Test::lab()
+        .playbook(&format!(
+            "- hosts: prod\n  gather_facts: false\n  steps:\n    - image:\n        name: 127.0.0.2:5000/books-ms:2\n    - docker_image:\n        name: 127.0.0.2:5000/books-ms:2\n        repository: {repo}:7\n        push: true\n"
+        ))
+        .expect(0);
+    assert!(out.stdout.contains("prod : ok=2    changed=1"), "{}", out.stdout);
+    let tags = Command::new("curl").args(["-s", &format!("http://127.0.0.2:5000/v2/{}/tags/list", repo.trim_start_matches("127.0.0.2:5000/"))]).output().unwrap();
+    assert!(String::from_utf8_lossy(&tags.stdout).contains("\"7\""), "{}", String::from_utf8_lossy(&tags.stdout));
+}
+
+/// Removes a local image tag when the test ends.
+fn scopeguard(repo: &str) -> impl Drop {
+    struct Untag(String);
+    impl Drop for Untag {
+        fn drop(&mut self) {
+            let _ = Command::new("docker").args(["rmi", &format!("{}:7", self.0)]).output();
+        }
+    }
+    Untag(repo.to_string())
+}
