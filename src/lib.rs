@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod consul;
 pub mod docker;
 pub mod error;
 pub mod exec;
