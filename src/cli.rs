@@ -2,14 +2,17 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::output::Format;
 
 /// Runs Ansible-like YAML playbooks as a graph of steps over SSH.
 #[derive(Debug, Parser)]
-#[command(name = "bgrun", version, about, after_help = EXIT_CODES)]
+#[command(name = "bgrun", version, about, after_help = EXIT_CODES, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// The playbook to run.
     #[arg(required_unless_present = "list_modules")]
     pub playbook: Option<PathBuf>,
@@ -93,6 +96,36 @@ pub struct Cli {
     /// Show module results (-v) and more.
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the resolved inventory, as ansible-inventory does.
+    Inventory(InventoryArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("view").args(["list", "graph", "host"]).required(true)))]
+pub struct InventoryArgs {
+    /// Inventory: a file, a folder, a host list, or `vagrant` (may be repeated).
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY")]
+    pub inventory: Vec<String>,
+
+    /// Build the inventory from `vagrant ssh-config` run in this Vagrant project's folder.
+    #[arg(long, value_name = "DIR")]
+    pub vagrant: Option<PathBuf>,
+
+    /// Print every group and host with its variables as JSON.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Print the groups and hosts as a tree (optionally from one group).
+    #[arg(long, value_name = "GROUP", num_args = 0..=1, default_missing_value = "all")]
+    pub graph: Option<String>,
+
+    /// Print one host's variables as JSON.
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
 }
 
 pub const EXIT_CODES: &str = "Exit codes:

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 use serde_json::Value as Json;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Command, InventoryArgs};
 use crate::config::Settings;
 use crate::error::Error;
 use crate::exec::{self, RunOptions, Runner};
@@ -57,6 +57,9 @@ pub fn main() -> i32 {
 }
 
 async fn run(cli: Cli) -> Result<i32, Error> {
+    if let Some(Command::Inventory(args)) = &cli.command {
+        return show_inventory(args);
+    }
     if cli.list_modules {
         for name in ModuleKind::names() {
             println!("{name}");
@@ -145,6 +148,28 @@ fn load_inventory(cli: &Cli, book: &Playbook, settings: &Settings) -> Result<Inv
         );
     }
     Inventory::load(&sources, Some(&book.dir))
+}
+
+/// `bgrun inventory`: the resolved inventory as JSON or as a tree.
+fn show_inventory(args: &InventoryArgs) -> Result<i32, Error> {
+    let mut sources = args.inventory.clone();
+    if let Some(dir) = &args.vagrant {
+        sources.push(format!("vagrant:{}", dir.display()));
+    }
+    if sources.is_empty() {
+        sources = Settings::find(Path::new(".")).inventory;
+    }
+    let inventory = Inventory::load(&sources, None)?;
+    if args.list {
+        println!("{}", serde_json::to_string_pretty(&inventory.list_json()).unwrap_or_default());
+    } else if let Some(host) = &args.host {
+        let vars = inventory.host_json(host).ok_or_else(|| Error::usage(format!("no host `{host}` in the inventory")))?;
+        println!("{}", serde_json::to_string_pretty(&vars).unwrap_or_default());
+    } else if let Some(group) = &args.graph {
+        let tree = inventory.graph_text_from(group).ok_or_else(|| Error::usage(format!("no group `{group}` in the inventory")))?;
+        print!("{tree}");
+    }
+    Ok(EXIT_OK)
 }
 
 fn list(cli: &Cli, book: &Playbook, inventory: &Inventory) {

@@ -7,9 +7,13 @@
 //! Ansible's precedence.
 
 mod ini;
+mod list;
 mod pattern;
+mod vagrant;
 mod vars_files;
 mod yaml;
+
+pub use vagrant::{VAGRANT_GROUP, VAGRANT_SSH_CONFIG_ENV, vagrant_inventory};
 
 use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -83,8 +87,9 @@ impl Inventory {
     /// parses as a YAML mapping whose top-level values are group mappings; otherwise INI), a
     /// directory (every file in it except hidden files, group_vars/, host_vars/ and files ending in
     /// .retry, .cfg, .md, .txt, .orig, ~ ...; plus that directory's group_vars/ and host_vars/),
-    /// or a comma-separated host list like `web1,web2,` or `localhost,` (a string containing a
-    /// comma that is not an existing path).
+    /// a Vagrant project's machines (`vagrant` or `vagrant:DIR` that is not an existing path; see
+    /// [`vagrant_inventory`]), or a comma-separated host list like `web1,web2,` or `localhost,` (a
+    /// string containing a comma that is not an existing path).
     /// `playbook_dir`: group_vars/ and host_vars/ next to the playbook are read too.
     pub fn load(sources: &[String], playbook_dir: Option<&Path>) -> Result<Inventory, Error> {
         let mut inventory = Inventory::empty();
@@ -102,6 +107,9 @@ impl Inventory {
                     .filter(|p| !p.as_os_str().is_empty())
                     .unwrap_or(Path::new("."));
                 vars_dirs.push(dir.to_path_buf());
+            } else if let Some(dir) = vagrant::source_dir(source) {
+                inventory.load_vagrant(&dir)?;
+                vars_dirs.push(dir);
             } else if source.contains(',') {
                 inventory.load_host_list(source);
             } else {

@@ -5,6 +5,7 @@ mod consul;
 mod docker;
 mod errors;
 mod harness;
+mod inventory_cli;
 mod language;
 mod listing;
 mod modules;
