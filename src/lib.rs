@@ -3,8 +3,10 @@
 //! events to the output.
 
 pub mod cli;
+pub mod compose;
 pub mod config;
 pub mod consul;
+pub mod ctmpl;
 pub mod docker;
 pub mod error;
 pub mod exec;
