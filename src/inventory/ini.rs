@@ -501,8 +501,11 @@ impl<'a> Literal<'a> {
                     .take_while(|c| c.is_alphanumeric() || *c == '_')
                     .collect();
                 let value = match word.as_str() {
-                    "True" | "true" => Value::Bool(true),
-                    "False" | "false" => Value::Bool(false),
+                    // Python's literals; inside lists and mappings JSON's spelling is read too.
+                    "True" => Value::Bool(true),
+                    "False" => Value::Bool(false),
+                    "true" if depth > 0 => Value::Bool(true),
+                    "false" if depth > 0 => Value::Bool(false),
                     "None" => Value::Null,
                     "null" if depth > 0 => Value::Null,
                     _ => return None,
@@ -1243,7 +1246,7 @@ mod tests {
         assert_eq!(v["b"], json!(-2));
         assert_eq!(v["c"], json!(1.5));
         assert_eq!(v["d"], json!(true));
-        assert_eq!(v["e"], json!(false));
+        assert_eq!(v["e"], "false", "Python's literal_eval knows only `False`");
         assert_eq!(v["f"], Value::Null);
         assert_eq!(v["g"], "quoted text");
         assert_eq!(v["h"], "05");

@@ -711,7 +711,7 @@ mod tests {
         );
 
         let swarm_master = inv.vars_for("10.100.192.200");
-        assert_eq!(swarm_master["swarm_master"], json!(true));
+        assert_eq!(swarm_master["swarm_master"], "true", "as Ansible reads it: a string");
         assert_eq!(swarm_master["consul_extra"], "-server -bootstrap -ui");
         assert_eq!(swarm_master["docker_cfg"], "docker-swarm-master.service");
         assert_eq!(swarm_master["ip"], "10.100.192.200");

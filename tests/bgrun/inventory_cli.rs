@@ -129,16 +129,6 @@ impl Listing {
     }
 }
 
-/// Where bgrun knowingly reads a value differently from Ansible: a bare `true`/`false` on an INI
-/// host line is a boolean for bgrun and the string `"true"`/`"false"` for Ansible (Python's
-/// `literal_eval` knows only `True`/`False`).
-fn known_divergence(ansible: &Value, bgrun: &Value) -> bool {
-    matches!(
-        (ansible, bgrun),
-        (Value::String(text), Value::Bool(flag)) if *text == flag.to_string()
-    )
-}
-
 /// Every difference between the two listings, one line each.
 fn differences(ansible: &Listing, bgrun: &Listing) -> Vec<String> {
     let mut out = Vec::new();
@@ -177,11 +167,6 @@ fn differences(ansible: &Listing, bgrun: &Listing) -> Vec<String> {
         for key in keys {
             match (a.get(key), b.get(key)) {
                 (Some(x), Some(y)) if x == y => {}
-                (Some(x), Some(y)) if known_divergence(x, y) => {
-                    eprintln!(
-                        "known difference: host `{host}` var `{key}`: ansible {x}, bgrun {y}"
-                    );
-                }
                 (x, y) => out.push(format!(
                     "host `{host}` var `{key}`: ansible {}, bgrun {}",
                     x.map_or("(none)".into(), Value::to_string),
