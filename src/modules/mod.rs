@@ -2,17 +2,29 @@
 //! are its arguments (serde, unknown names rejected) and whose `run` converges the host, or in
 //! check mode says what it would do.
 
+pub mod apt;
+pub mod apt_repository;
 pub mod assert;
 pub mod command;
 pub mod container;
 pub mod copy;
 pub mod debug;
+pub mod fail;
 pub mod file;
+pub mod get_url;
+pub mod group;
 pub mod http;
 pub mod image;
+pub mod lineinfile;
+pub mod pause;
+pub mod service;
 pub mod set_fact;
+pub mod setup;
 pub mod signal;
+pub mod stat;
 pub mod template;
+pub mod unarchive;
+pub mod user;
 pub mod wait_for;
 
 mod introspect;
@@ -72,18 +84,30 @@ macro_rules! modules {
 }
 
 modules! {
+    "apt" => Apt(apt::Apt),
+    "apt_repository" => AptRepository(apt_repository::AptRepository),
     "assert" => Assert(assert::Assert),
     "command" => Command(command::Command),
     "container" | "docker_container" => Container(container::Container),
     "copy" => Copy(copy::Copy),
     "debug" => Debug(debug::Debug),
+    "fail" => Fail(fail::Fail),
     "file" => File(file::File),
+    "get_url" => GetUrl(get_url::GetUrl),
+    "group" => Group(group::Group),
     "http" | "uri" => Http(http::Http),
     "image" | "docker_image" => Image(image::Image),
+    "lineinfile" => LineInFile(lineinfile::LineInFile),
+    "pause" => Pause(pause::Pause),
+    "service" | "systemd" => Service(service::Service),
     "set_fact" => SetFact(set_fact::SetFact),
+    "setup" => Setup(setup::Setup),
     "shell" => Shell(command::Shell),
     "signal" => Signal(signal::Signal),
+    "stat" => Stat(stat::Stat),
     "template" => Template(template::Template),
+    "unarchive" => Unarchive(unarchive::Unarchive),
+    "user" => User(user::User),
     "wait_for" => WaitFor(wait_for::WaitFor),
 }
 

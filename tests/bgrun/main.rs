@@ -9,5 +9,6 @@ mod inventory_cli;
 mod language;
 mod listing;
 mod modules;
+mod provision;
 mod running;
 mod variables;

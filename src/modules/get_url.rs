@@ -1,0 +1,492 @@
+//! `get_url` downloads a file and puts it on the host. The request is made from the machine
+//! running bgrun (so hosts need neither network access nor curl), and the file travels over the
+//! host's connection and is written atomically, only when its content differs. As in Ansible, an
+//! existing `dest` is left alone unless `force: true` or a `checksum` it does not match, and a
+//! `checksum` (`sha256:HEX`, or `ALGO:URL` of a checksum file) the download does not match fails
+//! the step. The file is held in memory while it travels. In check mode the file is still
+//! downloaded (to the controller only), so the verdict is exact.
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+use sha2::Digest;
+
+use super::lineinfile::resolve;
+use super::{Module, Outcome, StepContext, parse_mode};
+use crate::transport::files::{self, Attributes, FileKind};
+use crate::transport::{Exec, HostError, Remote};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetUrl {
+    url: String,
+    /// A file, or a folder to put the file in under the name the server or the URL gives.
+    dest: String,
+    #[serde(default)]
+    mode: Json,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+    /// `ALGORITHM:HEX` or `ALGORITHM:URL` (md5, sha1, sha224, sha256, sha384, sha512).
+    #[serde(default)]
+    checksum: Option<String>,
+    /// Download even when `dest` exists.
+    #[serde(default, alias = "thirsty")]
+    force: bool,
+    /// Seconds the request may take.
+    #[serde(default = "ten")]
+    timeout: u64,
+    /// A mapping, or `key:value,key:value` text.
+    #[serde(default)]
+    headers: Json,
+    #[serde(default = "yes")]
+    validate_certs: bool,
+    #[serde(default)]
+    url_username: Option<String>,
+    #[serde(default)]
+    url_password: Option<String>,
+    /// Accepted: credentials are always sent with the first request.
+    #[serde(default)]
+    force_basic_auth: bool,
+    #[serde(default = "agent")]
+    http_agent: String,
+    /// Honour the controller's `http_proxy` / `https_proxy` variables.
+    #[serde(default = "yes")]
+    use_proxy: bool,
+}
+
+fn ten() -> u64 {
+    10
+}
+fn yes() -> bool {
+    true
+}
+fn agent() -> String {
+    "ansible-httpget".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Algorithm {
+    Md5,
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Algorithm {
+    fn parse(name: &str) -> Option<Algorithm> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "md5" => Algorithm::Md5,
+            "sha1" => Algorithm::Sha1,
+            "sha224" => Algorithm::Sha224,
+            "sha256" => Algorithm::Sha256,
+            "sha384" => Algorithm::Sha384,
+            "sha512" => Algorithm::Sha512,
+            _ => return None,
+        })
+    }
+
+    fn program(self) -> &'static str {
+        match self {
+            Algorithm::Md5 => "md5sum",
+            Algorithm::Sha1 => "sha1sum",
+            Algorithm::Sha224 => "sha224sum",
+            Algorithm::Sha256 => "sha256sum",
+            Algorithm::Sha384 => "sha384sum",
+            Algorithm::Sha512 => "sha512sum",
+        }
+    }
+
+    /// The digest of `data`, computed here; MD5 is left to the host.
+    fn digest(self, data: &[u8]) -> Option<String> {
+        Some(match self {
+            Algorithm::Md5 => return None,
+            Algorithm::Sha1 => hex(&sha1(data)),
+            Algorithm::Sha224 => hex(&sha2::Sha224::digest(data)),
+            Algorithm::Sha256 => hex(&sha2::Sha256::digest(data)),
+            Algorithm::Sha384 => hex(&sha2::Sha384::digest(data)),
+            Algorithm::Sha512 => hex(&sha2::Sha512::digest(data)),
+        })
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-1, for Ansible's `checksum_src` / `checksum_dest` and `sha1:` checksums.
+fn sha1(data: &[u8]) -> [u8; 20] {
+    let mut h: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
+    let block = |h: &mut [u32; 5], chunk: &[u8]| {
+        let mut w = [0u32; 80];
+        for (i, word) in chunk.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..80 {
+            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e] = *h;
+        for (i, wi) in w.iter().enumerate() {
+            let (f, k) = match i {
+                0..=19 => ((b & c) | (!b & d), 0x5A827999),
+                20..=39 => (b ^ c ^ d, 0x6ED9EBA1),
+                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
+                _ => (b ^ c ^ d, 0xCA62C1D6),
+            };
+            let t = a
+                .rotate_left(5)
+                .wrapping_add(f)
+                .wrapping_add(e)
+                .wrapping_add(k)
+                .wrapping_add(*wi);
+            e = d;
+            d = c;
+            c = b.rotate_left(30);
+            b = a;
+            a = t;
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
+            *x = x.wrapping_add(y);
+        }
+    };
+    let mut chunks = data.chunks_exact(64);
+    for chunk in &mut chunks {
+        block(&mut h, chunk);
+    }
+    let mut tail = chunks.remainder().to_vec();
+    tail.push(0x80);
+    while tail.len() % 64 != 56 {
+        tail.push(0);
+    }
+    tail.extend_from_slice(&(data.len() as u64).wrapping_mul(8).to_be_bytes());
+    for chunk in tail.chunks_exact(64) {
+        block(&mut h, chunk);
+    }
+    let mut out = [0u8; 20];
+    for (i, word) in h.iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
+/// The last part of a URL's path.
+fn url_basename(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let path = path.split_once("://").map_or(path, |(_, rest)| rest);
+    let path = path.split_once('/').map_or("", |(_, p)| p);
+    path.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+/// The file name a `Content-Disposition` header gives, without folders.
+fn disposition_name(header: &str) -> Option<String> {
+    let (_, rest) = header.split_once("filename=")?;
+    let name = rest.split(';').next()?.trim().trim_matches('"');
+    let name = name.rsplit(['/', '\\']).next()?;
+    (!name.is_empty() && name != "." && name != "..").then(|| name.to_string())
+}
+
+/// The checksum for `name` in a checksum file (`HEX  NAME` lines, or one bare `HEX`).
+fn find_in_checksum_file(text: &str, name: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    for line in &lines {
+        let mut parts = line.split_whitespace();
+        let (Some(hash), Some(file)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let file = file.trim_start_matches('*').trim_start_matches("./");
+        if file == name {
+            return Some(hash.to_ascii_lowercase());
+        }
+    }
+    match lines.as_slice() {
+        [only] if only.split_whitespace().count() == 1 => Some(only.trim().to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
+impl GetUrl {
+    fn client(&self) -> Result<reqwest::Client, HostError> {
+        let mut builder = reqwest::Client::builder()
+            .danger_accept_invalid_certs(!self.validate_certs)
+            .timeout(Duration::from_secs(self.timeout.max(1)))
+            .user_agent(self.http_agent.clone());
+        if !self.use_proxy {
+            builder = builder.no_proxy();
+        }
+        builder
+            .build()
+            .map_err(|e| HostError::Failed(format!("cannot set up HTTP: {e}")))
+    }
+
+    fn headers(&self) -> Result<Vec<(String, String)>, HostError> {
+        match &self.headers {
+            Json::Null => Ok(Vec::new()),
+            Json::Object(map) => Ok(map
+                .iter()
+                .map(|(k, v)| (k.clone(), crate::yaml::scalar_text(v)))
+                .collect()),
+            Json::String(text) => text
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(|pair| {
+                    pair.split_once(':')
+                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                        .ok_or_else(|| {
+                            HostError::Failed(format!("invalid arguments: header `{pair}` is not `name:value`"))
+                        })
+                })
+                .collect(),
+            other => Err(HostError::Failed(format!(
+                "invalid arguments: `headers` is a mapping, not {other}"
+            ))),
+        }
+    }
+
+    async fn fetch(&self, client: &reqwest::Client, url: &str) -> Result<Result<Fetched, Outcome>, HostError> {
+        let mut request = client.get(url);
+        for (name, value) in self.headers()? {
+            request = request.header(name, value);
+        }
+        if let Some(user) = &self.url_username {
+            request = request.basic_auth(user, self.url_password.as_deref());
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => {
+                let reason = std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| e.to_string());
+                return Ok(Err(Outcome::failed(format!("Request failed: {url}: {reason}"))
+                    .with("url", url)
+                    .with("status_code", -1)));
+            }
+        };
+        let status = response.status().as_u16();
+        let name = response
+            .headers()
+            .get(reqwest::header::CONTENT_DISPOSITION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(disposition_name);
+        if !response.status().is_success() {
+            return Ok(Err(Outcome::failed(format!(
+                "Request failed: HTTP Error {status}: {url}"
+            ))
+            .with("url", url)
+            .with("status_code", status)));
+        }
+        match response.bytes().await {
+            Ok(body) => Ok(Ok(Fetched {
+                body: body.to_vec(),
+                status,
+                name,
+            })),
+            Err(e) => Ok(Err(Outcome::failed(format!("Request failed while reading {url}: {e}"))
+                .with("url", url)
+                .with("status_code", status))),
+        }
+    }
+
+    /// The expected checksum: its algorithm and lower-case hex digest.
+    async fn expected(
+        &self,
+        client: &reqwest::Client,
+    ) -> Result<Result<Option<(Algorithm, String)>, Outcome>, HostError> {
+        let Some(checksum) = self.checksum.as_deref().filter(|c| !c.trim().is_empty()) else {
+            return Ok(Ok(None));
+        };
+        let invalid = || {
+            HostError::Failed(format!(
+                "invalid arguments: `checksum: {checksum}` is not ALGORITHM:CHECKSUM (md5, sha1, sha224, sha256, sha384 or sha512)"
+            ))
+        };
+        let (name, value) = checksum.split_once(':').ok_or_else(invalid)?;
+        let algorithm = Algorithm::parse(name.trim()).ok_or_else(invalid)?;
+        let value = value.trim();
+        if ["http://", "https://", "ftp://", "file://"]
+            .iter()
+            .any(|scheme| value.starts_with(scheme))
+        {
+            let fetched = match self.fetch(client, value).await? {
+                Ok(fetched) => fetched,
+                Err(outcome) => return Ok(Err(outcome)),
+            };
+            let text = String::from_utf8_lossy(&fetched.body);
+            let name = url_basename(&self.url);
+            return match find_in_checksum_file(&text, &name) {
+                Some(hash) => Ok(Ok(Some((algorithm, hash)))),
+                None => Ok(Err(Outcome::failed(format!(
+                    "Unable to find a checksum for file '{name}' in '{value}'"
+                )))),
+            };
+        }
+        if value.is_empty() || !value.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(invalid());
+        }
+        Ok(Ok(Some((algorithm, value.to_ascii_lowercase()))))
+    }
+}
+
+struct Fetched {
+    body: Vec<u8>,
+    status: u16,
+    name: Option<String>,
+}
+
+/// A digest computed on the host: of a file, or of bytes sent on standard input.
+async fn host_digest(
+    remote: &Remote<'_>,
+    algorithm: Algorithm,
+    path: Option<&str>,
+    input: Option<&[u8]>,
+) -> Result<Option<String>, HostError> {
+    let script = r#"p=$1; shift; if [ -n "$p" ]; then [ -f "$p" ] || exit 3; "$@" < "$p"; else "$@"; fi"#;
+    let mut exec = Exec::script(script, &[path.unwrap_or_default(), algorithm.program()]);
+    if let Some(bytes) = input {
+        exec = exec.stdin(bytes.to_vec());
+    }
+    let output = remote.exec(&exec).await?;
+    match output.rc {
+        0 => Ok(output
+            .stdout_text()
+            .split_whitespace()
+            .next()
+            .map(str::to_ascii_lowercase)),
+        3 => Ok(None),
+        _ => Err(HostError::Failed(format!(
+            "cannot compute a checksum with `{}`: {}",
+            algorithm.program(),
+            output.stderr_text().trim()
+        ))),
+    }
+}
+
+impl Module for GetUrl {
+    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+        let _ = self.force_basic_auth;
+        let attrs = Attributes {
+            mode: parse_mode(&self.mode)?,
+            owner: self.owner.clone(),
+            group: self.group.clone(),
+        };
+        let client = self.client()?;
+        let expected = match self.expected(&client).await? {
+            Ok(expected) => expected,
+            Err(outcome) => return Ok(outcome.with("url", self.url.as_str())),
+        };
+        let remote = cx.remote().await?;
+        let (mut dest, mut state) = resolve(&remote, &self.dest).await?;
+        let into_folder = state.kind == FileKind::Directory;
+        // An existing file is kept unless forced, or unless it does not match the checksum.
+        if state.kind == FileKind::File && !self.force {
+            let keep = match &expected {
+                None => true,
+                Some((algorithm, hash)) => {
+                    host_digest(&remote, *algorithm, Some(&dest), None).await?.as_deref() == Some(hash.as_str())
+                }
+            };
+            if keep {
+                let attrs_changed = !attrs.satisfied_by(&state);
+                if attrs_changed && !cx.check {
+                    files::set_attributes(&remote, &dest, &attrs).await?;
+                }
+                return Ok(Outcome::changed(attrs_changed)
+                    .msg("file already exists")
+                    .with("url", self.url.as_str())
+                    .with("dest", dest.as_str())
+                    .with("state", "file"));
+            }
+        }
+        let started = Instant::now();
+        let fetched = match self.fetch(&client, &self.url).await? {
+            Ok(fetched) => fetched,
+            Err(outcome) => return Ok(outcome.with("dest", self.dest.as_str())),
+        };
+        let elapsed = started.elapsed().as_secs();
+        if into_folder {
+            let name = fetched
+                .name
+                .clone()
+                .or_else(|| Some(url_basename(&self.url)).filter(|n| !n.is_empty()))
+                .unwrap_or_else(|| "index.html".to_string());
+            dest = format!("{}/{name}", dest.trim_end_matches('/'));
+            state = files::stat(&remote, &dest).await?;
+            if state.kind == FileKind::Directory {
+                return Ok(Outcome::failed(format!("`{dest}` is a directory")));
+            }
+        }
+        let body = &fetched.body;
+        if let Some((algorithm, hash)) = &expected {
+            let actual = match algorithm.digest(body) {
+                Some(digest) => Some(digest),
+                None => host_digest(&remote, *algorithm, None, Some(body)).await?,
+            };
+            if actual.as_deref() != Some(hash.as_str()) {
+                return Ok(Outcome::failed(format!(
+                    "The checksum for {dest} did not match {hash}; it was {}.",
+                    actual.unwrap_or_default()
+                ))
+                .with("url", self.url.as_str())
+                .with("dest", dest.as_str()));
+            }
+        }
+        let sha256 = hex(&sha2::Sha256::digest(body));
+        let content_changed = state.sha256.as_deref() != Some(sha256.as_str());
+        let attrs_changed = !content_changed && !attrs.satisfied_by(&state);
+        let checksum = hex(&sha1(body));
+        let outcome = Outcome::changed(content_changed || attrs_changed)
+            .msg(format!("OK ({} bytes)", body.len()))
+            .with("url", self.url.as_str())
+            .with("dest", dest.as_str())
+            .with("status_code", fetched.status)
+            .with("size", body.len() as u64)
+            .with("elapsed", elapsed)
+            .with("checksum_src", checksum.as_str())
+            .with("checksum_dest", checksum.as_str())
+            .with("state", "file");
+        if cx.check {
+            return Ok(outcome);
+        }
+        if content_changed {
+            let keep = Attributes {
+                mode: attrs.mode,
+                owner: attrs.owner.clone().or_else(|| state.owner.clone()),
+                group: attrs.group.clone().or_else(|| state.group.clone()),
+            };
+            files::write(&remote, &dest, body, &keep).await?;
+        } else if attrs_changed {
+            files::set_attributes(&remote, &dest, &attrs).await?;
+        }
+        Ok(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_matches_known_digests() {
+        assert_eq!(hex(&sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(hex(&sha1(b"abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        let long = vec![b'a'; 1000];
+        assert_eq!(hex(&sha1(&long)), "291e9a6c66994949b57ba5e650361e98fc36b1ba");
+    }
+
+    #[test]
+    fn names_from_urls_headers_and_checksum_files() {
+        assert_eq!(url_basename("http://h/a/b/app.tar.gz?x=1"), "app.tar.gz");
+        assert_eq!(url_basename("http://h"), "");
+        assert_eq!(
+            disposition_name("attachment; filename=\"../x.bin\"").as_deref(),
+            Some("x.bin")
+        );
+        let sums = "abc123  app.tar.gz\ndef456 *other\n";
+        assert_eq!(find_in_checksum_file(sums, "app.tar.gz").as_deref(), Some("abc123"));
+        assert_eq!(find_in_checksum_file("ABC\n", "x").as_deref(), Some("abc"));
+        assert_eq!(find_in_checksum_file(sums, "nope"), None);
+    }
+}

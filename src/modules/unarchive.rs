@@ -1,0 +1,317 @@
+//! `unarchive` unpacks a tar (plain, gzip, bzip2, xz, zstd) or zip archive into a folder on the
+//! host. The archive is the playbook's (looked for in `files/`, sent over the connection), one
+//! on the host with `remote_src: true`, or a URL fetched by the machine running bgrun.
+//!
+//! Idempotence: the archive is first unpacked into a temporary folder on the host, and it counts
+//! as already unpacked when every path it yields exists in `dest` with the same type, the same
+//! content (`cmp`) and the same link target, and, when `mode`, `owner` or `group` are given,
+//! those attributes. Timestamps and the archive's own permissions are not compared. `dest` is
+//! touched only when something differs (in check mode, never). `creates` skips all of this when
+//! its path exists. Looking, unpacking and setting attributes take one round trip. `mode`,
+//! `owner` and `group` apply to every unpacked path, as in Ansible.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Map, Value as Json};
+
+use super::{Module, Outcome, StepContext, find_source, parse_mode};
+use crate::transport::files;
+use crate::transport::{Exec, HostError};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unarchive {
+    /// The archive: the playbook's, the host's (`remote_src`), or an http(s) URL.
+    src: String,
+    /// An existing folder, as an absolute path.
+    dest: String,
+    /// The archive is already on the host.
+    #[serde(default)]
+    remote_src: bool,
+    /// When this path exists on the host, nothing is done.
+    #[serde(default)]
+    creates: Option<String>,
+    #[serde(default)]
+    mode: Json,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+    /// Register the unpacked paths as `files`.
+    #[serde(default)]
+    list_files: bool,
+    /// Paths (patterns) not to unpack.
+    #[serde(default)]
+    exclude: Vec<String>,
+    /// More options for `tar` or `unzip`.
+    #[serde(default)]
+    extra_opts: Vec<String>,
+    /// For a URL `src`.
+    #[serde(default = "yes")]
+    validate_certs: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `$1` check|apply, `$2` dest, `$3` the archive on the host (empty: it comes on standard input),
+/// `$4` mode, `$5` owner, `$6` group; `BGRUN_EXTRA` and `BGRUN_EXCLUDE` hold one word per line.
+/// Prints the handler, every unpacked path (`file:`), the paths that differ in `dest`
+/// (`differs:`) or in attributes (`attrs:`), and `extracted` once `dest` was changed.
+const UNPACK: &str = r#"
+m=$1; d=$2; s=$3; am=$4; ow=$5; gr=$6
+[ -d "$d" ] || { printf "dest '%s' must be an existing dir\n" "$d" >&2; exit 4; }
+w=$(mktemp -d) || exit 1
+trap 'cd / && rm -rf -- "$w"' EXIT
+a=$w/archive
+if [ -n "$s" ]; then
+  [ -f "$s" ] || { printf "Source '%s' not found\n" "$s" >&2; exit 5; }
+  case $s in /*) a=$s ;; *) a=$PWD/$s ;; esac
+else
+  cat > "$a" || exit 1
+fi
+set -f
+nl='
+'
+IFS=$nl
+magic=$(head -c 6 -- "$a" | od -An -tx1 | tr -d ' \n')
+c=
+case $magic in
+  504b0304*|504b0506*) k=zip ;;
+  1f8b*) k=tar; c=-z ;;
+  425a68*) k=tar; c=-j ;;
+  fd377a585a00) k=tar; c=-J ;;
+  28b52ffd*) k=tar; c=--zstd ;;
+  *) k=tar ;;
+esac
+echo "handler=$k$c"
+x=$BGRUN_EXTRA
+if [ $k = zip ]; then
+  command -v unzip >/dev/null 2>&1 || { echo "unzip is needed for zip archives and the host has none" >&2; exit 6; }
+  unpack() { unzip -o -q $x "$a" ${BGRUN_EXCLUDE:+-x} $BGRUN_EXCLUDE -d "$1"; }
+else
+  for e in $BGRUN_EXCLUDE; do x="$x$nl--exclude=$e"; done
+  unpack() { tar -x $c -f "$a" -C "$1" $x; }
+fi
+mkdir "$w/x" || exit 1
+unpack "$w/x" 2>"$w/err" || { cat "$w/err" >&2; exit 8; }
+cd "$w/x" || exit 1
+find . -mindepth 1 > "$w/list"
+dif=; att=
+while IFS= read -r f; do
+  f=${f#./}; t=$d/$f
+  echo "file:$f"
+  if [ -L "$f" ]; then
+    { [ -L "$t" ] && [ "$(readlink -- "$f")" = "$(readlink -- "$t")" ]; } || { echo "differs:$f"; dif=1; }
+  elif [ -d "$f" ]; then
+    [ -d "$t" ] || { echo "differs:$f"; dif=1; }
+  elif [ -f "$f" ]; then
+    { [ -f "$t" ] && cmp -s -- "$f" "$t"; } || { echo "differs:$f"; dif=1; }
+  else
+    [ -e "$t" ] || { echo "differs:$f"; dif=1; }
+  fi
+  if [ -n "$am$ow$gr" ] && [ ! -L "$f" ]; then
+    if [ -e "$t" ]; then set -- $(stat --printf '%a\n%u\n%U\n%g\n%G\n' -- "$t"); else set -- - - - - -; fi
+    { { [ -z "$am" ] || [ "$1" = "$am" ]; } &&
+      { [ -z "$ow" ] || [ "$2" = "$ow" ] || [ "$3" = "$ow" ]; } &&
+      { [ -z "$gr" ] || [ "$4" = "$gr" ] || [ "$5" = "$gr" ]; }; } || { echo "attrs:$f"; att=1; }
+  fi
+done < "$w/list"
+[ "$m" = apply ] || exit 0
+if [ -n "$dif" ]; then
+  unpack "$d" 2>"$w/err" || { cat "$w/err" >&2; exit 7; }
+  echo extracted
+fi
+if [ -n "$att" ] || { [ -n "$dif" ] && [ -n "$am$ow$gr" ]; }; then
+  while IFS= read -r f; do
+    t=$d/${f#./}
+    [ -L "$t" ] && continue
+    [ -z "$ow" ] || chown -- "$ow" "$t" || exit 9
+    [ -z "$gr" ] || chgrp -- "$gr" "$t" || exit 9
+    [ -z "$am" ] || chmod -- "$am" "$t" || exit 9
+  done < "$w/list"
+fi
+exit 0"#;
+
+fn handler_name(handler: &str) -> &'static str {
+    match handler {
+        "zip" => "ZipArchive",
+        "tar-z" => "TgzArchive",
+        "tar-j" => "TarBzipArchive",
+        "tar-J" => "TarXzArchive",
+        "tar--zstd" => "TarZstdArchive",
+        _ => "TarArchive",
+    }
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Report {
+    handler: String,
+    files: Vec<String>,
+    differs: Vec<String>,
+    attrs: Vec<String>,
+    extracted: bool,
+}
+
+fn parse_report(text: &str) -> Report {
+    let mut report = Report::default();
+    for line in text.lines() {
+        if let Some(h) = line.strip_prefix("handler=") {
+            report.handler = h.to_string();
+        } else if let Some(f) = line.strip_prefix("file:") {
+            report.files.push(f.to_string());
+        } else if let Some(f) = line.strip_prefix("differs:") {
+            report.differs.push(f.to_string());
+        } else if let Some(f) = line.strip_prefix("attrs:") {
+            report.attrs.push(f.to_string());
+        } else if line == "extracted" {
+            report.extracted = true;
+        }
+    }
+    report
+}
+
+fn words(name: &str, items: &[String]) -> Result<String, HostError> {
+    if let Some(bad) = items.iter().find(|w| w.contains('\n')) {
+        return Err(HostError::Failed(format!(
+            "invalid arguments: `{name}` item {bad:?} has a line break"
+        )));
+    }
+    Ok(items.join("\n"))
+}
+
+impl Unarchive {
+    /// The archive's bytes, when it travels from here.
+    async fn local_archive(&self, cx: &StepContext<'_>) -> Result<Result<Vec<u8>, Outcome>, HostError> {
+        if self.src.starts_with("http://") || self.src.starts_with("https://") {
+            let client = reqwest::Client::builder()
+                .danger_accept_invalid_certs(!self.validate_certs)
+                .timeout(Duration::from_secs(600))
+                .build()
+                .map_err(|e| HostError::Failed(format!("cannot set up HTTP: {e}")))?;
+            let failed = |why: String| Ok(Err(Outcome::failed(format!("Failure downloading {}: {why}", self.src))));
+            let response = match client.get(&self.src).send().await {
+                Ok(response) => response,
+                Err(e) => return failed(e.to_string()),
+            };
+            if !response.status().is_success() {
+                return failed(format!("HTTP Error {}", response.status().as_u16()));
+            }
+            return match response.bytes().await {
+                Ok(body) => Ok(Ok(body.to_vec())),
+                Err(e) => failed(e.to_string()),
+            };
+        }
+        let path = find_source(cx, "files", &self.src)?;
+        std::fs::read(&path)
+            .map(Ok)
+            .map_err(|e| HostError::Failed(format!("cannot read `{}`: {e}", path.display())))
+    }
+}
+
+impl Module for Unarchive {
+    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+        if !self.dest.starts_with('/') {
+            return Err(HostError::Failed(format!(
+                "invalid arguments: `dest` {} is not an absolute path",
+                self.dest
+            )));
+        }
+        let mode = parse_mode(&self.mode)?.map(|m| format!("{m:o}")).unwrap_or_default();
+        let extra = words("extra_opts", &self.extra_opts)?;
+        let exclude = words("exclude", &self.exclude)?;
+        let remote = cx.remote().await?;
+        if let Some(creates) = &self.creates
+            && files::stat(&remote, creates).await?.exists()
+        {
+            return Ok(Outcome::ok()
+                .msg(format!("skipped, since {creates} exists"))
+                .with("dest", self.dest.as_str())
+                .with("src", self.src.as_str()));
+        }
+        let archive = if self.remote_src {
+            None
+        } else {
+            match self.local_archive(cx).await? {
+                Ok(bytes) => Some(bytes),
+                Err(outcome) => return Ok(outcome.with("dest", self.dest.as_str())),
+            }
+        };
+        let host_src = if self.remote_src { self.src.as_str() } else { "" };
+        let owner = self.owner.clone().unwrap_or_default();
+        let group = self.group.clone().unwrap_or_default();
+        let action = if cx.check { "check" } else { "apply" };
+        let mut exec = Exec::script(UNPACK, &[action, &self.dest, host_src, &mode, &owner, &group]);
+        exec.env = vec![("BGRUN_EXTRA".into(), extra), ("BGRUN_EXCLUDE".into(), exclude)];
+        if let Some(bytes) = archive {
+            exec = exec.stdin(bytes);
+        }
+        let output = remote.exec(&exec).await?;
+        let report = parse_report(&output.stdout_text());
+        let err = output.stderr_text().trim().to_string();
+        let failed = |msg: String| {
+            Ok(Outcome::failed(msg)
+                .with("dest", self.dest.as_str())
+                .with("src", self.src.as_str()))
+        };
+        match output.rc {
+            0 => {}
+            4..=6 => return failed(err),
+            8 => return failed(format!("cannot unpack {}: {err}", self.src)),
+            7 => {
+                return failed(format!("failed to unpack {} into {}: {err}", self.src, self.dest));
+            }
+            9 => return failed(format!("cannot set attributes in {}: {err}", self.dest)),
+            rc => return failed(format!("unarchive failed ({rc}): {err}")),
+        }
+        let changed = !report.differs.is_empty() || !report.attrs.is_empty();
+        let handler = handler_name(&report.handler);
+        let mut outcome = Outcome::changed(changed)
+            .with("dest", self.dest.as_str())
+            .with("src", self.src.as_str())
+            .with("handler", handler)
+            .with("state", "directory");
+        if report.extracted {
+            let mut results = Map::new();
+            results.insert("rc".into(), Json::from(0));
+            results.insert("out".into(), Json::from(""));
+            results.insert("err".into(), Json::from(""));
+            results.insert(
+                "cmd".into(),
+                Json::from(if handler == "ZipArchive" { "unzip" } else { "tar" }),
+            );
+            outcome = outcome.with("extract_results", Json::Object(results));
+        }
+        if self.list_files {
+            outcome = outcome.with("files", report.files.clone());
+        }
+        if cx.check && changed {
+            outcome = outcome.msg(format!(
+                "check mode: would unpack {} into {} ({} path(s) differ)",
+                self.src,
+                self.dest,
+                report.differs.len().max(report.attrs.len())
+            ));
+        }
+        Ok(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_report() {
+        let report = parse_report("handler=tar-z\nfile:a\nfile:a/b\ndiffers:a/b\nattrs:a\nextracted\n");
+        assert_eq!(report.handler, "tar-z");
+        assert_eq!(report.files, ["a", "a/b"]);
+        assert_eq!(report.differs, ["a/b"]);
+        assert_eq!(report.attrs, ["a"]);
+        assert!(report.extracted);
+        assert_eq!(handler_name("tar-z"), "TgzArchive");
+        assert_eq!(handler_name("zip"), "ZipArchive");
+    }
+}
