@@ -207,7 +207,7 @@ fn host_keys_are_checked_by_default() {
     );
     let out = t.env("ANSIBLE_HOST_KEY_CHECKING", "False").expect(0);
     assert!(
-        out.stdout.contains("prod : ok=1    changed=1"),
+        out.stdout.contains("prod : ok=2    changed=1"),
         "{}",
         out.stdout
     );
