@@ -17,7 +17,10 @@ pub struct Consul {
 
 impl std::fmt::Debug for Consul {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Consul").field("base", &self.base).field("datacenter", &self.datacenter).finish_non_exhaustive()
+        f.debug_struct("Consul")
+            .field("base", &self.base)
+            .field("datacenter", &self.datacenter)
+            .finish_non_exhaustive()
     }
 }
 
@@ -93,7 +96,11 @@ impl HealthEntry {
             "warning" => 1,
             _ => 0,
         };
-        self.checks.iter().map(|c| c.status.as_str()).max_by_key(|s| rank(s)).unwrap_or("passing")
+        self.checks
+            .iter()
+            .map(|c| c.status.as_str())
+            .max_by_key(|s| rank(s))
+            .unwrap_or("passing")
     }
 }
 
@@ -126,12 +133,21 @@ pub struct Registration {
 impl Consul {
     /// A client for the agent at `address` (`http://host:8500` or `host:8500`).
     pub fn new(address: &str, token: Option<String>, datacenter: Option<String>) -> Result<Self, ConsulError> {
-        let base = if address.contains("://") { address.trim_end_matches('/').to_string() } else { format!("http://{}", address.trim_end_matches('/')) };
+        let base = if address.contains("://") {
+            address.trim_end_matches('/').to_string()
+        } else {
+            format!("http://{}", address.trim_end_matches('/'))
+        };
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| ConsulError(format!("cannot set up HTTP for Consul: {e}")))?;
-        Ok(Consul { base, token, datacenter, http })
+        Ok(Consul {
+            base,
+            token,
+            datacenter,
+            http,
+        })
     }
 
     pub fn address(&self) -> &str {
@@ -151,7 +167,9 @@ impl Consul {
 
     async fn send(&self, request: reqwest::RequestBuilder, what: &str) -> Result<reqwest::Response, ConsulError> {
         let response = request.send().await.map_err(|e| {
-            let reason = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.to_string());
+            let reason = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.to_string());
             ConsulError(format!("Consul at {} does not answer ({what}): {reason}", self.base))
         })?;
         let status = response.status();
@@ -159,7 +177,11 @@ impl Consul {
             return Ok(response);
         }
         let body = response.text().await.unwrap_or_default();
-        Err(ConsulError(format!("Consul at {} refused {what}: HTTP {status}: {}", self.base, body.trim())))
+        Err(ConsulError(format!(
+            "Consul at {} refused {what}: HTTP {status}: {}",
+            self.base,
+            body.trim()
+        )))
     }
 
     async fn json<T: serde::de::DeserializeOwned + Default>(&self, path: &str, what: &str) -> Result<T, ConsulError> {
@@ -167,25 +189,48 @@ impl Consul {
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(T::default());
         }
-        response.json().await.map_err(|e| ConsulError(format!("Consul at {} gave an answer bgrun cannot read ({what}): {e}", self.base)))
+        response.json().await.map_err(|e| {
+            ConsulError(format!(
+                "Consul at {} gave an answer bgrun cannot read ({what}): {e}",
+                self.base
+            ))
+        })
     }
 
     /// A key's value, and its modify index for check-and-set; `None` when absent.
     pub async fn kv_get(&self, key: &str) -> Result<Option<(String, u64)>, ConsulError> {
-        let entries: Vec<KeyValue> = self.json(&format!("/v1/kv/{}", key.trim_start_matches('/')), &format!("reading key `{key}`")).await?;
-        Ok(entries.into_iter().next().map(|e| (decode(e.value.as_deref()), e.modify_index)))
+        let entries: Vec<KeyValue> = self
+            .json(
+                &format!("/v1/kv/{}", key.trim_start_matches('/')),
+                &format!("reading key `{key}`"),
+            )
+            .await?;
+        Ok(entries
+            .into_iter()
+            .next()
+            .map(|e| (decode(e.value.as_deref()), e.modify_index)))
     }
 
     /// Keys and values under a prefix (all levels).
     pub async fn kv_list(&self, prefix: &str) -> Result<Vec<(String, String)>, ConsulError> {
-        let entries: Vec<KeyValue> = self.json(&format!("/v1/kv/{}?recurse=true", prefix.trim_start_matches('/')), &format!("listing `{prefix}`")).await?;
-        Ok(entries.into_iter().map(|e| (e.key, decode(e.value.as_deref()))).collect())
+        let entries: Vec<KeyValue> = self
+            .json(
+                &format!("/v1/kv/{}?recurse=true", prefix.trim_start_matches('/')),
+                &format!("listing `{prefix}`"),
+            )
+            .await?;
+        Ok(entries
+            .into_iter()
+            .map(|e| (e.key, decode(e.value.as_deref())))
+            .collect())
     }
 
     /// Sets a key; with `cas`, only if the key's modify index is still that (0: only if absent).
     /// Returns whether Consul took the write.
     pub async fn kv_put(&self, key: &str, value: &str, cas: Option<u64>) -> Result<bool, ConsulError> {
-        let mut request = self.request(reqwest::Method::PUT, &format!("/v1/kv/{}", key.trim_start_matches('/'))).body(value.to_string());
+        let mut request = self
+            .request(reqwest::Method::PUT, &format!("/v1/kv/{}", key.trim_start_matches('/')))
+            .body(value.to_string());
         if let Some(index) = cas {
             request = request.query(&[("cas", index)]);
         }
@@ -194,7 +239,14 @@ impl Consul {
     }
 
     pub async fn kv_delete(&self, key: &str) -> Result<(), ConsulError> {
-        self.send(self.request(reqwest::Method::DELETE, &format!("/v1/kv/{}", key.trim_start_matches('/'))), &format!("deleting key `{key}`")).await?;
+        self.send(
+            self.request(
+                reqwest::Method::DELETE,
+                &format!("/v1/kv/{}", key.trim_start_matches('/')),
+            ),
+            &format!("deleting key `{key}`"),
+        )
+        .await?;
         Ok(())
     }
 
@@ -228,14 +280,21 @@ impl Consul {
 
     /// Registers a service with the agent.
     pub async fn register(&self, registration: &Registration) -> Result<(), ConsulError> {
-        let request = self.request(reqwest::Method::PUT, "/v1/agent/service/register").json(registration);
-        self.send(request, &format!("registering `{}`", registration.id)).await?;
+        let request = self
+            .request(reqwest::Method::PUT, "/v1/agent/service/register")
+            .json(registration);
+        self.send(request, &format!("registering `{}`", registration.id))
+            .await?;
         Ok(())
     }
 
     /// Removes a service from the agent.
     pub async fn deregister(&self, id: &str) -> Result<(), ConsulError> {
-        self.send(self.request(reqwest::Method::PUT, &format!("/v1/agent/service/deregister/{id}")), &format!("deregistering `{id}`")).await?;
+        self.send(
+            self.request(reqwest::Method::PUT, &format!("/v1/agent/service/deregister/{id}")),
+            &format!("deregistering `{id}`"),
+        )
+        .await?;
         Ok(())
     }
 

@@ -6,8 +6,7 @@ use std::collections::HashMap;
 
 use bollard::Docker;
 use bollard::models::{
-    ContainerCreateBody, HostConfig, HostConfigLogConfig, PortBinding, RestartPolicy,
-    RestartPolicyNameEnum,
+    ContainerCreateBody, HostConfig, HostConfigLogConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, KillContainerOptions, RemoveContainerOptions, StopContainerOptions,
@@ -52,9 +51,7 @@ impl PortSpec {
                     1 | 2 => (String::new(), body.to_string()),
                     3 => (parts[0].to_string(), format!("{}:{}", parts[1], parts[2])),
                     _ => {
-                        return Err(format!(
-                            "port `{text}` is not [ip:][host_port:]container_port"
-                        ));
+                        return Err(format!("port `{text}` is not [ip:][host_port:]container_port"));
                     }
                 }
             }
@@ -65,9 +62,7 @@ impl PortSpec {
         };
         let numeric = |p: &str| !p.is_empty() && p.split('-').all(|n| n.parse::<u16>().is_ok());
         if !numeric(&container_port) || !(host_port.is_empty() || numeric(&host_port)) {
-            return Err(format!(
-                "port `{text}` is not [ip:][host_port:]container_port"
-            ));
+            return Err(format!("port `{text}` is not [ip:][host_port:]container_port"));
         }
         Ok(PortSpec {
             host_ip,
@@ -113,11 +108,7 @@ impl ContainerSpec {
     }
 
     fn body(&self, hash: &str) -> ContainerCreateBody {
-        let mut labels: HashMap<String, String> = self
-            .labels
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut labels: HashMap<String, String> = self.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         labels.insert(CONFIG_LABEL.to_string(), hash.to_string());
         let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
         for port in &self.ports {
@@ -131,9 +122,7 @@ impl ContainerSpec {
                 });
         }
         let restart = self.restart.as_deref().map(|name| {
-            let (name, retries) = name
-                .split_once(':')
-                .map_or((name, None), |(n, r)| (n, r.parse().ok()));
+            let (name, retries) = name.split_once(':').map_or((name, None), |(n, r)| (n, r.parse().ok()));
             RestartPolicy {
                 name: Some(match name {
                     "always" => RestartPolicyNameEnum::ALWAYS,
@@ -152,12 +141,7 @@ impl ContainerSpec {
             links: (!self.links.is_empty()).then(|| self.links.clone()),
             log_config: self.log_driver.as_ref().map(|driver| HostConfigLogConfig {
                 typ: Some(driver.clone()),
-                config: Some(
-                    self.log_options
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect(),
-                ),
+                config: Some(self.log_options.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
             }),
             ..HostConfig::default()
         };
@@ -168,8 +152,7 @@ impl ContainerSpec {
             env: (!self.env.is_empty()).then(|| self.env.clone()),
             labels: Some(labels),
             hostname: self.hostname.clone(),
-            exposed_ports: (!self.ports.is_empty())
-                .then(|| self.ports.iter().map(PortSpec::key).collect()),
+            exposed_ports: (!self.ports.is_empty()).then(|| self.ports.iter().map(PortSpec::key).collect()),
             host_config: Some(host_config),
             ..ContainerCreateBody::default()
         }
@@ -190,11 +173,7 @@ pub struct Existing {
 pub async fn find(docker: &Docker, name: &str) -> Result<Option<Existing>, HostError> {
     match docker.inspect_container(name, None).await {
         Ok(found) => {
-            let labels = found
-                .config
-                .as_ref()
-                .and_then(|c| c.labels.clone())
-                .unwrap_or_default();
+            let labels = found.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
             Ok(Some(Existing {
                 id: found.id.unwrap_or_default(),
                 image_id: found.image.unwrap_or_default(),
@@ -203,9 +182,7 @@ pub async fn find(docker: &Docker, name: &str) -> Result<Option<Existing>, HostE
                 labels,
             }))
         }
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => Ok(None),
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
         Err(e) => Err(HostError::Failed(format!(
             "cannot inspect container `{name}`: {}",
             error_text(&e)
@@ -245,7 +222,10 @@ pub async fn pull(docker: &Docker, image: &str, progress: &(dyn Fn(String) + Sen
         let info = item.map_err(|e| HostError::Failed(format!("cannot pull `{image}`: {}", error_text(&e))))?;
         if let (Some(id), Some(status)) = (info.id, info.status) {
             layers.insert(id, status);
-            let done = layers.values().filter(|s| matches!(s.as_str(), "Pull complete" | "Already exists")).count();
+            let done = layers
+                .values()
+                .filter(|s| matches!(s.as_str(), "Pull complete" | "Already exists"))
+                .count();
             progress(format!("pulling {image}: {done}/{} layers", layers.len()));
         }
     }
@@ -303,12 +283,10 @@ pub async fn create_and_start(
 }
 
 pub async fn start(docker: &Docker, name: &str) -> Result<(), HostError> {
-    docker.start_container(name, None).await.map_err(|e| {
-        HostError::Failed(format!(
-            "cannot start container `{name}`: {}",
-            error_text(&e)
-        ))
-    })
+    docker
+        .start_container(name, None)
+        .await
+        .map_err(|e| HostError::Failed(format!("cannot start container `{name}`: {}", error_text(&e))))
 }
 
 pub async fn stop(docker: &Docker, name: &str, timeout: i32) -> Result<(), HostError> {
@@ -319,12 +297,7 @@ pub async fn stop(docker: &Docker, name: &str, timeout: i32) -> Result<(), HostE
     docker
         .stop_container(name, Some(options))
         .await
-        .map_err(|e| {
-            HostError::Failed(format!(
-                "cannot stop container `{name}`: {}",
-                error_text(&e)
-            ))
-        })
+        .map_err(|e| HostError::Failed(format!("cannot stop container `{name}`: {}", error_text(&e))))
 }
 
 pub async fn remove(docker: &Docker, name: &str) -> Result<(), HostError> {
@@ -335,27 +308,19 @@ pub async fn remove(docker: &Docker, name: &str) -> Result<(), HostError> {
     docker
         .remove_container(name, Some(options))
         .await
-        .map_err(|e| {
-            HostError::Failed(format!(
-                "cannot remove container `{name}`: {}",
-                error_text(&e)
-            ))
-        })
+        .map_err(|e| HostError::Failed(format!("cannot remove container `{name}`: {}", error_text(&e))))
 }
 
 pub async fn kill(docker: &Docker, name: &str, signal: &str) -> Result<(), HostError> {
     let options = KillContainerOptions {
         signal: signal.to_string(),
     };
-    docker
-        .kill_container(name, Some(options))
-        .await
-        .map_err(|e| {
-            HostError::Failed(format!(
-                "cannot send {signal} to container `{name}`: {}",
-                error_text(&e)
-            ))
-        })
+    docker.kill_container(name, Some(options)).await.map_err(|e| {
+        HostError::Failed(format!(
+            "cannot send {signal} to container `{name}`: {}",
+            error_text(&e)
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -390,10 +355,7 @@ mod tests {
 
     #[test]
     fn tags() {
-        assert_eq!(
-            split_tag("127.0.0.2:5000/books-ms:2"),
-            ("127.0.0.2:5000/books-ms", "2")
-        );
+        assert_eq!(split_tag("127.0.0.2:5000/books-ms:2"), ("127.0.0.2:5000/books-ms", "2"));
         assert_eq!(
             split_tag("127.0.0.2:5000/books-ms"),
             ("127.0.0.2:5000/books-ms", "latest")

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 pub mod container;
+pub mod registrator;
 
 use bollard::Docker;
 
@@ -14,10 +15,7 @@ use crate::transport::{HostError, Transport};
 const TIMEOUT: u64 = 300;
 
 /// Connects to a host's engine, negotiating the API version with it.
-pub async fn connect(
-    transport: &Transport,
-    docker_host: Option<&str>,
-) -> Result<Docker, HostError> {
+pub async fn connect(transport: &Transport, docker_host: Option<&str>) -> Result<Docker, HostError> {
     let target = docker_host.unwrap_or("unix:///var/run/docker.sock");
     let docker = if let Some(path) = target.strip_prefix("unix://") {
         let local = match transport {
@@ -28,7 +26,9 @@ pub async fn connect(
     } else if target.starts_with("tcp://") || target.starts_with("http://") {
         Docker::connect_with_http(target, TIMEOUT, bollard::API_DEFAULT_VERSION)
     } else {
-        return Err(HostError::Failed(format!("`docker_host: {target}` is not understood; use unix:///var/run/docker.sock or tcp://HOST:PORT")));
+        return Err(HostError::Failed(format!(
+            "`docker_host: {target}` is not understood; use unix:///var/run/docker.sock or tcp://HOST:PORT"
+        )));
     }
     .map_err(|e| HostError::Failed(format!("cannot reach the Docker engine at {target}: {e}")))?;
     docker.negotiate_version().await.map_err(|e| {
@@ -42,10 +42,9 @@ pub async fn connect(
 /// The engine's own words for an error.
 pub fn error_text(error: &bollard::errors::Error) -> String {
     match error {
-        bollard::errors::Error::DockerResponseServerError {
-            status_code,
-            message,
-        } => format!("{message} (HTTP {status_code})"),
+        bollard::errors::Error::DockerResponseServerError { status_code, message } => {
+            format!("{message} (HTTP {status_code})")
+        }
         other => other.to_string(),
     }
 }

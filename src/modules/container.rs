@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 
 use super::{Module, Outcome, StepContext};
 use crate::docker::container::{self as engine, ContainerSpec, PortSpec};
+use crate::docker::registrator;
 use crate::template::Vars;
 use crate::transport::HostError;
 
@@ -71,9 +72,9 @@ enum State {
 pub fn words(value: Option<&Json>, what: &str) -> Result<Option<Vec<String>>, HostError> {
     match value {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::String(text)) => shlex::split(text).map(Some).ok_or_else(|| {
-            HostError::Failed(format!("cannot split the {what} `{text}` into words"))
-        }),
+        Some(Json::String(text)) => shlex::split(text)
+            .map(Some)
+            .ok_or_else(|| HostError::Failed(format!("cannot split the {what} `{text}` into words"))),
         Some(Json::Array(items)) => Ok(Some(items.iter().map(crate::yaml::scalar_text).collect())),
         Some(other) => Err(HostError::Failed(format!(
             "the {what} is a string or a list, not {other}"
@@ -157,10 +158,8 @@ impl Module for Container {
             .map_err(|e| HostError::Failed(format!("{e} (container `{}`)", self.name)))?;
         let wanted_hash = spec.config_hash(&image_id);
         let start = state == State::Started;
-        match existing {
-            Some(found)
-                if !self.recreate && found.config_hash.as_deref() == Some(wanted_hash.as_str()) =>
-            {
+        let result: Result<Outcome, HostError> = match existing {
+            Some(found) if !self.recreate && found.config_hash.as_deref() == Some(wanted_hash.as_str()) => {
                 if start && !found.running {
                     engine::start(docker, &found.id).await?;
                     Ok(outcome(true, "started"))
@@ -180,6 +179,25 @@ impl Module for Container {
                 let id = engine::create_and_start(docker, &spec, &image_id, start).await?;
                 Ok(outcome(true, "created").with("id", id))
             }
+        };
+        let result = result?;
+        let registered = self.sync_consul(cx, start).await?;
+        Ok(result.with("consul_services", registered))
+    }
+}
+
+impl Container {
+    /// Keeps the host's Consul agent in step with the container, as Registrator would: its
+    /// published ports registered while it runs, deregistered when it stops or goes.
+    async fn sync_consul(&self, cx: &StepContext<'_>, running: bool) -> Result<Vec<String>, HostError> {
+        let Some(consul) = cx.host_consul()? else {
+            return Ok(Vec::new());
+        };
+        if running {
+            let docker = cx.docker().await?;
+            registrator::register(docker, &consul, cx.host, &cx.connection.spec.address, &self.name).await
+        } else {
+            registrator::deregister(&consul, cx.host, &self.name).await
         }
     }
 }

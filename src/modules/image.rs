@@ -42,7 +42,10 @@ fn present() -> String {
 impl Module for Image {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         if self.state != "present" {
-            return Err(HostError::Failed(format!("image `{}`: `state: {}` is not supported; bgrun has `present`", self.name, self.state)));
+            return Err(HostError::Failed(format!(
+                "image `{}`: `state: {}` is not supported; bgrun has `present`",
+                self.name, self.state
+            )));
         }
         let docker = cx.docker().await?;
         let there = docker.inspect_image(&self.name).await.ok();
@@ -52,23 +55,49 @@ impl Module for Image {
         }
         let (id, pulled) = match (self.source.as_str(), there) {
             ("local", Some(found)) => (found.id.unwrap_or_default(), false),
-            ("local", None) => return Err(HostError::Failed(format!("image `{}` is not on the host and `source: local` does not pull it", self.name))),
+            ("local", None) => {
+                return Err(HostError::Failed(format!(
+                    "image `{}` is not on the host and `source: local` does not pull it",
+                    self.name
+                )));
+            }
             ("pull", _) => ensure_image(docker, &self.name, self.force_source, cx.progress).await?,
-            (other, _) => return Err(HostError::Failed(format!("`source: {other}` is not supported; bgrun has `pull` and `local`"))),
+            (other, _) => {
+                return Err(HostError::Failed(format!(
+                    "`source: {other}` is not supported; bgrun has `pull` and `local`"
+                )));
+            }
         };
         let mut changed = pulled;
         let target = self.repository.clone().unwrap_or_else(|| self.name.clone());
         if let Some(repository) = &self.repository {
             let (repo, tag) = split_tag(repository);
-            let options = TagImageOptions { repo: Some(repo.to_string()), tag: Some(tag.to_string()) };
-            docker.tag_image(&self.name, Some(options)).await.map_err(|e| HostError::Failed(format!("cannot tag `{}` as `{repository}`: {}", self.name, error_text(&e))))?;
+            let options = TagImageOptions {
+                repo: Some(repo.to_string()),
+                tag: Some(tag.to_string()),
+            };
+            docker.tag_image(&self.name, Some(options)).await.map_err(|e| {
+                HostError::Failed(format!(
+                    "cannot tag `{}` as `{repository}`: {}",
+                    self.name,
+                    error_text(&e)
+                ))
+            })?;
             changed = true;
         }
         if self.push {
             let (repo, tag) = split_tag(&target);
-            let mut stream = docker.push_image(repo, Some(PushImageOptions { tag: Some(tag.to_string()), ..Default::default() }), None);
+            let mut stream = docker.push_image(
+                repo,
+                Some(PushImageOptions {
+                    tag: Some(tag.to_string()),
+                    ..Default::default()
+                }),
+                None,
+            );
             while let Some(item) = stream.next().await {
-                let info = item.map_err(|e| HostError::Failed(format!("cannot push `{target}`: {}", error_text(&e))))?;
+                let info =
+                    item.map_err(|e| HostError::Failed(format!("cannot push `{target}`: {}", error_text(&e))))?;
                 if let Some(error) = info.error_detail.and_then(|d| d.message) {
                     return Err(HostError::Failed(format!("cannot push `{target}`: {error}")));
                 }
@@ -78,6 +107,9 @@ impl Module for Image {
             }
             changed = true;
         }
-        Ok(Outcome::changed(changed).with("image", self.name.as_str()).with("id", id).with("pulled", pulled))
+        Ok(Outcome::changed(changed)
+            .with("image", self.name.as_str())
+            .with("id", id)
+            .with("pulled", pulled))
     }
 }

@@ -221,6 +221,16 @@ impl StepContext<'_> {
         self.connection.docker(docker_host.as_deref()).await
     }
 
+    /// The Consul agent of the host, when its variables name one (`consul_addr`), for
+    /// registering its containers as Registrator does.
+    pub fn host_consul(&self) -> Result<Option<crate::consul::Consul>, HostError> {
+        let Some(address) = self.scope.resolve("consul_addr").ok().flatten().map(|v| crate::yaml::scalar_text(&v)).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let token = std::env::var("CONSUL_HTTP_TOKEN").ok().filter(|t| !t.is_empty());
+        crate::consul::Consul::new(&address, token, None).map(Some).map_err(|e| HostError::Failed(e.0))
+    }
+
     /// The host, connected on first use.
     pub async fn remote(&self) -> Result<Remote<'_>, HostError> {
         Ok(Remote {

@@ -8,7 +8,11 @@ fn consul() -> Consul {
 }
 
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(future)
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
 }
 
 #[test]
@@ -17,14 +21,26 @@ fn kv_round_trip_and_check_and_set() {
     let key = format!("bgrun-test/{}/color", std::process::id());
     block_on(async {
         assert_eq!(c.kv_get(&key).await.unwrap(), None);
-        assert!(c.kv_put(&key, "blue", Some(0)).await.unwrap(), "cas 0 writes an absent key");
+        assert!(
+            c.kv_put(&key, "blue", Some(0)).await.unwrap(),
+            "cas 0 writes an absent key"
+        );
         let (value, index) = c.kv_get(&key).await.unwrap().expect("written");
         assert_eq!(value, "blue");
-        assert!(!c.kv_put(&key, "green", Some(0)).await.unwrap(), "cas 0 refuses an existing key");
-        assert!(!c.kv_put(&key, "green", Some(index + 1000)).await.unwrap(), "a stale index is a conflict");
+        assert!(
+            !c.kv_put(&key, "green", Some(0)).await.unwrap(),
+            "cas 0 refuses an existing key"
+        );
+        assert!(
+            !c.kv_put(&key, "green", Some(index + 1000)).await.unwrap(),
+            "a stale index is a conflict"
+        );
         assert!(c.kv_put(&key, "green", Some(index)).await.unwrap());
         assert_eq!(c.kv_get(&key).await.unwrap().map(|(v, _)| v), Some("green".into()));
-        assert_eq!(c.kv_list(&format!("bgrun-test/{}", std::process::id())).await.unwrap(), vec![(key.clone(), "green".to_string())]);
+        assert_eq!(
+            c.kv_list(&format!("bgrun-test/{}", std::process::id())).await.unwrap(),
+            vec![(key.clone(), "green".to_string())]
+        );
         c.kv_delete(&key).await.unwrap();
         assert_eq!(c.kv_get(&key).await.unwrap(), None);
     });
@@ -46,7 +62,10 @@ fn register_shows_in_catalog_and_health_then_deregister() {
         c.register(&registration).await.unwrap();
         let instances = c.catalog_service(&name, None).await.unwrap();
         assert_eq!(instances.len(), 1);
-        assert_eq!((instances[0].service_address.as_str(), instances[0].service_port), ("127.0.0.3", 32768));
+        assert_eq!(
+            (instances[0].service_address.as_str(), instances[0].service_port),
+            ("127.0.0.3", 32768)
+        );
         assert_eq!(c.catalog_service(&name, Some("green")).await.unwrap().len(), 0);
         let health = c.health_service(&name, None).await.unwrap();
         assert_eq!(health[0].status(), "passing");
@@ -60,5 +79,10 @@ fn register_shows_in_catalog_and_health_then_deregister() {
 fn an_unreachable_consul_names_its_address() {
     let c = Consul::new("127.0.0.3:1", None, None).unwrap();
     let err = block_on(c.kv_get("x")).unwrap_err();
-    assert!(err.0.starts_with("Consul at http://127.0.0.3:1 does not answer (reading key `x`)"), "{}", err.0);
+    assert!(
+        err.0
+            .starts_with("Consul at http://127.0.0.3:1 does not answer (reading key `x`)"),
+        "{}",
+        err.0
+    );
 }

@@ -5,10 +5,7 @@ use std::process::Command;
 use crate::harness::Test;
 
 fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("docker runs");
+    let out = Command::new("docker").args(args).output().expect("docker runs");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -30,29 +27,16 @@ fn container_is_created_kept_recreated_stopped_and_removed() {
         )
     };
     let first = Test::lab().playbook(&play("1", "started")).expect(0);
-    assert!(
-        first.stdout.contains("prod : ok=1    changed=1"),
-        "{}",
-        first.stdout
-    );
+    assert!(first.stdout.contains("prod : ok=1    changed=1"), "{}", first.stdout);
     assert_eq!(
-        docker(&[
-            "inspect",
-            "-f",
-            "{{.State.Running}} {{.Config.Image}}",
-            &name
-        ]),
+        docker(&["inspect", "-f", "{{.State.Running}} {{.Config.Image}}", &name]),
         "true 127.0.0.2:5000/books-ms:1"
     );
     let id = docker(&["inspect", "-f", "{{.Id}}", &name]);
     let port = docker(&["port", &name, "8080"]);
     assert!(port.starts_with("127.0.0.3:"), "{port}");
     let again = Test::lab().playbook(&play("1", "started")).expect(0);
-    assert!(
-        again.stdout.contains("prod : ok=1    changed=0"),
-        "{}",
-        again.stdout
-    );
+    assert!(again.stdout.contains("prod : ok=1    changed=0"), "{}", again.stdout);
     assert_eq!(
         docker(&["inspect", "-f", "{{.Id}}", &name]),
         id,
@@ -65,10 +49,7 @@ fn container_is_created_kept_recreated_stopped_and_removed() {
         "a new image recreates"
     );
     Test::lab().playbook(&play("2", "stopped")).expect(0);
-    assert_eq!(
-        docker(&["inspect", "-f", "{{.State.Running}}", &name]),
-        "false"
-    );
+    assert_eq!(docker(&["inspect", "-f", "{{.State.Running}}", &name]), "false");
     Test::lab().playbook(&play("2", "absent")).expect(0);
     assert_eq!(docker(&["ps", "-aq", "-f", &format!("name=^{name}$")]), "");
 }
@@ -86,11 +67,7 @@ fn a_missing_image_names_host_image_and_container() {
         "{}",
         out.stdout
     );
-    assert!(
-        out.stdout.contains(&format!("(container `{name}`)")),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains(&format!("(container `{name}`)")), "{}", out.stdout);
 }
 
 #[test]
@@ -102,10 +79,7 @@ fn signal_reaches_the_container() {
             "- hosts: prod\n  gather_facts: false\n  steps:\n    - container: name={name} image=127.0.0.2:5000/books-ms:1\n    - signal: container={name} signal=KILL\n"
         ))
         .expect(0);
-    assert_eq!(
-        docker(&["inspect", "-f", "{{.State.Running}}", &name]),
-        "false"
-    );
+    assert_eq!(docker(&["inspect", "-f", "{{.State.Running}}", &name]), "false");
 }
 
 #[test]
@@ -118,8 +92,21 @@ fn image_is_pulled_tagged_and_pushed_to_the_registry() {
         ))
         .expect(0);
     assert!(out.stdout.contains("prod : ok=2    changed=1"), "{}", out.stdout);
-    let tags = Command::new("curl").args(["-s", &format!("http://127.0.0.2:5000/v2/{}/tags/list", repo.trim_start_matches("127.0.0.2:5000/"))]).output().unwrap();
-    assert!(String::from_utf8_lossy(&tags.stdout).contains("\"7\""), "{}", String::from_utf8_lossy(&tags.stdout));
+    let tags = Command::new("curl")
+        .args([
+            "-s",
+            &format!(
+                "http://127.0.0.2:5000/v2/{}/tags/list",
+                repo.trim_start_matches("127.0.0.2:5000/")
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&tags.stdout).contains("\"7\""),
+        "{}",
+        String::from_utf8_lossy(&tags.stdout)
+    );
 }
 
 /// Removes a local image tag when the test ends.
@@ -131,4 +118,37 @@ fn scopeguard(repo: &str) -> impl Drop {
         }
     }
     Untag(repo.to_string())
+}
+
+fn catalog(service: &str) -> Vec<serde_json::Value> {
+    let out = Command::new("curl")
+        .args(["-s", &format!("http://127.0.0.3:8500/v1/catalog/service/{service}")])
+        .output()
+        .expect("curl");
+    serde_json::from_slice(&out.stdout).expect("Consul answers JSON")
+}
+
+#[test]
+fn running_containers_are_registered_in_consul_and_stopped_ones_deregistered() {
+    let name = format!("bgrun-registered-{}", std::process::id());
+    let service = format!("books-ms-test-{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let play = |state: &str| {
+        format!(
+            "- hosts: prod\n  gather_facts: false\n  steps:\n    - container:\n        name: {name}\n        image: 127.0.0.2:5000/books-ms:1\n        state: {state}\n        ports: ['127.0.0.3::8080']\n        env:\n          SERVICE_NAME: {service}\n          SERVICE_TAGS: blue\n          SERVICE_CHECK_HTTP: /health\n"
+        )
+    };
+    Test::lab().playbook(&play("started")).expect(0);
+    let port = docker(&["port", &name, "8080"]);
+    let registered = catalog(&service);
+    assert_eq!(registered.len(), 1, "{registered:?}");
+    assert_eq!(registered[0]["ServiceID"], format!("prod:{name}:8080"));
+    assert_eq!(registered[0]["ServiceAddress"], "127.0.0.3");
+    assert_eq!(
+        registered[0]["ServicePort"].to_string(),
+        port.rsplit(':').next().unwrap()
+    );
+    assert_eq!(registered[0]["ServiceTags"], serde_json::json!(["blue"]));
+    Test::lab().playbook(&play("stopped")).expect(0);
+    assert!(catalog(&service).is_empty());
 }

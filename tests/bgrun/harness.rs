@@ -28,7 +28,7 @@ pub fn require_lab() {
 /// An inventory of the lab's two hosts, as bgrun's users write one.
 pub fn lab_inventory() -> String {
     format!(
-        "[cd]\ncd ansible_host=127.0.0.2\n\n[prod]\nprod ansible_host=127.0.0.3\n\n[all:vars]\nansible_user=root\nansible_ssh_private_key_file={LAB_KEY}\nansible_ssh_known_hosts_file={LAB_KNOWN_HOSTS}\n"
+        "[cd]\ncd ansible_host=127.0.0.2\n\n[prod]\nprod ansible_host=127.0.0.3 consul_addr=http://127.0.0.3:8500\n\n[all:vars]\nansible_user=root\nansible_ssh_private_key_file={LAB_KEY}\nansible_ssh_known_hosts_file={LAB_KNOWN_HOSTS}\n"
     )
 }
 
