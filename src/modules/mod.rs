@@ -17,6 +17,7 @@ pub mod http;
 pub mod image;
 pub mod lineinfile;
 pub mod pause;
+pub mod pip;
 pub mod service;
 pub mod set_fact;
 pub mod setup;
@@ -99,6 +100,7 @@ modules! {
     "image" | "docker_image" => Image(image::Image),
     "lineinfile" => LineInFile(lineinfile::LineInFile),
     "pause" => Pause(pause::Pause),
+    "pip" => Pip(pip::Pip),
     "service" | "systemd" => Service(service::Service),
     "set_fact" => SetFact(set_fact::SetFact),
     "setup" => Setup(setup::Setup),

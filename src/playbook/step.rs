@@ -111,13 +111,7 @@ impl<'a> Loader<'a> {
     }
 
     /// Reads a list of steps written in `base` (the folder includes are relative to).
-    pub fn steps(
-        &self,
-        node: &Node,
-        base: &Path,
-        inherit: &Step,
-        handlers: bool,
-    ) -> Result<Vec<Step>, Error> {
+    pub fn steps(&self, node: &Node, base: &Path, inherit: &Step, handlers: bool) -> Result<Vec<Step>, Error> {
         match &node.value {
             NodeValue::Null => Ok(Vec::new()),
             NodeValue::Seq(items) => items
@@ -132,12 +126,7 @@ impl<'a> Loader<'a> {
     }
 
     /// Reads a step file (`tasks/main.yml`, an included file).
-    pub fn steps_file(
-        &self,
-        path: &Path,
-        inherit: &Step,
-        handlers: bool,
-    ) -> Result<Vec<Step>, Error> {
+    pub fn steps_file(&self, path: &Path, inherit: &Step, handlers: bool) -> Result<Vec<Step>, Error> {
         let node = read_yaml(path)?;
         let base = path.parent().unwrap_or(Path::new("."));
         self.steps(&node, base, inherit, handlers)
@@ -150,9 +139,7 @@ impl<'a> Loader<'a> {
                     "a step is a mapping of a module and its keywords, but this is {}",
                     node.kind()
                 ))
-                .with_help(
-                    "write a step as `- name: ...` followed by a module, e.g. `command: uptime`",
-                ));
+                .with_help("write a step as `- name: ...` followed by a module, e.g. `command: uptime`"));
         };
         let mut step = self.inherit_keywords(node, inherit)?;
         if node.get("block").is_some() {
@@ -171,11 +158,8 @@ impl<'a> Loader<'a> {
         }
         for key in ["rescue", "always"] {
             if let Some((k, _)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) {
-                return Err(Error::invalid(
-                    k.span.clone(),
-                    format!("`{key}` belongs to a `block`"),
-                )
-                .with_help("add `block:` with the steps it guards"));
+                return Err(Error::invalid(k.span.clone(), format!("`{key}` belongs to a `block`"))
+                    .with_help("add `block:` with the steps it guards"));
             }
         }
         for key in INCLUDE_KEYS {
@@ -219,9 +203,7 @@ impl<'a> Loader<'a> {
                 return Err(unsupported(key, &name, "a step"));
             }
             let candidates = known.iter().copied().chain(ModuleKind::names());
-            let has_other_module = entries
-                .iter()
-                .any(|(k, _)| ModuleKind::lookup(&k.key_text()).is_some());
+            let has_other_module = entries.iter().any(|(k, _)| ModuleKind::lookup(&k.key_text()).is_some());
             return Err(if has_other_module {
                 Error::UnknownKey {
                     span: key.span.clone(),
@@ -245,14 +227,11 @@ impl<'a> Loader<'a> {
         let mut args = module_args(kind, module_key, module_value)?;
         if let Some(extra) = node.get("args") {
             let Some(pairs) = extra.as_map() else {
-                return Err(
-                    extra.error(format!("`args` is a mapping, but this is {}", extra.kind()))
-                );
+                return Err(extra.error(format!("`args` is a mapping, but this is {}", extra.kind())));
             };
             for (key, value) in pairs {
                 check_argument(kind, key, &key.key_text())?;
-                args.entry(key.key_text())
-                    .or_insert_with(|| value.to_json());
+                args.entry(key.key_text()).or_insert_with(|| value.to_json());
             }
         }
         let (loop_items, loop_var) = load_loop(node)?;
@@ -275,13 +254,9 @@ impl<'a> Loader<'a> {
             .map(|n| strings(n, "listen"))
             .transpose()?
             .unwrap_or_default();
-        if !handler
-            && let Some((key, _)) = entries.iter().find(|(k, _)| k.as_str() == Some("listen"))
-        {
-            return Err(
-                Error::invalid(key.span.clone(), "`listen` belongs to handlers")
-                    .with_help("move the step under the play's `handlers:`"),
-            );
+        if !handler && let Some((key, _)) = entries.iter().find(|(k, _)| k.as_str() == Some("listen")) {
+            return Err(Error::invalid(key.span.clone(), "`listen` belongs to handlers")
+                .with_help("move the step under the play's `handlers:`"));
         }
         Ok(step)
     }
@@ -306,10 +281,7 @@ impl<'a> Loader<'a> {
                     .collect::<Result<_, _>>()?,
                 NodeValue::Null => Vec::new(),
                 _ => {
-                    return Err(n.error(format!(
-                        "`needs` is a list of step ids, but this is {}",
-                        n.kind()
-                    )));
+                    return Err(n.error(format!("`needs` is a list of step ids, but this is {}", n.kind())));
                 }
             }),
         };
@@ -373,32 +345,21 @@ impl<'a> Loader<'a> {
         Ok(step)
     }
 
-    fn include(
-        &self,
-        node: &Node,
-        key: &str,
-        value: &Node,
-        base: &Path,
-        mut step: Step,
-    ) -> Result<Step, Error> {
+    fn include(&self, node: &Node, key: &str, value: &Node, base: &Path, mut step: Step) -> Result<Step, Error> {
         let target = match &value.value {
             NodeValue::Str(s) => s.clone(),
             NodeValue::Map(_) => match key {
-                "include_role" | "import_role" => optional_string(value, "name")?
-                    .ok_or_else(|| value.error("the role's `name` is missing"))?,
+                "include_role" | "import_role" => {
+                    optional_string(value, "name")?.ok_or_else(|| value.error("the role's `name` is missing"))?
+                }
                 "meta" => {
-                    return Err(
-                        value.error("`meta` takes an action name, e.g. `meta: flush_handlers`")
-                    );
+                    return Err(value.error("`meta` takes an action name, e.g. `meta: flush_handlers`"));
                 }
                 _ => optional_string(value, "file")?
                     .ok_or_else(|| value.error("the file to include is missing: give `file:`"))?,
             },
             _ => {
-                return Err(value.error(format!(
-                    "`{key}` takes a name, but this is {}",
-                    value.kind()
-                )));
+                return Err(value.error(format!("`{key}` takes a name, but this is {}", value.kind())));
             }
         };
         let tasks_from = node
@@ -422,19 +383,19 @@ impl<'a> Loader<'a> {
                             "refresh_inventory",
                             "clear_host_errors",
                         ];
-                        return Err(Error::invalid(
-                            value.span.clone(),
-                            format!("`meta: {other}` is not supported"),
-                        )
-                        .with_help(suggest(other, known).map_or_else(
-                            || format!("bgrun has {}", known.join(", ")),
-                            |s| format!("did you mean `{s}`?"),
-                        )));
+                        return Err(
+                            Error::invalid(value.span.clone(), format!("`meta: {other}` is not supported")).with_help(
+                                suggest(other, known).map_or_else(
+                                    || format!("bgrun has {}", known.join(", ")),
+                                    |s| format!("did you mean `{s}`?"),
+                                ),
+                            ),
+                        );
                     }
                 });
                 Ok(step)
             }
-            "import_tasks" | "include" if !is_template(&target) => {
+            "import_tasks" if !is_template(&target) => {
                 let path = base.join(&target);
                 let steps = self
                     .steps_file(&path, &without_own(&step), false)
@@ -447,9 +408,7 @@ impl<'a> Loader<'a> {
                 Ok(step)
             }
             "import_tasks" => Err(value
-                .error(
-                    "`import_tasks` is read before the run, so its file name cannot be a template",
-                )
+                .error("`import_tasks` is read before the run, so its file name cannot be a template")
                 .with_help("use `include_tasks` for a file chosen at run time")),
             "include" | "include_tasks" => {
                 // The include's own `when` decides whether it runs at all; its steps do not repeat it.
@@ -507,10 +466,7 @@ fn with_context(error: Error, node: &Node, target: &str) -> Error {
     match error {
         Error::Read { path, source } => Error::invalid(
             node.span.clone(),
-            format!(
-                "cannot read `{}` (included as `{target}`): {source}",
-                path.display()
-            ),
+            format!("cannot read `{}` (included as `{target}`): {source}", path.display()),
         ),
         other => other,
     }
@@ -570,10 +526,7 @@ pub(super) fn read_yaml(path: &Path) -> Result<Node, Error> {
 
 /// `become`, `become_user`, `become_method`, and the older `sudo` / `sudo_user`.
 pub(super) fn privilege(node: &Node) -> Result<Option<Privilege>, Error> {
-    let enabled = node
-        .get("become")
-        .or_else(|| node.get("sudo"))
-        .map(Node::to_json);
+    let enabled = node.get("become").or_else(|| node.get("sudo")).map(Node::to_json);
     let user = optional_string(node, "become_user")?.or(optional_string(node, "sudo_user")?);
     let method = optional_string(node, "become_method")?;
     if let Some(m) = node.get("become_method")
@@ -631,9 +584,7 @@ fn load_loop(node: &Node) -> Result<(Option<Json>, String), Error> {
             let json = value.to_json();
             items = Some(match key {
                 // with_items flattens one level, as Ansible's does.
-                "with_items" => {
-                    Json::String(format!("{{{{ {} | flatten(levels=1) }}}}", inline(&json)))
-                }
+                "with_items" => Json::String(format!("{{{{ {} | flatten(levels=1) }}}}", inline(&json))),
                 "with_dict" => Json::String(format!("{{{{ {} | dict2items }}}}", inline(&json))),
                 _ => json,
             });
@@ -671,9 +622,7 @@ fn inline(value: &Json) -> String {
 fn module_args(kind: ModuleKind, key: &Node, value: &Node) -> Result<Vars, Error> {
     let mut args = Vars::new();
     let scalar = match &value.value {
-        NodeValue::Bool(_) | NodeValue::Int(_) | NodeValue::Float(_) => {
-            Some(yaml::scalar_text(&value.to_json()))
-        }
+        NodeValue::Bool(_) | NodeValue::Int(_) | NodeValue::Float(_) => Some(yaml::scalar_text(&value.to_json())),
         NodeValue::Str(text) => Some(text.clone()),
         _ => None,
     };
@@ -708,10 +657,7 @@ fn module_args(kind: ModuleKind, key: &Node, value: &Node) -> Result<Vars, Error
                             kind.name(),
                             raw[0]
                         ))
-                        .with_help(format!(
-                            "write the arguments as a mapping under `{}:`",
-                            key.key_text()
-                        )));
+                        .with_help(format!("write the arguments as a mapping under `{}:`", key.key_text())));
                 };
                 args.insert(field.to_string(), Json::String(raw.join(" ")));
             }
@@ -744,9 +690,7 @@ pub(super) fn optional_string(node: &Node, key: &str) -> Result<Option<String>, 
         None => Ok(None),
         Some(v) => match &v.value {
             NodeValue::Str(s) => Ok(Some(s.clone())),
-            NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_) => {
-                Ok(Some(yaml::scalar_text(&v.to_json())))
-            }
+            NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_) => Ok(Some(yaml::scalar_text(&v.to_json()))),
             _ => Err(v.error(format!("`{key}` is a string, but this is {}", v.kind()))),
         },
     }
@@ -757,10 +701,7 @@ pub(super) fn optional_bool(node: &Node, key: &str) -> Result<Option<bool>, Erro
         None => Ok(None),
         Some(v) => match &v.value {
             NodeValue::Bool(b) => Ok(Some(*b)),
-            _ => Err(v.error(format!(
-                "`{key}` is true or false, but this is {}",
-                v.kind()
-            ))),
+            _ => Err(v.error(format!("`{key}` is true or false, but this is {}", v.kind()))),
         },
     }
 }
@@ -778,10 +719,7 @@ pub(super) fn mapping(node: &Node, key: &str) -> Result<Vars, Error> {
 
 pub(super) fn strings(node: &Node, key: &str) -> Result<Vec<String>, Error> {
     match &node.value {
-        NodeValue::Seq(items) => Ok(items
-            .iter()
-            .map(|i| yaml::scalar_text(&i.to_json()))
-            .collect()),
+        NodeValue::Seq(items) => Ok(items.iter().map(|i| yaml::scalar_text(&i.to_json())).collect()),
         NodeValue::Str(s) => Ok(s
             .split(',')
             .map(|t| t.trim().to_string())

@@ -13,9 +13,7 @@ use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{
-    STANDARD, STANDARD_PAD_INDIFFERENT, URL_SAFE, URL_SAFE_PAD_INDIFFERENT,
-};
+use base64::engine::general_purpose::{STANDARD, STANDARD_PAD_INDIFFERENT, URL_SAFE, URL_SAFE_PAD_INDIFFERENT};
 use indexmap::IndexMap;
 use minijinja::value::{Kwargs, Rest, Serde, Tuple, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind};
@@ -96,6 +94,18 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_test("contains", test_contains);
     env.add_test("any", test_any);
     env.add_test("all", test_all);
+
+    // Ansible before 2.9 let tests on results be written as filters (`when: result|changed`), and
+    // playbooks of that time still do.
+    for (name, test) in [
+        ("changed", test_changed as fn(&Value) -> Result<bool, Error>),
+        ("failed", test_failed),
+        ("success", test_succeeded),
+        ("succeeded", test_succeeded),
+        ("skipped", test_skipped),
+    ] {
+        env.add_filter(name, test);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,12 +168,9 @@ fn is_list(value: &Value) -> bool {
 
 fn items(filter: &str, value: &Value) -> Result<Vec<Value>, Error> {
     defined(value)?;
-    let iter = value.try_iter().map_err(|_| {
-        fail(format!(
-            "{filter}: expected a list, got {}",
-            type_name(value)
-        ))
-    })?;
+    let iter = value
+        .try_iter()
+        .map_err(|_| fail(format!("{filter}: expected a list, got {}", type_name(value))))?;
     iter.checked().collect()
 }
 
@@ -189,12 +196,7 @@ struct Params<'a> {
 }
 
 impl<'a> Params<'a> {
-    fn new(
-        filter: &'static str,
-        args: &'a [Value],
-        kwargs: &'a Kwargs,
-        names: &[&str],
-    ) -> Result<Self, Error> {
+    fn new(filter: &'static str, args: &'a [Value], kwargs: &'a Kwargs, names: &[&str]) -> Result<Self, Error> {
         if args.len() > names.len() {
             return Err(Error::new(
                 ErrorKind::TooManyArguments,
@@ -206,11 +208,7 @@ impl<'a> Params<'a> {
                 ),
             ));
         }
-        Ok(Params {
-            filter,
-            args,
-            kwargs,
-        })
+        Ok(Params { filter, args, kwargs })
     }
 
     fn get(&self, index: usize, name: &str) -> Result<Option<Value>, Error> {
@@ -288,9 +286,7 @@ fn int_filter(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value,
     Ok(match value.kind() {
         ValueKind::Bool => Value::from(i64::from(value.is_true())),
         ValueKind::Number if value.is_integer() => value.clone(),
-        ValueKind::Number => {
-            f64::try_from(value.clone()).map_or_else(|_| default.clone(), truncate)
-        }
+        ValueKind::Number => f64::try_from(value.clone()).map_or_else(|_| default.clone(), truncate),
         ValueKind::String => {
             let s = value.as_str().unwrap_or_default();
             match parse_python_int(s, base) {
@@ -305,17 +301,13 @@ fn int_filter(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value,
 /// Jinja2's `float(default=0.0)`: what cannot be converted becomes the default.
 fn float_filter(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     let params = Params::new("float", &args, &kwargs, &["default"])?;
-    let default = params
-        .get(0, "default")?
-        .unwrap_or_else(|| Value::from(0.0));
+    let default = params.get(0, "default")?.unwrap_or_else(|| Value::from(0.0));
     params.finish()?;
     defined(value)?;
     Ok(match value.kind() {
         ValueKind::Bool => Value::from(if value.is_true() { 1.0 } else { 0.0 }),
         ValueKind::Number => f64::try_from(value.clone()).map_or(default, Value::from),
-        ValueKind::String => {
-            parse_python_float(value.as_str().unwrap_or_default()).map_or(default, Value::from)
-        }
+        ValueKind::String => parse_python_float(value.as_str().unwrap_or_default()).map_or(default, Value::from),
         _ => default,
     })
 }
@@ -350,10 +342,7 @@ fn parse_python_int(text: &str, base: i64) -> Option<i128> {
     let (base, digits) = match (base, prefixed_base) {
         (0, Some(b)) => (b, &rest[2..]),
         (0, None) => {
-            if rest.len() > 1
-                && rest.starts_with('0')
-                && rest.bytes().any(|b| b != b'0' && b != b'_')
-            {
+            if rest.len() > 1 && rest.starts_with('0') && rest.bytes().any(|b| b != b'0' && b != b'_') {
                 return None;
             }
             (10, rest)
@@ -469,11 +458,7 @@ fn python_float_repr(f: f64) -> String {
         } else if point >= count {
             format!("{digits}{}.0", "0".repeat((point - count) as usize))
         } else {
-            format!(
-                "{}.{}",
-                &digits[..point as usize],
-                &digits[point as usize..]
-            )
+            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
         }
     } else {
         let (first, rest) = digits.split_at(1);
@@ -503,11 +488,7 @@ fn json_float(f: f64) -> String {
     if f.is_nan() {
         "NaN".into()
     } else if f.is_infinite() {
-        if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        }
+        if f > 0.0 { "Infinity".into() } else { "-Infinity".into() }
     } else {
         python_float_repr(f)
     }
@@ -568,9 +549,8 @@ fn write_json(out: &mut String, data: &Data, style: &JsonStyle, level: usize) ->
             let mut order: Vec<usize> = (0..entries.len()).collect();
             if style.sort_keys {
                 let keys: Vec<&Data> = entries.iter().map(|(k, _)| k).collect();
-                order = sorted_order(&keys).ok_or_else(|| {
-                    fail("to_json: cannot sort keys of different types; pass sort_keys=false")
-                })?;
+                order = sorted_order(&keys)
+                    .ok_or_else(|| fail("to_json: cannot sort keys of different types; pass sort_keys=false"))?;
             }
             out.push('{');
             newline(out, level + 1);
@@ -586,9 +566,7 @@ fn write_json(out: &mut String, data: &Data, style: &JsonStyle, level: usize) ->
                     Data::Bool(b) => b.to_string(),
                     Data::Null => "null".into(),
                     Data::List(_) | Data::Map(_) => {
-                        return Err(fail(
-                            "to_json: keys must be strings, numbers, booleans or none",
-                        ));
+                        return Err(fail("to_json: keys must be strings, numbers, booleans or none"));
                     }
                 };
                 json_string(out, &key, style.ensure_ascii);
@@ -610,9 +588,7 @@ fn json_indent(filter: &str, indent: Option<Value>) -> Result<Option<String>, Er
             (Some(s), _) => Some(s.to_string()),
             (None, Some(n)) => Some(" ".repeat(usize::try_from(n).unwrap_or(0))),
             _ => {
-                return Err(fail(format!(
-                    "{filter}: `indent` must be a number or a string"
-                )));
+                return Err(fail(format!("{filter}: `indent` must be a number or a string")));
             }
         },
     })
@@ -657,8 +633,7 @@ fn to_json(value: &Value, kwargs: Kwargs) -> Result<String, Error> {
 /// `to_nice_json(indent=4, sort_keys=true)`.
 fn to_nice_json(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Error> {
     let params = Params::new("to_nice_json", &args, &kwargs, &["indent", "sort_keys"])?;
-    let indent =
-        json_indent("to_nice_json", params.get(0, "indent")?)?.or_else(|| Some("    ".into()));
+    let indent = json_indent("to_nice_json", params.get(0, "indent")?)?.or_else(|| Some("    ".into()));
     let sort_keys = params.get(1, "sort_keys")?.is_none_or(|v| v.is_true());
     let ensure_ascii = kwargs.get::<Option<bool>>("ensure_ascii")?.unwrap_or(true);
     params.finish()?;
@@ -680,8 +655,8 @@ fn from_json(value: &Value) -> Result<Value, Error> {
             type_name(value)
         )));
     };
-    let json: serde_json::Value = serde_json::from_str(s)
-        .map_err(|e| fail(format!("from_json: input is not valid JSON: {e}")))?;
+    let json: serde_json::Value =
+        serde_json::from_str(s).map_err(|e| fail(format!("from_json: input is not valid JSON: {e}")))?;
     Ok(Value::from(Serde(json)))
 }
 
@@ -738,11 +713,7 @@ fn yaml_float(f: f64) -> String {
     if f.is_nan() {
         ".nan".into()
     } else if f.is_infinite() {
-        if f > 0.0 {
-            ".inf".into()
-        } else {
-            "-.inf".into()
-        }
+        if f > 0.0 { ".inf".into() } else { "-.inf".into() }
     } else {
         let repr = python_float_repr(f).to_lowercase();
         if !repr.contains('.') && repr.contains('e') {
@@ -764,18 +735,14 @@ fn represent(data: Data, flow: Option<bool>, sort_keys: bool) -> YamlNode {
         Data::Str(s) => YamlNode::Scalar(s, Tag::Str),
         Data::List(items) => {
             let all_scalars = items.iter().all(Data::is_scalar);
-            let nodes = items
-                .into_iter()
-                .map(|item| represent(item, flow, sort_keys))
-                .collect();
+            let nodes = items.into_iter().map(|item| represent(item, flow, sort_keys)).collect();
             YamlNode::Seq(nodes, flow.unwrap_or(all_scalars))
         }
         Data::Map(mut entries) => {
             if sort_keys {
                 let keys: Vec<&Data> = entries.iter().map(|(k, _)| k).collect();
                 if let Some(order) = sorted_order(&keys) {
-                    let mut slots: Vec<Option<(Data, Data)>> =
-                        entries.into_iter().map(Some).collect();
+                    let mut slots: Vec<Option<(Data, Data)>> = entries.into_iter().map(Some).collect();
                     entries = order.into_iter().filter_map(|i| slots[i].take()).collect();
                 }
             }
@@ -790,8 +757,7 @@ fn represent(data: Data, flow: Option<bool>, sort_keys: bool) -> YamlNode {
 }
 
 static YAML_BOOL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
-        .unwrap()
+    Regex::new(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$").unwrap()
 });
 static YAML_FLOAT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -825,11 +791,7 @@ static YAML_OTHER: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Whether a YAML 1.1 reader would take this text, unquoted, for something other than a string.
 fn resolves_to_non_string(s: &str) -> bool {
-    s.is_empty()
-        || YAML_BOOL.is_match(s)
-        || YAML_FLOAT.is_match(s)
-        || YAML_INT.is_match(s)
-        || YAML_OTHER.is_match(s)
+    s.is_empty() || YAML_BOOL.is_match(s) || YAML_FLOAT.is_match(s) || YAML_INT.is_match(s) || YAML_OTHER.is_match(s)
 }
 
 struct Analysis {
@@ -845,10 +807,7 @@ fn is_line_break(c: char) -> bool {
 }
 
 fn is_yaml_space(c: char) -> bool {
-    matches!(
-        c,
-        '\0' | ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}'
-    )
+    matches!(c, '\0' | ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
 fn is_printable_unicode(c: char) -> bool {
@@ -872,8 +831,7 @@ fn analyze_scalar(text: &str, allow_unicode: bool) -> Analysis {
     let mut flow_indicators = block_indicators;
     let mut line_breaks = false;
     let mut special_characters = false;
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
-        (false, false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
     let (mut break_space, mut space_break) = (false, false);
     let mut preceded_by_whitespace = true;
     let mut followed_by_whitespace = len == 1 || is_yaml_space(chars[1]);
@@ -909,9 +867,7 @@ fn analyze_scalar(text: &str, allow_unicode: bool) -> Analysis {
             line_breaks = true;
         }
         if !(ch == '\n' || (' '..='~').contains(&ch)) {
-            let unicode = (ch == '\u{85}'
-                || is_printable_unicode(ch)
-                || ('\u{10000}'..'\u{10ffff}').contains(&ch))
+            let unicode = (ch == '\u{85}' || is_printable_unicode(ch) || ('\u{10000}'..'\u{10ffff}').contains(&ch))
                 && ch != '\u{feff}';
             if !unicode || !allow_unicode {
                 special_characters = true;
@@ -1062,13 +1018,7 @@ impl YamlEmitter {
         self.column += chars.len();
     }
 
-    fn write_indicator(
-        &mut self,
-        indicator: &str,
-        need_whitespace: bool,
-        whitespace: bool,
-        indention: bool,
-    ) {
+    fn write_indicator(&mut self, indicator: &str, need_whitespace: bool, whitespace: bool, indention: bool) {
         if !self.whitespace && need_whitespace {
             self.write(" ");
         }
@@ -1236,9 +1186,7 @@ impl YamlEmitter {
         match key {
             YamlNode::Scalar(text, tag) => {
                 let analysis = analyze_scalar(text, self.allow_unicode);
-                tag.short_len() + text.chars().count() < 128
-                    && !analysis.empty
-                    && !analysis.multiline
+                tag.short_len() + text.chars().count() < 128 && !analysis.empty && !analysis.multiline
             }
             YamlNode::Seq(items, _) => items.is_empty(),
             YamlNode::Map(entries, _) => entries.is_empty(),
@@ -1254,10 +1202,7 @@ impl YamlEmitter {
             analysis.allow_block_plain
         };
         let split = !context.simple_key;
-        if implicit
-            && !(context.simple_key && (analysis.empty || analysis.multiline))
-            && plain_allowed
-        {
+        if implicit && !(context.simple_key && (analysis.empty || analysis.multiline)) && plain_allowed {
             self.write_plain(text, split, context.root);
         } else if analysis.allow_single_quoted && !(context.simple_key && analysis.multiline) {
             self.write_single_quoted(text, split);
@@ -1325,12 +1270,7 @@ impl YamlEmitter {
             let ch = chars.get(end).copied();
             if spaces {
                 if ch != Some(' ') {
-                    if start + 1 == end
-                        && self.column > self.best_width
-                        && split
-                        && start != 0
-                        && end != len
-                    {
+                    if start + 1 == end && self.column > self.best_width && split && start != 0 && end != len {
                         self.write_indent();
                     } else {
                         self.write_chars(&chars[start..end]);
@@ -1367,10 +1307,8 @@ impl YamlEmitter {
         while end <= len {
             let ch = chars.get(end).copied();
             let escape = ch.is_none_or(|c| {
-                matches!(
-                    c,
-                    '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'
-                ) || !((' '..='~').contains(&c) || (self.allow_unicode && is_printable_unicode(c)))
+                matches!(c, '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+                    || !((' '..='~').contains(&c) || (self.allow_unicode && is_printable_unicode(c)))
             });
             if escape {
                 if start < end {
@@ -1427,13 +1365,7 @@ impl YamlEmitter {
     }
 }
 
-fn dump_yaml(
-    filter: &str,
-    value: &Value,
-    kwargs: &Kwargs,
-    indent: usize,
-    flow: Option<bool>,
-) -> Result<String, Error> {
+fn dump_yaml(filter: &str, value: &Value, kwargs: &Kwargs, indent: usize, flow: Option<bool>) -> Result<String, Error> {
     let flow = match kwargs.get::<Option<Value>>("default_flow_style")? {
         Some(v) if v.is_none() => None,
         Some(v) => Some(v.is_true()),
@@ -1451,9 +1383,7 @@ fn dump_yaml(
         indent,
         width,
         allow_unicode: kwargs.get::<Option<bool>>("allow_unicode")?.unwrap_or(true),
-        explicit_start: kwargs
-            .get::<Option<bool>>("explicit_start")?
-            .unwrap_or(false),
+        explicit_start: kwargs.get::<Option<bool>>("explicit_start")?.unwrap_or(false),
         explicit_end: kwargs.get::<Option<bool>>("explicit_end")?.unwrap_or(false),
     };
     let sort_keys = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(true);
@@ -1503,15 +1433,10 @@ fn splitext(value: &Value) -> Result<Value, Error> {
     let path = text(value)?;
     let name_start = path.rfind('/').map_or(0, |i| i + 1);
     let (root, ext) = match path.rfind('.') {
-        Some(dot) if dot > name_start && path[name_start..dot].bytes().any(|b| b != b'.') => {
-            path.split_at(dot)
-        }
+        Some(dot) if dot > name_start && path[name_start..dot].bytes().any(|b| b != b'.') => path.split_at(dot),
         _ => (path.as_str(), ""),
     };
-    Ok(Value::from(Tuple::new(vec![
-        Value::from(root),
-        Value::from(ext),
-    ])))
+    Ok(Value::from(Tuple::new(vec![Value::from(root), Value::from(ext)])))
 }
 
 /// Python's `os.path.join` over a list; an absolute part starts the path anew.
@@ -1539,12 +1464,7 @@ fn path_join(value: &Value) -> Result<String, Error> {
 // Regular expressions
 
 /// Compiles a Python regular expression; `\Z` is Python's spelling of `\z`.
-fn compile_regex(
-    filter: &str,
-    pattern: &str,
-    ignorecase: bool,
-    multiline: bool,
-) -> Result<Regex, Error> {
+fn compile_regex(filter: &str, pattern: &str, ignorecase: bool, multiline: bool) -> Result<Regex, Error> {
     let mut translated = String::with_capacity(pattern.len());
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
@@ -1565,11 +1485,7 @@ fn compile_regex(
         .case_insensitive(ignorecase)
         .multi_line(multiline)
         .build()
-        .map_err(|e| {
-            fail(format!(
-                "{filter}: invalid regular expression `{pattern}`: {e}"
-            ))
-        })
+        .map_err(|e| fail(format!("{filter}: invalid regular expression `{pattern}`: {e}")))
 }
 
 enum Piece {
@@ -1603,9 +1519,7 @@ fn parse_template(filter: &str, template: &str, regex: &Regex) -> Result<Vec<Pie
             continue;
         }
         let Some(&next) = chars.get(i) else {
-            return Err(fail(format!(
-                "{filter}: bad escape (end of pattern) in `{template}`"
-            )));
+            return Err(fail(format!("{filter}: bad escape (end of pattern) in `{template}`")));
         };
         i += 1;
         let piece = match next {
@@ -1616,9 +1530,7 @@ fn parse_template(filter: &str, template: &str, regex: &Regex) -> Result<Vec<Pie
                     .and_then(|r| r.split_once('>'))
                     .map(|(n, _)| n.to_string())
                 else {
-                    return Err(fail(format!(
-                        "{filter}: missing group name after \\g in `{template}`"
-                    )));
+                    return Err(fail(format!("{filter}: missing group name after \\g in `{template}`")));
                 };
                 i += name.chars().count() + 2;
                 if let Ok(index) = name.parse::<usize>() {
@@ -1626,9 +1538,7 @@ fn parse_template(filter: &str, template: &str, regex: &Regex) -> Result<Vec<Pie
                 } else if regex.capture_names().flatten().any(|n| n == name) {
                     Piece::Named(name)
                 } else {
-                    return Err(fail(format!(
-                        "{filter}: unknown group name `{name}` in `{template}`"
-                    )));
+                    return Err(fail(format!("{filter}: unknown group name `{name}` in `{template}`")));
                 }
             }
             '0' => {
@@ -1754,8 +1664,7 @@ fn regex_replace(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Str
     let value = text(value)?;
     let regex = compile_regex("regex_replace", &pattern, ignorecase, multiline)?;
     let pieces = parse_template("regex_replace", &replacement, &regex)?;
-    let (output, replaced) =
-        substitute(&regex, &value, &pieces, usize::try_from(count).unwrap_or(0));
+    let (output, replaced) = substitute(&regex, &value, &pieces, usize::try_from(count).unwrap_or(0));
     if mandatory_count != 0 && i64::try_from(replaced).ok() != Some(mandatory_count) {
         return Err(fail(format!(
             "regex_replace: `{pattern}` should match {mandatory_count} times, but matches {replaced} times in `{value}`"
@@ -1773,12 +1682,8 @@ fn regex_search(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Valu
             "regex_search: missing the pattern",
         ));
     };
-    let ignorecase = kwargs
-        .get::<Option<Value>>("ignorecase")?
-        .is_some_and(|v| v.is_true());
-    let multiline = kwargs
-        .get::<Option<Value>>("multiline")?
-        .is_some_and(|v| v.is_true());
+    let ignorecase = kwargs.get::<Option<Value>>("ignorecase")?.is_some_and(|v| v.is_true());
+    let multiline = kwargs.get::<Option<Value>>("multiline")?.is_some_and(|v| v.is_true());
     kwargs.assert_all_used()?;
     let value = text(value)?;
     let regex = compile_regex("regex_search", &text(pattern)?, ignorecase, multiline)?;
@@ -1786,19 +1691,15 @@ fn regex_search(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Valu
         .iter()
         .map(|group| {
             let group = text(group)?;
-            let reference =
-                if let Some(name) = group.strip_prefix("\\g<").and_then(|g| g.strip_suffix('>')) {
-                    name.to_string()
-                } else if let Some(index) = group
-                    .strip_prefix('\\')
-                    .filter(|g| g.parse::<usize>().is_ok())
-                {
-                    index.to_string()
-                } else {
-                    return Err(fail(format!(
-                        "regex_search: unknown argument `{group}`; use '\\\\1' or '\\\\g<name>'"
-                    )));
-                };
+            let reference = if let Some(name) = group.strip_prefix("\\g<").and_then(|g| g.strip_suffix('>')) {
+                name.to_string()
+            } else if let Some(index) = group.strip_prefix('\\').filter(|g| g.parse::<usize>().is_ok()) {
+                index.to_string()
+            } else {
+                return Err(fail(format!(
+                    "regex_search: unknown argument `{group}`; use '\\\\1' or '\\\\g<name>'"
+                )));
+            };
             match parse_template("regex_search", &format!("\\g<{reference}>"), &regex)?.pop() {
                 Some(piece) => Ok(piece),
                 None => Err(fail(format!("regex_search: unknown argument `{group}`"))),
@@ -1829,12 +1730,7 @@ fn regex_search(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Valu
 /// `regex_findall(pattern, multiline=false, ignorecase=false)`, Python's `re.findall`: the
 /// matches, the one group of each, or a tuple of the groups of each.
 fn regex_findall(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
-    let params = Params::new(
-        "regex_findall",
-        &args,
-        &kwargs,
-        &["pattern", "multiline", "ignorecase"],
-    )?;
+    let params = Params::new("regex_findall", &args, &kwargs, &["pattern", "multiline", "ignorecase"])?;
     let pattern = params.string(0, "pattern")?.unwrap_or_default();
     let multiline = params.flag(1, "multiline")?;
     let ignorecase = params.flag(2, "ignorecase")?;
@@ -1863,9 +1759,7 @@ fn regex_findall(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Val
         found.push(match groups {
             0 => group_text(&captures, 0),
             1 => group_text(&captures, 1),
-            n => Value::from(Tuple::new(
-                (1..=n).map(|i| group_text(&captures, i)).collect(),
-            )),
+            n => Value::from(Tuple::new((1..=n).map(|i| group_text(&captures, i)).collect())),
         });
         pos = whole.end();
         empty_at = whole.is_empty().then_some(whole.end());
@@ -1884,9 +1778,7 @@ fn regex_escape(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Stri
         "python" => "()[]{}?*+-|^$\\.&~# \t\n\r\u{b}\u{c}",
         "posix_basic" => "].[^$*\\",
         other => {
-            return Err(fail(format!(
-                "regex_escape: regex type `{other}` is not supported"
-            )));
+            return Err(fail(format!("regex_escape: regex type `{other}` is not supported")));
         }
     };
     let mut out = String::with_capacity(value.len());
@@ -1904,26 +1796,18 @@ fn regex_escape(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Stri
 
 /// Python's `shlex.quote`: the text as one word for a POSIX shell.
 fn quote(value: &Value) -> Result<String, Error> {
-    let s = if value.is_none() {
-        String::new()
-    } else {
-        text(value)?
-    };
+    let s = if value.is_none() { String::new() } else { text(value)? };
     if s.is_empty() {
         return Ok("''".into());
     }
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c))
-    {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c)) {
         return Ok(s);
     }
     Ok(format!("'{}'", s.replace('\'', "'\"'\"'")))
 }
 
 fn encoding_param(filter: &str, params: &Params<'_>) -> Result<bool, Error> {
-    let encoding = params
-        .string(0, "encoding")?
-        .unwrap_or_else(|| "utf-8".into());
+    let encoding = params.string(0, "encoding")?.unwrap_or_else(|| "utf-8".into());
     match encoding.to_lowercase().replace('_', "-").as_str() {
         "utf-8" | "utf8" => Ok(false),
         "utf-16-le" | "utf-16le" => Ok(true),
@@ -1967,31 +1851,24 @@ fn b64decode(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String,
     };
     let bytes = engine.decode(compact.as_bytes()).map_err(|e| {
         let detail = match e {
-            base64::DecodeError::InvalidByte(offset, _) => {
-                match compact.get(offset..).and_then(|s| s.chars().next()) {
-                    Some(c) => format!(" (unexpected character {c:?})"),
-                    None => String::new(),
-                }
-            }
-            base64::DecodeError::InvalidLength(_) => {
-                " (its length is not a valid base64 length)".into()
-            }
+            base64::DecodeError::InvalidByte(offset, _) => match compact.get(offset..).and_then(|s| s.chars().next()) {
+                Some(c) => format!(" (unexpected character {c:?})"),
+                None => String::new(),
+            },
+            base64::DecodeError::InvalidLength(_) => " (its length is not a valid base64 length)".into(),
             _ => String::new(),
         };
         fail(format!("b64decode: input is not valid base64{detail}"))
     })?;
     if utf16 {
         if bytes.len() % 2 != 0 {
-            return Err(fail(
-                "b64decode: the decoded data is not valid UTF-16-LE text",
-            ));
+            return Err(fail("b64decode: the decoded data is not valid UTF-16-LE text"));
         }
         let units: Vec<u16> = bytes
             .chunks_exact(2)
             .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
             .collect();
-        String::from_utf16(&units)
-            .map_err(|_| fail("b64decode: the decoded data is not valid UTF-16-LE text"))
+        String::from_utf16(&units).map_err(|_| fail("b64decode: the decoded data is not valid UTF-16-LE text"))
     } else {
         String::from_utf8(bytes).map_err(|_| {
             fail("b64decode: the decoded data is not valid UTF-8 text; pass encoding= if it is another encoding")
@@ -2005,12 +1882,8 @@ fn b64decode(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String,
 /// `dict2items(key_name='key', value_name='value')`: a mapping as a list of key/value pairs.
 fn dict2items(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     let params = Params::new("dict2items", &args, &kwargs, &["key_name", "value_name"])?;
-    let key_name = params
-        .string(0, "key_name")?
-        .unwrap_or_else(|| "key".into());
-    let value_name = params
-        .string(1, "value_name")?
-        .unwrap_or_else(|| "value".into());
+    let key_name = params.string(0, "key_name")?.unwrap_or_else(|| "key".into());
+    let value_name = params.string(1, "value_name")?.unwrap_or_else(|| "value".into());
     params.finish()?;
     defined(value)?;
     if value.kind() != ValueKind::Map {
@@ -2030,23 +1903,12 @@ fn dict2items(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value,
 /// `items2dict(key_name='key', value_name='value')`: a list of key/value pairs as a mapping.
 fn items2dict(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     let params = Params::new("items2dict", &args, &kwargs, &["key_name", "value_name"])?;
-    let key_name = Value::from(
-        params
-            .string(0, "key_name")?
-            .unwrap_or_else(|| "key".into()),
-    );
-    let value_name = Value::from(
-        params
-            .string(1, "value_name")?
-            .unwrap_or_else(|| "value".into()),
-    );
+    let key_name = Value::from(params.string(0, "key_name")?.unwrap_or_else(|| "key".into()));
+    let value_name = Value::from(params.string(1, "value_name")?.unwrap_or_else(|| "value".into()));
     params.finish()?;
     defined(value)?;
     if !is_list(value) {
-        return Err(fail(format!(
-            "items2dict: expected a list, got {}",
-            type_name(value)
-        )));
+        return Err(fail(format!("items2dict: expected a list, got {}", type_name(value))));
     }
     let mut map = IndexMap::new();
     for item in items("items2dict", value)? {
@@ -2112,18 +1974,10 @@ fn merge_hash(
                 match lists {
                     ListMerge::Replace => high_value,
                     ListMerge::Keep => low_value.clone(),
-                    ListMerge::Append => {
-                        Value::from(old.iter().chain(&new).cloned().collect::<Vec<_>>())
-                    }
-                    ListMerge::Prepend => {
-                        Value::from(new.iter().chain(&old).cloned().collect::<Vec<_>>())
-                    }
-                    ListMerge::AppendRp => {
-                        Value::from(kept().chain(new.iter().cloned()).collect::<Vec<_>>())
-                    }
-                    ListMerge::PrependRp => {
-                        Value::from(new.iter().cloned().chain(kept()).collect::<Vec<_>>())
-                    }
+                    ListMerge::Append => Value::from(old.iter().chain(&new).cloned().collect::<Vec<_>>()),
+                    ListMerge::Prepend => Value::from(new.iter().chain(&old).cloned().collect::<Vec<_>>()),
+                    ListMerge::AppendRp => Value::from(kept().chain(new.iter().cloned()).collect::<Vec<_>>()),
+                    ListMerge::PrependRp => Value::from(new.iter().cloned().chain(kept()).collect::<Vec<_>>()),
                 }
             }
             _ => high_value,
@@ -2205,18 +2059,9 @@ fn mandatory(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, 
 
 /// `ternary(true_val, false_val, none_val=None)`.
 fn ternary(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
-    let params = Params::new(
-        "ternary",
-        &args,
-        &kwargs,
-        &["true_val", "false_val", "none_val"],
-    )?;
-    let true_val = params
-        .get(0, "true_val")?
-        .unwrap_or_else(|| Value::from(true));
-    let false_val = params
-        .get(1, "false_val")?
-        .unwrap_or_else(|| Value::from(false));
+    let params = Params::new("ternary", &args, &kwargs, &["true_val", "false_val", "none_val"])?;
+    let true_val = params.get(0, "true_val")?.unwrap_or_else(|| Value::from(true));
+    let false_val = params.get(1, "false_val")?.unwrap_or_else(|| Value::from(false));
     let none_val = params.get(2, "none_val")?.filter(|v| !v.is_none());
     params.finish()?;
     defined(value)?;
@@ -2227,12 +2072,7 @@ fn ternary(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Er
     })
 }
 
-fn flatten_into(
-    out: &mut Vec<Value>,
-    list: &Value,
-    levels: Option<i64>,
-    skip_nulls: bool,
-) -> Result<(), Error> {
+fn flatten_into(out: &mut Vec<Value>, list: &Value, levels: Option<i64>, skip_nulls: bool) -> Result<(), Error> {
     for item in items("flatten", list)? {
         if skip_nulls && (item.is_none() || matches!(item.as_str(), Some("None" | "null"))) {
             continue;
@@ -2282,12 +2122,7 @@ fn zip_longest(value: &Value, others: Rest<Value>, kwargs: Kwargs) -> Result<Val
 }
 
 /// `extract(container, morekeys=None)`: `container[item]`, then each further key in turn.
-fn extract(
-    item: &Value,
-    container: &Value,
-    args: Rest<Value>,
-    kwargs: Kwargs,
-) -> Result<Value, Error> {
+fn extract(item: &Value, container: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     let params = Params::new("extract", &args, &kwargs, &["morekeys"])?;
     let morekeys = params.get(0, "morekeys")?.filter(|v| !v.is_none());
     params.finish()?;
@@ -2313,10 +2148,7 @@ fn type_debug(value: &Value) -> &'static str {
 
 fn unique_values(values: impl IntoIterator<Item = Value>) -> Vec<Value> {
     let mut seen = BTreeSet::new();
-    values
-        .into_iter()
-        .filter(|v| seen.insert(v.clone()))
-        .collect()
+    values.into_iter().filter(|v| seen.insert(v.clone())).collect()
 }
 
 /// The items of two lists, and the set of the second's.
@@ -2335,16 +2167,12 @@ fn two_lists(filter: &str, a: &Value, b: &Value) -> Result<TwoLists, Error> {
 
 fn difference(a: &Value, b: &Value) -> Result<Value, Error> {
     let TwoLists { a, in_b, .. } = two_lists("difference", a, b)?;
-    Ok(Value::from(unique_values(
-        a.into_iter().filter(|x| !in_b.contains(x)),
-    )))
+    Ok(Value::from(unique_values(a.into_iter().filter(|x| !in_b.contains(x)))))
 }
 
 fn intersect(a: &Value, b: &Value) -> Result<Value, Error> {
     let TwoLists { a, in_b, .. } = two_lists("intersect", a, b)?;
-    Ok(Value::from(unique_values(
-        a.into_iter().filter(|x| in_b.contains(x)),
-    )))
+    Ok(Value::from(unique_values(a.into_iter().filter(|x| in_b.contains(x)))))
 }
 
 fn union(a: &Value, b: &Value) -> Result<Value, Error> {
@@ -2393,11 +2221,7 @@ fn regex_test(
     let multiline = params.flag(2, "multiline")?;
     let kind = match kind {
         Some(kind) => kind,
-        None => match params
-            .string(3, "match_type")?
-            .as_deref()
-            .unwrap_or("search")
-        {
+        None => match params.string(3, "match_type")?.as_deref().unwrap_or("search") {
             "match" => MatchType::Match,
             "search" => MatchType::Search,
             "fullmatch" => MatchType::Full,
@@ -2488,12 +2312,7 @@ fn loose_parts(version: &str) -> Vec<Part> {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        let run = |pred: fn(&char) -> bool| {
-            chars[i..]
-                .iter()
-                .take_while(|c| pred(c))
-                .collect::<String>()
-        };
+        let run = |pred: fn(&char) -> bool| chars[i..].iter().take_while(|c| pred(c)).collect::<String>();
         let token = if c.is_ascii_digit() {
             Some(Part::Number(run(char::is_ascii_digit)))
         } else if c.is_ascii_lowercase() {
@@ -2826,10 +2645,7 @@ mod tests {
             render("{{ '0x1f' | int(base=16) }}|{{ '17' | int(0, 8) }}|{{ '1_000' | int }}"),
             "31|15|1000"
         );
-        assert_eq!(
-            render("{{ true | int }}|{{ none | int }}|{{ [1] | int }}"),
-            "1|0|0"
-        );
+        assert_eq!(render("{{ true | int }}|{{ none | int }}|{{ [1] | int }}"), "1|0|0");
         assert_err("{{ missing | int }}", "`missing` is undefined");
     }
 
@@ -2859,10 +2675,7 @@ mod tests {
             render("{{ [1, 2, 3] | join(',') }}|{{ [true, none] | join(' ') }}"),
             "1,2,3|True None"
         );
-        assert_eq!(
-            render("{{ app.users | map(attribute='name') | join }}"),
-            "al"
-        );
+        assert_eq!(render("{{ app.users | map(attribute='name') | join }}"), "al");
         assert_eq!(
             render("{{ [{'x': 2}, {'x': 1}] | sort(attribute='x') | map(attribute='x') | list }}"),
             "[1, 2]"
@@ -2873,21 +2686,14 @@ mod tests {
         );
         assert_eq!(render("{{ [1, 2, 1, 'a', 'A'] | unique }}"), "[1, 2, 'a']");
         assert_eq!(
-            render(
-                "{{ [3, 1, 2] | min }}|{{ [3, 1, 2] | max }}|{{ 'héllo' | length }}|{{ app.ports | count }}"
-            ),
+            render("{{ [3, 1, 2] | min }}|{{ [3, 1, 2] | max }}|{{ 'héllo' | length }}|{{ app.ports | count }}"),
             "1|3|5|2"
         );
         assert_eq!(
-            render(
-                "{{ true | lower }}|{{ 'Ab' | upper }}|{{ true | string }}|{{ none | string }}|{{ 1 | string }}"
-            ),
+            render("{{ true | lower }}|{{ 'Ab' | upper }}|{{ true | string }}|{{ none | string }}|{{ 1 | string }}"),
             "true|AB|True|None|1"
         );
-        assert_eq!(
-            render("{{ [1, 2] | zip(['a', 'b']) | list }}"),
-            "[(1, 'a'), (2, 'b')]"
-        );
+        assert_eq!(render("{{ [1, 2] | zip(['a', 'b']) | list }}"), "[(1, 'a'), (2, 'b')]");
     }
 
     // Serialisation.
@@ -2915,10 +2721,7 @@ mod tests {
             render("{{ {'a': [1]} | to_json(indent=2) }}"),
             "{\n  \"a\": [\n    1\n  ]\n}"
         );
-        assert_eq!(
-            render("{{ {'a': 1} | to_json(separators=[',', ':']) }}"),
-            r#"{"a":1}"#
-        );
+        assert_eq!(render("{{ {'a': 1} | to_json(separators=[',', ':']) }}"), r#"{"a":1}"#);
         assert_err("{{ missing | to_json }}", "`missing` is undefined");
         assert_err("{{ 1 | to_json(bogus=1) }}", "bogus");
     }
@@ -3003,10 +2806,7 @@ mod tests {
 
     #[test]
     fn to_yaml_writes_scalar_collections_inline() {
-        assert_eq!(
-            render("{{ {'a': 1, 'b': [1, 2]} | to_yaml }}"),
-            "a: 1\nb: [1, 2]\n"
-        );
+        assert_eq!(render("{{ {'a': 1, 'b': [1, 2]} | to_yaml }}"), "a: 1\nb: [1, 2]\n");
         assert_eq!(
             render("{{ app | to_yaml }}"),
             concat!(
@@ -3034,10 +2834,7 @@ mod tests {
             render("{{ ['a\tb', 'é', 1.0, 1e16, none, true] | to_yaml }}"),
             "[\"a\\tb\", é, 1.0, 1.0e+16, null, true]\n"
         );
-        assert_eq!(
-            render("{{ {'a': 1} | to_yaml(explicit_start=true) }}"),
-            "--- {a: 1}\n"
-        );
+        assert_eq!(render("{{ {'a': 1} | to_yaml(explicit_start=true) }}"), "--- {a: 1}\n");
         assert_eq!(
             render("{{ {'a': {'b': 1}} | to_yaml(explicit_start=true) }}"),
             "---\na: {b: 1}\n"
@@ -3050,18 +2847,12 @@ mod tests {
             render(r#"{{ ('{"a": [1, 2.5, null, true]}' | from_json).a }}"#),
             "[1, 2.5, None, True]"
         );
-        assert_eq!(
-            render(r#"{{ ('{"b": 1, "a": 2}' | from_json) | list }}"#),
-            "['b', 'a']"
-        );
+        assert_eq!(render(r#"{{ ('{"b": 1, "a": 2}' | from_json) | list }}"#), "['b', 'a']");
         assert_err(
             r#"{{ '{"a": }' | from_json }}"#,
             "from_json: input is not valid JSON: expected value at line 1 column 7",
         );
-        assert_err(
-            "{{ 1 | from_json }}",
-            "from_json: expected a string of JSON, got int",
-        );
+        assert_err("{{ 1 | from_json }}", "from_json: expected a string of JSON, got int");
     }
 
     #[test]
@@ -3084,9 +2875,7 @@ mod tests {
     #[test]
     fn path_filters_follow_os_path() {
         assert_eq!(
-            render(
-                "{{ '/etc/nginx/nginx.conf' | basename }}|{{ 'dir/' | basename }}|{{ 'x' | basename }}"
-            ),
+            render("{{ '/etc/nginx/nginx.conf' | basename }}|{{ 'dir/' | basename }}|{{ 'x' | basename }}"),
             "nginx.conf||x"
         );
         assert_eq!(
@@ -3096,9 +2885,7 @@ mod tests {
             "/etc/nginx|/||a/b"
         );
         assert_eq!(
-            render(
-                "{{ 'a/b.tar.gz' | splitext }}|{{ '.bashrc' | splitext }}|{{ 'a.b/c' | splitext }}"
-            ),
+            render("{{ 'a/b.tar.gz' | splitext }}|{{ '.bashrc' | splitext }}|{{ 'a.b/c' | splitext }}"),
             "('a/b.tar', '.gz')|('.bashrc', '')|('a.b/c', '')"
         );
         assert_eq!(render("{{ ('x/file.txt' | splitext)[1] }}"), ".txt");
@@ -3120,9 +2907,7 @@ mod tests {
             "01-host.example.com"
         );
         assert_eq!(
-            render(
-                r"{{ 'v=1.22' | regex_replace('(?P<major>\\d+)\\.(?P<minor>\\d+)', '\\g<minor>.\\g<major>') }}"
-            ),
+            render(r"{{ 'v=1.22' | regex_replace('(?P<major>\\d+)\\.(?P<minor>\\d+)', '\\g<minor>.\\g<major>') }}"),
             "v=22.1"
         );
         assert_eq!(
@@ -3138,9 +2923,7 @@ mod tests {
             "> a\n> b"
         );
         assert_eq!(
-            render(
-                "{{ 'aaa' | regex_replace('a', 'b', count=2) }}|{{ 'abxd' | regex_replace('x*', '-') }}"
-            ),
+            render("{{ 'aaa' | regex_replace('a', 'b', count=2) }}|{{ 'abxd' | regex_replace('x*', '-') }}"),
             "bba|-a-b--d-"
         );
         assert_eq!(render("{{ 'a,b' | regex_replace(',', '\\\\n') }}"), "a\nb");
@@ -3161,24 +2944,13 @@ mod tests {
 
     #[test]
     fn regex_search_returns_match_groups_or_none() {
+        assert_eq!(render("{{ 'server42.lan' | regex_search('[0-9]+') }}"), "42");
+        assert_eq!(render("{{ 'server42.lan' | regex_search('x') is none }}"), "True");
         assert_eq!(
-            render("{{ 'server42.lan' | regex_search('[0-9]+') }}"),
-            "42"
-        );
-        assert_eq!(
-            render("{{ 'server42.lan' | regex_search('x') is none }}"),
-            "True"
-        );
-        assert_eq!(
-            render(
-                r"{{ 'user=al id=7' | regex_search('user=(\\w+) id=(?P<id>\\d+)', '\\1', '\\g<id>') }}"
-            ),
+            render(r"{{ 'user=al id=7' | regex_search('user=(\\w+) id=(?P<id>\\d+)', '\\1', '\\g<id>') }}"),
             "['al', '7']"
         );
-        assert_eq!(
-            render("{{ 'ABC' | regex_search('b', ignorecase=true) }}"),
-            "B"
-        );
+        assert_eq!(render("{{ 'ABC' | regex_search('b', ignorecase=true) }}"), "B");
         assert_err(
             "{{ 'x' | regex_search('x', 'oops') }}",
             "regex_search: unknown argument `oops`",
@@ -3191,34 +2963,19 @@ mod tests {
             render("{{ 'a1b22c333' | regex_findall('[0-9]+') }}"),
             "['1', '22', '333']"
         );
-        assert_eq!(
-            render("{{ 'k=v; x=y' | regex_findall('(\\\\w)=') }}"),
-            "['k', 'x']"
-        );
+        assert_eq!(render("{{ 'k=v; x=y' | regex_findall('(\\\\w)=') }}"), "['k', 'x']");
         assert_eq!(
             render("{{ 'k=v; x=y' | regex_findall('(\\\\w)=(\\\\w)') }}"),
             "[('k', 'v'), ('x', 'y')]"
         );
-        assert_eq!(
-            render("{{ 'Aa' | regex_findall('a', ignorecase=true) }}"),
-            "['A', 'a']"
-        );
+        assert_eq!(render("{{ 'Aa' | regex_findall('a', ignorecase=true) }}"), "['A', 'a']");
     }
 
     #[test]
     fn regex_escape_escapes_specials() {
-        assert_eq!(
-            render("{{ '1.2.3*[x]' | regex_escape }}"),
-            r"1\.2\.3\*\[x\]"
-        );
-        assert_eq!(
-            render("{{ 'a.b c' | regex_escape('posix_basic') }}"),
-            r"a\.b c"
-        );
-        assert_eq!(
-            render("{{ 'a*' | regex_escape(re_type='posix_basic') }}"),
-            r"a\*"
-        );
+        assert_eq!(render("{{ '1.2.3*[x]' | regex_escape }}"), r"1\.2\.3\*\[x\]");
+        assert_eq!(render("{{ 'a.b c' | regex_escape('posix_basic') }}"), r"a\.b c");
+        assert_eq!(render("{{ 'a*' | regex_escape(re_type='posix_basic') }}"), r"a\*");
         assert_err(
             "{{ 'a' | regex_escape('posix_extended') }}",
             "regex_escape: regex type `posix_extended` is not supported",
@@ -3235,10 +2992,7 @@ mod tests {
             "'two words'|''|''"
         );
         assert_eq!(render("{{ \"it's\" | quote }}"), r#"'it'"'"'s'"#);
-        assert_eq!(
-            render("echo {{ '$HOME; rm -rf /' | quote }}"),
-            "echo '$HOME; rm -rf /'"
-        );
+        assert_eq!(render("echo {{ '$HOME; rm -rf /' | quote }}"), "echo '$HOME; rm -rf /'");
     }
 
     #[test]
@@ -3249,9 +3003,7 @@ mod tests {
             "héllo|héllo"
         );
         assert_eq!(
-            render(
-                "{{ 'ab' | b64encode(encoding='utf-16-le') }}|{{ 'YQBiAA==' | b64decode('utf-16-le') }}"
-            ),
+            render("{{ 'ab' | b64encode(encoding='utf-16-le') }}|{{ 'YQBiAA==' | b64decode('utf-16-le') }}"),
             "YQBiAA==|ab"
         );
         assert_eq!(
@@ -3292,22 +3044,13 @@ mod tests {
             render("{{ [{'n': 'x', 'ip': 1}] | items2dict(key_name='n', value_name='ip') }}"),
             "{'x': 1}"
         );
-        assert_eq!(
-            render("{{ app.env | dict2items | items2dict == app.env }}"),
-            "True"
-        );
-        assert_err(
-            "{{ [1] | dict2items }}",
-            "dict2items: expected a dictionary, got list",
-        );
+        assert_eq!(render("{{ app.env | dict2items | items2dict == app.env }}"), "True");
+        assert_err("{{ [1] | dict2items }}", "dict2items: expected a dictionary, got list");
         assert_err(
             "{{ [{'key': 'a'}] | items2dict }}",
             "items2dict: each item needs the keys `key` and `value`",
         );
-        assert_err(
-            "{{ 'x' | items2dict }}",
-            "items2dict: expected a list, got str",
-        );
+        assert_err("{{ 'x' | items2dict }}", "items2dict: expected a list, got str");
     }
 
     #[test]
@@ -3324,10 +3067,7 @@ mod tests {
             render("{{ {'a': 1} | combine({'a': 2}, {'a': 3, 'z': 0}) }}"),
             "{'a': 3, 'z': 0}"
         );
-        assert_eq!(
-            render("{{ [{'a': 1}, {'b': 2}] | combine }}"),
-            "{'a': 1, 'b': 2}"
-        );
+        assert_eq!(render("{{ [{'a': 1}, {'b': 2}] | combine }}"), "{'a': 1, 'b': 2}");
         assert_eq!(
             render("{{ {'l': [1, 2]} | combine({'l': [2, 3]}, list_merge='append') }}"),
             "{'l': [1, 2, 2, 3]}"
@@ -3366,28 +3106,21 @@ mod tests {
         assert_err("{{ missing | mandatory(msg='say which') }}", "say which");
         let mut strict = env();
         strict.set_undefined_behavior(UndefinedBehavior::Strict);
-        let err = strict
-            .render_str("{{ nope | mandatory }}", vars())
-            .unwrap_err();
+        let err = strict.render_str("{{ nope | mandatory }}", vars()).unwrap_err();
         assert!(err.to_string().contains("`nope` is undefined"), "{err}");
     }
 
     #[test]
     fn ternary_picks_by_truth() {
         assert_eq!(
-            render(
-                "{{ true | ternary('yes', 'no') }}|{{ 0 | ternary('yes', 'no') }}|{{ [] | ternary(1, 2) }}"
-            ),
+            render("{{ true | ternary('yes', 'no') }}|{{ 0 | ternary('yes', 'no') }}|{{ [] | ternary(1, 2) }}"),
             "yes|no|2"
         );
         assert_eq!(
             render("{{ none | ternary('t', 'f', 'n') }}|{{ none | ternary('t', 'f') }}"),
             "n|f"
         );
-        assert_eq!(
-            render("{{ 1 | ternary(false_val='f', true_val='t') }}"),
-            "t"
-        );
+        assert_eq!(render("{{ 1 | ternary(false_val='f', true_val='t') }}"), "t");
         assert_err("{{ missing | ternary(1, 2) }}", "`missing` is undefined");
     }
 
@@ -3401,10 +3134,7 @@ mod tests {
             render("{{ [1, [2, [3, [4]]]] | flatten(levels=1) }}"),
             "[1, 2, [3, [4]]]"
         );
-        assert_eq!(
-            render("{{ [1, [none]] | flatten(skip_nulls=false) }}"),
-            "[1, None]"
-        );
+        assert_eq!(render("{{ [1, [none]] | flatten(skip_nulls=false) }}"), "[1, None]");
     }
 
     #[test]
@@ -3427,10 +3157,7 @@ mod tests {
         );
         assert_eq!(render("{{ 1 | extract(['x', 'y']) }}"), "y");
         assert_eq!(render("{{ 'a' | extract(hosts, ['ip']) }}"), "10.0.0.1");
-        assert_eq!(
-            render("{{ 'b' | extract(hosts, morekeys='ip') }}"),
-            "10.0.0.2"
-        );
+        assert_eq!(render("{{ 'b' | extract(hosts, morekeys='ip') }}"), "10.0.0.2");
     }
 
     #[test]
@@ -3444,15 +3171,9 @@ mod tests {
     #[test]
     fn set_theory_keeps_first_seen_order() {
         assert_eq!(render("{{ [1, 2, 3, 2] | difference([2]) }}"), "[1, 3]");
-        assert_eq!(
-            render("{{ [3, 1, 2, 1] | intersect([1, 3, 5]) }}"),
-            "[3, 1]"
-        );
+        assert_eq!(render("{{ [3, 1, 2, 1] | intersect([1, 3, 5]) }}"), "[3, 1]");
         assert_eq!(render("{{ [1, 2, 2] | union([3, 1, 4]) }}"), "[1, 2, 3, 4]");
-        assert_eq!(
-            render("{{ [1, 2, 3] | symmetric_difference([3, 4, 4]) }}"),
-            "[1, 2, 4]"
-        );
+        assert_eq!(render("{{ [1, 2, 3] | symmetric_difference([3, 4, 4]) }}"), "[1, 2, 4]");
         assert_eq!(render("{{ ['a', 'A'] | union(['a']) }}"), "['a', 'A']");
         assert_err("{{ 1 | union([1]) }}", "union: expected a list, got int");
     }
@@ -3462,9 +3183,7 @@ mod tests {
     #[test]
     fn regex_tests_match_search_and_regex() {
         assert_eq!(
-            render(
-                "{{ 'abc' is match('ab') }}|{{ 'abc' is match('bc') }}|{{ 'ABC' is match('ab', ignorecase=true) }}"
-            ),
+            render("{{ 'abc' is match('ab') }}|{{ 'abc' is match('bc') }}|{{ 'ABC' is match('ab', ignorecase=true) }}"),
             "True|False|True"
         );
         assert_eq!(
@@ -3487,10 +3206,7 @@ mod tests {
             render("{{ app.users | selectattr('name', 'match', 'a') | list | length }}"),
             "1"
         );
-        assert_err(
-            "{{ 'x' is match('(') }}",
-            "match: invalid regular expression `(`",
-        );
+        assert_err("{{ 'x' is match('(') }}", "match: invalid regular expression `(`");
     }
 
     #[test]
@@ -3529,10 +3245,7 @@ mod tests {
             render("{{ '1.0.0-rc.1' is version('1.0.0', '<', version_type='semver') }}"),
             "True"
         );
-        assert_eq!(
-            render("{{ '1.0b1' is version('1.0', '<', strict=true) }}"),
-            "True"
-        );
+        assert_eq!(render("{{ '1.0b1' is version('1.0', '<', strict=true) }}"), "True");
         assert_eq!(
             render("{{ '5.4.0-89-generic' is version('5.4.0-100-generic', '<') }}"),
             "True"
@@ -3549,10 +3262,7 @@ mod tests {
             "{{ 'x' is version('1.0', '<', version_type='semver') }}",
             "version: `x` is not a semantic version",
         );
-        assert_err(
-            "{{ '' is version('1.0') }}",
-            "version: the version to test is empty",
-        );
+        assert_err("{{ '' is version('1.0') }}", "version: the version to test is empty");
     }
 
     #[test]
@@ -3606,9 +3316,7 @@ mod tests {
             "True|False"
         );
         assert_eq!(
-            render(
-                "{{ [0, '', 1] is any }}|{{ [0, 1] is all }}|{{ [1, 'x'] is all }}|{{ [] is any }}"
-            ),
+            render("{{ [0, '', 1] is any }}|{{ [0, 1] is all }}|{{ [1, 'x'] is all }}|{{ [] is any }}"),
             "True|False|True|False"
         );
     }

@@ -7,10 +7,7 @@ const PLAY: &str = "- name: deploy\n  hosts: prod\n  steps:\n    - id: pull\n   
 
 fn listing() -> Test {
     Test::new()
-        .file(
-            "hosts",
-            "[prod]\nweb[1:2] ansible_host=10.100.198.201\n[cd]\nci\n",
-        )
+        .file("hosts", "[prod]\nweb[1:2] ansible_host=10.100.198.201\n[cd]\nci\n")
         .args(&["-i", "hosts"])
         .playbook(PLAY)
 }
@@ -35,12 +32,41 @@ fn syntax_check_runs_nothing() {
 
 #[test]
 fn limit_narrows_hosts() {
-    let out = listing()
-        .args(&["--list-hosts", "--limit", "web2"])
-        .expect(0);
-    assert!(
-        out.stdout.contains("hosts (1):\n      web2\n"),
-        "{}",
-        out.stdout
-    );
+    let out = listing().args(&["--list-hosts", "--limit", "web2"]).expect(0);
+    assert!(out.stdout.contains("hosts (1):\n      web2\n"), "{}", out.stdout);
+}
+
+#[test]
+fn the_books_playbooks_load_unchanged() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/books-ms/ansible");
+    for playbook in ["prod2.yml", "service.yml"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bgrun"))
+            .args([playbook, "-i", "hosts/prod", "--syntax-check"])
+            .current_dir(&dir)
+            .output()
+            .expect("bgrun runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{playbook}: {stderr}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("playbook: {playbook}\n"));
+    }
+    let tasks = std::process::Command::new(env!("CARGO_BIN_EXE_bgrun"))
+        .args(["prod2.yml", "-i", "hosts/prod", "--list-tasks"])
+        .current_dir(&dir)
+        .output()
+        .expect("bgrun runs");
+    let listing = String::from_utf8_lossy(&tasks.stdout);
+    for role in [
+        "common",
+        "docker",
+        "docker-compose",
+        "consul",
+        "registrator",
+        "consul-template",
+        "nginx",
+    ] {
+        assert!(
+            listing.contains(&format!("role {role}")),
+            "{role} missing from\n{listing}"
+        );
+    }
 }
