@@ -28,6 +28,15 @@ use crate::template::{Scope, Templar, Vars, is_template};
 
 pub use connect::truthy_setting;
 
+/// How to reach an inventory host, from its inventory variables alone (for commands that work on
+/// hosts without a playbook, such as `bgrun registrator`).
+pub fn host_connection(inventory: &Inventory, host: &str, timeout: Duration, host_key_checking: bool) -> Result<Connection, crate::template::TemplateError> {
+    let mut vars = inventory.vars_for(host);
+    vars.insert("inventory_hostname".into(), Json::from(host));
+    let scope = Scope::new(&Templar::new(), vars);
+    connect::spec(host, &scope, timeout, host_key_checking).map(Connection::new)
+}
+
 /// What the command line asked of a run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
