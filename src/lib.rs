@@ -3,6 +3,7 @@
 //! events to the output.
 
 pub mod cli;
+pub mod compose;
 pub mod config;
 pub mod consul;
 pub mod ctmpl;
