@@ -31,11 +31,18 @@ pub async fn run(inventory: &Inventory, hosts: &[String], options: &Options) -> 
     let mut loops = Vec::new();
     for host in hosts {
         let vars = inventory.vars_for(host);
-        let Some(address) = vars.get("consul_addr").map(crate::yaml::scalar_text).filter(|a| !a.is_empty()) else {
+        let Some(address) = vars
+            .get("consul_addr")
+            .map(crate::yaml::scalar_text)
+            .filter(|a| !a.is_empty())
+        else {
             println!("{host}: no `consul_addr`; skipped");
             continue;
         };
-        let docker_host = vars.get("docker_host").map(crate::yaml::scalar_text).filter(|v| !v.is_empty());
+        let docker_host = vars
+            .get("docker_host")
+            .map(crate::yaml::scalar_text)
+            .filter(|v| !v.is_empty());
         loops.push(async move {
             let result = follow(inventory, host, &address, docker_host.as_deref(), options).await;
             if let Err(e) = &result {
@@ -49,21 +56,40 @@ pub async fn run(inventory: &Inventory, hosts: &[String], options: &Options) -> 
     }
     let results = futures::future::join_all(loops).await;
     let failed = results.iter().filter(|r| r.is_err()).count();
-    if failed > 0 { Err(format!("{failed} host(s) could not be kept in step")) } else { Ok(()) }
+    if failed > 0 {
+        Err(format!("{failed} host(s) could not be kept in step"))
+    } else {
+        Ok(())
+    }
 }
 
-async fn follow(inventory: &Inventory, host: &str, consul_addr: &str, docker_host: Option<&str>, options: &Options) -> Result<(), HostError> {
-    let connection = host_connection(inventory, host, options.timeout, options.host_key_checking).map_err(|e| HostError::Failed(e.0))?;
+async fn follow(
+    inventory: &Inventory,
+    host: &str,
+    consul_addr: &str,
+    docker_host: Option<&str>,
+    options: &Options,
+) -> Result<(), HostError> {
+    let connection = host_connection(inventory, host, options.timeout, options.host_key_checking)
+        .map_err(|e| HostError::Failed(e.0))?;
     let address = connection.spec.address.clone();
     let transport = connection.get().await?;
     let engine = docker::connect(transport, docker_host).await?;
-    let consul = Consul::new(consul_addr, std::env::var("CONSUL_HTTP_TOKEN").ok().filter(|t| !t.is_empty()), None).map_err(|e| HostError::Failed(e.0))?;
+    let consul = Consul::new(
+        consul_addr,
+        std::env::var("CONSUL_HTTP_TOKEN").ok().filter(|t| !t.is_empty()),
+        None,
+    )
+    .map_err(|e| HostError::Failed(e.0))?;
     resync(&engine, &consul, host, &address).await?;
     if options.once {
         return Ok(());
     }
     let filters = std::collections::HashMap::from([("type".to_string(), vec!["container".to_string()])]);
-    let mut events = engine.events(Some(EventsOptions { filters: Some(filters), ..Default::default() }));
+    let mut events = engine.events(Some(EventsOptions {
+        filters: Some(filters),
+        ..Default::default()
+    }));
     let mut tick = tokio::time::interval(RESYNC);
     tick.tick().await;
     loop {
@@ -86,13 +112,26 @@ async fn follow(inventory: &Inventory, host: &str, consul_addr: &str, docker_hos
 /// Registers every running container and removes services of containers that are gone.
 async fn resync(engine: &bollard::Docker, consul: &Consul, host: &str, address: &str) -> Result<(), HostError> {
     let running = engine
-        .list_containers(Some(ListContainersOptions { all: false, ..Default::default() }))
+        .list_containers(Some(ListContainersOptions {
+            all: false,
+            ..Default::default()
+        }))
         .await
         .map_err(|e| HostError::Failed(format!("{host}: cannot list containers: {}", error_text(&e))))?;
     let mut names = HashSet::new();
     for container in running {
-        let Some(name) = container.names.and_then(|n| n.into_iter().next()).map(|n| n.trim_start_matches('/').to_string()) else { continue };
-        report(host, "registered", register(engine, consul, host, address, &name).await?);
+        let Some(name) = container
+            .names
+            .and_then(|n| n.into_iter().next())
+            .map(|n| n.trim_start_matches('/').to_string())
+        else {
+            continue;
+        };
+        report(
+            host,
+            "registered",
+            register(engine, consul, host, address, &name).await?,
+        );
         names.insert(name);
     }
     let prefix = format!("{host}:");
