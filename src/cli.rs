@@ -102,6 +102,27 @@ pub struct Cli {
 pub enum Command {
     /// Show the resolved inventory, as ansible-inventory does.
     Inventory(InventoryArgs),
+    /// Keep each host's Consul in step with its Docker engine, as Registrator does.
+    Registrator(RegistratorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RegistratorArgs {
+    /// Inventory: a file, a folder, or a host list (may be repeated).
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY")]
+    pub inventory: Vec<String>,
+
+    /// The hosts to watch (default: every host that names its Consul in `consul_addr`).
+    #[arg(short = 'l', long, value_name = "PATTERN", default_value = "all")]
+    pub limit: String,
+
+    /// Compare once (register running containers, remove ghosts) and exit.
+    #[arg(long)]
+    pub once: bool,
+
+    /// Seconds to wait for an SSH connection.
+    #[arg(short = 'T', long, default_value_t = 10)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod modules;
 pub mod output;
 pub mod playbook;
+pub mod registrator;
 pub mod run;
 pub mod source;
 pub mod template;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 use serde_json::Value as Json;
 
-use crate::cli::{Cli, Command, InventoryArgs};
+use crate::cli::{Cli, Command, InventoryArgs, RegistratorArgs};
 use crate::config::Settings;
 use crate::error::Error;
 use crate::exec::{self, RunOptions, Runner};
@@ -30,17 +30,10 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                EXIT_BAD_INPUT
-            } else {
-                EXIT_OK
-            };
+            return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -57,8 +50,10 @@ pub fn main() -> i32 {
 }
 
 async fn run(cli: Cli) -> Result<i32, Error> {
-    if let Some(Command::Inventory(args)) = &cli.command {
-        return show_inventory(args);
+    match &cli.command {
+        Some(Command::Inventory(args)) => return show_inventory(args),
+        Some(Command::Registrator(args)) => return registrator(args).await,
+        None => {}
     }
     if cli.list_modules {
         for name in ModuleKind::names() {
@@ -140,14 +135,41 @@ fn load_inventory(cli: &Cli, book: &Playbook, settings: &Settings) -> Result<Inv
     if sources.is_empty()
         && let Ok(from_env) = std::env::var("ANSIBLE_INVENTORY")
     {
-        sources.extend(
-            from_env
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(String::from),
-        );
+        sources.extend(from_env.split(',').filter(|s| !s.is_empty()).map(String::from));
     }
     Inventory::load(&sources, Some(&book.dir))
+}
+
+/// `bgrun registrator`: Consul kept in step with Docker on the chosen hosts.
+async fn registrator(args: &RegistratorArgs) -> Result<i32, Error> {
+    let sources = if args.inventory.is_empty() {
+        Settings::find(Path::new(".")).inventory
+    } else {
+        args.inventory.clone()
+    };
+    let inventory = Inventory::load(&sources, None)?;
+    let hosts = inventory.select(&args.limit);
+    if hosts.is_empty() {
+        return Err(Error::usage(format!("no host matches `{}`", args.limit)));
+    }
+    let options = crate::registrator::Options {
+        once: args.once,
+        timeout: Duration::from_secs(args.timeout),
+        host_key_checking: std::env::var("ANSIBLE_HOST_KEY_CHECKING")
+            .map(|v| exec::truthy_setting(&Json::from(v)))
+            .unwrap_or(true),
+    };
+    let run = crate::registrator::run(&inventory, &hosts, &options);
+    tokio::select! {
+        result = run => match result {
+            Ok(()) => Ok(EXIT_OK),
+            Err(message) => {
+                eprintln!("error: {message}");
+                Ok(EXIT_FAILED)
+            }
+        },
+        _ = tokio::signal::ctrl_c() => Ok(EXIT_OK),
+    }
 }
 
 /// `bgrun inventory`: the resolved inventory as JSON or as a tree.
@@ -161,12 +183,19 @@ fn show_inventory(args: &InventoryArgs) -> Result<i32, Error> {
     }
     let inventory = Inventory::load(&sources, None)?;
     if args.list {
-        println!("{}", serde_json::to_string_pretty(&inventory.list_json()).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&inventory.list_json()).unwrap_or_default()
+        );
     } else if let Some(host) = &args.host {
-        let vars = inventory.host_json(host).ok_or_else(|| Error::usage(format!("no host `{host}` in the inventory")))?;
+        let vars = inventory
+            .host_json(host)
+            .ok_or_else(|| Error::usage(format!("no host `{host}` in the inventory")))?;
         println!("{}", serde_json::to_string_pretty(&vars).unwrap_or_default());
     } else if let Some(group) = &args.graph {
-        let tree = inventory.graph_text_from(group).ok_or_else(|| Error::usage(format!("no group `{group}` in the inventory")))?;
+        let tree = inventory
+            .graph_text_from(group)
+            .ok_or_else(|| Error::usage(format!("no group `{group}` in the inventory")))?;
         print!("{tree}");
     }
     Ok(EXIT_OK)
@@ -207,10 +236,7 @@ fn list(cli: &Cli, book: &Playbook, inventory: &Inventory) {
                 if !tags.is_empty() {
                     line.push_str(&format!(
                         "  TAGS: [{}]",
-                        tags.iter()
-                            .map(|t| t.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        tags.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
                     ));
                 }
                 println!("{line}");
@@ -233,9 +259,7 @@ fn parse_extra_vars(values: &[String]) -> Result<Vars, Error> {
             }
         } else {
             let mut map = Vars::new();
-            for word in
-                playbook::free_form::split(value).map_err(|e| Error::usage(format!("-e: {e}")))?
-            {
+            for word in playbook::free_form::split(value).map_err(|e| Error::usage(format!("-e: {e}")))? {
                 match word {
                     playbook::free_form::Word::Pair(k, v) => {
                         map.insert(k, Json::String(v));
@@ -259,8 +283,7 @@ mod tests {
 
     #[test]
     fn extra_vars_forms() {
-        let vars =
-            parse_extra_vars(&["a=1 b='x y'".into(), r#"{"c": [1, 2], "a": 3}"#.into()]).unwrap();
+        let vars = parse_extra_vars(&["a=1 b='x y'".into(), r#"{"c": [1, 2], "a": 3}"#.into()]).unwrap();
         assert_eq!(vars["a"], 3);
         assert_eq!(vars["b"], "x y");
         assert_eq!(vars["c"], serde_json::json!([1, 2]));

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+pub mod compose;
 pub mod container;
 pub mod registrator;
 

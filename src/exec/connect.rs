@@ -28,11 +28,10 @@ pub fn spec(
     let address = text(&["ansible_host", "ansible_ssh_host"])?.unwrap_or_else(|| host.to_string());
     let port = match text(&["ansible_port", "ansible_ssh_port"])? {
         None => None,
-        Some(p) => Some(p.parse::<u16>().map_err(|_| {
-            TemplateError(format!(
-                "`ansible_port` of `{host}` is not a port number: {p}"
-            ))
-        })?),
+        Some(p) => Some(
+            p.parse::<u16>()
+                .map_err(|_| TemplateError(format!("`ansible_port` of `{host}` is not a port number: {p}")))?,
+        ),
     };
     let connection = text(&["ansible_connection"])?.unwrap_or_else(|| "ssh".into());
     let local = match connection.as_str() {
@@ -44,14 +43,11 @@ pub fn spec(
             )));
         }
     };
-    let ssh_args = [
-        text(&["ansible_ssh_common_args"])?,
-        text(&["ansible_ssh_extra_args"])?,
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ");
+    let ssh_args = [text(&["ansible_ssh_common_args"])?, text(&["ansible_ssh_extra_args"])?]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
     let options = ssh_options(&ssh_args);
     let mut checking = host_key_checking;
     if let Some(value) = scope.resolve("ansible_host_key_checking")? {
@@ -120,9 +116,7 @@ mod tests {
     use serde_json::json;
 
     fn spec_of(vars: Json) -> ConnectionSpec {
-        let Json::Object(map) = vars else {
-            panic!("map")
-        };
+        let Json::Object(map) = vars else { panic!("map") };
         let scope = Scope::new(&Templar::new(), map);
         spec("web1", &scope, Duration::from_secs(10), true).unwrap()
     }
@@ -143,9 +137,8 @@ mod tests {
     #[test]
     fn host_key_checking_can_be_turned_off() {
         assert!(!spec_of(json!({"ansible_host_key_checking": "False"})).host_key_checking);
-        let s = spec_of(
-            json!({"ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/tmp/kh"}),
-        );
+        let s =
+            spec_of(json!({"ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/tmp/kh"}));
         assert!(!s.host_key_checking);
         assert_eq!(s.known_hosts_file.as_deref(), Some("/tmp/kh"));
     }

@@ -28,6 +28,20 @@ use crate::template::{Scope, Templar, Vars, is_template};
 
 pub use connect::truthy_setting;
 
+/// How to reach an inventory host, from its inventory variables alone (for commands that work on
+/// hosts without a playbook, such as `bgrun registrator`).
+pub fn host_connection(
+    inventory: &Inventory,
+    host: &str,
+    timeout: Duration,
+    host_key_checking: bool,
+) -> Result<Connection, crate::template::TemplateError> {
+    let mut vars = inventory.vars_for(host);
+    vars.insert("inventory_hostname".into(), Json::from(host));
+    let scope = Scope::new(&Templar::new(), vars);
+    connect::spec(host, &scope, timeout, host_key_checking).map(Connection::new)
+}
+
 /// What the command line asked of a run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -132,16 +146,14 @@ pub fn prepare(book: &Playbook) -> Result<Vec<PreparedPlay<'_>>, Error> {
 
 /// `needs` orders the steps of a play; inside a block, role or import, steps keep their order.
 fn no_needs_inside(step: &Step) -> Result<(), Error> {
-    if let Action::Block {
-        steps,
-        rescue,
-        always,
-    } = &step.action
-    {
+    if let Action::Block { steps, rescue, always } = &step.action {
         for inner in steps.iter().chain(rescue).chain(always) {
             if let Some((_, span)) = inner.needs.as_ref().and_then(|n| n.first()) {
-                return Err(Error::invalid(span.clone(), "`needs` works between the steps of a play; inside a block, role or import, steps run in order")
-                    .with_help("move the step out of the block, or remove `needs`"));
+                return Err(Error::invalid(
+                    span.clone(),
+                    "`needs` works between the steps of a play; inside a block, role or import, steps run in order",
+                )
+                .with_help("move the step out of the block, or remove `needs`"));
             }
             no_needs_inside(inner)?;
         }
@@ -177,12 +189,7 @@ struct PlayRun<'p> {
 }
 
 impl<'a> Runner<'a> {
-    pub fn new(
-        book: &'a Playbook,
-        inventory: &'a Inventory,
-        options: &'a RunOptions,
-        reporter: &'a Reporter,
-    ) -> Self {
+    pub fn new(book: &'a Playbook, inventory: &'a Inventory, options: &'a RunOptions, reporter: &'a Reporter) -> Self {
         let groups = serde_json::to_value(inventory.groups_map()).unwrap_or(Json::Null);
         Runner {
             book,
@@ -221,11 +228,7 @@ impl<'a> Runner<'a> {
         let hosts: IndexMap<String, Counters> = self
             .hosts
             .lock()
-            .map(|h| {
-                h.iter()
-                    .map(|(k, v)| (k.clone(), v.counters.clone()))
-                    .collect()
-            })
+            .map(|h| h.iter().map(|(k, v)| (k.clone(), v.counters.clone())).collect())
             .unwrap_or_default();
         self.reporter.emit(&Event::Recap {
             hosts: hosts.clone(),
@@ -243,8 +246,7 @@ impl<'a> Runner<'a> {
         if let Some(limit) = &self.options.limit {
             let allowed = self.inventory.select(limit);
             selected.retain(|h| {
-                allowed.contains(h)
-                    || (h == "localhost" && limit.split([':', ',']).any(|p| p == "localhost"))
+                allowed.contains(h) || (h == "localhost" && limit.split([':', ',']).any(|p| p == "localhost"))
             });
         }
         let hosts = self.hosts.lock();
@@ -282,17 +284,12 @@ impl<'a> Runner<'a> {
             let vars = match loaded {
                 Some(vars) => vars.clone(),
                 None => {
-                    let scope = Scope::new(
-                        &self.templar,
-                        scope::layered([&play.vars, &self.options.extra_vars]),
-                    );
+                    let scope = Scope::new(&self.templar, scope::layered([&play.vars, &self.options.extra_vars]));
                     let rendered = self
                         .templar
                         .render_string(path, &scope)
                         .map_err(|e| Error::invalid(span.clone(), format!("vars_files: {e}")))?;
-                    crate::playbook::load_vars_file(
-                        &self.book.dir.join(crate::yaml::scalar_text(&rendered)),
-                    )?
+                    crate::playbook::load_vars_file(&self.book.dir.join(crate::yaml::scalar_text(&rendered)))?
                 }
             };
             vars_files.extend(vars);
@@ -318,9 +315,7 @@ impl<'a> Runner<'a> {
         if run.play.gather_facts {
             self.gather_facts(run).await;
         }
-        let mut waiting_on: Vec<usize> = (0..graph.len())
-            .map(|i| graph.dependencies(i).len())
-            .collect();
+        let mut waiting_on: Vec<usize> = (0..graph.len()).map(|i| graph.dependencies(i).len()).collect();
         let mut running = FuturesUnordered::new();
         for (i, deps) in waiting_on.iter().enumerate() {
             if *deps == 0 {
@@ -379,11 +374,7 @@ impl<'a> Runner<'a> {
         };
         candidates
             .iter()
-            .filter(|h| {
-                hosts
-                    .get(*h)
-                    .is_some_and(|r| r.health == Health::Active && !r.ended)
-            })
+            .filter(|h| hosts.get(*h).is_some_and(|r| r.health == Health::Active && !r.ended))
             .cloned()
             .collect()
     }
@@ -407,15 +398,17 @@ impl<'a> Runner<'a> {
         if run.play.any_errors_fatal && failed_now {
             run.ended.store(true, Ordering::SeqCst);
             self.reporter.emit(&Event::Warning {
-                message: "a host failed and the play has `any_errors_fatal`: stopping the play"
-                    .into(),
+                message: "a host failed and the play has `any_errors_fatal`: stopping the play".into(),
             });
         } else if let Some(limit) = run.play.max_fail_percentage
             && fraction * 100.0 > limit
         {
             run.ended.store(true, Ordering::SeqCst);
             self.reporter.emit(&Event::Warning {
-                message: format!("{:.0}% of the hosts failed, above `max_fail_percentage: {limit}`: stopping the play", fraction * 100.0),
+                message: format!(
+                    "{:.0}% of the hosts failed, above `max_fail_percentage: {limit}`: stopping the play",
+                    fraction * 100.0
+                ),
             });
         }
     }
@@ -435,10 +428,7 @@ impl<'a> Runner<'a> {
             return false;
         }
         let named = |t: &str| wanted.iter().any(|w| w == t);
-        if tags.contains(&"never")
-            && !tags.iter().any(|t| *t != "never" && named(t))
-            && !named("never")
-        {
+        if tags.contains(&"never") && !tags.iter().any(|t| *t != "never" && named(t)) && !named("never") {
             return false;
         }
         if wanted.is_empty() || named("all") {
@@ -455,11 +445,7 @@ impl<'a> Runner<'a> {
         let facts: HashMap<String, Vars> = self
             .hosts
             .lock()
-            .map(|h| {
-                h.iter()
-                    .map(|(k, v)| (k.clone(), v.facts.clone()))
-                    .collect()
-            })
+            .map(|h| h.iter().map(|(k, v)| (k.clone(), v.facts.clone())).collect())
             .unwrap_or_default();
         let mut order: Vec<String> = self.inventory.hosts().map(|h| h.name.clone()).collect();
         for host in &run.hosts {
@@ -532,12 +518,7 @@ impl<'a> Runner<'a> {
         ];
         let vars = scope::layered(layers);
         let extra = hostvars
-            .map(|h| {
-                vec![(
-                    "hostvars".to_string(),
-                    minijinja::Value::from_dyn_object(Arc::clone(h)),
-                )]
-            })
+            .map(|h| vec![("hostvars".to_string(), minijinja::Value::from_dyn_object(Arc::clone(h)))])
             .unwrap_or_default();
         Scope::with_values(&self.templar, vars, extra)
     }
@@ -642,28 +623,19 @@ impl<'a> Runner<'a> {
             return Some(Arc::clone(existing));
         }
         let scope = self.host_scope(run, None, target, None);
-        let implicit_local =
-            matches!(target, "localhost" | "127.0.0.1") && self.inventory.host(target).is_none();
-        let spec = connect::spec(
-            target,
-            &scope,
-            self.options.timeout,
-            self.options.host_key_checking,
-        )
-        .map(|mut spec| {
-            spec.local |= implicit_local || run.play.local;
-            if spec.user.is_none() {
-                spec.user = user.map(String::from);
-            }
-            spec
-        });
+        let implicit_local = matches!(target, "localhost" | "127.0.0.1") && self.inventory.host(target).is_none();
+        let spec =
+            connect::spec(target, &scope, self.options.timeout, self.options.host_key_checking).map(|mut spec| {
+                spec.local |= implicit_local || run.play.local;
+                if spec.user.is_none() {
+                    spec.user = user.map(String::from);
+                }
+                spec
+            });
         match spec {
             Ok(spec) => {
                 let connection = Arc::new(Connection::new(spec));
-                self.connections
-                    .lock()
-                    .ok()?
-                    .insert(key, Arc::clone(&connection));
+                self.connections.lock().ok()?.insert(key, Arc::clone(&connection));
                 Some(connection)
             }
             Err(e) => {
@@ -712,10 +684,7 @@ fn dir_text(dir: &std::path::Path) -> String {
 /// Hosts by name, deduplicated, in first-seen order.
 fn unique(hosts: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut seen = HashSet::new();
-    hosts
-        .into_iter()
-        .filter(|h| seen.insert(h.clone()))
-        .collect()
+    hosts.into_iter().filter(|h| seen.insert(h.clone())).collect()
 }
 
 #[cfg(test)]
@@ -728,18 +697,10 @@ mod tests {
 
     #[test]
     fn serial_batches() {
-        let sizes = |serial: &[Batch], n: usize| {
-            batches(&names(n), serial)
-                .iter()
-                .map(Vec::len)
-                .collect::<Vec<_>>()
-        };
+        let sizes = |serial: &[Batch], n: usize| batches(&names(n), serial).iter().map(Vec::len).collect::<Vec<_>>();
         assert_eq!(sizes(&[], 5), vec![5]);
         assert_eq!(sizes(&[Batch::Count(2)], 5), vec![2, 2, 1]);
-        assert_eq!(
-            sizes(&[Batch::Count(1), Batch::Percent(50.0)], 5),
-            vec![1, 2, 2]
-        );
+        assert_eq!(sizes(&[Batch::Count(1), Batch::Percent(50.0)], 5), vec![1, 2, 2]);
         assert_eq!(sizes(&[Batch::Percent(10.0)], 5), vec![1, 1, 1, 1, 1]);
     }
 }

@@ -24,11 +24,9 @@ impl Runner<'_> {
         }
         match &step.action {
             Action::Module { .. } => self.run_module_step(run, step, &active).await,
-            Action::Block {
-                steps,
-                rescue,
-                always,
-            } => Box::pin(self.run_block(run, steps, rescue, always, &active)).await,
+            Action::Block { steps, rescue, always } => {
+                Box::pin(self.run_block(run, steps, rescue, always, &active)).await
+            }
             Action::IncludeTasks { .. } | Action::IncludeRole { .. } => {
                 Box::pin(self.run_include(run, step, &active)).await
             }
@@ -45,14 +43,7 @@ impl Runner<'_> {
 
     /// A block: its steps; for hosts that failed, `rescue`; then `always` for every host the
     /// block started with. A rescued host counts as `rescued`, not `failed`.
-    async fn run_block(
-        &self,
-        run: &PlayRun<'_>,
-        steps: &[Step],
-        rescue: &[Step],
-        always: &[Step],
-        hosts: &[String],
-    ) {
+    async fn run_block(&self, run: &PlayRun<'_>, steps: &[Step], rescue: &[Step], always: &[Step], hosts: &[String]) {
         self.run_sequence(run, steps, hosts).await;
         let failed: Vec<String> = hosts
             .iter()
@@ -121,11 +112,7 @@ impl Runner<'_> {
                 match self.templar.eval_condition(condition, &scope) {
                     Ok(value) => holds &= value,
                     Err(e) => {
-                        self.fail_host(
-                            step,
-                            host,
-                            format!("{e} (in step `{label}` at {})", step.span),
-                        );
+                        self.fail_host(step, host, format!("{e} (in step `{label}` at {})", step.span));
                         holds = false;
                     }
                 }
@@ -156,11 +143,7 @@ impl Runner<'_> {
                     .entry(crate::yaml::scalar_text(&value))
                     .or_default()
                     .push(host.clone()),
-                Err(e) => self.fail_host(
-                    step,
-                    host,
-                    format!("{e} (in step `{label}` at {})", step.span),
-                ),
+                Err(e) => self.fail_host(step, host, format!("{e} (in step `{label}` at {})", step.span)),
             }
         }
         for (target, group) in groups {
@@ -172,9 +155,7 @@ impl Runner<'_> {
                     load_steps_file(&self.book.dir, &self.options.roles_path, &path, &context)
                 }
                 Action::IncludeRole {
-                    tasks_from,
-                    context,
-                    ..
+                    tasks_from, context, ..
                 } => {
                     let loader = Loader::new(&self.book.dir, &self.options.roles_path);
                     let result = loader.role(
@@ -228,12 +209,7 @@ impl Runner<'_> {
 
     /// Runs the handlers notified on `hosts`, in the order they are written, each once per host.
     /// At the end of a play, `force_handlers` runs them on failed hosts too.
-    pub(super) async fn flush_handlers(
-        &self,
-        run: &PlayRun<'_>,
-        hosts: &[String],
-        end_of_play: bool,
-    ) {
+    pub(super) async fn flush_handlers(&self, run: &PlayRun<'_>, hosts: &[String], end_of_play: bool) {
         let mut handlers: Vec<Step> = run.play.handlers.clone();
         if let Ok(extra) = run.extra_handlers.lock() {
             handlers.extend(extra.iter().cloned());
@@ -254,8 +230,7 @@ impl Runner<'_> {
                     .iter()
                     .filter_map(|host| {
                         let state = states.get_mut(host)?;
-                        let eligible = state.health == Health::Active
-                            || force && state.health == Health::Failed;
+                        let eligible = state.health == Health::Active || force && state.health == Health::Failed;
                         (eligible && !state.notified.is_empty())
                             .then(|| (host.clone(), std::mem::take(&mut state.notified)))
                     })

@@ -18,8 +18,7 @@ use crate::playbook::{Action, Step};
 use crate::template::{Scope, TemplateError, Vars};
 use crate::transport::{Become, BecomeMethod, HostError};
 
-const CENSORED: &str =
-    "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+const CENSORED: &str = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 /// One run of the module (one loop item) and how it ended.
 struct ItemResult {
@@ -101,13 +100,7 @@ impl Runner<'_> {
             .count()
     }
 
-    async fn run_step_on_host(
-        &self,
-        run: &PlayRun<'_>,
-        step: &Step,
-        host: &str,
-        hostvars: Arc<HostVars>,
-    ) {
+    async fn run_step_on_host(&self, run: &PlayRun<'_>, step: &Step, host: &str, hostvars: Arc<HostVars>) {
         let label = step.label();
         let scope = self.host_scope(run, Some(step), host, Some(&hostvars));
         let items = match &step.loop_items {
@@ -116,11 +109,7 @@ impl Runner<'_> {
                 Ok(Json::Array(items)) => Some(items),
                 Ok(Json::Null) => Some(Vec::new()),
                 Ok(other) => {
-                    return self.report_failure(
-                        step,
-                        host,
-                        format!("`loop` needs a list, but got {}", kind(&other)),
-                    );
+                    return self.report_failure(step, host, format!("`loop` needs a list, but got {}", kind(&other)));
                 }
                 Err(e) => return self.report_failure(step, host, self.template_message(step, &e)),
             },
@@ -135,10 +124,7 @@ impl Runner<'_> {
         for item in items {
             let mut vars = scope.vars().clone();
             vars.insert(step.loop_var.clone(), item.clone());
-            vars.insert(
-                "ansible_loop_var".into(),
-                Json::from(step.loop_var.as_str()),
-            );
+            vars.insert("ansible_loop_var".into(), Json::from(step.loop_var.as_str()));
             let item_scope = Scope::with_values(
                 &self.templar,
                 vars,
@@ -147,9 +133,7 @@ impl Runner<'_> {
                     minijinja::Value::from_dyn_object(Arc::clone(&hostvars)),
                 )],
             );
-            let result = self
-                .run_item(run, step, host, &item_scope, Some(item))
-                .await;
+            let result = self.run_item(run, step, host, &item_scope, Some(item)).await;
             self.emit_result(step, host, &label, &result, false);
             let stop = result.status == Status::Unreachable;
             results.push(result);
@@ -160,10 +144,7 @@ impl Runner<'_> {
         let aggregate = aggregate(&results);
         let ignored = self.is_ignored(step, &scope, &aggregate);
         if let Some(name) = &step.register {
-            self.set_facts(
-                host,
-                Vars::from_iter([(name.clone(), aggregate.outcome.registered())]),
-            );
+            self.set_facts(host, Vars::from_iter([(name.clone(), aggregate.outcome.registered())]));
         }
         let status = aggregate.status;
         if status == Status::Failed && !ignored || status == Status::Unreachable {
@@ -198,15 +179,11 @@ impl Runner<'_> {
                 Ok(true) => {}
                 Ok(false) => {
                     let text = crate::yaml::scalar_text(condition);
-                    let outcome = Outcome::skipped("Conditional result was False")
-                        .with("false_condition", text);
+                    let outcome = Outcome::skipped("Conditional result was False").with("false_condition", text);
                     return done(Status::Skipped, outcome);
                 }
                 Err(e) => {
-                    return done(
-                        Status::Failed,
-                        Outcome::failed(self.template_message(step, &e)),
-                    );
+                    return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
                 }
             }
         }
@@ -214,25 +191,16 @@ impl Runner<'_> {
             return done(Status::Skipped, Outcome::skipped("not a module"));
         };
         let kind = *kind;
-        let args = match self
-            .templar
-            .render_value(&Json::Object(args.clone()), scope)
-        {
+        let args = match self.templar.render_value(&Json::Object(args.clone()), scope) {
             Ok(args) => args,
             Err(e) => {
-                return done(
-                    Status::Failed,
-                    Outcome::failed(self.template_message(step, &e)),
-                );
+                return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
             }
         };
         let environment = match self.environment(step, scope) {
             Ok(env) => env,
             Err(e) => {
-                return done(
-                    Status::Failed,
-                    Outcome::failed(self.template_message(step, &e)),
-                );
+                return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
             }
         };
         let delegate = match &step.delegate_to {
@@ -240,10 +208,7 @@ impl Runner<'_> {
             Some(target) => match self.templar.render_string(target, scope) {
                 Ok(value) => Some(crate::yaml::scalar_text(&value)),
                 Err(e) => {
-                    return done(
-                        Status::Failed,
-                        Outcome::failed(self.template_message(step, &e)),
-                    );
+                    return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
                 }
             },
         };
@@ -252,15 +217,11 @@ impl Runner<'_> {
             Some(user) => match self.templar.render_string(user, scope) {
                 Ok(value) => Some(crate::yaml::scalar_text(&value)),
                 Err(e) => {
-                    return done(
-                        Status::Failed,
-                        Outcome::failed(self.template_message(step, &e)),
-                    );
+                    return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
                 }
             },
         };
-        let Some(connection) = self.connection_for(run, host, delegate.as_deref(), user.as_deref())
-        else {
+        let Some(connection) = self.connection_for(run, host, delegate.as_deref(), user.as_deref()) else {
             return done(
                 Status::Unreachable,
                 Outcome::failed(format!("no connection settings for `{host}`")),
@@ -269,10 +230,7 @@ impl Runner<'_> {
         let privilege = match self.privilege(step, scope, connection.spec.user.as_deref()) {
             Ok(p) => p,
             Err(e) => {
-                return done(
-                    Status::Failed,
-                    Outcome::failed(self.template_message(step, &e)),
-                );
+                return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
             }
         };
         let retries = match &step.until {
@@ -280,20 +238,14 @@ impl Runner<'_> {
             Some(_) => match self.number(step.retries.as_ref(), scope, 3) {
                 Ok(n) => n,
                 Err(e) => {
-                    return done(
-                        Status::Failed,
-                        Outcome::failed(self.template_message(step, &e)),
-                    );
+                    return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
                 }
             },
         };
         let delay = match self.number(step.delay.as_ref(), scope, 5) {
             Ok(n) => n,
             Err(e) => {
-                return done(
-                    Status::Failed,
-                    Outcome::failed(self.template_message(step, &e)),
-                );
+                return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
             }
         };
         let step_label = step.label();
@@ -322,10 +274,7 @@ impl Runner<'_> {
                 Err(HostError::Failed(msg)) => Outcome::failed(msg),
             };
             if let Err(e) = self.apply_conditions(step, scope, &mut outcome) {
-                return done(
-                    Status::Failed,
-                    Outcome::failed(self.template_message(step, &e)),
-                );
+                return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
             }
             if let Some(until) = &step.until {
                 if attempt > 1 || retries > 0 {
@@ -345,15 +294,12 @@ impl Runner<'_> {
                     }
                     Ok(false) => {
                         outcome.failed = true;
-                        outcome.msg.get_or_insert_with(|| {
-                            format!("still not done after {attempt} attempts")
-                        });
+                        outcome
+                            .msg
+                            .get_or_insert_with(|| format!("still not done after {attempt} attempts"));
                     }
                     Err(e) => {
-                        return done(
-                            Status::Failed,
-                            Outcome::failed(self.template_message(step, &e)),
-                        );
+                        return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
                     }
                 }
             }
@@ -367,22 +313,14 @@ impl Runner<'_> {
             if item.is_none()
                 && let Some(name) = &step.register
             {
-                self.set_facts(
-                    host,
-                    Vars::from_iter([(name.clone(), outcome.registered())]),
-                );
+                self.set_facts(host, Vars::from_iter([(name.clone(), outcome.registered())]));
             }
             return done(status, outcome);
         }
     }
 
     /// `changed_when` and `failed_when`, with the result bound to the `register` name.
-    fn apply_conditions(
-        &self,
-        step: &Step,
-        scope: &Scope,
-        outcome: &mut Outcome,
-    ) -> Result<(), TemplateError> {
+    fn apply_conditions(&self, step: &Step, scope: &Scope, outcome: &mut Outcome) -> Result<(), TemplateError> {
         if step.changed_when.is_empty() && step.failed_when.is_empty() {
             return Ok(());
         }
@@ -428,12 +366,7 @@ impl Runner<'_> {
 
     /// The user commands run as: `become` with its user (root by default) and method, unless it
     /// is the user the connection logs in as.
-    fn privilege(
-        &self,
-        step: &Step,
-        scope: &Scope,
-        login: Option<&str>,
-    ) -> Result<Option<Become>, TemplateError> {
+    fn privilege(&self, step: &Step, scope: &Scope, login: Option<&str>) -> Result<Option<Become>, TemplateError> {
         let Some(spec) = &step.privilege else {
             return Ok(None);
         };
@@ -455,19 +388,10 @@ impl Runner<'_> {
     }
 
     fn is_ignored(&self, step: &Step, scope: &Scope, result: &ItemResult) -> bool {
-        result.status == Status::Failed
-            && self
-                .templar
-                .eval_condition(&step.ignore_errors, scope)
-                .unwrap_or(false)
+        result.status == Status::Failed && self.templar.eval_condition(&step.ignore_errors, scope).unwrap_or(false)
     }
 
-    fn number(
-        &self,
-        value: Option<&Json>,
-        scope: &Scope,
-        default: u64,
-    ) -> Result<u64, TemplateError> {
+    fn number(&self, value: Option<&Json>, scope: &Scope, default: u64) -> Result<u64, TemplateError> {
         let Some(value) = value else {
             return Ok(default);
         };
@@ -481,11 +405,7 @@ impl Runner<'_> {
     }
 
     /// The play's and the step's `environment`, templated, as variables for remote commands.
-    fn environment(
-        &self,
-        step: &Step,
-        scope: &Scope,
-    ) -> Result<Vec<(String, String)>, TemplateError> {
+    fn environment(&self, step: &Step, scope: &Scope) -> Result<Vec<(String, String)>, TemplateError> {
         let mut env: Vec<(String, String)> = Vec::new();
         for source in &step.environment {
             match self.templar.render_value(source, scope)? {
@@ -528,14 +448,7 @@ impl Runner<'_> {
         self.count(host, result.status, ignored);
     }
 
-    fn emit_result(
-        &self,
-        step: &Step,
-        host: &str,
-        label: &str,
-        result: &ItemResult,
-        ignored: bool,
-    ) {
+    fn emit_result(&self, step: &Step, host: &str, label: &str, result: &ItemResult, ignored: bool) {
         let outcome = &result.outcome;
         let (msg, data) = if step.no_log {
             (
@@ -550,12 +463,11 @@ impl Runner<'_> {
             _ => is_debug(step) || self.options.verbosity > 0,
         };
         let msg = if is_debug(step) && !step.no_log && msg.is_none() {
-            outcome.data.iter().next().map(|(k, v)| {
-                format!(
-                    "{k} = {}",
-                    serde_json::to_string_pretty(v).unwrap_or_default()
-                )
-            })
+            outcome
+                .data
+                .iter()
+                .next()
+                .map(|(k, v)| format!("{k} = {}", serde_json::to_string_pretty(v).unwrap_or_default()))
         } else {
             msg
         };

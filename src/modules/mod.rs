@@ -6,6 +6,7 @@ pub mod apt;
 pub mod apt_repository;
 pub mod assert;
 pub mod command;
+pub mod compose;
 pub mod container;
 pub mod copy;
 pub mod debug;
@@ -89,6 +90,7 @@ modules! {
     "apt_repository" => AptRepository(apt_repository::AptRepository),
     "assert" => Assert(assert::Assert),
     "command" => Command(command::Command),
+    "compose" | "docker_compose" => Compose(compose::Compose),
     "container" | "docker_container" => Container(container::Container),
     "copy" => Copy(copy::Copy),
     "debug" => Debug(debug::Debug),

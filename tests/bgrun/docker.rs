@@ -152,3 +152,71 @@ fn running_containers_are_registered_in_consul_and_stopped_ones_deregistered() {
     Test::lab().playbook(&play("stopped")).expect(0);
     assert!(catalog(&service).is_empty());
 }
+
+#[test]
+fn registrator_registers_running_containers_and_removes_ghosts() {
+    crate::harness::require_lab();
+    let name = format!("bgrun-registrator-{}", std::process::id());
+    let service = format!("registrator-test-{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    let started = Command::new("docker")
+        .args([
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "-p",
+            "127.0.0.3::8080",
+            "-e",
+            &format!("SERVICE_NAME={service}"),
+            "127.0.0.2:5000/books-ms:1",
+        ])
+        .output()
+        .unwrap();
+    assert!(started.status.success());
+    // A ghost: a service of this host whose container does not exist.
+    let ghost = serde_json::json!({"ID": format!("prod:gone-{}:8080", std::process::id()), "Name": service, "Address": "127.0.0.3", "Port": 1});
+    Command::new("curl")
+        .args([
+            "-s",
+            "-X",
+            "PUT",
+            "-d",
+            &ghost.to_string(),
+            "http://127.0.0.3:8500/v1/agent/service/register",
+        ])
+        .output()
+        .unwrap();
+    let t = Test::new().file("hosts", &crate::harness::lab_inventory());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bgrun"))
+        .args(["registrator", "-i", "hosts", "--limit", "prod", "--once"])
+        .current_dir(t.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains(&format!("prod: registered prod:{name}:8080")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "prod: removed the ghost prod:gone-{}:8080",
+            std::process::id()
+        )),
+        "{stdout}"
+    );
+    let ids: Vec<String> = catalog(&service)
+        .iter()
+        .map(|s| s["ServiceID"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(ids, vec![format!("prod:{name}:8080")]);
+    Command::new("docker").args(["rm", "-f", &name]).output().unwrap();
+    let t2 = std::process::Command::new(env!("CARGO_BIN_EXE_bgrun"))
+        .args(["registrator", "-i", "hosts", "--limit", "prod", "--once"])
+        .current_dir(t.path())
+        .output()
+        .unwrap();
+    assert!(t2.status.success());
+    assert!(catalog(&service).is_empty(), "the removed container's service is gone");
+}
