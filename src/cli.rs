@@ -104,6 +104,22 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Keep each host's Consul in step with its Docker engine, as Registrator does.
     Registrator(RegistratorArgs),
+    /// Print what a template (Jinja2, or consul-template's .ctmpl) renders on a host; writes nothing.
+    Render(RenderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The template file.
+    pub template: PathBuf,
+
+    /// The host whose variables and Consul the template reads.
+    #[arg(long, value_name = "HOST")]
+    pub host: String,
+
+    /// Inventory: a file, a folder, or a host list (may be repeated).
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY")]
+    pub inventory: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod modules;
 pub mod output;
 pub mod playbook;
 pub mod registrator;
+pub mod render;
 pub mod run;
 pub mod source;
 pub mod template;

@@ -1,6 +1,10 @@
 //! A typed client for Consul's HTTP API (catalog, health, KV, agent services) over reqwest.
 //! The ACL token, when there is one, goes in a header and is never printed.
 
+mod data;
+
+pub use data::{ConsulSettings, DEFAULT_PORT};
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};

@@ -7,8 +7,10 @@ pub mod apt_repository;
 pub mod assert;
 pub mod command;
 pub mod compose;
+pub mod consul;
 pub mod container;
 pub mod copy;
+pub mod ctmpl;
 pub mod debug;
 pub mod fail;
 pub mod file;
@@ -91,8 +93,10 @@ modules! {
     "assert" => Assert(assert::Assert),
     "command" => Command(command::Command),
     "compose" | "docker_compose" => Compose(compose::Compose),
+    "consul" => Consul(consul::Consul),
     "container" | "docker_container" => Container(container::Container),
     "copy" => Copy(copy::Copy),
+    "ctmpl" => Ctmpl(ctmpl::Ctmpl),
     "debug" => Debug(debug::Debug),
     "fail" => Fail(fail::Fail),
     "file" => File(file::File),

@@ -1,5 +1,6 @@
 //! `template` renders a Jinja2 file of the playbook's (from `templates/`) with the host's variables
-//! and puts the result on the host, as `copy` does.
+//! and puts the result on the host, as `copy` does. A `.ctmpl` source is a consul-template file,
+//! rendered from the host's Consul by the `ctmpl` module's code.
 
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -31,6 +32,18 @@ fn yes() -> bool {
 impl Module for Template {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let path = find_source(cx, "templates", &self.src)?;
+        if path.extension().is_some_and(|e| e == "ctmpl") {
+            let attrs = Attributes {
+                mode: parse_mode(&self.mode)?,
+                owner: self.owner,
+                group: self.group,
+            };
+            let options = super::ctmpl::Options {
+                force: self.force,
+                ..Default::default()
+            };
+            return super::ctmpl::put_template(cx, &path, &self.dest, &attrs, &options).await;
+        }
         let text = std::fs::read_to_string(&path)
             .map_err(|e| HostError::Failed(format!("cannot read `{}`: {e}", path.display())))?;
         let rendered = cx

@@ -166,8 +166,11 @@ impl Step {
             return label;
         }
         if let Action::Module { args, .. } = &self.action {
+            // Secrets are never part of a label, even when written literally.
+            let secret = |k: &str| k.contains("token") || k.contains("password") || k.contains("secret");
             let summary: Vec<String> = args
                 .iter()
+                .filter(|(k, _)| !secret(k))
                 .take(2)
                 .map(|(k, v)| format!("{k}={}", crate::yaml::scalar_text(v)))
                 .collect();

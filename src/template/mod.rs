@@ -4,6 +4,7 @@
 //! they are read.
 
 pub mod filters;
+pub mod lookups;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -46,6 +47,7 @@ impl Templar {
         }
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         filters::register(&mut env);
+        lookups::register(&mut env);
         env.add_global("omit", OMIT);
         env.add_function("lookup", lookup);
         env.add_function("query", query);

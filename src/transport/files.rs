@@ -202,6 +202,74 @@ pub async fn set_attributes(
     Ok(())
 }
 
+const STAGE: &str = r#"
+set -e
+d=$(dirname -- "$1")
+mkdir -p -- "$d"
+t=$(mktemp "$d/.bgrun.XXXXXX")
+trap 'rm -f -- "$t"' EXIT
+cat > "$t"
+if [ -n "$2" ]; then chmod "$2" "$t"
+elif [ -e "$1" ]; then chmod --reference="$1" "$t"
+else chmod 0644 "$t"
+fi
+[ -z "$3" ] || chown -- "$3" "$t"
+[ -z "$4" ] || chgrp -- "$4" "$t"
+trap - EXIT
+printf '%s\n' "$t""#;
+
+/// Stages new content for `path` in a temporary file beside it (creating the folder when it is
+/// missing), with `attrs` applied, or the existing file's mode, or 0644; returns the staged
+/// file's path. [`commit`] then renames it over `path`, or [`discard`] removes it, so a check of
+/// the staged file can decide before anyone sees the new content.
+pub async fn stage(
+    remote: &Remote<'_>,
+    path: &str,
+    content: &[u8],
+    attrs: &Attributes,
+) -> Result<String, HostError> {
+    let [mode, owner, group] = attrs.args();
+    let exec = Exec::script(STAGE, &[path, &mode, &owner, &group]).stdin(content.to_vec());
+    let output = remote.exec(&exec).await?;
+    let staged = output.stdout_text().trim().to_string();
+    if output.rc != 0 || staged.is_empty() {
+        return Err(HostError::Failed(format!(
+            "cannot write `{path}`: {}",
+            output.stderr_text().trim()
+        )));
+    }
+    Ok(staged)
+}
+
+/// Renames a file staged by [`stage`] over `path`, atomically.
+pub async fn commit(remote: &Remote<'_>, staged: &str, path: &str) -> Result<(), HostError> {
+    let output = remote
+        .exec(&Exec::script(r#"mv -f -- "$1" "$2""#, &[staged, path]))
+        .await?;
+    if output.rc != 0 {
+        let _ = discard(remote, staged).await;
+        return Err(HostError::Failed(format!(
+            "cannot write `{path}`: {}",
+            output.stderr_text().trim()
+        )));
+    }
+    Ok(())
+}
+
+/// Removes a file staged by [`stage`].
+pub async fn discard(remote: &Remote<'_>, staged: &str) -> Result<(), HostError> {
+    let output = remote
+        .exec(&Exec::script(r#"rm -f -- "$1""#, &[staged]))
+        .await?;
+    if output.rc != 0 {
+        return Err(HostError::Failed(format!(
+            "cannot remove `{staged}`: {}",
+            output.stderr_text().trim()
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

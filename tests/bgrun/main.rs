@@ -3,6 +3,7 @@
 mod ansible_compat;
 mod compose;
 mod consul;
+mod discovery;
 mod docker;
 mod errors;
 mod harness;

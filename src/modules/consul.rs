@@ -1,0 +1,943 @@
+//! `consul` reads and writes the host's Consul: KV keys (get, put, check-and-set, delete), the
+//! catalog (services, nodes, the instances of a service with their health), waiting until a
+//! service has enough passing instances, and registering services with the agent, with HTTP, TCP
+//! and TTL checks. Its arguments follow Ansible's `consul_kv` and `consul` modules.
+//!
+//! ```yaml
+//! # KV: `key` with `value` puts, `state: absent` deletes, `key` alone gets.
+//! - consul: {key: books-ms/color, value: blue}              # changed only when the value differs
+//! - consul: {key: books-ms/color, default: blue}            # get; registers value, index, exists
+//!   register: color
+//! - consul: {key: books-ms/color, value: green, cas: "{{ color.index }}"}
+//!                                                           # only if nobody wrote it since
+//!                                                           #   (cas: 0: only if absent)
+//! - consul: {key: books-ms/color, state: absent}            # delete (cas works here too)
+//! - consul: {key: books-ms, recurse: true}                  # get every key below: `values`
+//!
+//! # The catalog.
+//! - consul: {catalog: services}                             # registers services: name -> tags
+//! - consul: {catalog: nodes}                                # registers nodes
+//! - consul: {service: books-ms-blue}                        # registers instances (Node, Address,
+//!                                                           #   Port, Tags, ServiceID, ServiceName,
+//!                                                           #   Status, Checks) and passing (a count)
+//!   #        tag: blue, only_passing: true                  # narrow the instances
+//! - consul: {service: books-ms-blue, wait: 1, timeout: 30}  # until 1 instance passes all checks
+//!
+//! # The agent's services.
+//! - consul:
+//!     service: books-ms-blue        # service_name
+//!     state: present                # registering needs state: present
+//!     id: books-ms-blue-32768       # service_id; default: the service name
+//!     address: 127.0.0.3            # service_address; default: the node's address
+//!     port: 32768                   # service_port
+//!     tags: [blue]
+//!     meta: {version: "2"}
+//!     http: http://127.0.0.3:32768/api/v1/books   # one check: http, tcp (host:port) or ttl,
+//!     interval: 10s                               #   with interval, timeout, check_name,
+//!     timeout: 1s                                 #   check_id; or a list of them:
+//!     # checks: [{http: ..., interval: 5s}, {tcp: "127.0.0.3:32768"}, {ttl: 30s, status: passing}]
+//! - consul: {service: books-ms-blue, state: absent}   # deregister (`id`, else every instance of
+//!                                                     #   the name on the agent)
+//!
+//! # Where Consul is (every form): consul_addr (default: the host's consul_addr, else
+//! # http://<ansible_host>:8500), datacenter (default: consul_datacenter), token or token_file
+//! # (default: consul_token, consul_token_file, CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE).
+//! ```
+//!
+//! bgrun talks to Consul from the machine it runs on, as the `http` module does. The ACL token is
+//! never printed: it is hidden in messages and results, whatever it came from. A registration is
+//! changed only when the agent's copy differs; bgrun keeps a fingerprint of the checks in the
+//! service's meta (`bgrun_checks`) because the agent does not show check definitions.
+
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+use sha2::{Digest, Sha256};
+
+use super::{Module, Outcome, StepContext};
+use crate::consul::{Consul as Client, ConsulError, ConsulSettings, HealthEntry};
+use crate::transport::HostError;
+
+/// How long `wait` waits unless told.
+const DEFAULT_WAIT: Duration = Duration::from_secs(60);
+/// How often `wait` asks Consul.
+const POLL: Duration = Duration::from_millis(500);
+/// The meta key holding the fingerprint of a registration's checks.
+const CHECKS_META: &str = "bgrun_checks";
+/// The arguments of a registration.
+const REGISTRATION: &[&str] = &[
+    "service",
+    "state",
+    "id",
+    "address",
+    "port",
+    "tags",
+    "meta",
+    "http",
+    "tcp",
+    "ttl",
+    "interval",
+    "timeout",
+    "check_name",
+    "check_id",
+    "checks",
+];
+/// The arguments of reading a service's instances.
+const READING: &[&str] = &["service", "tag", "only_passing"];
+/// The arguments of waiting for a service's instances.
+const WAITING: &[&str] = &["service", "tag", "only_passing", "wait", "timeout"];
+/// What a hidden secret shows as.
+const HIDDEN: &str = "********";
+
+/// A value never shown: its `Debug` hides it, and outcomes are scrubbed of it.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(HIDDEN)
+    }
+}
+
+/// A client for the step's host's Consul: the step's settings, then the host's variables.
+pub fn connect(cx: &StepContext<'_>, settings: &ConsulSettings) -> Result<Client, HostError> {
+    let var = |name: &str| {
+        cx.scope
+            .resolve(name)
+            .ok()
+            .flatten()
+            .map(|v| crate::yaml::scalar_text(&v))
+    };
+    Client::for_host(cx.host, &var, settings).map_err(|e| HostError::Failed(e.0))
+}
+
+/// Replaces every occurrence of `secret` in a message or a result with `********`.
+pub fn scrub(mut outcome: Outcome, secret: Option<&str>) -> Outcome {
+    let Some(secret) = secret.filter(|s| !s.is_empty()) else {
+        return outcome;
+    };
+    fn clean(value: &mut Json, secret: &str) {
+        match value {
+            Json::String(s) if s.contains(secret) => *s = s.replace(secret, HIDDEN),
+            Json::Array(items) => items.iter_mut().for_each(|v| clean(v, secret)),
+            Json::Object(map) => map.values_mut().for_each(|v| clean(v, secret)),
+            _ => {}
+        }
+    }
+    if let Some(msg) = &mut outcome.msg {
+        *msg = msg.replace(secret, HIDDEN);
+    }
+    outcome.data.values_mut().for_each(|v| clean(v, secret));
+    outcome
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consul {
+    /// A KV key: get, or put with `value`, or delete with `state: absent`.
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    value: Option<Json>,
+    /// What a get registers when the key is absent.
+    #[serde(default)]
+    default: Option<Json>,
+    /// Check-and-set: the modify index the key must still have (0: the key must be absent).
+    #[serde(default)]
+    cas: Option<u64>,
+    /// Get or delete every key below `key`.
+    #[serde(default)]
+    recurse: bool,
+
+    /// `services` or `nodes`: read the catalog.
+    #[serde(default)]
+    catalog: Option<String>,
+
+    /// A service: read its instances, `wait` for them, or register or deregister it (`state`).
+    #[serde(default, alias = "service_name")]
+    service: Option<String>,
+    /// Only instances with this tag (reading and waiting).
+    #[serde(default)]
+    tag: Option<String>,
+    /// Register only the passing instances.
+    #[serde(default)]
+    only_passing: bool,
+    /// Wait until this many instances pass every check.
+    #[serde(default)]
+    wait: Option<u32>,
+    /// Seconds to `wait` (default 60); for a registered check, how long it may take ("1s").
+    #[serde(default)]
+    timeout: Option<Json>,
+
+    /// `present` registers the service, `absent` deregisters it (or deletes the key).
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default, alias = "service_id")]
+    id: Option<String>,
+    #[serde(default, alias = "service_address")]
+    address: Option<String>,
+    #[serde(default, alias = "service_port")]
+    port: Option<u16>,
+    /// A list, or names separated by commas.
+    #[serde(default)]
+    tags: Option<Json>,
+    #[serde(default)]
+    meta: Option<IndexMap<String, Json>>,
+    #[serde(default)]
+    http: Option<String>,
+    #[serde(default)]
+    tcp: Option<String>,
+    #[serde(default)]
+    ttl: Option<Json>,
+    #[serde(default)]
+    interval: Option<Json>,
+    #[serde(default)]
+    check_name: Option<String>,
+    #[serde(default)]
+    check_id: Option<String>,
+    #[serde(default)]
+    checks: Option<Vec<CheckArgs>>,
+
+    #[serde(default)]
+    consul_addr: Option<String>,
+    #[serde(default)]
+    datacenter: Option<String>,
+    #[serde(default)]
+    token: Option<Secret>,
+    #[serde(default)]
+    token_file: Option<String>,
+}
+
+/// One health check of a registration.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckArgs {
+    #[serde(default)]
+    http: Option<String>,
+    #[serde(default)]
+    tcp: Option<String>,
+    #[serde(default)]
+    ttl: Option<Json>,
+    #[serde(default)]
+    interval: Option<Json>,
+    #[serde(default)]
+    timeout: Option<Json>,
+    #[serde(default, alias = "check_name")]
+    name: Option<String>,
+    #[serde(default, alias = "check_id")]
+    id: Option<String>,
+    #[serde(default)]
+    notes: Option<String>,
+    /// The status the check starts with (`passing`, `warning`, `critical`).
+    #[serde(default)]
+    status: Option<String>,
+    /// Consul removes the service after its check was critical this long.
+    #[serde(default)]
+    deregister_critical_service_after: Option<Json>,
+}
+
+fn failed(message: impl Into<String>) -> HostError {
+    HostError::Failed(message.into())
+}
+
+fn consul_error(e: ConsulError) -> HostError {
+    HostError::Failed(e.0)
+}
+
+/// A Consul duration (`10s`, `1m`, `500ms`); a bare number is seconds.
+fn consul_duration(value: &Json, what: &str) -> Result<String, HostError> {
+    match value {
+        Json::Number(n) => Ok(format!("{n}s")),
+        Json::String(s) if s.trim().parse::<f64>().is_ok() => Ok(format!("{}s", s.trim())),
+        Json::String(s) if parse_duration(s).is_some() => Ok(s.trim().to_string()),
+        other => Err(failed(format!(
+            "`{what}` must be a duration such as 10s, 1m or 500ms, not {}",
+            crate::yaml::scalar_text(other)
+        ))),
+    }
+}
+
+/// Seconds, or a duration with a unit (`ms`, `s`, `m`, `h`).
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => return None,
+    };
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+/// A KV value as the text Consul stores.
+fn value_text(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        Json::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Tags given as a list or as names separated by commas.
+fn tag_list(tags: &Json) -> Vec<String> {
+    match tags {
+        Json::Array(items) => items.iter().map(crate::yaml::scalar_text).collect(),
+        Json::Null => Vec::new(),
+        other => crate::yaml::scalar_text(other)
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+    }
+}
+
+/// An instance as `service` reads register it.
+fn instance_json(entry: &HealthEntry) -> Json {
+    let address = if entry.service.address.is_empty() {
+        entry.node.address.clone()
+    } else {
+        entry.service.address.clone()
+    };
+    let checks: Vec<Json> = entry
+        .checks
+        .iter()
+        .map(|c| json!({"CheckID": c.check_id, "Name": c.name, "Status": c.status, "Output": c.output}))
+        .collect();
+    json!({
+        "Node": entry.node.node,
+        "NodeAddress": entry.node.address,
+        "Address": address,
+        "ServiceAddress": entry.service.address,
+        "Port": entry.service.port,
+        "Tags": entry.service.tags.clone().unwrap_or_default(),
+        "ServiceID": entry.service.id,
+        "ServiceName": entry.service.service,
+        "Status": entry.status(),
+        "Checks": checks,
+    })
+}
+
+/// The checks of the instances that do not pass, with what they said.
+fn failing_checks(entries: &[HealthEntry]) -> Vec<String> {
+    entries
+        .iter()
+        .flat_map(|entry| {
+            entry.checks.iter().filter(|c| c.status != "passing").map(move |c| {
+                let output = c.output.trim();
+                let output = if output.is_empty() { "no output yet" } else { output };
+                format!(
+                    "check `{}` ({}) of `{}` on {} is {}: {output}",
+                    c.name, c.check_id, entry.service.id, entry.node.node, c.status
+                )
+            })
+        })
+        .collect()
+}
+
+impl Module for Consul {
+    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+        let settings = ConsulSettings {
+            address: self.consul_addr.clone(),
+            token: self.token.as_ref().map(|t| t.0.clone()),
+            token_file: self.token_file.clone(),
+            datacenter: self.datacenter.clone(),
+        };
+        let secret = settings.token.clone();
+        let client = match connect(cx, &settings) {
+            Ok(client) => client,
+            Err(HostError::Failed(msg)) => return Ok(scrub(Outcome::failed(msg), secret.as_deref())),
+            Err(other) => return Err(other),
+        };
+        let secret = client.token().map(str::to_string);
+        let result = self.dispatch(cx, &client).await;
+        match result {
+            Ok(outcome) => Ok(scrub(outcome, secret.as_deref())),
+            Err(HostError::Failed(msg)) => Ok(scrub(Outcome::failed(msg), secret.as_deref())),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+impl Consul {
+    async fn dispatch(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+        let state = self.state.clone().unwrap_or_default();
+        if !matches!(state.as_str(), "" | "present" | "absent") {
+            return Err(failed(format!("`state` is `present` or `absent`, not `{state}`")));
+        }
+        let modes = [self.key.is_some(), self.catalog.is_some(), self.service.is_some()];
+        if modes.iter().filter(|m| **m).count() != 1 {
+            return Err(failed(
+                "give one of `key` (KV), `service` (a service's instances, wait, register) or `catalog` (services, nodes)",
+            ));
+        }
+        if let Some(catalog) = &self.catalog {
+            self.only(&["catalog"], "reading the catalog")?;
+            return self.catalog(client, catalog).await;
+        }
+        if let Some(key) = self.key.clone() {
+            self.only(&["key", "value", "default", "cas", "recurse", "state"], "a KV key")?;
+            return match (state.as_str(), &self.value) {
+                ("absent", _) => self.delete(cx, client, &key).await,
+                (_, Some(value)) => self.put(cx, client, &key, value).await,
+                ("present", None) => Err(failed(format!("`state: present` for key `{key}` needs a `value`"))),
+                _ => self.get(client, &key).await,
+            };
+        }
+        let name = self.service.clone().unwrap_or_default();
+        match state.as_str() {
+            "present" => {
+                self.only(REGISTRATION, "registering a service")?;
+                self.register(cx, client, &name).await
+            }
+            "absent" => {
+                self.only(&["service", "state", "id"], "deregistering a service")?;
+                self.deregister(cx, client, &name).await
+            }
+            _ => {
+                let (allowed, what) = match self.wait {
+                    Some(_) => (WAITING, "waiting for a service"),
+                    None => (READING, "reading a service"),
+                };
+                if let Some(field) = self.given().into_iter().find(|f| !allowed.contains(f)) {
+                    return Err(failed(if REGISTRATION.contains(&field) {
+                        format!(
+                            "`{field}` is for registering: to register `{name}` with the agent add `state: present`"
+                        )
+                    } else {
+                        format!("`{field}` does not apply to {what}")
+                    }));
+                }
+                match self.wait {
+                    Some(count) => self.wait_for(cx, client, &name, count).await,
+                    None => self.read(client, &name).await,
+                }
+            }
+        }
+    }
+
+    /// The arguments given, besides where Consul is.
+    fn given(&self) -> Vec<&'static str> {
+        let set = [
+            ("key", self.key.is_some()),
+            ("value", self.value.is_some()),
+            ("default", self.default.is_some()),
+            ("cas", self.cas.is_some()),
+            ("recurse", self.recurse),
+            ("catalog", self.catalog.is_some()),
+            ("service", self.service.is_some()),
+            ("tag", self.tag.is_some()),
+            ("only_passing", self.only_passing),
+            ("wait", self.wait.is_some()),
+            ("timeout", self.timeout.is_some()),
+            ("state", self.state.is_some()),
+            ("id", self.id.is_some()),
+            ("address", self.address.is_some()),
+            ("port", self.port.is_some()),
+            ("tags", self.tags.is_some()),
+            ("meta", self.meta.is_some()),
+            ("http", self.http.is_some()),
+            ("tcp", self.tcp.is_some()),
+            ("ttl", self.ttl.is_some()),
+            ("interval", self.interval.is_some()),
+            ("check_name", self.check_name.is_some()),
+            ("check_id", self.check_id.is_some()),
+            ("checks", self.checks.is_some()),
+        ];
+        set.into_iter()
+            .filter(|(_, given)| *given)
+            .map(|(name, _)| name)
+            .collect()
+    }
+
+    /// Fails on an argument that means nothing for what the step does.
+    fn only(&self, allowed: &[&str], what: &str) -> Result<(), HostError> {
+        match self.given().into_iter().find(|f| !allowed.contains(f)) {
+            Some(field) => Err(failed(format!("`{field}` does not apply to {what}"))),
+            None => Ok(()),
+        }
+    }
+
+    async fn catalog(&self, client: &Client, what: &str) -> Result<Outcome, HostError> {
+        match what {
+            "services" => {
+                let services = client.services().await.map_err(consul_error)?;
+                let map: serde_json::Map<String, Json> = services
+                    .into_iter()
+                    .map(|(name, tags)| (name, Json::from(tags)))
+                    .collect();
+                Ok(Outcome::ok().with("services", Json::Object(map)))
+            }
+            "nodes" => {
+                let nodes = client.node_list().await.map_err(consul_error)?;
+                let list: Vec<Json> = nodes
+                    .iter()
+                    .map(|n| json!({"Node": n.node, "ID": n.id, "Address": n.address, "Datacenter": n.datacenter, "Meta": n.meta}))
+                    .collect();
+                Ok(Outcome::ok().with("nodes", list))
+            }
+            other => Err(failed(format!("`catalog` is `services` or `nodes`, not `{other}`"))),
+        }
+    }
+
+    async fn get(&self, client: &Client, key: &str) -> Result<Outcome, HostError> {
+        if self.recurse {
+            let entries = client.kv_list(key).await.map_err(consul_error)?;
+            let values: serde_json::Map<String, Json> =
+                entries.into_iter().map(|(k, v)| (k, Json::String(v))).collect();
+            return Ok(Outcome::ok().with("key", key).with("values", Json::Object(values)));
+        }
+        let found = client.kv_get(key).await.map_err(consul_error)?;
+        let outcome = Outcome::ok().with("key", key);
+        Ok(match found {
+            Some((value, index)) => outcome.with("value", value).with("index", index).with("exists", true),
+            None => outcome
+                .with("value", self.default.clone().unwrap_or(Json::Null))
+                .with("index", 0)
+                .with("exists", false),
+        })
+    }
+
+    /// The error for a check-and-set that found the key moved on.
+    fn conflict(key: &str, expected: u64, current: Option<&(String, u64)>) -> HostError {
+        let now = match current {
+            Some((_, index)) => format!("it is at modify index {index}"),
+            None => "it does not exist".to_string(),
+        };
+        let expected_text = if expected == 0 {
+            "0 (the key absent)".to_string()
+        } else {
+            expected.to_string()
+        };
+        failed(format!(
+            "check-and-set on key `{key}` failed: expected modify index {expected_text}, but {now}; someone else wrote it since it was read"
+        ))
+    }
+
+    async fn put(&self, cx: &StepContext<'_>, client: &Client, key: &str, value: &Json) -> Result<Outcome, HostError> {
+        if self.recurse {
+            return Err(failed("`recurse` reads or deletes keys; put them one by one"));
+        }
+        let text = value_text(value);
+        let current = client.kv_get(key).await.map_err(consul_error)?;
+        if let Some(expected) = self.cas {
+            let matches = match &current {
+                Some((_, index)) => *index == expected,
+                None => expected == 0,
+            };
+            if !matches {
+                return Err(Self::conflict(key, expected, current.as_ref()));
+            }
+        }
+        let outcome = Outcome::ok().with("key", key).with("value", text.as_str());
+        if let Some((existing, index)) = &current
+            && *existing == text
+        {
+            return Ok(outcome.with("index", *index));
+        }
+        if cx.check {
+            return Ok(Outcome {
+                changed: true,
+                ..outcome
+            });
+        }
+        if !client.kv_put(key, &text, self.cas).await.map_err(consul_error)? {
+            let now = client.kv_get(key).await.map_err(consul_error)?;
+            return Err(Self::conflict(key, self.cas.unwrap_or_default(), now.as_ref()));
+        }
+        let index = client
+            .kv_get(key)
+            .await
+            .map_err(consul_error)?
+            .map(|(_, i)| i)
+            .unwrap_or_default();
+        Ok(Outcome {
+            changed: true,
+            ..outcome
+        }
+        .with("index", index))
+    }
+
+    async fn delete(&self, cx: &StepContext<'_>, client: &Client, key: &str) -> Result<Outcome, HostError> {
+        let outcome = Outcome::ok().with("key", key);
+        if self.recurse {
+            let count = client.kv_list(key).await.map_err(consul_error)?.len();
+            if count > 0 && !cx.check {
+                client.kv_delete_tree(key).await.map_err(consul_error)?;
+            }
+            return Ok(Outcome {
+                changed: count > 0,
+                ..outcome
+            }
+            .with("deleted", count));
+        }
+        let current = client.kv_get(key).await.map_err(consul_error)?;
+        if let Some(expected) = self.cas {
+            let matches = current.as_ref().is_none_or(|(_, index)| *index == expected);
+            if !matches {
+                return Err(Self::conflict(key, expected, current.as_ref()));
+            }
+        }
+        let existed = current.is_some();
+        if existed && !cx.check {
+            match self.cas {
+                Some(expected) => {
+                    if !client.kv_delete_cas(key, expected).await.map_err(consul_error)? {
+                        let now = client.kv_get(key).await.map_err(consul_error)?;
+                        return Err(Self::conflict(key, expected, now.as_ref()));
+                    }
+                }
+                None => client.kv_delete(key).await.map_err(consul_error)?,
+            }
+        }
+        Ok(Outcome {
+            changed: existed,
+            ..outcome
+        }
+        .with("existed", existed))
+    }
+
+    async fn health(&self, client: &Client, name: &str) -> Result<Vec<HealthEntry>, HostError> {
+        client
+            .health_service(name, self.tag.as_deref())
+            .await
+            .map_err(consul_error)
+    }
+
+    /// Fills in what failing checks said from the agent's own copy when the catalog has no
+    /// output yet (the agent syncs a check's output to the catalog only now and then).
+    async fn with_outputs(client: &Client, mut entries: Vec<HealthEntry>) -> Vec<HealthEntry> {
+        let lacking = entries
+            .iter()
+            .flat_map(|e| &e.checks)
+            .any(|c| c.status != "passing" && c.output.trim().is_empty());
+        if !lacking {
+            return entries;
+        }
+        let Ok(agent) = client.agent_checks().await else {
+            return entries;
+        };
+        for check in entries.iter_mut().flat_map(|e| e.checks.iter_mut()) {
+            if check.output.trim().is_empty()
+                && let Some(live) = agent.get(&check.check_id)
+            {
+                check.output = live.output.clone();
+            }
+        }
+        entries
+    }
+
+    fn instances_outcome(&self, name: &str, entries: &[HealthEntry]) -> Outcome {
+        let passing = entries.iter().filter(|e| e.status() == "passing").count();
+        let instances: Vec<Json> = entries
+            .iter()
+            .filter(|e| !self.only_passing || e.status() == "passing")
+            .map(instance_json)
+            .collect();
+        Outcome::ok()
+            .with("service", name)
+            .with("instances", instances)
+            .with("passing", passing)
+    }
+
+    async fn read(&self, client: &Client, name: &str) -> Result<Outcome, HostError> {
+        let entries = self.health(client, name).await?;
+        Ok(self.instances_outcome(name, &entries))
+    }
+
+    async fn wait_for(
+        &self,
+        cx: &StepContext<'_>,
+        client: &Client,
+        name: &str,
+        count: u32,
+    ) -> Result<Outcome, HostError> {
+        let timeout = match &self.timeout {
+            None => DEFAULT_WAIT,
+            Some(value) => parse_duration(&crate::yaml::scalar_text(value)).ok_or_else(|| {
+                failed(format!(
+                    "`timeout` is the seconds to wait (or 30s, 2m), not {}",
+                    crate::yaml::scalar_text(value)
+                ))
+            })?,
+        };
+        let want = count as usize;
+        let started = Instant::now();
+        loop {
+            let entries = self.health(client, name).await?;
+            let passing = entries.iter().filter(|e| e.status() == "passing").count();
+            if passing >= want {
+                return Ok(self.instances_outcome(name, &entries));
+            }
+            let entries = Self::with_outputs(client, entries).await;
+            let outcome = self.instances_outcome(name, &entries);
+            if cx.check {
+                return Ok(outcome.msg(format!(
+                    "check mode: {passing} of the {want} passing instances of `{name}` wanted are there now; not waiting"
+                )));
+            }
+            let failing = failing_checks(&entries);
+            let mut detail = format!("{name}: {passing} of {want} passing");
+            if let Some(first) = failing.first() {
+                detail.push_str(&format!("; {first}"));
+            }
+            (cx.progress)(detail);
+            if started.elapsed() >= timeout {
+                let seconds = timeout.as_secs_f64();
+                let tag = self
+                    .tag
+                    .as_ref()
+                    .map(|t| format!(" with tag `{t}`"))
+                    .unwrap_or_default();
+                let why = if entries.is_empty() {
+                    format!(
+                        "no instance of `{name}`{tag} is registered in Consul at {}",
+                        client.address()
+                    )
+                } else if failing.is_empty() {
+                    format!("{passing} of {} instances pass", entries.len())
+                } else {
+                    format!("{passing} of {} instances pass; {}", entries.len(), failing.join("; "))
+                };
+                let mut outcome = outcome;
+                outcome.failed = true;
+                return Ok(outcome.msg(format!(
+                    "timed out after {seconds} s waiting for {want} passing instance{} of `{name}`{tag}: {why}",
+                    if want == 1 { "" } else { "s" }
+                )));
+            }
+            let left = timeout.saturating_sub(started.elapsed());
+            tokio::time::sleep(POLL.min(left)).await;
+        }
+    }
+
+    /// The checks of a registration, as Consul's JSON.
+    fn check_definitions(&self) -> Result<Vec<Json>, HostError> {
+        let mut list = Vec::new();
+        if self.http.is_some() || self.tcp.is_some() || self.ttl.is_some() {
+            let single = CheckArgs {
+                http: self.http.clone(),
+                tcp: self.tcp.clone(),
+                ttl: self.ttl.clone(),
+                interval: self.interval.clone(),
+                timeout: self.timeout.clone(),
+                name: self.check_name.clone(),
+                id: self.check_id.clone(),
+                ..CheckArgs::default()
+            };
+            list.push(single.definition()?);
+        } else if self.interval.is_some() || self.check_name.is_some() || self.check_id.is_some() {
+            return Err(failed("a check needs one of `http`, `tcp` or `ttl`"));
+        }
+        for check in self.checks.iter().flatten() {
+            list.push(check.definition()?);
+        }
+        Ok(list)
+    }
+
+    async fn register(&self, cx: &StepContext<'_>, client: &Client, name: &str) -> Result<Outcome, HostError> {
+        let id = self.id.clone().unwrap_or_else(|| name.to_string());
+        let checks = self.check_definitions()?;
+        let fingerprint: String = Sha256::digest(Json::Array(checks.clone()).to_string().as_bytes())
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut meta: serde_json::Map<String, Json> = self
+            .meta
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), Json::String(crate::yaml::scalar_text(v))))
+            .collect();
+        meta.insert(CHECKS_META.into(), Json::String(fingerprint));
+        let tags = self.tags.as_ref().map(tag_list).unwrap_or_default();
+        let address = self.address.clone().unwrap_or_default();
+        let port = self.port.unwrap_or_default();
+        let outcome = Outcome::ok().with("id", id.as_str()).with("service", name);
+        let existing = client.agent_services().await.map_err(consul_error)?;
+        if let Some(current) = existing.get(&id) {
+            let same = current.get("Service").and_then(Json::as_str) == Some(name)
+                && current.get("Address").and_then(Json::as_str).unwrap_or_default() == address
+                && current.get("Port").and_then(Json::as_u64).unwrap_or_default() == u64::from(port)
+                && tag_list(current.get("Tags").unwrap_or(&Json::Null)) == tags
+                && current.get("Meta").cloned().unwrap_or(Json::Null) == Json::Object(meta.clone());
+            if same {
+                return Ok(outcome);
+            }
+        }
+        if !cx.check {
+            let mut definition = json!({
+                "ID": id,
+                "Name": name,
+                "Address": address,
+                "Port": port,
+                "Tags": tags,
+                "Meta": meta,
+            });
+            if !checks.is_empty() {
+                definition["Checks"] = Json::Array(checks);
+            }
+            client.register_definition(&definition).await.map_err(consul_error)?;
+        }
+        Ok(Outcome {
+            changed: true,
+            ..outcome
+        })
+    }
+
+    async fn deregister(&self, cx: &StepContext<'_>, client: &Client, name: &str) -> Result<Outcome, HostError> {
+        let existing = client.agent_services().await.map_err(consul_error)?;
+        let ids: Vec<String> = match &self.id {
+            Some(id) => existing.keys().filter(|k| *k == id).cloned().collect(),
+            None => existing
+                .iter()
+                .filter(|(_, s)| s.get("Service").and_then(Json::as_str) == Some(name))
+                .map(|(id, _)| id.clone())
+                .collect(),
+        };
+        if !cx.check {
+            for id in &ids {
+                client.deregister(id).await.map_err(consul_error)?;
+            }
+        }
+        Ok(Outcome::changed(!ids.is_empty()).with("service", name).with("ids", ids))
+    }
+}
+
+impl CheckArgs {
+    /// The check as Consul's registration JSON.
+    fn definition(&self) -> Result<Json, HostError> {
+        let kinds = [self.http.is_some(), self.tcp.is_some(), self.ttl.is_some()];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            return Err(failed("a check needs exactly one of `http`, `tcp` or `ttl`"));
+        }
+        let mut check = serde_json::Map::new();
+        if let Some(url) = &self.http {
+            check.insert("HTTP".into(), Json::from(url.as_str()));
+        }
+        if let Some(address) = &self.tcp {
+            check.insert("TCP".into(), Json::from(address.as_str()));
+        }
+        if let Some(ttl) = &self.ttl {
+            check.insert("TTL".into(), Json::from(consul_duration(ttl, "ttl")?));
+        } else {
+            let interval = match &self.interval {
+                Some(interval) => consul_duration(interval, "interval")?,
+                None => "10s".to_string(),
+            };
+            check.insert("Interval".into(), Json::from(interval));
+        }
+        if let Some(timeout) = &self.timeout {
+            check.insert("Timeout".into(), Json::from(consul_duration(timeout, "timeout")?));
+        }
+        if let Some(name) = &self.name {
+            check.insert("Name".into(), Json::from(name.as_str()));
+        }
+        if let Some(id) = &self.id {
+            check.insert("CheckID".into(), Json::from(id.as_str()));
+        }
+        if let Some(notes) = &self.notes {
+            check.insert("Notes".into(), Json::from(notes.as_str()));
+        }
+        if let Some(status) = &self.status {
+            if !matches!(status.as_str(), "passing" | "warning" | "critical") {
+                return Err(failed(format!(
+                    "a check's `status` is `passing`, `warning` or `critical`, not `{status}`"
+                )));
+            }
+            check.insert("Status".into(), Json::from(status.as_str()));
+        }
+        if let Some(after) = &self.deregister_critical_service_after {
+            check.insert(
+                "DeregisterCriticalServiceAfter".into(),
+                Json::from(consul_duration(after, "deregister_critical_service_after")?),
+            );
+        }
+        Ok(Json::Object(check))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(value: Json) -> Consul {
+        Consul::deserialize(value).unwrap()
+    }
+
+    #[test]
+    fn arguments_must_fit_what_the_step_does() {
+        let kv = args(json!({"key": "a", "port": 3}));
+        let err = kv.only(&["key", "value"], "a KV key").unwrap_err();
+        assert_eq!(err.to_string(), "`port` does not apply to a KV key");
+        let wait = args(json!({"service": "web", "wait": 1, "timeout": 30}));
+        assert!(wait.only(WAITING, "waiting for a service").is_ok());
+        assert!(wait.only(READING, "reading a service").is_err());
+        let aliases = args(json!({"service_name": "web", "service_port": 80, "service_id": "w1", "state": "present"}));
+        assert!(aliases.only(REGISTRATION, "registering a service").is_ok());
+        assert_eq!(aliases.port, Some(80));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(consul_duration(&json!(5), "interval").unwrap(), "5s");
+        assert_eq!(consul_duration(&json!("1m"), "interval").unwrap(), "1m");
+        assert!(
+            consul_duration(&json!("often"), "interval")
+                .unwrap_err()
+                .to_string()
+                .contains("`interval`")
+        );
+    }
+
+    #[test]
+    fn checks_become_consul_definitions() {
+        let http = CheckArgs {
+            http: Some("http://127.0.0.1:8080/".into()),
+            timeout: Some(json!("1s")),
+            ..CheckArgs::default()
+        };
+        assert_eq!(
+            http.definition().unwrap(),
+            json!({"HTTP": "http://127.0.0.1:8080/", "Interval": "10s", "Timeout": "1s"})
+        );
+        let ttl = CheckArgs {
+            ttl: Some(json!("10m")),
+            status: Some("passing".into()),
+            ..CheckArgs::default()
+        };
+        assert_eq!(ttl.definition().unwrap(), json!({"TTL": "10m", "Status": "passing"}));
+        let both = CheckArgs {
+            http: Some("x".into()),
+            tcp: Some("y".into()),
+            ..CheckArgs::default()
+        };
+        assert!(both.definition().is_err());
+    }
+
+    #[test]
+    fn values_tags_and_secrets() {
+        assert_eq!(value_text(&json!("blue")), "blue");
+        assert_eq!(value_text(&json!(3)), "3");
+        assert_eq!(value_text(&json!({"a": 1})), "{\"a\":1}");
+        assert_eq!(tag_list(&json!("a, b")), ["a", "b"]);
+        assert_eq!(tag_list(&json!(["a", 1])), ["a", "1"]);
+        let outcome = Outcome::failed("refused token s3cret").with("echo", json!(["s3cret"]));
+        let clean = scrub(outcome, Some("s3cret"));
+        assert_eq!(clean.msg.as_deref(), Some("refused token ********"));
+        assert_eq!(clean.data["echo"], json!(["********"]));
+        assert_eq!(format!("{:?}", Secret("s3cret".into())), "********");
+    }
+}

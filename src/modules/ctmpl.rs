@@ -1,0 +1,478 @@
+//! `ctmpl` renders a consul-template file (Go text/template with consul-template's functions)
+//! from the host's Consul and writes the result to the host, as
+//! `consul-template -template "SRC:DEST" -once` does, only safer. The `template` module hands its
+//! `.ctmpl` sources here too.
+//!
+//! ```yaml
+//! - ctmpl:
+//!     src: nginx-upstreams-blue.ctmpl      # looked for in templates/, then beside the playbook
+//!     dest: /data/nginx/upstreams/books-ms.conf
+//!     validate: grep -q server %s          # run on the staged file; %s is its path
+//!     allow_empty: false                   # default: no instance in every service is an error
+//!     mode: "0644"                         # owner, group, force as for `template`
+//!     consul_addr: http://prod:8500        # default: the host's consul_addr, else
+//!                                          #   http://<ansible_host>:8500
+//!     datacenter: dc1                      # default: the host's consul_datacenter
+//!     token: "{{ vault_consul_token }}"    # or token_file; default: consul_token,
+//!                                          #   CONSUL_HTTP_TOKEN; never shown in output
+//!   notify: reload nginx
+//! ```
+//!
+//! Rendering runs consul-template's loop: render, fetch what the template asked for from Consul
+//! (all of one round at once), render again until every lookup is answered. The text is the
+//! bytes consul-template writes. It is written only when it differs from the file on the host
+//! (so `notify` fires only on a real change), atomically: staged beside the destination (whose
+//! folder is created, as consul-template does), checked with `validate` when given, then renamed
+//! over it. When the check fails the old file stays and the step fails with the checker's output.
+//!
+//! A template whose every `service` lookup found no instance is an error naming those services
+//! (an nginx `upstream {}` without servers stops nginx from loading); `allow_empty: true` writes
+//! it anyway. `env` in a template reads bgrun's environment with the step's `environment` on top.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+
+use super::consul::{Secret, connect, scrub};
+use super::{Diff, Module, Outcome, StepContext, find_source, parse_mode};
+use crate::consul::{Consul, ConsulSettings};
+use crate::ctmpl::{
+    Catalog, CatalogService, Dependency, HealthState, KeyPair, Lookup, Node, RenderContext, Rendered, ServiceInstance,
+    Snapshot, Template,
+};
+use crate::source::SourceFile;
+use crate::transport::files::{self, Attributes, FileKind};
+use crate::transport::{Exec, HostError, Remote};
+
+/// Rounds of fetching before a template that keeps asking for more is given up on.
+const MAX_ROUNDS: usize = 32;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ctmpl {
+    /// The `.ctmpl` file, looked for in `templates/` first.
+    src: String,
+    dest: String,
+    /// A command run on the staged file before it replaces `dest`; `%s` is the staged path.
+    #[serde(default)]
+    validate: Option<String>,
+    /// Write the file even when every service the template reads has no instance.
+    #[serde(default)]
+    allow_empty: bool,
+    #[serde(default)]
+    mode: Json,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+    /// When false, an existing destination is left as it is.
+    #[serde(default = "yes")]
+    force: bool,
+    #[serde(default)]
+    consul_addr: Option<String>,
+    #[serde(default)]
+    datacenter: Option<String>,
+    #[serde(default)]
+    token: Option<Secret>,
+    #[serde(default)]
+    token_file: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How a `.ctmpl` file is put on a host.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub validate: Option<String>,
+    pub allow_empty: bool,
+    pub force: bool,
+    pub consul: ConsulSettings,
+}
+
+impl Module for Ctmpl {
+    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+        let path = find_source(cx, "templates", &self.src)?;
+        let attrs = Attributes {
+            mode: parse_mode(&self.mode)?,
+            owner: self.owner,
+            group: self.group,
+        };
+        let options = Options {
+            validate: self.validate,
+            allow_empty: self.allow_empty,
+            force: self.force,
+            consul: ConsulSettings {
+                address: self.consul_addr,
+                token: self.token.map(|t| t.0),
+                token_file: self.token_file,
+                datacenter: self.datacenter,
+            },
+        };
+        put_template(cx, &path, &self.dest, &attrs, &options).await
+    }
+}
+
+/// Renders the `.ctmpl` file at `path` from the host's Consul and puts it at `dest`; shared with
+/// `template`.
+pub async fn put_template(
+    cx: &StepContext<'_>,
+    path: &Path,
+    dest: &str,
+    attrs: &Attributes,
+    options: &Options,
+) -> Result<Outcome, HostError> {
+    let consul = connect(cx, &options.consul)?;
+    let secret = consul.token().map(str::to_string);
+    let result = async {
+        let template = parse(path)?;
+        let context = RenderContext {
+            env: Some(environment(cx.environment)),
+            ..RenderContext::default()
+        };
+        let progress = |text: String| (cx.progress)(text);
+        let rendered = render_from_consul(&template, &consul, &context, &progress).await?;
+        if !options.allow_empty
+            && let Some(message) = rendered.empty_message()
+        {
+            return Err(HostError::Failed(format!("`{}`: {message}", path.display())));
+        }
+        install(cx, dest, rendered.text.as_bytes(), attrs, options).await
+    }
+    .await;
+    match result {
+        Ok(outcome) => Ok(scrub(outcome, secret.as_deref())),
+        Err(HostError::Failed(msg)) => Ok(scrub(Outcome::failed(msg), secret.as_deref())),
+        Err(other) => Err(other),
+    }
+}
+
+/// Reads and parses a `.ctmpl` file; errors quote the line at fault.
+pub fn parse(path: &Path) -> Result<Template, HostError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| HostError::Failed(format!("cannot read `{}`: {e}", path.display())))?;
+    let file = SourceFile::new(path.to_path_buf(), text);
+    Template::parse(&file).map_err(|e| {
+        let text = e.render();
+        HostError::Failed(text.strip_prefix("error: ").unwrap_or(&text).to_string())
+    })
+}
+
+/// bgrun's environment with the step's `environment` on top, for the template's `env`.
+fn environment(step: &[(String, String)]) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = std::env::vars().collect();
+    env.extend(step.iter().cloned());
+    env
+}
+
+/// A rendered `.ctmpl` file and what its `service` lookups found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CtmplText {
+    pub text: String,
+    /// Every `service` lookup of the final pass: the query and how many instances it returned.
+    pub services: Vec<(String, usize)>,
+}
+
+impl CtmplText {
+    /// The error to give when every `service` lookup found nothing, naming the services.
+    pub fn empty_message(&self) -> Option<String> {
+        if self.services.is_empty() || self.services.iter().any(|(_, n)| *n > 0) {
+            return None;
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for (query, _) in &self.services {
+            if !names.contains(&query.as_str()) {
+                names.push(query);
+            }
+        }
+        let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        Some(format!(
+            "no instance of {} in Consul, so the file would have no servers (an empty nginx upstream stops nginx); \
+             register the service first, or set `allow_empty: true` to write it anyway",
+            list.join(", ")
+        ))
+    }
+}
+
+/// Renders a template from Consul: render, fetch what it asked for, render again until done.
+pub async fn render_from_consul(
+    template: &Template,
+    consul: &Consul,
+    context: &RenderContext,
+    progress: &(dyn Fn(String) + Send + Sync),
+) -> Result<CtmplText, HostError> {
+    let mut snapshot = Snapshot::new();
+    for _ in 0..MAX_ROUNDS {
+        let recorder = Recorder {
+            snapshot: &snapshot,
+            services: Mutex::new(Vec::new()),
+        };
+        let rendered = template
+            .render_with(&recorder, context)
+            .map_err(|e| HostError::Failed(e.render().trim_start_matches("error: ").to_string()))?;
+        let services = recorder.services.into_inner().unwrap_or_default();
+        match rendered {
+            Rendered::Done(text) => return Ok(CtmplText { text, services }),
+            Rendered::NeedsData(needed) => {
+                let needed: Vec<Dependency> = needed.into_iter().filter(|d| !snapshot.knows(d)).collect();
+                if needed.is_empty() {
+                    break;
+                }
+                let names: Vec<String> = needed.iter().map(Dependency::to_string).collect();
+                progress(format!(
+                    "reading {} from Consul at {}",
+                    names.join(", "),
+                    consul.address()
+                ));
+                consul
+                    .fetch_all(&needed, &mut snapshot)
+                    .await
+                    .map_err(|e| HostError::Failed(e.0))?;
+            }
+        }
+    }
+    Err(HostError::Failed(format!(
+        "`{}` kept asking Consul for more data; bgrun stopped after {MAX_ROUNDS} rounds",
+        template.file().path.display()
+    )))
+}
+
+/// A catalog that answers from a snapshot and notes every `service` lookup and its answer.
+struct Recorder<'a> {
+    snapshot: &'a Snapshot,
+    services: Mutex<Vec<(String, usize)>>,
+}
+
+/// A `service` query as a template writes it: `tag.name` and its health filter.
+fn service_query(name: &str, tag: Option<&str>, states: &[HealthState]) -> String {
+    let mut query = match tag {
+        Some(tag) => format!("{tag}.{name}"),
+        None => name.to_string(),
+    };
+    if states.len() == HealthState::ALL.len() {
+        query.push_str(" (any health)");
+    } else if states != [HealthState::Passing] {
+        let words: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+        query.push_str(&format!(" ({})", words.join(", ")));
+    }
+    query
+}
+
+impl Catalog for Recorder<'_> {
+    fn service(&self, name: &str, tag: Option<&str>, states: &[HealthState]) -> Lookup<Vec<ServiceInstance>> {
+        let answer = self.snapshot.service(name, tag, states);
+        if let (Lookup::Ready(list), Ok(mut seen)) = (&answer, self.services.lock()) {
+            seen.push((service_query(name, tag, states), list.len()));
+        }
+        answer
+    }
+
+    fn key(&self, path: &str) -> Lookup<Option<String>> {
+        self.snapshot.key(path)
+    }
+
+    fn ls(&self, prefix: &str) -> Lookup<Vec<KeyPair>> {
+        self.snapshot.ls(prefix)
+    }
+
+    fn tree(&self, prefix: &str) -> Lookup<Vec<KeyPair>> {
+        self.snapshot.tree(prefix)
+    }
+
+    fn services(&self) -> Lookup<Vec<CatalogService>> {
+        self.snapshot.services()
+    }
+
+    fn nodes(&self) -> Lookup<Vec<Node>> {
+        self.snapshot.nodes()
+    }
+}
+
+/// Puts `content` at `dest` when it differs, staged, checked with the validator and renamed.
+async fn install(
+    cx: &StepContext<'_>,
+    dest: &str,
+    content: &[u8],
+    attrs: &Attributes,
+    options: &Options,
+) -> Result<Outcome, HostError> {
+    let remote = cx.remote().await?;
+    let mut dest = dest.to_string();
+    let mut state = files::stat(&remote, &dest).await?;
+    if state.kind == FileKind::Directory {
+        return Err(HostError::Failed(format!("`dest` {dest} is a directory")));
+    }
+    if state.kind == FileKind::Link
+        && let Some(target) = state.link_target.clone()
+    {
+        dest = target;
+        state = files::stat(&remote, &dest).await?;
+    }
+    let checksum: String = Sha256::digest(content).iter().map(|b| format!("{b:02x}")).collect();
+    let content_changed = state.sha256.as_deref() != Some(checksum.as_str()) && (options.force || !state.exists());
+    let attrs_changed = state.exists() && !attrs.satisfied_by(&state);
+    let mut outcome = Outcome::changed(content_changed || attrs_changed)
+        .with("dest", dest.as_str())
+        .with("checksum", checksum.as_str())
+        .with("size", content.len() as u64);
+    if content_changed && cx.diff {
+        let before = if state.exists() {
+            files::read(&remote, &dest).await?.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        outcome.diff = Some(Diff {
+            path: dest.clone(),
+            before: String::from_utf8_lossy(&before).into_owned(),
+            after: String::from_utf8_lossy(content).into_owned(),
+        });
+    }
+    if cx.check {
+        return Ok(outcome);
+    }
+    if content_changed {
+        let staged = files::stage(&remote, &dest, content, attrs).await?;
+        if let Some(command) = &options.validate
+            && let Err(error) = validate(cx, &remote, command, &staged, &dest).await
+        {
+            let _ = files::discard(&remote, &staged).await;
+            return Err(error);
+        }
+        files::commit(&remote, &staged, &dest).await?;
+    } else if attrs_changed {
+        files::set_attributes(&remote, &dest, attrs).await?;
+    }
+    Ok(outcome)
+}
+
+/// The validator's argument vector with `%s` standing for the staged file.
+pub fn validator_argv(command: &str, staged: &str) -> Result<Vec<String>, String> {
+    if !command.contains("%s") {
+        return Err(format!(
+            "`validate` must contain %s, which stands for the file to check, as in `nginx -t -c %s`; got `{command}`"
+        ));
+    }
+    let words = shlex::split(command).ok_or_else(|| format!("`validate` has unbalanced quotes: `{command}`"))?;
+    if words.is_empty() {
+        return Err("`validate` is empty".into());
+    }
+    Ok(words.into_iter().map(|w| w.replace("%s", staged)).collect())
+}
+
+/// Runs the validator on the staged file; an error says why the file was refused.
+async fn validate(
+    cx: &StepContext<'_>,
+    remote: &Remote<'_>,
+    command: &str,
+    staged: &str,
+    dest: &str,
+) -> Result<(), HostError> {
+    let argv = validator_argv(command, staged).map_err(HostError::Failed)?;
+    (cx.progress)(format!("validating {dest}: {command}"));
+    let mut exec = Exec::new(argv);
+    exec.env = cx.environment.to_vec();
+    let output = remote.exec(&exec).await?;
+    if output.rc == 0 {
+        return Ok(());
+    }
+    let said: Vec<String> = [output.stderr_text(), output.stdout_text()]
+        .into_iter()
+        .map(|t| t.trim().replace(staged, "%s"))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let said = if said.is_empty() {
+        "(no output)".to_string()
+    } else {
+        said.join("\n")
+    };
+    Err(HostError::Failed(format!(
+        "validation of the new `{dest}` failed, so the old file was left as it was: `{command}` exited with {}: {said}",
+        output.rc
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_validator_gets_the_staged_path() {
+        assert_eq!(
+            validator_argv("docker exec nginx nginx -t -c %s", "/d/.bgrun.x").unwrap(),
+            ["docker", "exec", "nginx", "nginx", "-t", "-c", "/d/.bgrun.x"]
+        );
+        assert_eq!(
+            validator_argv("sh -c 'grep -q server \"$0\"' %s", "/f").unwrap(),
+            ["sh", "-c", "grep -q server \"$0\"", "/f"]
+        );
+        assert!(validator_argv("nginx -t", "/f").unwrap_err().contains("%s"));
+        assert!(validator_argv("grep 'x %s", "/f").unwrap_err().contains("quotes"));
+    }
+
+    #[test]
+    fn empty_means_every_service_lookup_found_nothing() {
+        let text = |services: Vec<(&str, usize)>| CtmplText {
+            text: String::new(),
+            services: services.into_iter().map(|(q, n)| (q.to_string(), n)).collect(),
+        };
+        assert_eq!(text(vec![]).empty_message(), None);
+        assert_eq!(text(vec![("a", 0), ("b", 2)]).empty_message(), None);
+        let message = text(vec![("books-ms-green (any health)", 0)]).empty_message().unwrap();
+        assert!(
+            message.starts_with("no instance of `books-ms-green (any health)` in Consul"),
+            "{message}"
+        );
+        assert!(message.contains("allow_empty: true"));
+        assert_eq!(service_query("web", Some("blue"), &[HealthState::Passing]), "blue.web");
+        assert_eq!(
+            service_query("web", None, &[HealthState::Passing, HealthState::Warning]),
+            "web (passing, warning)"
+        );
+    }
+
+    #[test]
+    fn rendering_fetches_in_rounds_and_records_service_lookups() {
+        let file = SourceFile::new("t.ctmpl", "{{range service \"web\" \"any\"}}{{.Port}} {{end}}");
+        let template = Template::parse(&file).unwrap();
+        let mut snapshot = Snapshot::new();
+        snapshot.set_service("web", Vec::new());
+        let recorder = Recorder {
+            snapshot: &snapshot,
+            services: Mutex::new(Vec::new()),
+        };
+        assert_eq!(template.render(&recorder).unwrap(), Rendered::Done(String::new()));
+        assert_eq!(
+            recorder.services.into_inner().unwrap(),
+            [("web (any health)".to_string(), 0)]
+        );
+    }
+
+    #[test]
+    fn an_unreachable_consul_is_named() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let file = SourceFile::new("t.ctmpl", "{{key \"a\"}}");
+        let template = Template::parse(&file).unwrap();
+        let consul = Consul::new("http://127.0.0.1:1", None, None).unwrap();
+        let err = runtime
+            .block_on(render_from_consul(
+                &template,
+                &consul,
+                &RenderContext::default(),
+                &|_| {},
+            ))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("Consul at http://127.0.0.1:1 does not answer"),
+            "{err}"
+        );
+    }
+}
