@@ -78,23 +78,15 @@ impl Settings {
                         .collect();
                 }
                 ("defaults", "roles_path") => {
-                    settings.roles_path = value
-                        .split(':')
-                        .filter(|s| !s.is_empty())
-                        .map(path)
-                        .collect()
+                    settings.roles_path = value.split(':').filter(|s| !s.is_empty()).map(path).collect()
                 }
                 ("defaults", "host_key_checking") => settings.host_key_checking = boolean(value),
                 ("defaults", "forks") => settings.forks = value.parse().ok(),
                 ("defaults", "remote_user") => settings.remote_user = Some(value.to_string()),
                 ("defaults", "timeout") => settings.timeout = value.parse().ok(),
                 ("privilege_escalation", "become") => settings.become_enabled = boolean(value),
-                ("privilege_escalation", "become_user") => {
-                    settings.become_user = Some(value.to_string())
-                }
-                ("privilege_escalation", "become_method") => {
-                    settings.become_method = Some(value.to_string())
-                }
+                ("privilege_escalation", "become_user") => settings.become_user = Some(value.to_string()),
+                ("privilege_escalation", "become_method") => settings.become_method = Some(value.to_string()),
                 _ => {}
             }
         }

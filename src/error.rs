@@ -53,23 +53,13 @@ pub enum Error {
     Cycle { steps: Vec<(String, Span)> },
 
     #[error("{span}: in step `{step}`: {message}")]
-    Template {
-        span: Span,
-        step: String,
-        message: String,
-    },
+    Template { span: Span, step: String, message: String },
 
     #[error("cannot read `{}`: {source}", .path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
 
     #[error("{message}")]
-    Usage {
-        message: String,
-        help: Option<String>,
-    },
+    Usage { message: String, help: Option<String> },
 }
 
 fn cycle_path(steps: &[(String, Span)]) -> String {
@@ -142,13 +132,9 @@ impl Error {
             Error::UnknownModule { suggestion, .. } => did_you_mean(suggestion)
                 .or_else(|| Some("run `bgrun --list-modules` to see the modules bgrun has".into())),
             Error::UnknownId { suggestion, .. } => did_you_mean(suggestion),
-            Error::Cycle { .. } => {
-                Some("remove one of these `needs` so the steps can run in an order".into())
-            }
-            Error::Template { .. } => {
-                Some("define the variable, or give it a fallback with `| default(...)`".into())
-                    .filter(|_| self.to_string().contains("undefined"))
-            }
+            Error::Cycle { .. } => Some("remove one of these `needs` so the steps can run in an order".into()),
+            Error::Template { .. } => Some("define the variable, or give it a fallback with `| default(...)`".into())
+                .filter(|_| self.to_string().contains("undefined")),
             Error::Yaml { .. } | Error::Read { .. } => None,
         }
     }
@@ -180,8 +166,7 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(name, c), c))
         .filter(|(distance, c)| {
-            *distance <= (name.len().max(c.len()) / 3).max(1)
-                || c.starts_with(name) && name.len() >= 3
+            *distance <= (name.len().max(c.len()) / 3).max(1) || c.starts_with(name) && name.len() >= 3
         })
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c.to_string())
@@ -193,10 +178,7 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(
-            suggest("comand", ["command", "copy", "shell"]),
-            Some("command".into())
-        );
+        assert_eq!(suggest("comand", ["command", "copy", "shell"]), Some("command".into()));
         assert_eq!(suggest("xyz", ["command", "copy"]), None);
         assert_eq!(suggest("deploi", ["deploy", "test"]), Some("deploy".into()));
     }

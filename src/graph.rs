@@ -64,17 +64,13 @@ impl StepGraph {
 
     fn check_cycles(&self, steps: &[Step]) -> Result<(), Error> {
         for component in tarjan_scc(&self.graph) {
-            let cyclic =
-                component.len() > 1 || component.iter().any(|&n| self.graph.contains_edge(n, n));
+            let cyclic = component.len() > 1 || component.iter().any(|&n| self.graph.contains_edge(n, n));
             if !cyclic {
                 continue;
             }
             // Walk the cycle in dependency order, starting from the earliest step in the file.
             let members: Vec<NodeIndex> = component;
-            let mut current = *members
-                .iter()
-                .min_by_key(|n| self.graph[**n])
-                .unwrap_or(&members[0]);
+            let mut current = *members.iter().min_by_key(|n| self.graph[**n]).unwrap_or(&members[0]);
             let start = current;
             let mut path = Vec::new();
             loop {
@@ -122,8 +118,7 @@ impl StepGraph {
 
 /// The plays' graphs as Graphviz DOT, one cluster per play.
 pub fn to_dot(plays: &[(&str, &[Step], &StepGraph)]) -> String {
-    let mut out =
-        String::from("digraph bgrun {\n  rankdir=TB;\n  node [shape=box, style=rounded];\n");
+    let mut out = String::from("digraph bgrun {\n  rankdir=TB;\n  node [shape=box, style=rounded];\n");
     for (p, (name, steps, graph)) in plays.iter().enumerate() {
         let _ = writeln!(
             out,
@@ -148,9 +143,7 @@ pub fn to_dot(plays: &[(&str, &[Step], &StepGraph)]) -> String {
 fn quote(text: &str) -> String {
     format!(
         "\"{}\"",
-        text.replace('\\', "\\\\")
-            .replace('"', "\\\"")
-            .replace('\n', "\\n")
+        text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
     )
 }
 
@@ -193,9 +186,8 @@ mod tests {
 
     #[test]
     fn cycles_name_every_step() {
-        let text = format!(
-            "{HEAD}    - {{id: a, needs: [b], debug: msg=a}}\n    - {{id: b, needs: [a], debug: msg=b}}\n"
-        );
+        let text =
+            format!("{HEAD}    - {{id: a, needs: [b], debug: msg=a}}\n    - {{id: b, needs: [a], debug: msg=b}}\n");
         let err = graph(&text).unwrap_err().render();
         assert!(
             err.starts_with("error: dependency cycle between steps: `a` -> `b` -> `a`"),
@@ -207,9 +199,8 @@ mod tests {
 
     #[test]
     fn unknown_id_suggests() {
-        let text = format!(
-            "{HEAD}    - {{id: deploy, debug: msg=a}}\n    - {{id: t, needs: [deploi], debug: msg=b}}\n"
-        );
+        let text =
+            format!("{HEAD}    - {{id: deploy, debug: msg=a}}\n    - {{id: t, needs: [deploi], debug: msg=b}}\n");
         let err = graph(&text).unwrap_err().render();
         assert!(
             err.contains("step `t` needs `deploi`, but no step of this play has that id"),

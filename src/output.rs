@@ -252,12 +252,9 @@ impl Reporter {
                 if let Some(item) = item {
                     head.push_str(&format!(" => (item={item})"));
                 }
-                let show_result =
-                    self.verbosity > 0 && !result.as_object().is_some_and(|m| m.is_empty());
+                let show_result = self.verbosity > 0 && !result.as_object().is_some_and(|m| m.is_empty());
                 let detail = match (status, msg) {
-                    (Status::Failed | Status::Unreachable, Some(msg)) => {
-                        Some(failure_detail(msg, result))
-                    }
+                    (Status::Failed | Status::Unreachable, Some(msg)) => Some(failure_detail(msg, result)),
                     (_, Some(msg)) if !show_result => Some(msg.clone()),
                     _ => None,
                 };
@@ -283,9 +280,7 @@ impl Reporter {
                 &Style::new().yellow(),
                 &format!("retrying: [{host}] {step} ({retries_left} retries left)"),
             ),
-            Event::Warning { message } => {
-                self.paint(&Style::new().magenta(), &format!("[WARNING]: {message}"))
-            }
+            Event::Warning { message } => self.paint(&Style::new().magenta(), &format!("[WARNING]: {message}")),
             Event::Recap { hosts, elapsed_ms } => {
                 let mut out = banner("PLAY RECAP");
                 let width = hosts.keys().map(String::len).max().unwrap_or(0);
@@ -303,10 +298,7 @@ impl Reporter {
                         c.ok, c.changed, c.unreachable, c.failed, c.skipped, c.rescued, c.ignored
                     ));
                 }
-                out.push_str(&format!(
-                    "\n\nfinished in {:.2}s",
-                    *elapsed_ms as f64 / 1000.0
-                ));
+                out.push_str(&format!("\n\nfinished in {:.2}s", *elapsed_ms as f64 / 1000.0));
                 out
             }
         }
@@ -327,15 +319,8 @@ fn banner(title: &str) -> String {
 fn failure_detail(msg: &str, result: &Json) -> String {
     let mut text = msg.to_string();
     for key in ["stderr", "stdout"] {
-        if let Some(output) = result
-            .get(key)
-            .and_then(Json::as_str)
-            .filter(|s| !s.trim().is_empty())
-        {
-            text.push_str(&format!(
-                "\n  {key}: {}",
-                output.trim_end().replace('\n', "\n    ")
-            ));
+        if let Some(output) = result.get(key).and_then(Json::as_str).filter(|s| !s.trim().is_empty()) {
+            text.push_str(&format!("\n  {key}: {}", output.trim_end().replace('\n', "\n    ")));
             break;
         }
     }

@@ -54,7 +54,11 @@ async fn run(cli: Cli) -> Result<i32, Error> {
         Some(Command::Inventory(args)) => return show_inventory(args),
         Some(Command::Registrator(args)) => return registrator(args).await,
         Some(Command::Render(args)) => {
-            let sources = if args.inventory.is_empty() { Settings::find(Path::new(".")).inventory } else { args.inventory.clone() };
+            let sources = if args.inventory.is_empty() {
+                Settings::find(Path::new(".")).inventory
+            } else {
+                args.inventory.clone()
+            };
             let text = crate::render::render(&args.template, &sources, &args.host).await?;
             print!("{text}");
             return Ok(EXIT_OK);

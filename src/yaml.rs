@@ -281,27 +281,17 @@ impl MarkedEventReceiver for Builder {
                 }
                 None => self.fail(span, "alias to an unknown anchor".into()),
             },
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart
-            | Event::DocumentEnd => {}
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd => {}
         }
     }
 }
 
-fn resolve_scalar(
-    text: String,
-    style: TScalarStyle,
-    tag: Option<&Tag>,
-) -> Result<NodeValue, String> {
+fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Result<NodeValue, String> {
     if let Some(tag) = tag {
         return match tag.suffix.as_str() {
             "str" => Ok(NodeValue::Str(text)),
             "int" | "float" | "bool" | "null" => Ok(resolve_plain(text)),
-            other => Err(format!(
-                "the YAML tag `!{other}` is not supported; remove the tag"
-            )),
+            other => Err(format!("the YAML tag `!{other}` is not supported; remove the tag")),
         };
     }
     match style {
@@ -362,10 +352,7 @@ fn parse_int(text: &str) -> Option<i64> {
 fn looks_like_float(text: &str) -> bool {
     let body = text.trim_start_matches(['-', '+']);
     body.contains('.')
-        && body
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_digit() || c == '.')
+        && body.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.')
         && body
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '.' | '_' | 'e' | 'E' | '-' | '+'))
@@ -381,8 +368,7 @@ mod tests {
 
     #[test]
     fn resolves_yaml_1_1_scalars() {
-        let node =
-            load("a: yes\nb: off\nc: 0644\nd: '0644'\ne: 1.5\nf: ~\ng: 0x1f\nh: 10\ni: 1.2.3\n");
+        let node = load("a: yes\nb: off\nc: 0644\nd: '0644'\ne: 1.5\nf: ~\ng: 0x1f\nh: 10\ni: 1.2.3\n");
         let json = node.to_json();
         assert_eq!(json["a"], true);
         assert_eq!(json["b"], false);

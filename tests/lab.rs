@@ -184,7 +184,10 @@ fn ssh_refuses_a_host_whose_key_is_unknown() {
         ])
         .arg(format!("root@{PROD}"))
         .arg("true"));
-    assert!(!out.status.success(), "strict host key checking must refuse an unknown host key");
+    assert!(
+        !out.status.success(),
+        "strict host key checking must refuse an unknown host key"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Host key verification failed"), "unexpected: {err}");
 }
@@ -219,15 +222,32 @@ fn registry_push_and_pull() {
     let pushed = run(Command::new("docker").args(["push", &ref_]));
     let id = docker(&["image", "inspect", "-f", "{{.Id}}", &ref_]);
     docker(&["rmi", &ref_]);
-    assert!(pushed.status.success(), "docker push {ref_}: {}", String::from_utf8_lossy(&pushed.stderr));
+    assert!(
+        pushed.status.success(),
+        "docker push {ref_}: {}",
+        String::from_utf8_lossy(&pushed.stderr)
+    );
     docker(&["pull", &ref_]);
     let pulled = docker(&["image", "inspect", "-f", "{{.Id}}", &ref_]);
     assert_eq!(pulled, id, "the pulled image is the pushed one");
     // Clean up: the local tag and the manifest in the registry.
-    let digest = docker(&["image", "inspect", "-f", "{{range .RepoDigests}}{{println .}}{{end}}", &ref_]);
+    let digest = docker(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{range .RepoDigests}}{{println .}}{{end}}",
+        &ref_,
+    ]);
     docker(&["rmi", &ref_]);
-    if let Some(d) = digest.lines().find_map(|l| l.strip_prefix(&format!("{REGISTRY}/lab-test/push@"))) {
-        curl(&["-X", "DELETE", &format!("http://{REGISTRY}/v2/lab-test/push/manifests/{d}")]);
+    if let Some(d) = digest
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{REGISTRY}/lab-test/push@")))
+    {
+        curl(&[
+            "-X",
+            "DELETE",
+            &format!("http://{REGISTRY}/v2/lab-test/push/manifests/{d}"),
+        ]);
     }
 }
 
@@ -285,7 +305,12 @@ fn nginx_answers_on_prod() {
     let out = ok(Command::new("curl").args(["-s", "-m", "5", "-o", "/dev/null", "-D", "-", NGINX]));
     assert!(out.starts_with("HTTP/1.1 "), "answer: {out}");
     assert!(out.to_ascii_lowercase().contains("server: nginx"), "answer: {out}");
-    let running = docker(&["inspect", "-f", "{{.State.Running}} {{.HostConfig.NetworkMode}}", "nginx"]);
+    let running = docker(&[
+        "inspect",
+        "-f",
+        "{{.State.Running}} {{.HostConfig.NetworkMode}}",
+        "nginx",
+    ]);
     assert_eq!(running, "true host");
 }
 
@@ -323,7 +348,11 @@ fn books_ms_stops_at_once() {
     wait_answer(&format!("http://{}/health", c.addr()));
     let start = Instant::now();
     docker(&["stop", &c.name]);
-    assert!(start.elapsed() < Duration::from_secs(5), "docker stop took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "docker stop took {:?}",
+        start.elapsed()
+    );
 }
 
 /// Removes a file and reloads nginx when dropped.
@@ -348,9 +377,7 @@ fn nginx_reloads_on_hup_and_proxies_to_a_container() {
     let path = Path::new(NGINX_CONF_D).join(format!("{}.conf", unique("zz-lab-test")));
     std::fs::write(
         &path,
-        format!(
-            "server {{\n  listen {PROD}:{port};\n  location / {{ proxy_pass http://{app_addr}; }}\n}}\n"
-        ),
+        format!("server {{\n  listen {PROD}:{port};\n  location / {{ proxy_pass http://{app_addr}; }}\n}}\n"),
     )
     .unwrap();
     let _conf = NginxConf(path);

@@ -171,12 +171,7 @@ pub enum Lookup<T> {
 pub trait Catalog {
     /// Instances of a service (consul-template's `service "name"`) that carry `tag` (when given)
     /// and whose health is one of `states`, sorted by node then ID.
-    fn service(
-        &self,
-        name: &str,
-        tag: Option<&str>,
-        states: &[HealthState],
-    ) -> Lookup<Vec<ServiceInstance>>;
+    fn service(&self, name: &str, tag: Option<&str>, states: &[HealthState]) -> Lookup<Vec<ServiceInstance>>;
     /// The value at a key; `Ready(None)` when Consul has no such key.
     fn key(&self, path: &str) -> Lookup<Option<String>>;
     /// The keys directly below a prefix (no folders, no deeper keys).
@@ -254,9 +249,7 @@ impl Snapshot {
         match dependency {
             Dependency::Service { name, .. } => self.services.contains_key(name),
             Dependency::Key(path) => self.keys.contains_key(kv_path(path)),
-            Dependency::Ls(prefix) | Dependency::Tree(prefix) => {
-                self.prefixes.contains_key(kv_path(prefix))
-            }
+            Dependency::Ls(prefix) | Dependency::Tree(prefix) => self.prefixes.contains_key(kv_path(prefix)),
             Dependency::Services => self.catalog.is_some(),
             Dependency::Nodes => self.nodes.is_some(),
         }
@@ -283,12 +276,7 @@ impl Snapshot {
 }
 
 impl Catalog for Snapshot {
-    fn service(
-        &self,
-        name: &str,
-        tag: Option<&str>,
-        states: &[HealthState],
-    ) -> Lookup<Vec<ServiceInstance>> {
+    fn service(&self, name: &str, tag: Option<&str>, states: &[HealthState]) -> Lookup<Vec<ServiceInstance>> {
         match self.services.get(name) {
             Some(all) => Lookup::Ready(
                 all.iter()
@@ -358,13 +346,7 @@ impl Catalog for Snapshot {
 mod tests {
     use super::*;
 
-    fn instance(
-        node: &str,
-        id: &str,
-        port: u16,
-        status: HealthState,
-        tags: &[&str],
-    ) -> ServiceInstance {
+    fn instance(node: &str, id: &str, port: u16, status: HealthState, tags: &[&str]) -> ServiceInstance {
         ServiceInstance {
             node: node.into(),
             id: id.into(),
@@ -431,15 +413,9 @@ mod tests {
         let Lookup::Ready(tree) = snap.tree("config") else {
             panic!("known")
         };
-        assert_eq!(
-            tree.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(),
-            ["a", "sub/b"]
-        );
+        assert_eq!(tree.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(), ["a", "sub/b"]);
         assert_eq!(tree[1].path, "config/sub/b");
-        assert_eq!(
-            snap.ls("other"),
-            Lookup::Missing(Dependency::Ls("other".into()))
-        );
+        assert_eq!(snap.ls("other"), Lookup::Missing(Dependency::Ls("other".into())));
     }
 
     #[test]

@@ -76,12 +76,7 @@ pub(crate) struct Exec<'a> {
 }
 
 impl<'a> Exec<'a> {
-    pub fn new(
-        parsed: &'a Parsed,
-        name: &'a str,
-        catalog: &'a dyn Catalog,
-        ctx: &'a RenderContext,
-    ) -> Self {
+    pub fn new(parsed: &'a Parsed, name: &'a str, catalog: &'a dyn Catalog, ctx: &'a RenderContext) -> Self {
         Exec {
             parsed,
             name,
@@ -113,11 +108,10 @@ impl<'a> Exec<'a> {
     fn step(&mut self, pos: usize) -> XResult<()> {
         self.steps += 1;
         if self.steps > MAX_STEPS {
-            return Err(ExecError::new(
-                pos,
-                format!("rendering takes more than {MAX_STEPS} steps"),
-            )
-            .help("look for a `range` or `loop` that runs far longer than intended"));
+            return Err(
+                ExecError::new(pos, format!("rendering takes more than {MAX_STEPS} steps"))
+                    .help("look for a `range` or `loop` that runs far longer than intended"),
+            );
         }
         if self.out.len() > MAX_TEXT {
             return Err(ExecError::new(
@@ -164,9 +158,7 @@ impl<'a> Exec<'a> {
                 Node::Range(control) => self.walk_range(dot, control)?,
                 Node::Break => Flow::Break,
                 Node::Continue => Flow::Continue,
-                Node::Template { pos, name, pipe } => {
-                    self.walk_template(dot, *pos, name, pipe.as_ref())?
-                }
+                Node::Template { pos, name, pipe } => self.walk_template(dot, *pos, name, pipe.as_ref())?,
             };
             if flow != Flow::Normal {
                 return Ok(flow);
@@ -224,11 +216,7 @@ impl<'a> Exec<'a> {
             other => {
                 return Err(ExecError::new(
                     control.pipe.pos,
-                    format!(
-                        "`range` cannot iterate over {} `{}`",
-                        other.go_type(),
-                        other.to_v()
-                    ),
+                    format!("`range` cannot iterate over {} `{}`", other.go_type(), other.to_v()),
                 )
                 .help("`range` walks a list (like `service \"name\"`) or a map"));
             }
@@ -273,13 +261,7 @@ impl<'a> Exec<'a> {
         Ok(Flow::Normal)
     }
 
-    fn walk_template(
-        &mut self,
-        dot: &Value,
-        pos: usize,
-        name: &str,
-        pipe: Option<&Pipe>,
-    ) -> XResult<Flow> {
+    fn walk_template(&mut self, dot: &Value, pos: usize, name: &str, pipe: Option<&Pipe>) -> XResult<Flow> {
         let body = match self.parsed.defines.get(name) {
             Some(body) => body,
             None if name == self.name => &self.parsed.root,
@@ -326,10 +308,7 @@ impl<'a> Exec<'a> {
                 slot.1 = value;
                 Ok(())
             }
-            None => Err(ExecError::new(
-                pos,
-                format!("variable `{name}` is not set here"),
-            )),
+            None => Err(ExecError::new(pos, format!("variable `{name}` is not set here"))),
         }
     }
 
@@ -352,11 +331,10 @@ impl<'a> Exec<'a> {
     fn not_a_function(&self, cmd: &Command, last: &Option<Value>) -> XResult<()> {
         if cmd.args.len() > 1 || last.is_some() {
             let pos = cmd.args.first().map(Arg::pos).unwrap_or(0);
-            return Err(ExecError::new(
-                pos,
-                "this value cannot take arguments, it is not a function",
-            )
-            .help("only functions take arguments and piped values"));
+            return Err(
+                ExecError::new(pos, "this value cannot take arguments, it is not a function")
+                    .help("only functions take arguments and piped values"),
+            );
         }
         Ok(())
     }
@@ -367,9 +345,7 @@ impl<'a> Exec<'a> {
         };
         let rest = &cmd.args[1..];
         match first {
-            Arg::Field { pos, names } => {
-                self.eval_field_chain(dot, dot.clone(), *pos, names, rest, last)
-            }
+            Arg::Field { pos, names } => self.eval_field_chain(dot, dot.clone(), *pos, names, rest, last),
             Arg::Chain { pos, base, fields } => {
                 let receiver = self.eval_arg(dot, base)?;
                 self.eval_field_chain(dot, receiver, *pos, fields, rest, last)
@@ -387,8 +363,7 @@ impl<'a> Exec<'a> {
                 self.not_a_function(cmd, &last)?;
                 self.eval_pipeline(dot, pipe)
             }
-            Arg::Nil(pos) => Err(ExecError::new(*pos, "`nil` is not a command")
-                .help("`nil` can only be an argument")),
+            Arg::Nil(pos) => Err(ExecError::new(*pos, "`nil` is not a command").help("`nil` can only be an argument")),
             literal => {
                 self.not_a_function(cmd, &last)?;
                 self.eval_arg(dot, literal)
@@ -405,9 +380,7 @@ impl<'a> Exec<'a> {
             Arg::Int(_, n) => Value::Int(*n),
             Arg::Float(_, f) => Value::Float(*f),
             Arg::Str(_, s) => Value::str(s.as_str()),
-            Arg::Field { pos, names } => {
-                self.eval_field_chain(dot, dot.clone(), *pos, names, &[], None)?
-            }
+            Arg::Field { pos, names } => self.eval_field_chain(dot, dot.clone(), *pos, names, &[], None)?,
             Arg::Variable { pos, name, fields } => {
                 let value = self.lookup_var(*pos, name)?;
                 self.eval_field_chain(dot, value, *pos, fields, &[], None)?
@@ -466,22 +439,12 @@ impl<'a> Exec<'a> {
                     Some(close) => format!("did you mean `.{close}`?"),
                     None => format!(
                         "its fields are {}",
-                        names
-                            .iter()
-                            .map(|n| format!(".{n}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        names.iter().map(|n| format!(".{n}")).collect::<Vec<_>>().join(", ")
                     ),
                 };
-                Err(ExecError::new(
-                    pos,
-                    format!("`.{name}` is not a field of {}", record.kind.describe()),
-                )
-                .help(help))
+                Err(ExecError::new(pos, format!("`.{name}` is not a field of {}", record.kind.describe())).help(help))
             }
-            Value::List(items)
-                if name == "Contains" && items.iter().all(|v| matches!(v, Value::Str(_))) =>
-            {
+            Value::List(items) if name == "Contains" && items.iter().all(|v| matches!(v, Value::Str(_))) => {
                 // consul-template's `ServiceTags.Contains`: `{{if .Tags.Contains "blue"}}`.
                 let mut values = Vec::new();
                 for arg in args {
@@ -489,11 +452,11 @@ impl<'a> Exec<'a> {
                 }
                 values.extend(last);
                 match values.as_slice() {
-                    [Value::Str(tag)] => {
-                        Ok(Value::Bool(items.iter().any(|v| v.as_str() == Some(tag))))
+                    [Value::Str(tag)] => Ok(Value::Bool(items.iter().any(|v| v.as_str() == Some(tag)))),
+                    _ => {
+                        Err(ExecError::new(pos, "`.Tags.Contains` takes one string")
+                            .help("write `.Tags.Contains \"tag\"`"))
                     }
-                    _ => Err(ExecError::new(pos, "`.Tags.Contains` takes one string")
-                        .help("write `.Tags.Contains \"tag\"`")),
                 }
             }
             Value::Map(map) => {
@@ -508,31 +471,17 @@ impl<'a> Exec<'a> {
             Value::Nil => Err(ExecError::new(pos, format!("cannot read `.{name}` of nil"))),
             other => Err(ExecError::new(
                 pos,
-                format!(
-                    "cannot read `.{name}` of {} `{}`",
-                    other.go_type(),
-                    other.to_v()
-                ),
+                format!("cannot read `.{name}` of {} `{}`", other.go_type(), other.to_v()),
             )
             .help("fields exist on services, key pairs, nodes and maps")),
         }
     }
 
-    fn call(
-        &mut self,
-        dot: &Value,
-        pos: usize,
-        name: &str,
-        args: &[Arg],
-        last: Option<Value>,
-    ) -> XResult<Value> {
+    fn call(&mut self, dot: &Value, pos: usize, name: &str, args: &[Arg], last: Option<Value>) -> XResult<Value> {
         if name == "and" || name == "or" {
             // Go's `and` and `or` stop at the first value that decides the result.
             if args.is_empty() && last.is_none() {
-                return Err(ExecError::new(
-                    pos,
-                    format!("`{name}` needs at least one argument"),
-                ));
+                return Err(ExecError::new(pos, format!("`{name}` needs at least one argument")));
             }
             let mut value = Value::Missing;
             for arg in args {

@@ -100,10 +100,7 @@ pub(crate) const FUNCTIONS: &[(&str, &str)] = &[
     ("toJSON", "value | toJSON"),
     ("toJSONPretty", "value | toJSONPretty"),
     ("regexMatch", "text | regexMatch \"regexp\""),
-    (
-        "regexReplaceAll",
-        "text | regexReplaceAll \"regexp\" \"replacement\"",
-    ),
+    ("regexReplaceAll", "text | regexReplaceAll \"regexp\" \"replacement\""),
     ("replaceAll", "text | replaceAll \"old\" \"new\""),
     ("timestamp", "timestamp [\"layout\"]"),
     ("toLower", "text | toLower"),
@@ -261,10 +258,7 @@ impl<'v> Args<'v> {
         if self.values.len() >= min {
             return Ok(());
         }
-        Err(self.count_error(&format!(
-            "at least {min} argument{}",
-            if min == 1 { "" } else { "s" }
-        )))
+        Err(self.count_error(&format!("at least {min} argument{}", if min == 1 { "" } else { "s" })))
     }
 
     fn type_error(&self, i: usize, want: &str) -> FnError {
@@ -312,10 +306,7 @@ impl<'v> Args<'v> {
         match self.values.get(i) {
             Some(Value::List(items)) => items
                 .iter()
-                .map(|v| {
-                    v.as_str()
-                        .ok_or_else(|| self.type_error(i, "a list of strings"))
-                })
+                .map(|v| v.as_str().ok_or_else(|| self.type_error(i, "a list of strings")))
                 .collect(),
             Some(Value::Missing | Value::Nil) => Ok(Vec::new()),
             Some(_) => Err(self.type_error(i, "a list of strings")),
@@ -330,10 +321,7 @@ impl<'v> Args<'v> {
 
 /// Calls function `name` (checked at parse time) with its evaluated arguments.
 pub(crate) fn call(exec: &mut Exec<'_>, name: &str, values: Vec<Value>) -> FResult {
-    let a = Args {
-        name,
-        values: &values,
-    };
+    let a = Args { name, values: &values };
     match name {
         "not" => {
             a.exactly(1)?;
@@ -363,9 +351,7 @@ pub(crate) fn call(exec: &mut Exec<'_>, name: &str, values: Vec<Value>) -> FResu
         "eq" => {
             a.at_least(1)?;
             if values.len() < 2 {
-                return Err(
-                    FnError::new("`eq` needs something to compare with").help(a.usage_help())
-                );
+                return Err(FnError::new("`eq` needs something to compare with").help(a.usage_help()));
             }
             for other in &values[1..] {
                 if equal(&values[0], other)? {
@@ -393,9 +379,7 @@ pub(crate) fn call(exec: &mut Exec<'_>, name: &str, values: Vec<Value>) -> FResu
         "services" => {
             no_datacenter(&a)?;
             Ok(match exec.catalog.services() {
-                Lookup::Ready(list) => {
-                    Value::list(list.iter().map(Value::catalog_service).collect())
-                }
+                Lookup::Ready(list) => Value::list(list.iter().map(Value::catalog_service).collect()),
                 Lookup::Missing(dep) => {
                     exec.need(dep);
                     Value::list(Vec::new())
@@ -468,17 +452,17 @@ pub(crate) fn call(exec: &mut Exec<'_>, name: &str, values: Vec<Value>) -> FResu
             let var = a.str(0)?;
             let value = exec.ctx.env(var).unwrap_or_default();
             if name == "mustEnv" && value.is_empty() {
-                return Err(FnError::new(format!(
-                    "required environment variable {var} is empty"
-                )));
+                return Err(FnError::new(format!("required environment variable {var} is empty")));
             }
             Ok(Value::str(value))
         }
         "envOrDefault" => {
             a.exactly(2)?;
-            Ok(Value::str(exec.ctx.env(a.str(0)?).unwrap_or_else(|| {
-                a.str(1).unwrap_or_default().to_string()
-            })))
+            Ok(Value::str(
+                exec.ctx
+                    .env(a.str(0)?)
+                    .unwrap_or_else(|| a.str(1).unwrap_or_default().to_string()),
+            ))
         }
         "byKey" => {
             a.exactly(1)?;
@@ -553,9 +537,7 @@ pub(crate) fn call(exec: &mut Exec<'_>, name: &str, values: Vec<Value>) -> FResu
                 return Ok(Value::list(Vec::new()));
             }
             if sep.is_empty() {
-                return Ok(Value::list(
-                    text.chars().map(|c| Value::str(c.to_string())).collect(),
-                ));
+                return Ok(Value::list(text.chars().map(|c| Value::str(c.to_string())).collect()));
             }
             Ok(Value::strings(text.split(sep)))
         }
@@ -604,9 +586,9 @@ pub(crate) fn call(exec: &mut Exec<'_>, name: &str, values: Vec<Value>) -> FResu
                 return Ok(Value::Int(0));
             }
             match s.parse::<u64>() {
-                Ok(n) => i64::try_from(n).map(Value::Int).map_err(|_| {
-                    FnError::new(format!("parseUint: {s} is larger than bgrun's ints"))
-                }),
+                Ok(n) => i64::try_from(n)
+                    .map(Value::Int)
+                    .map_err(|_| FnError::new(format!("parseUint: {s} is larger than bgrun's ints"))),
                 Err(_) => Err(FnError::new(format!(
                     "parseUint: strconv.ParseUint: parsing {s:?}: invalid syntax"
                 ))),
@@ -619,11 +601,10 @@ pub(crate) fn call(exec: &mut Exec<'_>, name: &str, values: Vec<Value>) -> FResu
                 return Ok(Value::Float(0.0));
             }
             let cleaned = s.replace('_', "");
-            cleaned.parse::<f64>().map(Value::Float).map_err(|_| {
-                FnError::new(format!(
-                    "parseFloat: strconv.ParseFloat: parsing {s:?}: invalid syntax"
-                ))
-            })
+            cleaned
+                .parse::<f64>()
+                .map(Value::Float)
+                .map_err(|_| FnError::new(format!("parseFloat: strconv.ParseFloat: parsing {s:?}: invalid syntax")))
         }
         "parseJSON" => {
             a.exactly(1)?;
@@ -637,8 +618,7 @@ pub(crate) fn call(exec: &mut Exec<'_>, name: &str, values: Vec<Value>) -> FResu
         }
         "toJSON" | "toJSONPretty" => {
             a.exactly(1)?;
-            let text = to_json(&values[0], name == "toJSONPretty")
-                .map_err(|e| FnError::new(format!("{name}: {e}")))?;
+            let text = to_json(&values[0], name == "toJSONPretty").map_err(|e| FnError::new(format!("{name}: {e}")))?;
             Ok(Value::str(text))
         }
         "regexMatch" => {
@@ -649,9 +629,7 @@ pub(crate) fn call(exec: &mut Exec<'_>, name: &str, values: Vec<Value>) -> FResu
         "regexReplaceAll" => {
             a.exactly(3)?;
             let re = regex(exec, a.str(0)?)?;
-            Ok(Value::str(
-                re.replace_all(a.str(2)?, a.str(1)?).into_owned(),
-            ))
+            Ok(Value::str(re.replace_all(a.str(2)?, a.str(1)?).into_owned()))
         }
         "replaceAll" => {
             a.exactly(3)?;
@@ -789,10 +767,10 @@ fn service(exec: &mut Exec<'_>, a: &Args<'_>) -> FResult {
         }
     }
     if any && words > 1 {
-        return Err(FnError::new(format!(
-            "`service` filter {joined:?} mixes `any` with other states"
-        ))
-        .help("`any` already includes every state; use it alone"));
+        return Err(
+            FnError::new(format!("`service` filter {joined:?} mixes `any` with other states"))
+                .help("`any` already includes every state; use it alone"),
+        );
     }
     if any {
         states = HealthState::ALL.to_vec();
@@ -849,8 +827,7 @@ fn regex(exec: &mut Exec<'_>, pattern: &str) -> Result<Regex, FnError> {
     if let Some(re) = exec.regexes.get(pattern) {
         return Ok(re.clone());
     }
-    let re = Regex::new(pattern)
-        .map_err(|e| FnError::new(format!("invalid regular expression {pattern:?}: {e}")))?;
+    let re = Regex::new(pattern).map_err(|e| FnError::new(format!("invalid regular expression {pattern:?}: {e}")))?;
     exec.regexes.insert(pattern.to_string(), re.clone());
     Ok(re)
 }
@@ -870,11 +847,7 @@ fn length(value: &Value) -> FResult {
         Value::Map(m) => m.entries.len(),
         Value::Missing | Value::Nil => return Err(FnError::new("`len` of nil")),
         other => {
-            return Err(FnError::new(format!(
-                "`len` of {} `{}`",
-                other.go_type(),
-                other.to_v()
-            )));
+            return Err(FnError::new(format!("`len` of {} `{}`", other.go_type(), other.to_v())));
         }
     };
     Ok(Value::Int(n as i64))
@@ -903,11 +876,12 @@ fn index(item: &Value, indexes: &[Value]) -> FResult {
             Value::List(items) => items[index_of(index, items.len())?].clone(),
             Value::Str(s) => Value::Int(i64::from(s.as_bytes()[index_of(index, s.len())?])),
             Value::Map(m) => match index {
-                Value::Str(key) => m.entries.get(&**key).cloned().unwrap_or(if m.strings {
-                    Value::str("")
-                } else {
-                    Value::Nil
-                }),
+                Value::Str(key) => {
+                    m.entries
+                        .get(&**key)
+                        .cloned()
+                        .unwrap_or(if m.strings { Value::str("") } else { Value::Nil })
+                }
                 other => {
                     return Err(FnError::new(format!(
                         "a map key must be a string, got {} `{}`",
@@ -961,9 +935,7 @@ fn slice(item: &Value, indexes: &[Value]) -> FResult {
     }
     let [start, end, cap] = bounds;
     if start > end || end > cap {
-        return Err(FnError::new(format!(
-            "invalid slice index: {start} > {end}"
-        )));
+        return Err(FnError::new(format!("invalid slice index: {start} > {end}")));
     }
     match item {
         Value::Str(s) => {
@@ -1013,10 +985,7 @@ fn less(x: &Value, y: &Value) -> Result<bool, FnError> {
         (Value::Int(a), Value::Int(b)) => a < b,
         (Value::Float(a), Value::Float(b)) => a < b,
         (Value::Str(a), Value::Str(b)) => a < b,
-        (
-            Value::Int(_) | Value::Float(_) | Value::Str(_),
-            Value::Int(_) | Value::Float(_) | Value::Str(_),
-        ) => {
+        (Value::Int(_) | Value::Float(_) | Value::Str(_), Value::Int(_) | Value::Float(_) | Value::Str(_)) => {
             return Err(FnError::new(format!(
                 "incompatible types for comparison: {} `{}` and {} `{}`",
                 x.go_type(),
@@ -1033,11 +1002,7 @@ fn less(x: &Value, y: &Value) -> Result<bool, FnError> {
             };
             return Err(FnError::new(format!(
                 "cannot order {}",
-                if bad.is_nil() {
-                    "nil".into()
-                } else {
-                    bad.go_type()
-                }
+                if bad.is_nil() { "nil".into() } else { bad.go_type() }
             )));
         }
     })
@@ -1066,24 +1031,18 @@ fn by_key(a: &Args<'_>) -> FResult {
         if record.kind != RecordKind::KeyPair {
             return Err(a.type_error(0, "a list of key pairs (from `tree`)"));
         }
-        let key = record
-            .field("Key")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let key = record.field("Key").and_then(Value::as_str).unwrap_or_default();
         let (top, rest) = key.split_once('/').unwrap_or((key, ""));
         if rest.is_empty() {
             continue;
         }
-        groups.entry(top.to_string()).or_default().insert(
-            rest.to_string(),
-            Value::with_field(record, "Key", Value::str(rest)),
-        );
+        groups
+            .entry(top.to_string())
+            .or_default()
+            .insert(rest.to_string(), Value::with_field(record, "Key", Value::str(rest)));
     }
     Ok(Value::map(
-        groups
-            .into_iter()
-            .map(|(k, v)| (k, Value::map(v)))
-            .collect(),
+        groups.into_iter().map(|(k, v)| (k, Value::map(v))).collect(),
     ))
 }
 
@@ -1098,17 +1057,11 @@ fn by_tag(a: &Args<'_>) -> FResult {
             return Err(a.type_error(0, "a list of services (from `service` or `services`)"));
         };
         for tag in tags.iter().filter_map(Value::as_str) {
-            groups
-                .entry(tag.to_string())
-                .or_default()
-                .push(item.clone());
+            groups.entry(tag.to_string()).or_default().push(item.clone());
         }
     }
     Ok(Value::map(
-        groups
-            .into_iter()
-            .map(|(k, v)| (k, Value::list(v)))
-            .collect(),
+        groups.into_iter().map(|(k, v)| (k, Value::list(v))).collect(),
     ))
 }
 
@@ -1116,12 +1069,7 @@ fn by_tag(a: &Args<'_>) -> FResult {
 const MAX_EXPLODE_DEPTH: usize = 100;
 
 /// consul-template's `explodeHelper`: puts `value` at the `/`-separated `key` of nested maps.
-fn explode_into(
-    root: &mut BTreeMap<String, Value>,
-    key: &str,
-    value: Value,
-    full: &str,
-) -> Result<(), FnError> {
+fn explode_into(root: &mut BTreeMap<String, Value>, key: &str, value: Value, full: &str) -> Result<(), FnError> {
     let parts: Vec<&str> = key.split('/').collect();
     if parts.len() > MAX_EXPLODE_DEPTH {
         return Err(FnError::new(format!(
@@ -1170,11 +1118,7 @@ fn indent(spaces: i64, text: &str) -> FResult {
         )));
     }
     let lines = text.matches('\n').count() + 1;
-    if lines
-        .saturating_mul(spaces as usize)
-        .saturating_add(text.len())
-        > MAX_TEXT
-    {
+    if lines.saturating_mul(spaces as usize).saturating_add(text.len()) > MAX_TEXT {
         return Err(FnError::new(format!(
             "`indent` would make a string longer than {} MiB",
             MAX_TEXT >> 20
@@ -1211,10 +1155,7 @@ fn parse_int(s: &str) -> Result<i64, FnError> {
 }
 
 /// Go maps each rune to its one-rune case; runes without one stay as they are.
-fn map_chars<I: Iterator<Item = char> + ExactSizeIterator>(
-    s: &str,
-    f: impl Fn(char) -> I,
-) -> String {
+fn map_chars<I: Iterator<Item = char> + ExactSizeIterator>(s: &str, f: impl Fn(char) -> I) -> String {
     s.chars()
         .map(|c| {
             let mut mapped = f(c);
@@ -1240,11 +1181,7 @@ fn title(s: &str) -> String {
             prev = c;
             if separator {
                 let mut upper = c.to_uppercase();
-                if upper.len() == 1 {
-                    upper.next().unwrap_or(c)
-                } else {
-                    c
-                }
+                if upper.len() == 1 { upper.next().unwrap_or(c) } else { c }
             } else {
                 c
             }
@@ -1264,10 +1201,7 @@ fn arithmetic(name: &str, a: &Value, b: &Value) -> FResult {
                 .checked_div(*y)
                 .or_else(|| (*y == -1).then(|| x.wrapping_neg()))
                 .ok_or_else(zero)?,
-            _ => x
-                .checked_rem(*y)
-                .or_else(|| (*y == -1).then_some(0))
-                .ok_or_else(zero)?,
+            _ => x.checked_rem(*y).or_else(|| (*y == -1).then_some(0)).ok_or_else(zero)?,
         })),
         (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
             let as_f = |v: &Value| match v {
@@ -1330,9 +1264,7 @@ fn js_escape(s: &str) -> String {
             '>' => out.push_str("\\u003E"),
             '&' => out.push_str("\\u0026"),
             '=' => out.push_str("\\u003D"),
-            c if (c as u32) < 0x20 || c.is_control() => {
-                out.push_str(&format!("\\u{:04X}", c as u32))
-            }
+            c if (c as u32) < 0x20 || c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push(c),
         }
     }
@@ -1344,9 +1276,7 @@ fn query_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
             b' ' => out.push('+'),
             b => out.push_str(&format!("%{b:02X}")),
         }

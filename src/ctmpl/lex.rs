@@ -264,8 +264,7 @@ impl Lexer<'_> {
                     }
                     // The last space may belong to a ` -}}` closing delimiter.
                     let back = self.pos - 1;
-                    if has_right_trim(&self.src[back..]) && self.src[back + 2..].starts_with(RIGHT)
-                    {
+                    if has_right_trim(&self.src[back..]) && self.src[back + 2..].starts_with(RIGHT) {
                         self.pos = back;
                         if count == 1 {
                             continue;
@@ -285,9 +284,7 @@ impl Lexer<'_> {
                 '`' => self.raw_quote(start)?,
                 '$' => self.field_or_variable(start, true)?,
                 '\'' => self.char_constant(start)?,
-                '.' if !self.peek().is_some_and(|c| c.is_ascii_digit()) => {
-                    self.field_or_variable(start, false)?
-                }
+                '.' if !self.peek().is_some_and(|c| c.is_ascii_digit()) => self.field_or_variable(start, false)?,
                 '.' | '+' | '-' | '0'..='9' => {
                     self.pos = start;
                     self.number(start)?;
@@ -310,10 +307,7 @@ impl Lexer<'_> {
                 c => {
                     return Err((
                         start,
-                        format!(
-                            "character {c:?} (U+{:04X}) cannot appear in an action",
-                            c as u32
-                        ),
+                        format!("character {c:?} (U+{:04X}) cannot appear in an action", c as u32),
                     ));
                 }
             }
@@ -358,14 +352,7 @@ impl Lexer<'_> {
 
     fn field_or_variable(&mut self, start: usize, variable: bool) -> LexResult<()> {
         if self.at_terminator() {
-            self.emit(
-                if variable {
-                    Tok::Variable("$".into())
-                } else {
-                    Tok::Dot
-                },
-                start,
-            );
+            self.emit(if variable { Tok::Variable("$".into()) } else { Tok::Dot }, start);
             return Ok(());
         }
         while self.peek().is_some_and(is_alnum) {
@@ -425,10 +412,7 @@ impl Lexer<'_> {
         self.accept("i");
         if self.peek().is_some_and(is_alnum) {
             self.bump();
-            return Err((
-                start,
-                format!("bad number syntax: `{}`", &self.src[start..self.pos]),
-            ));
+            return Err((start, format!("bad number syntax: `{}`", &self.src[start..self.pos])));
         }
         let text = self.src[start..self.pos].to_string();
         self.emit(Tok::Number(text), start);
@@ -459,10 +443,7 @@ impl Lexer<'_> {
 
     fn raw_quote(&mut self, start: usize) -> LexResult<()> {
         let Some(close) = self.rest().find('`') else {
-            return Err((
-                start,
-                "this raw string is never closed with a backquote".into(),
-            ));
+            return Err((start, "this raw string is never closed with a backquote".into()));
         };
         let text = self.rest()[..close].replace('\r', "");
         self.pos += close + 1;
@@ -475,18 +456,12 @@ impl Lexer<'_> {
             match self.bump() {
                 Some('\\') => match self.bump() {
                     Some('\n') | None => {
-                        return Err((
-                            start,
-                            "this character constant is never closed with `'`".into(),
-                        ));
+                        return Err((start, "this character constant is never closed with `'`".into()));
                     }
                     Some(_) => {}
                 },
                 Some('\n') | None => {
-                    return Err((
-                        start,
-                        "this character constant is never closed with `'`".into(),
-                    ));
+                    return Err((start, "this character constant is never closed with `'`".into()));
                 }
                 Some('\'') => break,
                 Some(_) => {}
@@ -551,8 +526,7 @@ pub(crate) fn unquote(body: &str, quote: char) -> Result<String, String> {
                 bytes.push(v as u8);
             }
             'u' | 'U' => {
-                let v = hex(&mut chars, if e == 'u' { 4 } else { 8 })
-                    .ok_or_else(|| bad(&format!("\\{e}")))?;
+                let v = hex(&mut chars, if e == 'u' { 4 } else { 8 }).ok_or_else(|| bad(&format!("\\{e}")))?;
                 let c = char::from_u32(v).ok_or_else(|| bad(&format!("\\{e}{v:x}")))?;
                 let mut buf = [0u8; 4];
                 bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
@@ -560,10 +534,7 @@ pub(crate) fn unquote(body: &str, quote: char) -> Result<String, String> {
             '0'..='7' => {
                 let mut v = e.to_digit(8).unwrap_or(0);
                 for _ in 0..2 {
-                    let d = chars
-                        .next()
-                        .and_then(|c| c.to_digit(8))
-                        .ok_or_else(|| bad("\\0"))?;
+                    let d = chars.next().and_then(|c| c.to_digit(8)).ok_or_else(|| bad("\\0"))?;
                     v = v * 8 + d;
                 }
                 if v > 255 {
@@ -667,10 +638,7 @@ mod tests {
 
     #[test]
     fn unquoting_follows_go() {
-        assert_eq!(
-            unquote(r#"a\"b\x41\u00e9\101\n"#, '"').unwrap(),
-            "a\"bAéA\n"
-        );
+        assert_eq!(unquote(r#"a\"b\x41\u00e9\101\n"#, '"').unwrap(), "a\"bAéA\n");
         assert!(unquote(r"\q", '"').is_err());
         assert!(unquote(r"\'", '"').is_err());
     }

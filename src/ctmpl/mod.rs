@@ -39,10 +39,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub use catalog::{
-    Catalog, CatalogService, Dependency, HealthState, KeyPair, Lookup, Node, ServiceInstance,
-    Snapshot,
-};
+pub use catalog::{Catalog, CatalogService, Dependency, HealthState, KeyPair, Lookup, Node, ServiceInstance, Snapshot};
 
 use crate::error::Error;
 use crate::source::{SourceFile, Span};
@@ -165,11 +162,7 @@ impl Template {
     }
 
     /// One rendering pass.
-    pub fn render_with(
-        &self,
-        catalog: &dyn Catalog,
-        ctx: &RenderContext,
-    ) -> Result<Rendered, RenderError> {
+    pub fn render_with(&self, catalog: &dyn Catalog, ctx: &RenderContext) -> Result<Rendered, RenderError> {
         let mut exec = exec::Exec::new(&self.parsed, &self.name, catalog, ctx);
         exec.run().map_err(|e| RenderError {
             span: span_at(&self.file, e.pos),

@@ -107,10 +107,7 @@ pub(crate) enum Arg {
 impl Arg {
     pub fn pos(&self) -> usize {
         match self {
-            Arg::Field { pos, .. }
-            | Arg::Variable { pos, .. }
-            | Arg::Chain { pos, .. }
-            | Arg::Func { pos, .. } => *pos,
+            Arg::Field { pos, .. } | Arg::Variable { pos, .. } | Arg::Chain { pos, .. } | Arg::Func { pos, .. } => *pos,
             Arg::Pipe(pipe) => pipe.pos,
             Arg::Dot(pos)
             | Arg::Nil(pos)
@@ -125,12 +122,7 @@ impl Arg {
     fn is_literal(&self) -> bool {
         matches!(
             self,
-            Arg::Dot(_)
-                | Arg::Nil(_)
-                | Arg::Bool(..)
-                | Arg::Int(..)
-                | Arg::Float(..)
-                | Arg::Str(..)
+            Arg::Dot(_) | Arg::Nil(_) | Arg::Bool(..) | Arg::Int(..) | Arg::Float(..) | Arg::Str(..)
         )
     }
 }
@@ -174,16 +166,14 @@ pub(crate) fn parse(src: &str) -> PResult<Parsed> {
         match parser.text_or_action()? {
             Item::Node(node) => root.push(node),
             Item::End(pos) => {
-                return Err(ParseError::new(pos, "`{{end}}` closes nothing").help(
-                    "remove it, or open a block before it with `{{if}}`, `{{range}}` or `{{with}}`",
-                ));
+                return Err(ParseError::new(pos, "`{{end}}` closes nothing")
+                    .help("remove it, or open a block before it with `{{if}}`, `{{range}}` or `{{with}}`"));
             }
             Item::Else(pos) => {
-                return Err(ParseError::new(
-                    pos,
-                    "`{{else}}` outside `{{if}}`, `{{range}}` or `{{with}}`",
-                )
-                .help("move it inside the block it belongs to"));
+                return Err(
+                    ParseError::new(pos, "`{{else}}` outside `{{if}}`, `{{range}}` or `{{with}}`")
+                        .help("move it inside the block it belongs to"),
+                );
             }
         }
     }
@@ -196,17 +186,12 @@ pub(crate) fn parse(src: &str) -> PResult<Parsed> {
 impl Parser<'_> {
     /// Go keeps the first non-empty definition and refuses a second non-empty one.
     fn register(&mut self, name: String, body: Vec<Node>, pos: usize) -> PResult<()> {
-        let empty = |nodes: &[Node]| {
-            nodes
-                .iter()
-                .all(|n| matches!(n, Node::Text(t) if t.trim().is_empty()))
-        };
+        let empty = |nodes: &[Node]| nodes.iter().all(|n| matches!(n, Node::Text(t) if t.trim().is_empty()));
         match self.defines.get(&name) {
-            Some(existing) if !empty(existing) && !empty(&body) => Err(ParseError::new(
-                pos,
-                format!("template `{name}` is defined twice"),
-            )
-            .help("rename one of the `{{define}}` blocks")),
+            Some(existing) if !empty(existing) && !empty(&body) => {
+                Err(ParseError::new(pos, format!("template `{name}` is defined twice"))
+                    .help("rename one of the `{{define}}` blocks"))
+            }
             Some(existing) if !empty(existing) => Ok(()),
             _ => {
                 self.defines.insert(name, body);
@@ -263,13 +248,7 @@ impl Parser<'_> {
     }
 
     fn skip_spaces(&mut self) {
-        while matches!(
-            self.toks.get(self.i),
-            Some(Token {
-                tok: Tok::Space,
-                ..
-            })
-        ) {
+        while matches!(self.toks.get(self.i), Some(Token { tok: Tok::Space, .. })) {
             self.i += 1;
         }
     }
@@ -294,18 +273,12 @@ impl Parser<'_> {
             Tok::Eof => "the end of the file".into(),
             Tok::Text(_) => "text".into(),
             Tok::RightDelim => "`}}`".into(),
-            _ => format!(
-                "`{}`",
-                self.src.get(token.pos..token.end).unwrap_or("?").trim()
-            ),
+            _ => format!("`{}`", self.src.get(token.pos..token.end).unwrap_or("?").trim()),
         }
     }
 
     fn unexpected(&self, token: &Token, context: &str) -> ParseError {
-        ParseError::new(
-            token.pos,
-            format!("unexpected {} in {context}", self.describe(token)),
-        )
+        ParseError::new(token.pos, format!("unexpected {} in {context}", self.describe(token)))
     }
 
     fn enter(&mut self, pos: usize) -> PResult<()> {
@@ -340,9 +313,7 @@ impl Parser<'_> {
                 pos,
                 "`{{else}}` inside `{{define}}` without `{{if}}`, `{{range}}` or `{{with}}`",
             )),
-            Item::Node(_) => {
-                Err(ParseError::new(delim, "`{{define}}` is never closed").help("add `{{end}}`"))
-            }
+            Item::Node(_) => Err(ParseError::new(delim, "`{{define}}` is never closed").help("add `{{end}}`")),
         }
     }
 
@@ -350,11 +321,9 @@ impl Parser<'_> {
         let token = self.next_non_space()?;
         match token.tok {
             Tok::Str(name) => Ok(name),
-            _ => Err(self
-                .unexpected(&token, &format!("`{{{{{context}}}}}`"))
-                .help(format!(
-                    "name the template with a quoted string: `{{{{{context} \"name\"}}}}`"
-                ))),
+            _ => Err(self.unexpected(&token, &format!("`{{{{{context}}}}}`")).help(format!(
+                "name the template with a quoted string: `{{{{{context} \"name\"}}}}`"
+            ))),
         }
     }
 
@@ -372,11 +341,10 @@ impl Parser<'_> {
         let mut list = Vec::new();
         loop {
             if self.peek_non_space()?.tok == Tok::Eof {
-                return Err(ParseError::new(
-                    open,
-                    format!("this `{{{{{context}}}}}` is never closed"),
-                )
-                .help("add `{{end}}` where the block ends"));
+                return Err(
+                    ParseError::new(open, format!("this `{{{{{context}}}}}` is never closed"))
+                        .help("add `{{end}}` where the block ends"),
+                );
             }
             match self.text_or_action()? {
                 Item::Node(node) => list.push(node),
@@ -390,7 +358,9 @@ impl Parser<'_> {
         match token.tok {
             Tok::Keyword(Keyword::Block) => self.block(delim).map(Item::Node),
             Tok::Keyword(Keyword::Break) => self.loop_control(&token, "break").map(|_| Item::Node(Node::Break)),
-            Tok::Keyword(Keyword::Continue) => self.loop_control(&token, "continue").map(|_| Item::Node(Node::Continue)),
+            Tok::Keyword(Keyword::Continue) => self
+                .loop_control(&token, "continue")
+                .map(|_| Item::Node(Node::Continue)),
             Tok::Keyword(Keyword::Else) => {
                 if matches!(self.peek_non_space()?.tok, Tok::Keyword(Keyword::If | Keyword::With)) {
                     return Ok(Item::Else(delim));
@@ -406,8 +376,9 @@ impl Parser<'_> {
             Tok::Keyword(Keyword::Range) => self.control("range", delim).map(|c| Item::Node(Node::Range(c))),
             Tok::Keyword(Keyword::With) => self.control("with", delim).map(|c| Item::Node(Node::With(c))),
             Tok::Keyword(Keyword::Template) => self.template_call(delim).map(Item::Node),
-            Tok::Keyword(Keyword::Define) => Err(ParseError::new(token.pos, "`{{define}}` inside a block")
-                .help("define templates at the top level of the file, outside every `{{if}}`, `{{range}}` and `{{with}}`")),
+            Tok::Keyword(Keyword::Define) => Err(ParseError::new(token.pos, "`{{define}}` inside a block").help(
+                "define templates at the top level of the file, outside every `{{if}}`, `{{range}}` and `{{with}}`",
+            )),
             _ => {
                 self.backup();
                 let pipe = self.pipeline("command", &Tok::RightDelim)?;
@@ -426,11 +397,10 @@ impl Parser<'_> {
 
     fn loop_control(&mut self, token: &Token, word: &str) -> PResult<()> {
         if self.range_depth == 0 {
-            return Err(ParseError::new(
-                token.pos,
-                format!("`{{{{{word}}}}}` outside `{{{{range}}}}`"),
-            )
-            .help(format!("`{word}` only works inside a `{{{{range}}}}` loop")));
+            return Err(
+                ParseError::new(token.pos, format!("`{{{{{word}}}}}` outside `{{{{range}}}}`"))
+                    .help(format!("`{word}` only works inside a `{{{{range}}}}` loop")),
+            );
         }
         self.expect_right_delim(&format!("`{{{{{word}}}}}`"))
     }
@@ -444,11 +414,7 @@ impl Parser<'_> {
         } else {
             Some(self.pipeline("template clause", &Tok::RightDelim)?)
         };
-        Ok(Node::Template {
-            pos: delim,
-            name,
-            pipe,
-        })
+        Ok(Node::Template { pos: delim, name, pipe })
     }
 
     /// `{{block "name" pipeline}}body{{end}}` defines `name` and calls it.
@@ -504,19 +470,17 @@ impl Parser<'_> {
             } else {
                 let (list, end) = self.item_list(delim, context)?;
                 if let Item::Else(pos) = end {
-                    return Err(ParseError::new(pos, format!("a second `{{{{else}}}}` in one `{{{{{context}}}}}`"))
-                        .help("a block has at most one `{{else}}`; use `{{else if ...}}` to chain conditions"));
+                    return Err(
+                        ParseError::new(pos, format!("a second `{{{{else}}}}` in one `{{{{{context}}}}}`"))
+                            .help("a block has at most one `{{else}}`; use `{{else if ...}}` to chain conditions"),
+                    );
                 }
                 else_list = Some(list);
             }
         }
         self.vars.truncate(mark);
         self.leave();
-        Ok(Control {
-            pipe,
-            list,
-            else_list,
-        })
+        Ok(Control { pipe, list, else_list })
     }
 
     fn pipeline(&mut self, context: &str, end: &Tok) -> PResult<Pipe> {
@@ -554,10 +518,7 @@ impl Parser<'_> {
                         match self.peek_non_space()?.tok {
                             Tok::Variable(_) | Tok::RightDelim | Tok::RightParen => continue,
                             _ => {
-                                return Err(ParseError::new(
-                                    next.pos,
-                                    "`range` can only declare variables here",
-                                ));
+                                return Err(ParseError::new(next.pos, "`range` can only declare variables here"));
                             }
                         }
                     }
@@ -616,9 +577,7 @@ impl Parser<'_> {
                     first.pos(),
                     format!("stage {} of the pipeline is not a function", i + 1),
                 )
-                .help(
-                    "after `|` comes a function (or a field or variable) that receives the value",
-                ));
+                .help("after `|` comes a function (or a field or variable) that receives the value"));
             }
         }
         Ok(pipe)
@@ -648,10 +607,8 @@ impl Parser<'_> {
             && let Some(first) = args.first()
             && first.is_literal()
         {
-            return Err(
-                ParseError::new(first.pos(), "a literal cannot take arguments")
-                    .help("only functions take arguments; did you forget a function name?"),
-            );
+            return Err(ParseError::new(first.pos(), "a literal cannot take arguments")
+                .help("only functions take arguments; did you forget a function name?"));
         }
         Ok(Command { args })
     }
@@ -686,10 +643,7 @@ impl Parser<'_> {
                 }
             }
             node if node.is_literal() => {
-                return Err(ParseError::new(
-                    node.pos(),
-                    "a field cannot follow a literal",
-                ));
+                return Err(ParseError::new(node.pos(), "a field cannot follow a literal"));
             }
             node => Arg::Chain {
                 pos: node.pos(),
@@ -713,8 +667,7 @@ impl Parser<'_> {
         let pos = token.pos;
         Ok(Some(match token.tok {
             Tok::Ident(name) => {
-                funcs::check_name(&name)
-                    .map_err(|(message, help)| ParseError::new(pos, message).help(help))?;
+                funcs::check_name(&name).map_err(|(message, help)| ParseError::new(pos, message).help(help))?;
                 Arg::Func { pos, name }
             }
             Tok::Dot => Arg::Dot(pos),
@@ -729,10 +682,7 @@ impl Parser<'_> {
                     fields: Vec::new(),
                 }
             }
-            Tok::Field(name) => Arg::Field {
-                pos,
-                names: vec![name],
-            },
+            Tok::Field(name) => Arg::Field { pos, names: vec![name] },
             Tok::Bool(b) => Arg::Bool(pos, b),
             Tok::CharConst(c) => Arg::Int(pos, c),
             Tok::Number(text) => number(pos, &text)?,
@@ -793,11 +743,7 @@ fn number(pos: usize, text: &str) -> PResult<Arg> {
     };
     if let Some(parsed) = int {
         let magnitude = parsed.ok_or_else(bad)?;
-        let value = if neg {
-            -(magnitude as i128)
-        } else {
-            magnitude as i128
-        };
+        let value = if neg { -(magnitude as i128) } else { magnitude as i128 };
         return i64::try_from(value)
             .map(|v| Arg::Int(pos, v))
             .map_err(|_| ParseError::new(pos, format!("`{text}` does not fit in an int")));
@@ -817,11 +763,7 @@ fn parse_digits(digits: &str, radix: u32, prefixed: bool) -> Option<u128> {
     } else {
         digits
     };
-    if trimmed.is_empty()
-        || trimmed.ends_with('_')
-        || trimmed.starts_with('_')
-        || trimmed.contains("__")
-    {
+    if trimmed.is_empty() || trimmed.ends_with('_') || trimmed.starts_with('_') || trimmed.contains("__") {
         return None;
     }
     let mut value: u128 = 0;

@@ -91,12 +91,7 @@ fn parse_num(chars: &[char], mut i: usize) -> (Option<usize>, usize, bool) {
 }
 
 /// Reads `[n]` at `chars[i..]`: the new argument number and index, and whether it was one.
-fn arg_number(
-    chars: &[char],
-    i: usize,
-    arg_num: usize,
-    nargs: usize,
-) -> (usize, usize, bool, bool) {
+fn arg_number(chars: &[char], i: usize, arg_num: usize, nargs: usize) -> (usize, usize, bool, bool) {
     if chars.get(i) != Some(&'[') {
         return (arg_num, i, false, true);
     }
@@ -376,18 +371,12 @@ fn fmt_int(n: i64, verb: char, f: &Flags, out: &mut String, arg: &Value) {
         'x' => (16, false),
         'X' => (16, true),
         'c' => {
-            let c = u32::try_from(n)
-                .ok()
-                .and_then(char::from_u32)
-                .unwrap_or('\u{FFFD}');
+            let c = u32::try_from(n).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}');
             f.pad(&c.to_string(), out);
             return;
         }
         'q' => {
-            let c = u32::try_from(n)
-                .ok()
-                .and_then(char::from_u32)
-                .unwrap_or('\u{FFFD}');
+            let c = u32::try_from(n).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}');
             f.pad(&go_quote_rune(c, f.plus), out);
             return;
         }
@@ -619,11 +608,7 @@ mod tests {
             ("%", vec![], "%!(NOVERB)"),
             ("%*d", vec![Value::Int(4), Value::Int(7)], "   7"),
             ("%[2]s %[1]s", vec![s("a"), s("b")], "b a"),
-            (
-                "%.1s|%6s|%-6s|",
-                vec![s("hello"), s("ab"), s("ab")],
-                "h|    ab|ab    |",
-            ),
+            ("%.1s|%6s|%-6s|", vec![s("hello"), s("ab"), s("ab")], "h|    ab|ab    |"),
             (
                 "%c%c %U",
                 vec![Value::Int(72), Value::Int(105), Value::Int(0x1F600)],
@@ -639,10 +624,7 @@ mod tests {
     #[test]
     fn print_spacing_like_go() {
         assert_eq!(sprint(&[s("a"), s("b")]), "ab");
-        assert_eq!(
-            sprint(&[Value::Int(1), Value::Int(2), s("x"), Value::Int(3)]),
-            "1 2x3"
-        );
+        assert_eq!(sprint(&[Value::Int(1), Value::Int(2), s("x"), Value::Int(3)]), "1 2x3");
         assert_eq!(sprintln(&[s("a"), Value::Int(1)]), "a 1\n");
         assert_eq!(sprint(&[Value::Missing]), "<nil>");
     }

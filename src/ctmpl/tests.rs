@@ -20,13 +20,7 @@ fn context() -> RenderContext {
     }
 }
 
-fn instance(
-    service: &str,
-    node: &str,
-    address: &str,
-    port: u16,
-    status: HealthState,
-) -> ServiceInstance {
+fn instance(service: &str, node: &str, address: &str, port: u16, status: HealthState) -> ServiceInstance {
     ServiceInstance {
         node: node.into(),
         node_address: "10.100.198.201".into(),
@@ -46,59 +40,23 @@ fn books_snapshot() -> Snapshot {
     snap.set_service(
         "books-ms-blue",
         vec![
-            instance(
-                "books-ms-blue",
-                "prod",
-                "127.0.0.3",
-                32769,
-                HealthState::Passing,
-            ),
-            instance(
-                "books-ms-blue",
-                "prod",
-                "127.0.0.3",
-                32768,
-                HealthState::Passing,
-            ),
+            instance("books-ms-blue", "prod", "127.0.0.3", 32769, HealthState::Passing),
+            instance("books-ms-blue", "prod", "127.0.0.3", 32768, HealthState::Passing),
         ],
     );
     snap.set_service("books-ms-green", vec![]);
     snap.set_service(
         "books-ms",
         vec![
-            instance(
-                "books-ms",
-                "prod",
-                "10.100.198.201",
-                32771,
-                HealthState::Critical,
-            ),
-            instance(
-                "books-ms",
-                "prod",
-                "10.100.198.201",
-                32770,
-                HealthState::Passing,
-            ),
+            instance("books-ms", "prod", "10.100.198.201", 32771, HealthState::Critical),
+            instance("books-ms", "prod", "10.100.198.201", 32770, HealthState::Passing),
         ],
     );
     snap.set_service(
         "nginx-80",
         vec![
-            instance(
-                "nginx-80",
-                "proxy",
-                "10.100.198.200",
-                80,
-                HealthState::Passing,
-            ),
-            instance(
-                "nginx-80",
-                "proxy2",
-                "10.100.198.202",
-                80,
-                HealthState::Critical,
-            ),
+            instance("nginx-80", "proxy", "10.100.198.200", 80, HealthState::Passing),
+            instance("nginx-80", "proxy2", "10.100.198.202", 80, HealthState::Critical),
         ],
     );
     snap.set_key("proxy/ip", Some("10.100.198.201".into()));
@@ -133,8 +91,7 @@ fn render(src: &str) -> String {
 }
 
 fn render_in(src: &str, snap: &Snapshot) -> String {
-    let template = Template::parse(&SourceFile::new("t.ctmpl", src))
-        .unwrap_or_else(|e| panic!("{}", e.render()));
+    let template = Template::parse(&SourceFile::new("t.ctmpl", src)).unwrap_or_else(|e| panic!("{}", e.render()));
     done(&template, snap)
 }
 
@@ -321,10 +278,7 @@ fn nested_dependencies_resolve_in_rounds() {
             },
         ])
     );
-    snap.set_service(
-        "db",
-        vec![instance("db", "n1", "10.0.0.9", 5432, HealthState::Passing)],
-    );
+    snap.set_service("db", vec![instance("db", "n1", "10.0.0.9", 5432, HealthState::Passing)]);
     snap.set_service(
         "web",
         vec![
@@ -380,9 +334,7 @@ fn trim_markers() {
     assert_eq!(render("a\n{{- /* note */ -}}\nb"), "ab");
     // The usual idiom: one upstream line per instance, no blank lines.
     assert_eq!(
-        render(
-            "upstream x {\n{{- range service \"books-ms-blue\"}}\n  server {{.Address}}:{{.Port}};\n{{- end}}\n}\n"
-        ),
+        render("upstream x {\n{{- range service \"books-ms-blue\"}}\n  server {{.Address}}:{{.Port}};\n{{- end}}\n}\n"),
         "upstream x {\n  server 127.0.0.3:32768;\n  server 127.0.0.3:32769;\n}\n"
     );
 }
@@ -398,9 +350,7 @@ fn range_else_break_continue() {
         "0=32768 1=32769 "
     );
     assert_eq!(
-        render(
-            r#"{{range $p := split "," "a,b,c"}}{{if eq $p "b"}}{{continue}}{{end}}{{$p}}{{end}}"#
-        ),
+        render(r#"{{range $p := split "," "a,b,c"}}{{if eq $p "b"}}{{continue}}{{end}}{{$p}}{{end}}"#),
         "ac"
     );
     assert_eq!(
@@ -413,10 +363,7 @@ fn range_else_break_continue() {
         "a=[2];b=1;"
     );
     // nil ranges zero times.
-    assert_eq!(
-        render(r#"{{range (parseJSON "{}").none}}x{{else}}e{{end}}"#),
-        "e"
-    );
+    assert_eq!(render(r#"{{range (parseJSON "{}").none}}x{{else}}e{{end}}"#), "e");
     assert_eq!(render("{{range 3}}{{.}}{{end}}"), "012");
 }
 
@@ -428,10 +375,7 @@ fn conditionals() {
         render(r#"{{with key "proxy/ip"}}ip={{.}}{{else}}none{{end}}"#),
         "ip=10.100.198.201"
     );
-    assert_eq!(
-        render(r#"{{with keyOrDefault "nope" ""}}x{{else}}none{{end}}"#),
-        "none"
-    );
+    assert_eq!(render(r#"{{with keyOrDefault "nope" ""}}x{{else}}none{{end}}"#), "none");
     // Go's truth: empty string, 0, false, nil, empty list and map are false.
     assert_eq!(
         render(
@@ -489,10 +433,7 @@ fn printing_like_go_fmt() {
 fn pipelines_pass_the_value_last() {
     assert_eq!(render(r#"{{"a, b" | split ", " | join ";"}}"#), "a;b");
     // `printf "%s-%d" 5 "x"`: the piped value is the last argument.
-    assert_eq!(
-        render(r#"{{"x" | printf "%s-%d" 5}}"#),
-        "%!s(int=5)-%!d(string=x)"
-    );
+    assert_eq!(render(r#"{{"x" | printf "%s-%d" 5}}"#), "%!s(int=5)-%!d(string=x)");
     assert_eq!(
         render(
             r#"{{5 | subtract 2}} {{subtract 2 5}} {{divide 2 7}} {{divide 2 7.0}} {{multiply 2 1.5}} {{add 1 2}} {{modulo 3 10}}"#
@@ -503,18 +444,13 @@ fn pipelines_pass_the_value_last() {
         render(r#"{{"b" | replaceAll "b" "c"}} {{replaceAll "." "_" "a.b.c"}}"#),
         "c a_b_c"
     );
-    assert_eq!(
-        render(r#"{{(parseJSON "{\"a\":{\"b\":\"deep\"}}").a.b}}"#),
-        "deep"
-    );
+    assert_eq!(render(r#"{{(parseJSON "{\"a\":{\"b\":\"deep\"}}").a.b}}"#), "deep");
 }
 
 #[test]
 fn comparisons_and_logic() {
     assert_eq!(
-        render(
-            "{{eq 2 1 2 3}} {{eq 2 1 3}} {{ne 1 2}} {{lt 1 2}} {{le 2 2}} {{gt \"b\" \"a\"}} {{ge 1.5 2.5}}"
-        ),
+        render("{{eq 2 1 2 3}} {{eq 2 1 3}} {{ne 1 2}} {{lt 1 2}} {{le 2 2}} {{gt \"b\" \"a\"}} {{ge 1.5 2.5}}"),
         "true false true true true true false"
     );
     assert_eq!(
@@ -538,30 +474,20 @@ fn string_helpers() {
         "abc ABC Hello Wide World [x] 1.2 a x"
     );
     assert_eq!(
-        render(
-            r#"{{regexReplaceAll "(\\d+)" "<$1>" "port 8080"}} {{regexMatch "^books" "books-ms"}}"#
-        ),
+        render(r#"{{regexReplaceAll "(\\d+)" "<$1>" "port 8080"}} {{regexMatch "^books" "books-ms"}}"#),
         "port <8080> true"
     );
     assert_eq!(
-        render(
-            r#"{{"books-ms" | contains "ms"}} {{in "books-ms" "xx"}} {{split "," "a,b" | contains "b"}}"#
-        ),
+        render(r#"{{"books-ms" | contains "ms"}} {{in "books-ms" "xx"}} {{split "," "a,b" | contains "b"}}"#),
         "true false true"
     );
-    assert_eq!(
-        render(r#"{{split "," "  "}} {{len (split "," " a,b ")}}"#),
-        "[] 2"
-    );
+    assert_eq!(render(r#"{{split "," "  "}} {{len (split "," " a,b ")}}"#), "[] 2");
     assert_eq!(render(r#"{{"a\nb" | indent 2}}"#), "  a\n  b");
     assert_eq!(
         render(r#"{{printf "%-6s|%5.2f|%03d|%q|%v|%x" "ab" 3.14159 7 "q" (split "," "a,b") 255}}"#),
         "ab    | 3.14|007|\"q\"|[a b]|ff"
     );
-    assert_eq!(
-        render(r#"{{print "a" 1 2 "b"}} {{println "x" 1}}"#),
-        "a1 2b x 1\n"
-    );
+    assert_eq!(render(r#"{{print "a" 1 2 "b"}} {{println "x" 1}}"#), "a1 2b x 1\n");
     assert_eq!(
         render(r#"{{html "<a href='x'>"}} {{urlquery "a b&c"}} {{js "it's"}}"#),
         "&lt;a href=&#39;x&#39;&gt; a+b%26c it\\'s"
@@ -589,9 +515,7 @@ fn conversions_and_json() {
         "[\n  \"a\",\n  \"b\"\n]"
     );
     assert_eq!(
-        render(
-            r#"{{range service "books-ms-blue"}}{{toJSON .Tags}}{{toJSON .ServiceMeta}}{{end}}"#
-        ),
+        render(r#"{{range service "books-ms-blue"}}{{toJSON .Tags}}{{toJSON .ServiceMeta}}{{end}}"#),
         "[]{}[]{}"
     );
 }
@@ -635,17 +559,11 @@ fn consul_helpers() {
         },
     ]);
     assert_eq!(
-        render_in(
-            r#"{{range ls "services"}}{{.Key}}={{.Value}} {{end}}"#,
-            &snap
-        ),
+        render_in(r#"{{range ls "services"}}{{.Key}}={{.Value}} {{end}}"#, &snap),
         "nginx=on "
     );
     assert_eq!(
-        render_in(
-            r#"{{range tree "/services"}}{{.Key}}|{{.Path}} {{end}}"#,
-            &snap
-        ),
+        render_in(r#"{{range tree "/services"}}{{.Key}}|{{.Path}} {{end}}"#, &snap),
         "books-ms/color|services/books-ms/color books-ms/port|services/books-ms/port nginx|services/nginx "
     );
     assert_eq!(
@@ -727,9 +645,7 @@ fn service_tags_and_meta() {
 #[test]
 fn env_and_timestamp() {
     assert_eq!(
-        render(
-            r#"{{env "BG_COLOR"}} [{{env "UNSET"}}] {{envOrDefault "UNSET" "d"}} [{{envOrDefault "EMPTY" "d"}}]"#
-        ),
+        render(r#"{{env "BG_COLOR"}} [{{env "UNSET"}}] {{envOrDefault "UNSET" "d"}} [{{envOrDefault "EMPTY" "d"}}]"#),
         "blue [] d []"
     );
     assert_eq!(
@@ -749,10 +665,7 @@ fn define_template_block() {
         render(src),
         "\nserver 127.0.0.3:32768;\nserver 127.0.0.3:32769;\ntail 1"
     );
-    assert_eq!(
-        error(r#"{{template "nope"}}"#),
-        "t.ctmpl:1:1: no template named `nope`"
-    );
+    assert_eq!(error(r#"{{template "nope"}}"#), "t.ctmpl:1:1: no template named `nope`");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -765,15 +678,9 @@ fn unknown_function_suggests_the_right_one() {
         full_error("upstream {\n  {{range servce \"books-ms\"}}\n"),
         "error: t.ctmpl:2:11: unknown function `servce`\n  |\n2 |   {{range servce \"books-ms\"}}\n  |           ^\nhelp: did you mean `service`?"
     );
-    assert_eq!(
-        error("{{ toupper \"x\" }}"),
-        "t.ctmpl:1:4: unknown function `toupper`"
-    );
+    assert_eq!(error("{{ toupper \"x\" }}"), "t.ctmpl:1:4: unknown function `toupper`");
     assert!(full_error("{{ toupper \"x\" }}").ends_with("help: did you mean `toUpper`?"));
-    assert!(
-        full_error("{{ frobnicate }}")
-            .contains("help: bgrun knows Go's built-in template functions")
-    );
+    assert!(full_error("{{ frobnicate }}").contains("help: bgrun knows Go's built-in template functions"));
 }
 
 #[test]
@@ -821,26 +728,17 @@ fn syntax_errors_point_at_the_action() {
             "t.ctmpl:1:1: `{{else}}` outside `{{if}}`, `{{range}}` or `{{with}}`",
         ),
         ("{{$x}}", "t.ctmpl:1:3: undefined variable `$x`"),
-        (
-            "{{\"abc}}",
-            "t.ctmpl:1:3: this string is never closed with `\"`",
-        ),
+        ("{{\"abc}}", "t.ctmpl:1:3: this string is never closed with `\"`"),
         (
             "{{`abc}}",
             "t.ctmpl:1:3: this raw string is never closed with a backquote",
         ),
-        (
-            "{{\"\\q\"}}",
-            "t.ctmpl:1:3: invalid escape `\\q` in a quoted string",
-        ),
+        ("{{\"\\q\"}}", "t.ctmpl:1:3: invalid escape `\\q` in a quoted string"),
         (
             "{{/* x */ y}}",
             "t.ctmpl:1:1: a comment must end with `*/}}` (nothing may come between `*/` and `}}`)",
         ),
-        (
-            "{{/* x }}",
-            "t.ctmpl:1:1: this comment is never closed with `*/}}`",
-        ),
+        ("{{/* x }}", "t.ctmpl:1:1: this comment is never closed with `*/}}`"),
         ("{{break}}", "t.ctmpl:1:3: `{{break}}` outside `{{range}}`"),
         (
             "{{ . | \"x\" }}",
@@ -850,26 +748,14 @@ fn syntax_errors_point_at_the_action() {
         ("{{ 3 4 }}", "t.ctmpl:1:4: a literal cannot take arguments"),
         ("{{ }}", "t.ctmpl:1:4: missing value for command"),
         ("{{ key | }}", "t.ctmpl:1:10: missing command after `|`"),
-        (
-            "{{ (key \"x\" }}",
-            "t.ctmpl:1:4: this `(` is never closed with `)`",
-        ),
-        (
-            "{{ key \"x\") }}",
-            "t.ctmpl:1:11: this `)` has no `(` to close",
-        ),
-        (
-            "{{ key\u{1} }}",
-            "t.ctmpl:1:7: unexpected character '\\u{1}' in a name",
-        ),
+        ("{{ (key \"x\" }}", "t.ctmpl:1:4: this `(` is never closed with `)`"),
+        ("{{ key \"x\") }}", "t.ctmpl:1:11: this `)` has no `(` to close"),
+        ("{{ key\u{1} }}", "t.ctmpl:1:7: unexpected character '\\u{1}' in a name"),
         (
             "{{ \u{1} }}",
             "t.ctmpl:1:4: character '\\u{1}' (U+0001) cannot appear in an action",
         ),
-        (
-            "{{ foo-bar }}",
-            "t.ctmpl:1:7: unexpected character '-' in a name",
-        ),
+        ("{{ foo-bar }}", "t.ctmpl:1:7: unexpected character '-' in a name"),
         (
             "{{range $i, $e, $f := .}}{{end}}",
             "t.ctmpl:1:15: too many declarations in range",
@@ -883,10 +769,7 @@ fn syntax_errors_point_at_the_action() {
             "{{define \"a\"}}x{{end}}{{define \"a\"}}y{{end}}",
             "t.ctmpl:1:23: template `a` is defined twice",
         ),
-        (
-            "{{template x}}",
-            "t.ctmpl:1:12: unexpected `x` in `{{template}}`",
-        ),
+        ("{{template x}}", "t.ctmpl:1:12: unexpected `x` in `{{template}}`"),
         ("é {{ 1 | }}", "t.ctmpl:1:10: missing command after `|`"),
     ];
     for (src, want) in cases {
@@ -909,10 +792,7 @@ fn render_errors_point_at_the_call() {
             "{{ toLower 5 }}",
             "t.ctmpl:1:4: argument 1 of `toLower` must be a string, got int `5`",
         ),
-        (
-            "{{ join \",\" }}",
-            "t.ctmpl:1:4: `join` takes 2 arguments, got 1",
-        ),
+        ("{{ join \",\" }}", "t.ctmpl:1:4: `join` takes 2 arguments, got 1"),
         (
             "{{ \"a\" | join \",\" }}",
             "t.ctmpl:1:10: argument 2 of `join` must be a list of strings, got string `a`",
@@ -959,10 +839,7 @@ fn render_errors_point_at_the_call() {
             "t.ctmpl:1:4: parseInt: strconv.ParseInt: parsing \"x1\": invalid syntax",
         ),
         ("{{ divide 0 1 }}", "t.ctmpl:1:4: divide: division by zero"),
-        (
-            "{{ add \"1\" 2 }}",
-            "t.ctmpl:1:4: `add` needs numbers, got string `1`",
-        ),
+        ("{{ add \"1\" 2 }}", "t.ctmpl:1:4: `add` needs numbers, got string `1`"),
         (
             "{{ parseJSON \"{\" }}",
             "t.ctmpl:1:4: parseJSON: EOF while parsing an object at line 1 column 1",
@@ -971,10 +848,7 @@ fn render_errors_point_at_the_call() {
             "{{ regexMatch \"(\" \"x\" }}",
             "t.ctmpl:1:4: invalid regular expression \"(\": regex parse error:\n    (\n    ^\nerror: unclosed group",
         ),
-        (
-            "{{ \"x\".Foo }}",
-            "t.ctmpl:1:4: a field cannot follow a literal",
-        ),
+        ("{{ \"x\".Foo }}", "t.ctmpl:1:4: a field cannot follow a literal"),
         (
             "{{ (key \"proxy/ip\").Foo }}",
             "t.ctmpl:1:4: cannot read `.Foo` of string `10.100.198.201`",
@@ -990,12 +864,10 @@ fn render_errors_point_at_the_call() {
         assert_eq!(&error(src), want, "{src:?}");
     }
     assert!(
-        full_error("{{range service \"books-ms-blue\"}}{{.Adress}}{{end}}")
-            .ends_with("help: did you mean `.Address`?")
+        full_error("{{range service \"books-ms-blue\"}}{{.Adress}}{{end}}").ends_with("help: did you mean `.Address`?")
     );
     assert!(
-        full_error("{{ toLower 5 }}")
-            .ends_with("help: write `text | toLower` (a piped value is the last argument)")
+        full_error("{{ toLower 5 }}").ends_with("help: write `text | toLower` (a piped value is the last argument)")
     );
 }
 
@@ -1031,10 +903,9 @@ fn exercise(src: &str) {
             Ok(Rendered::NeedsData(deps)) => {
                 for dep in deps {
                     match dep {
-                        Dependency::Service { name, .. } => snap.set_service(
-                            &name,
-                            vec![instance(&name, "n", "10.0.0.1", 80, HealthState::Passing)],
-                        ),
+                        Dependency::Service { name, .. } => {
+                            snap.set_service(&name, vec![instance(&name, "n", "10.0.0.1", 80, HealthState::Passing)])
+                        }
                         Dependency::Key(path) => snap.set_key(&path, Some("v".into())),
                         Dependency::Ls(prefix) | Dependency::Tree(prefix) => {
                             snap.set_prefix(&prefix, vec![(format!("{prefix}/a/b"), "1".into())])
@@ -1166,9 +1037,7 @@ fn truncated_and_mutated_fixtures_never_panic() {
     );
     let mut rng = XorShift(42);
     for sample in &samples {
-        let cuts: Vec<usize> = (0..=sample.len())
-            .filter(|i| sample.is_char_boundary(*i))
-            .collect();
+        let cuts: Vec<usize> = (0..=sample.len()).filter(|i| sample.is_char_boundary(*i)).collect();
         for &cut in &cuts {
             exercise(&sample[..cut]);
             exercise(&sample[cut..]);
@@ -1181,10 +1050,7 @@ fn truncated_and_mutated_fixtures_never_panic() {
                     0 if at < chars.len() => {
                         chars.remove(at);
                     }
-                    1 => chars.insert(
-                        at,
-                        ['{', '}', '-', '"', '(', ')', '|', '$', '.', ' '][rng.below(10)],
-                    ),
+                    1 => chars.insert(at, ['{', '}', '-', '"', '(', ')', '|', '$', '.', ' '][rng.below(10)]),
                     _ => {
                         if let Some(c) = chars.get_mut(at) {
                             *c = char::from_u32(rng.below(128) as u32).unwrap_or('x');
@@ -1199,15 +1065,10 @@ fn truncated_and_mutated_fixtures_never_panic() {
 
 #[test]
 fn runaway_templates_stop() {
-    assert!(
-        error("{{range 1000}}{{range 1000}}{{range 1000}}x{{end}}{{end}}{{end}}").contains("steps")
-    );
+    assert!(error("{{range 1000}}{{range 1000}}{{range 1000}}x{{end}}{{end}}{{end}}").contains("steps"));
     let deep = format!("{{{{{}1{}}}}}", "(".repeat(200), ")".repeat(200));
     assert!(error(&deep).contains("nest more than"));
-    assert!(
-        error("{{define \"a\"}}{{template \"a\"}}{{end}}{{template \"a\"}}")
-            .contains("more than 50 deep")
-    );
+    assert!(error("{{define \"a\"}}{{template \"a\"}}{{end}}{{template \"a\"}}").contains("more than 50 deep"));
     // Deep blocks inside a recursive template stop before the stack runs out.
     let deep = format!(
         "{{{{define \"a\"}}}}{}{{{{template \"a\"}}}}{}{{{{end}}}}{{{{template \"a\"}}}}",
@@ -1227,9 +1088,5 @@ fn runaway_templates_stop() {
         ")".repeat(58),
         "{{end}}".repeat(40)
     );
-    assert!(
-        error(&deepest).contains("more than 150 deep"),
-        "{}",
-        error(&deepest)
-    );
+    assert!(error(&deepest).contains("more than 150 deep"), "{}", error(&deepest));
 }

@@ -109,10 +109,7 @@ impl Value {
             .iter()
             .map(|(k, v)| (k.clone(), Value::str(v.as_str())))
             .collect();
-        Value::Map(Rc::new(Map {
-            entries,
-            strings: true,
-        }))
+        Value::Map(Rc::new(Map { entries, strings: true }))
     }
 
     fn record(kind: RecordKind, fields: Vec<(&'static str, Value)>) -> Value {
@@ -127,10 +124,7 @@ impl Value {
                 ("NodeID", Value::str(s.node_id.as_str())),
                 ("NodeAddress", Value::str(s.node_address.as_str())),
                 ("NodeDatacenter", Value::str(s.node_datacenter.as_str())),
-                (
-                    "NodeTaggedAddresses",
-                    Value::string_map(&s.node_tagged_addresses),
-                ),
+                ("NodeTaggedAddresses", Value::string_map(&s.node_tagged_addresses)),
                 ("NodeMeta", Value::string_map(&s.node_meta)),
                 ("ServiceMeta", Value::string_map(&s.service_meta)),
                 ("Address", Value::str(s.address.as_str())),
@@ -172,10 +166,7 @@ impl Value {
     pub fn catalog_service(s: &CatalogService) -> Value {
         Value::record(
             RecordKind::CatalogService,
-            vec![
-                ("Name", Value::str(s.name.as_str())),
-                ("Tags", Value::strings(&s.tags)),
-            ],
+            vec![("Name", Value::str(s.name.as_str())), ("Tags", Value::strings(&s.tags))],
         )
     }
 
@@ -383,11 +374,7 @@ pub(crate) fn layout_f(neg: bool, digits: &str, dp: i32, frac: usize) -> String 
     }
     let digit = |i: i32| -> char {
         if i >= 0 {
-            digits
-                .as_bytes()
-                .get(i as usize)
-                .map(|b| *b as char)
-                .unwrap_or('0')
+            digits.as_bytes().get(i as usize).map(|b| *b as char).unwrap_or('0')
         } else {
             '0'
         }
@@ -414,11 +401,7 @@ pub(crate) fn format_float_g(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
+        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
     }
     let neg = f.is_sign_negative();
     if f == 0.0 {
@@ -545,11 +528,7 @@ fn json_float(f: f64) -> Result<String, String> {
         return Err(format!("json: unsupported value: {}", format_float_g(f)));
     }
     if f == 0.0 {
-        return Ok(if f.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        });
+        return Ok(if f.is_sign_negative() { "-0".into() } else { "0".into() });
     }
     let neg = f.is_sign_negative();
     let (digits, dp) = shortest_digits(f);
@@ -660,8 +639,7 @@ mod tests {
     #[test]
     fn json_like_go() {
         let json: serde_json::Value =
-            serde_json::from_str(r#"{"b":[1,2.5,1e21,0.0000001],"a":"<x>&\n","c":{},"d":[]}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"b":[1,2.5,1e21,0.0000001],"a":"<x>&\n","c":{},"d":[]}"#).unwrap();
         let v = from_json(&json, 0).unwrap();
         assert_eq!(
             to_json(&v, false).unwrap(),

@@ -17,24 +17,21 @@ use crate::source::SourceFile;
 /// A range never expands to more hosts than this; beyond it the range is surely a typo.
 const MAX_RANGE_HOSTS: usize = 100_000;
 
-static SECTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$").expect("section pattern is valid")
-});
+static SECTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$").expect("section pattern is valid"));
 static GROUP_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([^:\]\s]+)\s*(?:#.*)?$").expect("group name pattern is valid"));
 static BRACKETED_HOSTPORT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\[(.+)\]:([0-9]+)$").expect("bracketed host pattern is valid"));
-static HOSTPORT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^((?:[^:\[\]]|\[[^\]]*\])*):([0-9]+)$").expect("host:port pattern is valid")
-});
+static HOSTPORT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^((?:[^:\[\]]|\[[^\]]*\])*):([0-9]+)$").expect("host:port pattern is valid"));
 static HOSTNAME: LazyLock<Regex> = LazyLock::new(|| {
     let range = r"\[(?:[a-zA-Z]:[a-zA-Z]|[0-9]+:[0-9]+)(?::[0-9]+)?\]";
     let label = format!(r"(?:\w|{range})(?:[\w-]|{range})*");
     Regex::new(&format!(r"^{label}(?:\.{label})*\.?$")).expect("hostname pattern is valid")
 });
 static IPV6: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[0-9a-fA-F.]|:|\[[0-9a-fA-F]+:[0-9a-fA-F]+(?::[0-9]+)?\])+$")
-        .expect("ipv6 pattern is valid")
+    Regex::new(r"^(?:[0-9a-fA-F.]|:|\[[0-9a-fA-F]+:[0-9a-fA-F]+(?::[0-9]+)?\])+$").expect("ipv6 pattern is valid")
 });
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -66,10 +63,7 @@ pub(super) fn parse(inventory: &mut Inventory, file: &Arc<SourceFile>) -> Result
             continue;
         }
         let lead = raw.len() - raw.trim_start().len();
-        let col = |offset: usize| {
-            raw.get(..lead + offset)
-                .map_or(1, |s| s.chars().count() + 1)
-        };
+        let col = |offset: usize| raw.get(..lead + offset).map_or(1, |s| s.chars().count() + 1);
 
         if let Some(caps) = SECTION.captures(line) {
             let name = caps.get(1).map_or("", |m| m.as_str());
@@ -79,16 +73,14 @@ pub(super) fn parse(inventory: &mut Inventory, file: &Arc<SourceFile>) -> Result
                 Some(("children", _)) => State::Children,
                 Some((other, start)) => {
                     let span = span_at(file, line_no, col(start));
-                    let mut help =
-                        format!("a section is `[{name}]`, `[{name}:vars]` or `[{name}:children]`");
+                    let mut help = format!("a section is `[{name}]`, `[{name}:vars]` or `[{name}:children]`");
                     if let Some(s) = suggest(other, ["vars", "children", "hosts"]) {
                         help = format!("did you mean `{s}`? {help}");
                     }
-                    return Err(Error::invalid(
-                        span,
-                        format!("section `[{name}:{other}]` has unknown type `{other}`"),
-                    )
-                    .with_help(help));
+                    return Err(
+                        Error::invalid(span, format!("section `[{name}:{other}]` has unknown type `{other}`"))
+                            .with_help(help),
+                    );
                 }
             };
             if inventory.group_index(name).is_none() {
@@ -127,9 +119,7 @@ pub(super) fn parse(inventory: &mut Inventory, file: &Arc<SourceFile>) -> Result
             } else {
                 "close it with `]`: a section header is `[group]`, `[group:vars]` or `[group:children]`"
             };
-            return Err(
-                Error::invalid(span, format!("malformed section header `{line}`")).with_help(help),
-            );
+            return Err(Error::invalid(span, format!("malformed section header `{line}`")).with_help(help));
         }
 
         match state {
@@ -141,26 +131,19 @@ pub(super) fn parse(inventory: &mut Inventory, file: &Arc<SourceFile>) -> Result
                         span_at(file, line_no, col(0)),
                         format!("expected `key=value` in `[{name}:vars]`, found `{line}`"),
                     )
-                    .with_help(
-                        "each line of a `:vars` section sets one variable, like `http_port=8080`",
-                    ));
+                    .with_help("each line of a `:vars` section sets one variable, like `http_port=8080`"));
                 };
                 let key = key.trim();
                 if key.is_empty() {
-                    return Err(Error::invalid(
-                        span_at(file, line_no, col(0)),
-                        "variable name missing before `=`",
-                    )
-                    .with_help("write the variable as `name=value`"));
+                    return Err(
+                        Error::invalid(span_at(file, line_no, col(0)), "variable name missing before `=`")
+                            .with_help("write the variable as `name=value`"),
+                    );
                 }
                 inventory.set_group_var(group, key.to_string(), group_var_value(value.trim()));
             }
             State::Children => {
-                let Some(child) = GROUP_NAME
-                    .captures(line)
-                    .and_then(|c| c.get(1))
-                    .map(|m| m.as_str())
-                else {
+                let Some(child) = GROUP_NAME.captures(line).and_then(|c| c.get(1)).map(|m| m.as_str()) else {
                     let name = &inventory.groups[group].name;
                     return Err(Error::invalid(
                         span_at(file, line_no, col(0)),
@@ -169,11 +152,9 @@ pub(super) fn parse(inventory: &mut Inventory, file: &Arc<SourceFile>) -> Result
                     .with_help("list one child group per line; hosts go in `[group]` sections"));
                 };
                 match inventory.group_index(child) {
-                    Some(child_index) => {
-                        inventory.add_child(group, child_index).map_err(|message| {
-                            Error::invalid(span_at(file, line_no, col(0)), message)
-                        })?
-                    }
+                    Some(child_index) => inventory
+                        .add_child(group, child_index)
+                        .map_err(|message| Error::invalid(span_at(file, line_no, col(0)), message))?,
                     None => {
                         let parent = inventory.groups[group].name.clone();
                         pending
@@ -242,13 +223,8 @@ fn add_pending_children(
         let parent_index = inventory.add_group(parent);
         inventory
             .add_child(parent_index, child)
-            .map_err(|message| {
-                Error::invalid(span_at(file, declaration.line, declaration.col), message)
-            })?;
-        if pending
-            .get(parent)
-            .is_some_and(|p| p.state == State::Children)
-        {
+            .map_err(|message| Error::invalid(span_at(file, declaration.line, declaration.col), message))?;
+        if pending.get(parent).is_some_and(|p| p.state == State::Children) {
             add_pending_children(inventory, file, parent, pending)?;
         }
     }
@@ -303,8 +279,7 @@ fn host_line(
             .with_help("quote values that contain spaces, like `key=\"a b\"`"));
         };
         if key.is_empty() {
-            return Err(Error::invalid(span, "variable name missing before `=`")
-                .with_help("write it as `name=value`"));
+            return Err(Error::invalid(span, "variable name missing before `=`").with_help("write it as `name=value`"));
         }
         vars.push((key.to_string(), host_var_value(value)));
     }
@@ -324,16 +299,12 @@ pub(super) fn check_utf8(file: &Arc<SourceFile>, bytes: &[u8]) -> Result<(), Err
     }
     for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
         if std::str::from_utf8(line).is_err() {
-            let start = line
-                .iter()
-                .position(|b| !b.is_ascii_whitespace())
-                .unwrap_or(0);
+            let start = line.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
             if !matches!(line.get(start), Some(b'#' | b';')) {
-                return Err(Error::invalid(
-                    span_at(file, index + 1, 1),
-                    "this line is not valid UTF-8",
-                )
-                .with_help("save the inventory as UTF-8"));
+                return Err(
+                    Error::invalid(span_at(file, index + 1, 1), "this line is not valid UTF-8")
+                        .with_help("save the inventory as UTF-8"),
+                );
             }
         }
     }
@@ -481,9 +452,7 @@ impl<'a> Literal<'a> {
                         } else if let Some(u) = n.as_u64() {
                             (u == i64::MIN.unsigned_abs()).then_some(Value::from(i64::MIN))
                         } else {
-                            n.as_f64()
-                                .and_then(|f| Number::from_f64(-f))
-                                .map(Value::Number)
+                            n.as_f64().and_then(|f| Number::from_f64(-f)).map(Value::Number)
                         }
                     }
                     _ => None,
@@ -612,11 +581,7 @@ impl<'a> Literal<'a> {
                 .or_else(|| u64::from_str_radix(digits, radix).ok().map(Value::from));
         }
         if lower.contains(['.', 'e']) {
-            return lower
-                .parse::<f64>()
-                .ok()
-                .and_then(Number::from_f64)
-                .map(Value::Number);
+            return lower.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number);
         }
         if lower.len() > 1 && lower.starts_with('0') && lower.bytes().any(|b| b != b'0') {
             return None; // Python rejects leading zeros: `010` is text
@@ -632,18 +597,11 @@ impl<'a> Literal<'a> {
     fn string_prefix(&self) -> Option<usize> {
         let rest = self.rest();
         let letters = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
-        if letters == 0
-            || letters > 2
-            || !matches!(rest.as_bytes().get(letters), Some(b'\'' | b'"'))
-        {
+        if letters == 0 || letters > 2 || !matches!(rest.as_bytes().get(letters), Some(b'\'' | b'"')) {
             return None;
         }
         let prefix = rest[..letters].to_ascii_lowercase();
-        matches!(
-            prefix.as_str(),
-            "r" | "u" | "b" | "br" | "rb" | "f" | "fr" | "rf"
-        )
-        .then_some(letters)
+        matches!(prefix.as_str(), "r" | "u" | "b" | "br" | "rb" | "f" | "fr" | "rf").then_some(letters)
     }
 
     /// One or more adjacent string literals, concatenated.
@@ -935,9 +893,7 @@ impl PatternError {
 
 /// A host entry of an inventory: `name`, `name:port`, with ranges like `web[01:10]`,
 /// `db-[a:c]` or `[1:10:2]` expanded. Returns the host names and the port.
-pub(super) fn expand_host_pattern(
-    pattern: &str,
-) -> Result<(Vec<String>, Option<i64>), PatternError> {
+pub(super) fn expand_host_pattern(pattern: &str) -> Result<(Vec<String>, Option<i64>), PatternError> {
     let (name, offset, port) = match parse_address(pattern, true) {
         Some(address) => (address.host, address.offset, address.port),
         None => (pattern, 0, None),
@@ -968,11 +924,7 @@ pub(super) fn expand_host_pattern(
         ));
     }
     if name.is_empty() {
-        return Err(PatternError::new(
-            0,
-            "empty host name",
-            "write a host name or address",
-        ));
+        return Err(PatternError::new(0, "empty host name", "write a host name or address"));
     }
     let mut hosts = Vec::new();
     expand_ranges(name, &mut hosts).map_err(|mut e| {
@@ -1161,10 +1113,7 @@ mod tests {
 
     #[test]
     fn children_declared_before_their_section() {
-        let inv = inventory(
-            "hosts",
-            "[top:children]\nmid\n[mid:children]\nleaf\n[leaf]\nh1\n",
-        );
+        let inv = inventory("hosts", "[top:children]\nmid\n[mid:children]\nleaf\n[leaf]\nh1\n");
         assert_eq!(inv.groups_map()["top"], ["h1"]);
         assert_eq!(inv.group_names("h1"), ["leaf", "mid", "top"]);
     }
@@ -1220,10 +1169,7 @@ mod tests {
             "hosts",
             "web1:2222\n10.0.0.5:22\n[fe80::1]:2200\nfe80::2\nweb2:2222 ansible_port=22\n",
         );
-        assert_eq!(
-            names(&inv),
-            ["web1", "10.0.0.5", "fe80::1", "fe80::2", "web2"]
-        );
+        assert_eq!(names(&inv), ["web1", "10.0.0.5", "fe80::1", "fe80::2", "web2"]);
         assert_eq!(inv.vars_for("web1")["ansible_port"], json!(2222));
         assert_eq!(inv.vars_for("10.0.0.5")["ansible_port"], json!(22));
         assert_eq!(inv.vars_for("fe80::1")["ansible_port"], json!(2200));
@@ -1300,10 +1246,7 @@ mod tests {
         assert_eq!(value("'''triple'''"), Some(json!("triple")));
         assert_eq!(value("b'bytes'"), Some(json!("bytes")));
         assert_eq!(value("{1, 2, 2}"), Some(json!([1, 2])));
-        assert_eq!(
-            value("{1: 'a', True: None}"),
-            Some(json!({"1": "a", "True": null}))
-        );
+        assert_eq!(value("{1: 'a', True: None}"), Some(json!({"1": "a", "True": null})));
         assert_eq!(value("[true, null]"), Some(json!([true, null])));
         assert_eq!(value("1, 2"), Some(json!([1, 2])));
         assert_eq!(value("()"), Some(json!([])));
@@ -1311,8 +1254,7 @@ mod tests {
         assert_eq!(value("[1, 2,]"), Some(json!([1, 2])));
         assert_eq!(value("7 # seven"), Some(json!(7)));
         for text in [
-            "null", "abc", "1j", "1+2j", "f'x'", "'open", "[1,", "1 2", "--1", "01", "1__0",
-            "{[1]: 2}", "...",
+            "null", "abc", "1j", "1+2j", "f'x'", "'open", "[1,", "1 2", "--1", "01", "1__0", "{[1]: 2}", "...",
         ] {
             assert_eq!(value(text), None, "{text}");
         }
@@ -1343,18 +1285,9 @@ mod tests {
             parse_address(text, ranges).map(|a| (a.host.to_string(), a.port.map(String::from)))
         };
         assert_eq!(address("web1", false), Some(("web1".into(), None)));
-        assert_eq!(
-            address("web1:22", false),
-            Some(("web1".into(), Some("22".into())))
-        );
-        assert_eq!(
-            address("[::1]:22", false),
-            Some(("::1".into(), Some("22".into())))
-        );
-        assert_eq!(
-            address("2001:db8::1", false),
-            Some(("2001:db8::1".into(), None))
-        );
+        assert_eq!(address("web1:22", false), Some(("web1".into(), Some("22".into()))));
+        assert_eq!(address("[::1]:22", false), Some(("::1".into(), Some("22".into()))));
+        assert_eq!(address("2001:db8::1", false), Some(("2001:db8::1".into(), None)));
         assert_eq!(
             address("web[1:3]:22", true),
             Some(("web[1:3]".into(), Some("22".into())))
@@ -1410,10 +1343,7 @@ mod tests {
                 "help: write `[1:3]`",
             ],
         );
-        assert_error(
-            "db-[c:a]\n",
-            &["hosts:1:4: host range `[c:a]` must have begin <= end"],
-        );
+        assert_error("db-[c:a]\n", &["hosts:1:4: host range `[c:a]` must have begin <= end"]);
         assert_error(
             "web[01:100]\n",
             &[
@@ -1441,10 +1371,7 @@ mod tests {
                 "help: a host range looks like",
             ],
         );
-        assert_error(
-            "h[0:999][0:999]\n",
-            &["host range expands to more than 100000 hosts"],
-        );
+        assert_error("h[0:999][0:999]\n", &["host range expands to more than 100000 hosts"]);
     }
 
     #[test]
@@ -1462,19 +1389,13 @@ mod tests {
         );
         assert_error(
             "[g]\nweb1:\n",
-            &[
-                "hosts:2:5: host `web1:` ends with `:` but no port follows",
-                "web1:2222",
-            ],
+            &["hosts:2:5: host `web1:` ends with `:` but no port follows", "web1:2222"],
         );
         assert_error(
             "---\n",
             &["hosts:1:1: `---` is not a host name; this looks like a YAML file"],
         );
-        assert_error(
-            "web1 =x\n",
-            &["hosts:1:6: variable name missing before `=`"],
-        );
+        assert_error("web1 =x\n", &["hosts:1:6: variable name missing before `=`"]);
         assert_error(
             "web1:99999999999999999999\n",
             &["port `99999999999999999999` is out of range"],
@@ -1518,17 +1439,12 @@ mod tests {
     fn error_invalid_utf8_outside_comments() {
         let mut inventory = Inventory::empty();
         let bytes = b"# caf\xe9 comment\nweb1\n";
-        assert!(
-            inventory
-                .load_bytes(std::path::Path::new("hosts"), bytes)
-                .is_ok()
-        );
+        assert!(inventory.load_bytes(std::path::Path::new("hosts"), bytes).is_ok());
         let Err(err) = inventory.load_bytes(std::path::Path::new("hosts"), b"web\xe9\n") else {
             panic!("accepted invalid UTF-8");
         };
         assert!(
-            err.render()
-                .contains("hosts:1:1: this line is not valid UTF-8"),
+            err.render().contains("hosts:1:1: this line is not valid UTF-8"),
             "{}",
             err.render()
         );
@@ -1549,9 +1465,9 @@ mod tests {
     #[test]
     fn garbage_never_panics() {
         let alphabet = [
-            "[", "]", ":", "=", "#", ";", "'", "\"", "\\", " ", "\n", ",", "-", ".", "0", "1", "9",
-            "a", "z", "A", "{", "}", "(", ")", "*", "!", "&", "~", "vars", "children", "web", "\t",
-            "é", "---", "hosts:", "  ", "0x", "j", "\r", "_", "all", "~", "?",
+            "[", "]", ":", "=", "#", ";", "'", "\"", "\\", " ", "\n", ",", "-", ".", "0", "1", "9", "a", "z", "A", "{",
+            "}", "(", ")", "*", "!", "&", "~", "vars", "children", "web", "\t", "é", "---", "hosts:", "  ", "0x", "j",
+            "\r", "_", "all", "~", "?",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1d;
         let fixed = inventory("hosts", "[web]\nweb[1:3]\n[db]\ndb1\n");

@@ -45,11 +45,7 @@ impl Inventory {
                 entry.insert("hosts".into(), names(self.host_names(&group.hosts)));
             }
             if !group.children.is_empty() {
-                let children = group
-                    .children
-                    .iter()
-                    .map(|&c| self.groups[c].name.clone())
-                    .collect();
+                let children = group.children.iter().map(|&c| self.groups[c].name.clone()).collect();
                 entry.insert("children".into(), names(children));
             }
             if !entry.is_empty() {
@@ -67,10 +63,7 @@ impl Inventory {
             .collect();
         hostvars.sort_by(|a, b| a.0.cmp(&b.0));
         let mut meta = Map::new();
-        meta.insert(
-            "hostvars".into(),
-            Value::Object(hostvars.into_iter().collect()),
-        );
+        meta.insert("hostvars".into(), Value::Object(hostvars.into_iter().collect()));
         entries.push(("_meta".into(), Value::Object(meta)));
 
         entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -142,8 +135,7 @@ fn names(list: Vec<String>) -> Value {
 fn sorted(value: Value) -> Value {
     match value {
         Value::Object(map) => {
-            let mut entries: Vec<(String, Value)> =
-                map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+            let mut entries: Vec<(String, Value)> = map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             Value::Object(entries.into_iter().collect())
         }
@@ -190,7 +182,12 @@ mod tests {
         );
         // Printed with sorted keys at every level, as `ansible-inventory --list` prints them.
         let text = serde_json::to_string(&list).expect("serialises");
-        assert!(text.starts_with("{\"_meta\":{\"hostvars\":{\"db1\":{\"nested\":{\"a\":[{\"b\":3,\"y\":2}],\"z\":1},\"role\":\"main\"}"), "{text}");
+        assert!(
+            text.starts_with(
+                "{\"_meta\":{\"hostvars\":{\"db1\":{\"nested\":{\"a\":[{\"b\":3,\"y\":2}],\"z\":1},\"role\":\"main\"}"
+            ),
+            "{text}"
+        );
         assert!(
             text.contains("\"web\":{\"children\":[\"front\"],\"hosts\":[\"web1\"]}"),
             "{text}"

@@ -113,10 +113,12 @@ impl Inventory {
             } else if source.contains(',') {
                 inventory.load_host_list(source);
             } else {
-                return Err(Error::usage(format!("inventory source `{source}` does not exist")).with_help(format!(
-                    "pass an inventory file or directory, or a comma-separated host list such as `{},`",
-                    source.trim()
-                )));
+                return Err(
+                    Error::usage(format!("inventory source `{source}` does not exist")).with_help(format!(
+                        "pass an inventory file or directory, or a comma-separated host list such as `{},`",
+                        source.trim()
+                    )),
+                );
             }
         }
         inventory.current_source = None;
@@ -166,11 +168,7 @@ impl Inventory {
         let Some(record) = self.hosts.get(host) else {
             return out;
         };
-        let mut groups: Vec<usize> = self
-            .ancestry(record)
-            .into_iter()
-            .filter(|&g| g != ALL)
-            .collect();
+        let mut groups: Vec<usize> = self.ancestry(record).into_iter().filter(|&g| g != ALL).collect();
         groups.sort_by(|&a, &b| {
             let (a, b) = (&self.groups[a], &self.groups[b]);
             (a.depth, a.priority, &a.name).cmp(&(b.depth, b.priority, &b.name))
@@ -186,21 +184,13 @@ impl Inventory {
         if let Some(dir) = &self.playbook_vars {
             merge(&mut out, dir.group("all"));
         }
-        for dir in self
-            .inventory_vars
-            .iter()
-            .chain(self.playbook_vars.as_ref())
-        {
+        for dir in self.inventory_vars.iter().chain(self.playbook_vars.as_ref()) {
             for &g in &groups {
                 merge(&mut out, dir.group(&self.groups[g].name));
             }
         }
         merge(&mut out, Some(&record.vars));
-        for dir in self
-            .inventory_vars
-            .iter()
-            .chain(self.playbook_vars.as_ref())
-        {
+        for dir in self.inventory_vars.iter().chain(self.playbook_vars.as_ref()) {
             merge(&mut out, dir.host(host));
         }
         out
@@ -299,11 +289,7 @@ impl Inventory {
                 let (file, dir) = match &self.current_source {
                     Some(path) => (
                         Value::String(path.display().to_string()),
-                        Value::String(
-                            path.parent()
-                                .map(|p| p.display().to_string())
-                                .unwrap_or_default(),
-                        ),
+                        Value::String(path.parent().map(|p| p.display().to_string()).unwrap_or_default()),
                     ),
                     None => (Value::Null, Value::Null),
                 };
@@ -318,9 +304,7 @@ impl Inventory {
             }
         };
         if let Some(port) = port {
-            self.hosts[index]
-                .vars
-                .insert("ansible_port".into(), Value::from(port));
+            self.hosts[index].vars.insert("ansible_port".into(), Value::from(port));
         }
         if !self.groups[group].hosts.contains(&index) {
             self.groups[group].hosts.push(index);
@@ -412,9 +396,7 @@ impl Inventory {
 
         // Depth: the longest path from `all`, in topological order (groups form no loops).
         let mut pending: Vec<usize> = self.groups.values().map(|g| g.parents.len()).collect();
-        let mut queue: VecDeque<usize> = (0..self.groups.len())
-            .filter(|&g| pending[g] == 0)
-            .collect();
+        let mut queue: VecDeque<usize> = (0..self.groups.len()).filter(|&g| pending[g] == 0).collect();
         while let Some(g) = queue.pop_front() {
             let depth = self.groups[g].depth;
             for c in self.groups[g].children.clone() {
@@ -515,8 +497,7 @@ impl Inventory {
             path: path.to_path_buf(),
             source,
         })?;
-        self.current_source =
-            Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
+        self.current_source = Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
         self.load_bytes(path, &bytes)
     }
 
@@ -529,13 +510,10 @@ impl Inventory {
         let utf8 = std::str::from_utf8(bytes).is_ok();
         let file = SourceFile::new(path, String::from_utf8_lossy(bytes).into_owned());
         if file.text.starts_with("$ANSIBLE_VAULT") {
-            return Err(Error::invalid(
-                Span::new(&file, 1, 1),
-                "this inventory is encrypted with Ansible Vault",
-            )
-            .with_help(
-                "bgrun cannot decrypt vault files; decrypt it with `ansible-vault decrypt`",
-            ));
+            return Err(
+                Error::invalid(Span::new(&file, 1, 1), "this inventory is encrypted with Ansible Vault")
+                    .with_help("bgrun cannot decrypt vault files; decrypt it with `ansible-vault decrypt`"),
+            );
         }
         match extension.as_str() {
             "yml" | "yaml" | "json" => {
@@ -545,11 +523,10 @@ impl Inventory {
                 let root = crate::yaml::parse(&file)?;
                 yaml::load(self, &root)
             }
-            "toml" => Err(Error::invalid(
-                Span::new(&file, 1, 1),
-                "TOML inventories are not supported",
-            )
-            .with_help("convert it to the INI or YAML inventory format")),
+            "toml" => Err(
+                Error::invalid(Span::new(&file, 1, 1), "TOML inventories are not supported")
+                    .with_help("convert it to the INI or YAML inventory format"),
+            ),
             _ => {
                 if utf8
                     && let Ok(root) = crate::yaml::parse(&file)
@@ -582,10 +559,7 @@ impl Inventory {
                 continue;
             }
             let (name, port) = match ini::parse_address(item, false) {
-                Some(address) => (
-                    address.host.to_string(),
-                    address.port.and_then(|p| p.parse().ok()),
-                ),
+                Some(address) => (address.host.to_string(), address.port.and_then(|p| p.parse().ok())),
                 None => (item.to_string(), None),
             };
             if !self.hosts.contains_key(&name) {
@@ -605,18 +579,13 @@ fn merge(into: &mut Vars, from: Option<&Vars>) {
 }
 
 fn is_ignored(name: &str) -> bool {
-    name.starts_with('.')
-        || IGNORED_NAMES.contains(&name)
-        || IGNORED_SUFFIXES.iter().any(|s| name.ends_with(s))
+    name.starts_with('.') || IGNORED_NAMES.contains(&name) || IGNORED_SUFFIXES.iter().any(|s| name.ends_with(s))
 }
 
 fn not_utf8(path: &Path) -> Error {
     Error::Read {
         path: path.to_path_buf(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "the file is not valid UTF-8",
-        ),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, "the file is not valid UTF-8"),
     }
 }
 
@@ -693,21 +662,13 @@ mod tests {
             groups["flocker-node"],
             ["10.100.192.200", "10.100.192.201", "10.100.192.202"]
         );
-        assert_eq!(
-            groups["mesos"],
-            ["10.100.197.201", "10.100.197.202", "10.100.197.203"]
-        );
+        assert_eq!(groups["mesos"], ["10.100.197.201", "10.100.197.202", "10.100.197.203"]);
         assert_eq!(groups["prod"], ["10.100.198.201"]);
         assert!(groups["ungrouped"].is_empty());
         assert_eq!(groups["all"].len(), inv.hosts().count());
         assert_eq!(
             names(&inv)[..4],
-            [
-                "10.100.198.200",
-                "10.100.192.200",
-                "10.100.192.201",
-                "10.100.192.202"
-            ]
+            ["10.100.198.200", "10.100.192.200", "10.100.192.201", "10.100.192.202"]
         );
 
         let swarm_master = inv.vars_for("10.100.192.200");
@@ -733,32 +694,18 @@ mod tests {
 
         assert_eq!(
             inv.group_names("10.100.198.200"),
-            [
-                "flocker-client",
-                "jenkins-node",
-                "jenkins-node-cd",
-                "registry"
-            ]
+            ["flocker-client", "jenkins-node", "jenkins-node-cd", "registry"]
         );
         assert_eq!(inv.select("prod"), ["10.100.198.201"]);
-        assert_eq!(
-            inv.select("swarm:!swarm-master"),
-            ["10.100.192.201", "10.100.192.202"]
-        );
-        assert_eq!(
-            inv.select("10.100.192.*:&jenkins-node-swarm"),
-            ["10.100.192.200"]
-        );
+        assert_eq!(inv.select("swarm:!swarm-master"), ["10.100.192.201", "10.100.192.202"]);
+        assert_eq!(inv.select("10.100.192.*:&jenkins-node-swarm"), ["10.100.192.200"]);
     }
 
     #[test]
     fn all_and_ungrouped() {
         let inv = inventory("hosts", "loose1\nboth\n[web]\nweb1\nboth\n[db]\ndb1\n");
         let groups = inv.groups_map();
-        assert_eq!(
-            groups.keys().collect::<Vec<_>>(),
-            ["all", "ungrouped", "web", "db"]
-        );
+        assert_eq!(groups.keys().collect::<Vec<_>>(), ["all", "ungrouped", "web", "db"]);
         assert_eq!(groups["ungrouped"], ["loose1"]);
         assert_eq!(groups["web"], ["web1", "both"]);
         // `all` walks `ungrouped` first, then the other groups; `both` left `ungrouped`.
@@ -803,11 +750,7 @@ mod tests {
     #[test]
     fn later_sources_add_and_override() {
         let tmp = tempfile::tempdir().expect("tempdir");
-        write(
-            tmp.path(),
-            "a",
-            "[web]\nweb1 color=red size=1\n[web:vars]\nx=1\n",
-        );
+        write(tmp.path(), "a", "[web]\nweb1 color=red size=1\n[web:vars]\nx=1\n");
         write(
             tmp.path(),
             "b.yml",
@@ -819,9 +762,7 @@ mod tests {
         assert_eq!(vars["color"], "blue");
         assert_eq!(vars["size"], json!(1));
         assert_eq!(vars["x"], json!(2));
-        let file = vars["inventory_file"]
-            .as_str()
-            .expect("inventory_file is set");
+        let file = vars["inventory_file"].as_str().expect("inventory_file is set");
         assert!(file.ends_with("/a"), "{file}");
         assert_eq!(vars["inventory_dir"].as_str(), tmp.path().to_str());
     }
@@ -846,11 +787,7 @@ mod tests {
         write(&inv_dir, "hosts.orig", "[bad\n");
         write(&inv_dir, "readme.txt", "[bad\n");
         write(&inv_dir, "group_vars/web.yml", "role: frontend\n");
-        write(
-            &inv_dir,
-            "group_vars/db/10-main.yml",
-            "role: database\nport: 5432\n",
-        );
+        write(&inv_dir, "group_vars/db/10-main.yml", "role: database\nport: 5432\n");
         write(&inv_dir, "group_vars/db/20-more.yaml", "port: 5433\n");
         write(&inv_dir, "group_vars/db/notes.txt", "not: read\n");
         write(&inv_dir, "group_vars/db/.hidden.yml", "port: 1\n");
@@ -902,16 +839,8 @@ mod tests {
             "playbook_host_vars",
         ];
         let last = levels.len() - 1;
-        let yaml = |n: usize| -> String {
-            (n..=last)
-                .map(|i| format!("v{i}: {}\n", levels[n]))
-                .collect()
-        };
-        let ini = |n: usize| -> String {
-            (n..=last)
-                .map(|i| format!("v{i}={}\n", levels[n]))
-                .collect()
-        };
+        let yaml = |n: usize| -> String { (n..=last).map(|i| format!("v{i}: {}\n", levels[n])).collect() };
+        let ini = |n: usize| -> String { (n..=last).map(|i| format!("v{i}={}\n", levels[n])).collect() };
         let host_line: Vec<String> = (9..=last).map(|i| format!("v{i}={}", levels[9])).collect();
 
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -964,10 +893,7 @@ mod tests {
 
     #[test]
     fn extensionless_yaml_inventory_is_detected() {
-        let inv = inventory(
-            "hosts",
-            "all:\n  hosts:\n    web1:\n      ansible_port: 2222\n",
-        );
+        let inv = inventory("hosts", "all:\n  hosts:\n    web1:\n      ansible_port: 2222\n");
         assert_eq!(names(&inv), ["web1"]);
         assert_eq!(inv.vars_for("web1")["ansible_port"], json!(2222));
     }
@@ -1005,8 +931,7 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         write(tmp.path(), "hosts", "web1\n");
         write(tmp.path(), "host_vars/web1.yml", "- a\n- b\n");
-        let Err(err) = Inventory::load(&[tmp.path().join("hosts").display().to_string()], None)
-        else {
+        let Err(err) = Inventory::load(&[tmp.path().join("hosts").display().to_string()], None) else {
             panic!("loaded a list as variables");
         };
         let text = err.render();
@@ -1014,10 +939,7 @@ mod tests {
             text.contains("host_vars/web1.yml:1:1: a variables file must be a mapping"),
             "{text}"
         );
-        assert!(
-            text.contains("help: write one `name: value` per line"),
-            "{text}"
-        );
+        assert!(text.contains("help: write one `name: value` per line"), "{text}");
     }
 
     #[test]

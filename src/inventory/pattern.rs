@@ -12,8 +12,7 @@ use super::{Inventory, ini};
 static SPLIT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:[^\s:\[\]]|\[[^\]]*\])+").expect("pattern split is valid"));
 static SUBSCRIPT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$")
-        .expect("subscript pattern is valid")
+    Regex::new(r"^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$").expect("subscript pattern is valid")
 });
 
 /// Host names matching `pattern`, in inventory order, without duplicates.
@@ -74,11 +73,7 @@ fn order(parts: Vec<String>) -> Vec<String> {
     if regular.is_empty() {
         regular.push("all".to_string());
     }
-    regular
-        .into_iter()
-        .chain(intersect)
-        .chain(exclude)
-        .collect()
+    regular.into_iter().chain(intersect).chain(exclude).collect()
 }
 
 /// The hosts one part matches, ignoring its `&` or `!`.
@@ -148,10 +143,7 @@ fn apply_subscript(hosts: Vec<usize>, subscript: Subscript) -> Vec<usize> {
             let end = if end == -1 { len - 1 } else { end };
             let from = usize::try_from(start.min(len)).unwrap_or(0);
             let to = usize::try_from(end.saturating_add(1).clamp(0, len)).unwrap_or(0);
-            hosts
-                .get(from..to.max(from))
-                .map(<[usize]>::to_vec)
-                .unwrap_or_default()
+            hosts.get(from..to.max(from)).map(<[usize]>::to_vec).unwrap_or_default()
         }
     }
 }

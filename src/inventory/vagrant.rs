@@ -89,11 +89,7 @@ fn recorded_output() -> Option<PathBuf> {
 
 /// The `vagrant ssh-config` output for `dir` and the name errors give it: read from `recorded`
 /// when given, otherwise from running `program ssh-config` in `dir`.
-fn ssh_config(
-    dir: &Path,
-    recorded: Option<&Path>,
-    program: &str,
-) -> Result<(String, String), Error> {
+fn ssh_config(dir: &Path, recorded: Option<&Path>, program: &str) -> Result<(String, String), Error> {
     if let Some(path) = recorded {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
@@ -102,11 +98,10 @@ fn ssh_config(
         return Ok((text, path.display().to_string()));
     }
     if !dir.is_dir() {
-        return Err(Error::usage(format!(
-            "Vagrant project folder `{}` does not exist",
-            dir.display()
-        ))
-        .with_help("pass `-i vagrant` in the folder of the Vagrantfile, or `-i vagrant:DIR`"));
+        return Err(
+            Error::usage(format!("Vagrant project folder `{}` does not exist", dir.display()))
+                .with_help("pass `-i vagrant` in the folder of the Vagrantfile, or `-i vagrant:DIR`"),
+        );
     }
     let output = Command::new(program)
         .arg("ssh-config")
@@ -131,10 +126,10 @@ fn ssh_config(
             "" => "(it printed nothing on stderr)",
             text => text,
         };
-        let status = output.status.code().map_or_else(
-            || "killed by a signal".to_string(),
-            |c| format!("exit code {c}"),
-        );
+        let status = output
+            .status
+            .code()
+            .map_or_else(|| "killed by a signal".to_string(), |c| format!("exit code {c}"));
         return Err(Error::usage(format!(
             "`{program} ssh-config` failed in `{}` ({status}):\n{}",
             dir.display(),
@@ -341,9 +336,7 @@ fn parse(text: &str, source_name: &str) -> Result<Vec<Machine>, Error> {
         let column = raw[..indent].chars().count() + 1;
         let span = |col: usize| Span::new(&file, number, col);
 
-        let keyword_end = line
-            .find(|c: char| c.is_whitespace() || c == '=')
-            .unwrap_or(line.len());
+        let keyword_end = line.find(|c: char| c.is_whitespace() || c == '=').unwrap_or(line.len());
         let keyword = &line[..keyword_end];
         let lower = keyword.to_ascii_lowercase();
         if !SSH_KEYWORDS.contains(&lower.as_str()) {
@@ -352,22 +345,18 @@ fn parse(text: &str, source_name: &str) -> Result<Vec<Machine>, Error> {
         let rest = line[keyword_end..].trim_start();
         let rest = rest.strip_prefix('=').unwrap_or(rest).trim_start();
         let value_column = column + line[..line.len() - rest.len()].chars().count();
-        let args =
-            split_args(rest).map_err(|message| Error::invalid(span(value_column), message))?;
+        let args = split_args(rest).map_err(|message| Error::invalid(span(value_column), message))?;
         let Some(first) = args.first().cloned() else {
-            return Err(
-                Error::invalid(span(column), format!("`{keyword}` has no value"))
-                    .with_help(format!("write `{keyword} VALUE`")),
-            );
+            return Err(Error::invalid(span(column), format!("`{keyword}` has no value"))
+                .with_help(format!("write `{keyword} VALUE`")));
         };
 
         if lower == "host" {
             if args.len() > 1 || first.contains(['*', '?', '!', ',']) {
-                return Err(Error::invalid(
-                    span(value_column),
-                    format!("`Host {rest}` is not one machine name"),
-                )
-                .with_help("`vagrant ssh-config` starts each machine's block with `Host NAME`"));
+                return Err(
+                    Error::invalid(span(value_column), format!("`Host {rest}` is not one machine name"))
+                        .with_help("`vagrant ssh-config` starts each machine's block with `Host NAME`"),
+                );
             }
             if machines.iter().any(|m| m.name == first) {
                 return Err(Error::invalid(
@@ -382,18 +371,14 @@ fn parse(text: &str, source_name: &str) -> Result<Vec<Machine>, Error> {
             continue;
         }
         if lower == "match" {
-            return Err(
-                Error::invalid(span(column), "`Match` blocks are not supported").with_help(
-                    "give each machine a `Host NAME` block, as `vagrant ssh-config` does",
-                ),
-            );
+            return Err(Error::invalid(span(column), "`Match` blocks are not supported")
+                .with_help("give each machine a `Host NAME` block, as `vagrant ssh-config` does"));
         }
         let Some(machine) = machines.last_mut() else {
-            return Err(Error::invalid(
-                span(column),
-                format!("`{keyword}` comes before any `Host` line"),
-            )
-            .with_help("`vagrant ssh-config` starts each machine's block with `Host NAME`"));
+            return Err(
+                Error::invalid(span(column), format!("`{keyword}` comes before any `Host` line"))
+                    .with_help("`vagrant ssh-config` starts each machine's block with `Host NAME`"),
+            );
         };
         match lower.as_str() {
             "hostname" => set_once(&mut machine.host_name, first),
@@ -402,17 +387,10 @@ fn parse(text: &str, source_name: &str) -> Result<Vec<Machine>, Error> {
             "stricthostkeychecking" => set_once(&mut machine.strict_host_key_checking, first),
             "userknownhostsfile" => set_once(&mut machine.known_hosts_file, first),
             "port" => {
-                let port = first
-                    .parse::<u16>()
-                    .ok()
-                    .filter(|&p| p > 0)
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            span(value_column),
-                            format!("`Port {first}` is not a port number"),
-                        )
+                let port = first.parse::<u16>().ok().filter(|&p| p > 0).ok_or_else(|| {
+                    Error::invalid(span(value_column), format!("`Port {first}` is not a port number"))
                         .with_help("a port is a number from 1 to 65535")
-                    })?;
+                })?;
                 if machine.port.is_none() {
                     machine.port = Some(port);
                 }
@@ -637,16 +615,10 @@ mod tests {
         );
 
         let text = error("Host cd\n  IdentityFile \"/a b/key\n");
-        assert!(
-            text.contains("ssh-config:2:16: a double quote is not closed"),
-            "{text}"
-        );
+        assert!(text.contains("ssh-config:2:16: a double quote is not closed"), "{text}");
 
         let text = error("Host cd\n  User\n");
-        assert!(
-            text.contains("ssh-config:2:3: `User` has no value"),
-            "{text}"
-        );
+        assert!(text.contains("ssh-config:2:3: `User` has no value"), "{text}");
 
         let text = error("Host cd prod\n");
         assert!(
@@ -696,10 +668,7 @@ mod tests {
     fn source_names() {
         assert_eq!(source_dir("vagrant"), Some(PathBuf::from(".")));
         assert_eq!(source_dir("vagrant:"), Some(PathBuf::from(".")));
-        assert_eq!(
-            source_dir("vagrant:../books"),
-            Some(PathBuf::from("../books"))
-        );
+        assert_eq!(source_dir("vagrant:../books"), Some(PathBuf::from("../books")));
         assert_eq!(source_dir("vagrants"), None);
         assert_eq!(source_dir("hosts/vagrant"), None);
     }
@@ -707,13 +676,12 @@ mod tests {
     #[test]
     fn recorded_output_replaces_vagrant() {
         let recorded = fixture_path();
-        let (text, name) = ssh_config(Path::new("/no/such/project"), Some(&recorded), "vagrant")
-            .expect("reads the recording");
+        let (text, name) =
+            ssh_config(Path::new("/no/such/project"), Some(&recorded), "vagrant").expect("reads the recording");
         assert_eq!(text, fixture());
         assert_eq!(name, recorded.display().to_string());
 
-        let Err(err) = ssh_config(Path::new("."), Some(Path::new("/no/such/file")), "vagrant")
-        else {
+        let Err(err) = ssh_config(Path::new("."), Some(Path::new("/no/such/file")), "vagrant") else {
             panic!("read a missing recording");
         };
         assert!(err.render().contains("cannot read `/no/such/file`"));
@@ -746,16 +714,12 @@ mod tests {
         let script = |name: &str, body: &str| -> String {
             let path = tmp.path().join(name);
             std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write script");
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-                .expect("chmod script");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod script");
             path.display().to_string()
         };
         let good = script(
             "good",
-            &format!(
-                "[ \"$1\" = ssh-config ] || exit 9\ncat '{}'",
-                fixture_path().display()
-            ),
+            &format!("[ \"$1\" = ssh-config ] || exit 9\ncat '{}'", fixture_path().display()),
         );
         let (text, name) = ssh_config(tmp.path(), None, &good).expect("runs");
         assert_eq!(text, fixture());
@@ -770,13 +734,7 @@ mod tests {
         };
         let text = err.render();
         assert!(text.contains("ssh-config` failed in `"), "{text}");
-        assert!(
-            text.contains("(exit code 1):\nA Vagrant environment"),
-            "{text}"
-        );
-        assert!(
-            text.contains("help: start the machines with `vagrant up`"),
-            "{text}"
-        );
+        assert!(text.contains("(exit code 1):\nA Vagrant environment"), "{text}");
+        assert!(text.contains("help: start the machines with `vagrant up`"), "{text}");
     }
 }

@@ -63,11 +63,7 @@ fn load_entity(dir: &Path, name: &str) -> Result<Option<Vars>, Error> {
         if !path.exists() {
             continue;
         }
-        let files = if path.is_dir() {
-            dir_files(&path)?
-        } else {
-            vec![path]
-        };
+        let files = if path.is_dir() { dir_files(&path)? } else { vec![path] };
         let mut vars = Vars::new();
         for file in files {
             for (key, value) in load_file(&file)? {
@@ -99,9 +95,7 @@ fn dir_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
         if name.starts_with('.') || name.ends_with('~') {
             continue;
         }
-        let extension = path
-            .extension()
-            .map(|e| format!(".{}", e.to_string_lossy()));
+        let extension = path.extension().map(|e| format!(".{}", e.to_string_lossy()));
         if path.is_dir() {
             if extension.is_none() {
                 found.extend(dir_files(&path)?);
@@ -189,12 +183,7 @@ mod tests {
     #[test]
     fn missing_directories_are_empty() {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = VarsDir::load(
-            &tmp.path().join("nowhere"),
-            &names(&["all"]),
-            &names(&["h"]),
-        )
-        .expect("vars load");
+        let dir = VarsDir::load(&tmp.path().join("nowhere"), &names(&["all"]), &names(&["h"])).expect("vars load");
         assert!(dir.group("all").is_none());
     }
 
@@ -210,12 +199,14 @@ mod tests {
     #[test]
     fn error_not_a_mapping() {
         let text = load_error("group_vars/web.yml", "# vars\n- a\n");
-        assert!(text.contains("group_vars/web.yml:2:1: a variables file must be a mapping of variable names to values, found a list"), "{text}");
-        assert!(text.contains("2 | - a"), "{text}");
         assert!(
-            text.contains("help: write one `name: value` per line"),
+            text.contains(
+                "group_vars/web.yml:2:1: a variables file must be a mapping of variable names to values, found a list"
+            ),
             "{text}"
         );
+        assert!(text.contains("2 | - a"), "{text}");
+        assert!(text.contains("help: write one `name: value` per line"), "{text}");
         let text = load_error("group_vars/web", "just text\n");
         assert!(
             text.contains("group_vars/web:1:1: a variables file must be a mapping"),
@@ -230,15 +221,10 @@ mod tests {
         assert!(text.contains("invalid YAML"), "{text}");
         let text = load_error("group_vars/web.yml", "$ANSIBLE_VAULT;1.1;AES256\n6162\n");
         assert!(
-            text.contains(
-                "group_vars/web.yml:1:1: this variables file is encrypted with Ansible Vault"
-            ),
+            text.contains("group_vars/web.yml:1:1: this variables file is encrypted with Ansible Vault"),
             "{text}"
         );
-        assert!(
-            text.contains("help: bgrun cannot decrypt vault files"),
-            "{text}"
-        );
+        assert!(text.contains("help: bgrun cannot decrypt vault files"), "{text}");
     }
 
     #[test]

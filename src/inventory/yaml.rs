@@ -13,12 +13,8 @@ const GROUP_KEYS: [&str; 3] = ["hosts", "vars", "children"];
 /// Whether a YAML document has the shape of an inventory: a non-empty mapping whose values are
 /// all mappings or empty. Files without a .yml extension are read as YAML only when they do.
 pub(super) fn is_inventory(root: &Node) -> bool {
-    root.as_map().is_some_and(|entries| {
-        !entries.is_empty()
-            && entries
-                .iter()
-                .all(|(_, v)| v.is_null() || v.as_map().is_some())
-    })
+    root.as_map()
+        .is_some_and(|entries| !entries.is_empty() && entries.iter().all(|(_, v)| v.is_null() || v.as_map().is_some()))
 }
 
 /// Reads a YAML inventory document into `inventory`.
@@ -28,7 +24,10 @@ pub(super) fn load(inventory: &mut Inventory, root: &Node) -> Result<(), Error> 
     }
     let Some(entries) = root.as_map() else {
         return Err(root
-            .error(format!("a YAML inventory must be a mapping of group names to groups, found {}", root.kind()))
+            .error(format!(
+                "a YAML inventory must be a mapping of group names to groups, found {}",
+                root.kind()
+            ))
             .with_help("start with `all:`, put `hosts:` under it and each host under that as a key ending in `:`"));
     };
     if let Some((key, _)) = entries.iter().find(|(k, _)| k.as_str() == Some("plugin")) {
@@ -91,9 +90,7 @@ fn group(inventory: &mut Inventory, key: &Node, data: &Node, depth: usize) -> Re
                         "write each host as a key ending in `:` (like `web1:`), with its variables indented under it"
                     }
                     "vars" => "write variables as `name: value` lines under `vars:`",
-                    _ => {
-                        "write each child group as a key ending in `:` (like `webservers:`), not as a list item"
-                    }
+                    _ => "write each child group as a key ending in `:` (like `webservers:`), not as a list item",
                 };
                 return Err(section
                     .error(format!(
@@ -144,8 +141,13 @@ fn hosts(inventory: &mut Inventory, group: usize, key: &Node, data: &Node) -> Re
         Value::Object(map) => map,
         _ => {
             return Err(data
-                .error(format!("the variables of host `{pattern}` must be a mapping, found {}", data.kind()))
-                .with_help(format!("write `{pattern}:` followed by indented `name: value` lines, or nothing after it")));
+                .error(format!(
+                    "the variables of host `{pattern}` must be a mapping, found {}",
+                    data.kind()
+                ))
+                .with_help(format!(
+                    "write `{pattern}:` followed by indented `name: value` lines, or nothing after it"
+                )));
         }
     };
     for name in names {
@@ -165,10 +167,12 @@ fn unknown_key(key: &Node, found: &str, group: &str) -> Error {
             context: format!("group `{group}`"),
             suggestion: Some(suggestion),
         },
-        None => Error::invalid(key.span.clone(), format!("unknown key `{found}` in group `{group}`")).with_help(format!(
-            "a group takes only `hosts`, `vars` and `children`; to make `{found}` a child group, put it under \
+        None => {
+            Error::invalid(key.span.clone(), format!("unknown key `{found}` in group `{group}`")).with_help(format!(
+                "a group takes only `hosts`, `vars` and `children`; to make `{found}` a child group, put it under \
              `children:`"
-        )),
+            ))
+        }
     }
 }
 
@@ -209,15 +213,7 @@ extra:
         let groups = inv.groups_map();
         assert_eq!(
             groups.keys().collect::<Vec<_>>(),
-            [
-                "all",
-                "ungrouped",
-                "web",
-                "db",
-                "primary",
-                "replica",
-                "extra"
-            ]
+            ["all", "ungrouped", "web", "db", "primary", "replica", "extra"]
         );
         assert_eq!(
             groups["web"],
@@ -232,10 +228,7 @@ extra:
         assert_eq!(web1["http_port"], json!(8080));
         assert_eq!(web1["role"], "front");
         assert_eq!(web1["ntp"], "time.example.com");
-        assert_eq!(
-            inv.vars_for("web3.example.com")["ansible_port"],
-            json!(2222)
-        );
+        assert_eq!(inv.vars_for("web3.example.com")["ansible_port"], json!(2222));
         assert_eq!(inv.vars_for("db1")["ansible_host"], "10.0.0.5");
     }
 
@@ -299,9 +292,7 @@ extra:
         assert_error(
             "inv.yml",
             "- web\n",
-            &[
-                "inv.yml:1:1: a YAML inventory must be a mapping of group names to groups, found a list",
-            ],
+            &["inv.yml:1:1: a YAML inventory must be a mapping of group names to groups, found a list"],
         );
         assert_error(
             "inv.yml",

@@ -32,17 +32,11 @@ impl Module for Assert {
                 .map_err(|e| HostError::Failed(e.0))?;
             if !holds {
                 let text = crate::yaml::scalar_text(condition);
-                let msg = self
-                    .fail_msg
-                    .unwrap_or_else(|| format!("assertion failed: `{text}`"));
-                return Ok(Outcome::failed(msg)
-                    .with("assertion", text)
-                    .with("evaluated_to", false));
+                let msg = self.fail_msg.unwrap_or_else(|| format!("assertion failed: `{text}`"));
+                return Ok(Outcome::failed(msg).with("assertion", text).with("evaluated_to", false));
             }
         }
-        let msg = self
-            .success_msg
-            .unwrap_or_else(|| "All assertions passed".to_string());
+        let msg = self.success_msg.unwrap_or_else(|| "All assertions passed".to_string());
         Ok(if self.quiet {
             Outcome::ok()
         } else {

@@ -64,17 +64,13 @@ impl Module for Command {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let argv = match (self.argv, &self.cmd) {
             (Some(argv), None) if !argv.is_empty() => argv,
-            (None, Some(cmd)) => shlex::split(cmd)
-                .filter(|words| !words.is_empty())
-                .ok_or_else(|| {
-                    HostError::Failed(format!(
-                        "cannot split the command `{cmd}` into words (check its quotes)"
-                    ))
-                })?,
+            (None, Some(cmd)) => shlex::split(cmd).filter(|words| !words.is_empty()).ok_or_else(|| {
+                HostError::Failed(format!(
+                    "cannot split the command `{cmd}` into words (check its quotes)"
+                ))
+            })?,
             (Some(_), Some(_)) => {
-                return Err(HostError::Failed(
-                    "give either `cmd` or `argv`, not both".into(),
-                ));
+                return Err(HostError::Failed("give either `cmd` or `argv`, not both".into()));
             }
             _ => return Err(HostError::Failed("no command given".into())),
         };
@@ -131,9 +127,7 @@ impl Plan {
         if let Some(path) = &self.creates
             && files::stat(&remote, path).await?.exists()
         {
-            return Ok(Outcome::ok()
-                .msg(format!("skipped, since {path} exists"))
-                .with("rc", 0));
+            return Ok(Outcome::ok().msg(format!("skipped, since {path} exists")).with("rc", 0));
         }
         if let Some(path) = &self.removes
             && !files::stat(&remote, path).await?.exists()
@@ -143,10 +137,7 @@ impl Plan {
                 .with("rc", 0));
         }
         if cx.check {
-            return Ok(Outcome::skipped(format!(
-                "check mode: would run `{}`",
-                self.display()
-            )));
+            return Ok(Outcome::skipped(format!("check mode: would run `{}`", self.display())));
         }
         let mut exec = Exec::new(self.argv.clone());
         exec.env = cx.environment.to_vec();
@@ -169,12 +160,7 @@ impl Plan {
         let mut outcome = Outcome::changed(true)
             .with(
                 "cmd",
-                Json::from(
-                    self.argv
-                        .iter()
-                        .map(|a| Json::from(a.as_str()))
-                        .collect::<Vec<_>>(),
-                ),
+                Json::from(self.argv.iter().map(|a| Json::from(a.as_str())).collect::<Vec<_>>()),
             )
             .with("rc", output.rc)
             .with("stdout_lines", lines(&stdout))

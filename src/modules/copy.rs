@@ -39,27 +39,20 @@ impl Module for Copy {
             (Some(src), None) => {
                 let path = find_source(cx, "files", src)?;
                 if path.is_dir() {
-                    return Err(HostError::Failed(format!(
-                        "`{src}` is a directory; copy takes files"
-                    )));
+                    return Err(HostError::Failed(format!("`{src}` is a directory; copy takes files")));
                 }
-                let bytes = std::fs::read(&path).map_err(|e| {
-                    HostError::Failed(format!("cannot read `{}`: {e}", path.display()))
-                })?;
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| HostError::Failed(format!("cannot read `{}`: {e}", path.display())))?;
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
                 (bytes, name)
             }
             (None, Some(Json::String(text))) => (text.into_bytes(), None),
             (None, Some(other)) => (
-                serde_json::to_string_pretty(&other)
-                    .unwrap_or_default()
-                    .into_bytes(),
+                serde_json::to_string_pretty(&other).unwrap_or_default().into_bytes(),
                 None,
             ),
             (Some(_), Some(_)) => {
-                return Err(HostError::Failed(
-                    "give either `src` or `content`, not both".into(),
-                ));
+                return Err(HostError::Failed("give either `src` or `content`, not both".into()));
             }
             (None, None) => return Err(HostError::Failed("give `src` or `content`".into())),
         };
@@ -104,12 +97,8 @@ pub async fn put_file(
         dest = target;
         state = files::stat(&remote, &dest).await?;
     }
-    let checksum: String = Sha256::digest(content)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let content_changed =
-        state.sha256.as_deref() != Some(checksum.as_str()) && (force || !state.exists());
+    let checksum: String = Sha256::digest(content).iter().map(|b| format!("{b:02x}")).collect();
+    let content_changed = state.sha256.as_deref() != Some(checksum.as_str()) && (force || !state.exists());
     let attrs_changed = !attrs.satisfied_by(&state);
     let mut outcome = Outcome::changed(content_changed || attrs_changed)
         .with("dest", dest.as_str())

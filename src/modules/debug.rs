@@ -28,10 +28,7 @@ impl Module for Debug {
             )));
         }
         if let Some(var) = self.var {
-            let value = cx
-                .templar
-                .eval(&var, cx.scope)
-                .map_err(|e| HostError::Failed(e.0))?;
+            let value = cx.templar.eval(&var, cx.scope).map_err(|e| HostError::Failed(e.0))?;
             return Ok(Outcome::ok().with(&var, value));
         }
         let msg = match self.msg {

@@ -60,25 +60,16 @@ impl Module for File {
                 FileKind::Directory => (None, "directory"),
                 FileKind::Absent => (Some(Exec::new(["mkdir", "-p", "--", path])), "directory"),
                 other => {
-                    return fail(format!(
-                        "{path} exists and is a {}, not a directory",
-                        other.name()
-                    ));
+                    return fail(format!("{path} exists and is a {}, not a directory", other.name()));
                 }
             },
             State::Touch => (
                 Some(Exec::new(["touch", "--", path])),
-                if before.exists() {
-                    before.kind.name()
-                } else {
-                    "file"
-                },
+                if before.exists() { before.kind.name() } else { "file" },
             ),
             State::File => match before.kind {
                 FileKind::Absent => {
-                    return fail(format!(
-                        "file {path} does not exist; use `state: touch` to create it"
-                    ));
+                    return fail(format!("file {path} does not exist; use `state: touch` to create it"));
                 }
                 other => (None, other.name()),
             },
@@ -88,9 +79,7 @@ impl Module for File {
                 };
                 match before.kind {
                     FileKind::Link if before.link_target.as_deref() == Some(src) => (None, "link"),
-                    FileKind::Absent | FileKind::Link => {
-                        (Some(Exec::new(["ln", "-sfn", "--", src, path])), "link")
-                    }
+                    FileKind::Absent | FileKind::Link => (Some(Exec::new(["ln", "-sfn", "--", src, path])), "link"),
                     _ if self.force => (Some(Exec::new(["ln", "-sfn", "--", src, path])), "link"),
                     other => {
                         return fail(format!(
@@ -102,12 +91,9 @@ impl Module for File {
             }
         };
         let attrs_apply = state != State::Absent && state != State::Link;
-        let attrs_changed =
-            attrs_apply && (action.is_some() || !attrs.satisfied_by(&before)) && has_attrs(&attrs);
+        let attrs_changed = attrs_apply && (action.is_some() || !attrs.satisfied_by(&before)) && has_attrs(&attrs);
         let changed = action.is_some() || attrs_changed;
-        let mut outcome = Outcome::changed(changed)
-            .with("path", path)
-            .with("state", after);
+        let mut outcome = Outcome::changed(changed).with("path", path).with("state", after);
         if changed && cx.diff {
             outcome.diff = Some(Diff {
                 path: path.to_string(),

@@ -105,18 +105,14 @@ impl Module for Http {
                 let reason = std::error::Error::source(&e)
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| e.to_string());
-                return Ok(
-                    Outcome::failed(format!("request to {} failed: {reason}", self.url))
-                        .with("status", -1)
-                        .with("url", self.url),
-                );
+                return Ok(Outcome::failed(format!("request to {} failed: {reason}", self.url))
+                    .with("status", -1)
+                    .with("url", self.url));
             }
         };
         let status = response.status().as_u16();
         let content = response.text().await.unwrap_or_default();
-        let mut outcome = Outcome::ok()
-            .with("status", status)
-            .with("url", self.url.as_str());
+        let mut outcome = Outcome::ok().with("status", status).with("url", self.url.as_str());
         if let Ok(json) = serde_json::from_str::<Json>(&content) {
             outcome = outcome.with("json", json);
         }

@@ -11,9 +11,7 @@ pub fn arguments<T: Module>() -> Option<&'static [&'static str]> {
         return None;
     }
     let mut fields = None;
-    let _ = T::deserialize(FieldCatcher {
-        fields: &mut fields,
-    });
+    let _ = T::deserialize(FieldCatcher { fields: &mut fields });
     fields
 }
 

@@ -44,12 +44,8 @@ impl<'de> de::Deserializer<'de> for Lenient {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
         match self.0 {
-            Json::Array(items) => {
-                visitor.visit_seq(SeqDeserializer::new(items.into_iter().map(Lenient)))
-            }
-            Json::Object(map) => visitor.visit_map(MapDeserializer::new(
-                map.into_iter().map(|(k, v)| (k, Lenient(v))),
-            )),
+            Json::Array(items) => visitor.visit_seq(SeqDeserializer::new(items.into_iter().map(Lenient))),
+            Json::Object(map) => visitor.visit_map(MapDeserializer::new(map.into_iter().map(|(k, v)| (k, Lenient(v))))),
             other => other.deserialize_any(visitor),
         }
     }
@@ -72,10 +68,7 @@ impl<'de> de::Deserializer<'de> for Lenient {
         deserialize_f64 => visit_f64(f64)
     }
 
-    fn deserialize_string<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, serde_json::Error> {
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
         match self.0 {
             Json::Number(n) => visitor.visit_string(n.to_string()),
             Json::Bool(b) => visitor.visit_string(b.to_string()),
@@ -87,10 +80,7 @@ impl<'de> de::Deserializer<'de> for Lenient {
         self.deserialize_string(visitor)
     }
 
-    fn deserialize_option<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, serde_json::Error> {
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
         match self.0 {
             Json::Null => visitor.visit_none(),
             other => visitor.visit_some(Lenient(other)),

@@ -127,10 +127,7 @@ impl ModuleKind {
             .strip_prefix("ansible.builtin.")
             .or_else(|| name.strip_prefix("ansible.legacy."))
             .unwrap_or(name);
-        NAMES
-            .iter()
-            .find(|(n, _)| *n == short)
-            .map(|(_, kind)| *kind)
+        NAMES.iter().find(|(n, _)| *n == short).map(|(_, kind)| *kind)
     }
 
     /// Every name a step may use, for suggestions and `--list-modules`.
@@ -140,8 +137,7 @@ impl ModuleKind {
 }
 
 fn parse<T: Module>(args: Json) -> Result<T, HostError> {
-    T::deserialize(lenient::Lenient(args))
-        .map_err(|e| HostError::Failed(format!("invalid arguments: {e}")))
+    T::deserialize(lenient::Lenient(args)).map_err(|e| HostError::Failed(format!("invalid arguments: {e}")))
 }
 
 /// The connection to a host, opened when a step first needs it and shared by every later step.
@@ -232,11 +228,20 @@ impl StepContext<'_> {
     /// The Consul agent of the host, when its variables name one (`consul_addr`), for
     /// registering its containers as Registrator does.
     pub fn host_consul(&self) -> Result<Option<crate::consul::Consul>, HostError> {
-        let Some(address) = self.scope.resolve("consul_addr").ok().flatten().map(|v| crate::yaml::scalar_text(&v)).filter(|v| !v.is_empty()) else {
+        let Some(address) = self
+            .scope
+            .resolve("consul_addr")
+            .ok()
+            .flatten()
+            .map(|v| crate::yaml::scalar_text(&v))
+            .filter(|v| !v.is_empty())
+        else {
             return Ok(None);
         };
         let token = std::env::var("CONSUL_HTTP_TOKEN").ok().filter(|t| !t.is_empty());
-        crate::consul::Consul::new(&address, token, None).map(Some).map_err(|e| HostError::Failed(e.0))
+        crate::consul::Consul::new(&address, token, None)
+            .map(Some)
+            .map_err(|e| HostError::Failed(e.0))
     }
 
     /// The host, connected on first use.
@@ -351,11 +356,7 @@ pub fn parse_mode(value: &Json) -> Result<Option<u32>, HostError> {
 /// Finds a file of the playbook's or the step's role, as Ansible looks for it: in the role's
 /// `subdir` and the role's folder, then in the playbook's `subdir` and folder; an absolute path as
 /// it is.
-pub fn find_source(
-    cx: &StepContext<'_>,
-    subdir: &str,
-    name: &str,
-) -> Result<std::path::PathBuf, HostError> {
+pub fn find_source(cx: &StepContext<'_>, subdir: &str, name: &str) -> Result<std::path::PathBuf, HostError> {
     let path = Path::new(name);
     if path.is_absolute() {
         return if path.exists() {
@@ -371,20 +372,16 @@ pub fn find_source(
     }
     candidates.push(cx.playbook_dir.join(subdir).join(path));
     candidates.push(cx.playbook_dir.join(path));
-    candidates
-        .iter()
-        .find(|c| c.exists())
-        .cloned()
-        .ok_or_else(|| {
-            HostError::Failed(format!(
-                "could not find `{name}`; looked in {}",
-                candidates
-                    .iter()
-                    .map(|c| format!("`{}`", c.display()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })
+    candidates.iter().find(|c| c.exists()).cloned().ok_or_else(|| {
+        HostError::Failed(format!(
+            "could not find `{name}`; looked in {}",
+            candidates
+                .iter()
+                .map(|c| format!("`{}`", c.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -399,10 +396,7 @@ mod tests {
                 assert!(kind.arguments().is_some_and(|a| !a.is_empty()), "{name}");
             }
         }
-        assert_eq!(
-            ModuleKind::lookup("ansible.builtin.uri"),
-            Some(ModuleKind::Http)
-        );
+        assert_eq!(ModuleKind::lookup("ansible.builtin.uri"), Some(ModuleKind::Http));
     }
 
     #[test]

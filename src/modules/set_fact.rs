@@ -17,10 +17,9 @@ impl Module for SetFact {
         let mut facts = self.0;
         facts.remove("cacheable");
         let mut outcome = Outcome::ok();
-        outcome.data.insert(
-            "ansible_facts".into(),
-            serde_json::Value::Object(facts.clone()),
-        );
+        outcome
+            .data
+            .insert("ansible_facts".into(), serde_json::Value::Object(facts.clone()));
         outcome.facts = facts;
         Ok(outcome)
     }

@@ -71,18 +71,11 @@ impl Module for WaitFor {
             (Some(port), None) => (
                 Exec::script(
                     PORT_OPEN,
-                    &[
-                        &self.host,
-                        &port.to_string(),
-                        &self.connect_timeout.max(1).to_string(),
-                    ],
+                    &[&self.host, &port.to_string(), &self.connect_timeout.max(1).to_string()],
                 ),
                 format!("port {}:{port}", self.host),
             ),
-            (None, Some(path)) => (
-                Exec::new(["test", "-e", path.as_str()]),
-                format!("path {path}"),
-            ),
+            (None, Some(path)) => (Exec::new(["test", "-e", path.as_str()]), format!("path {path}")),
             (Some(_), Some(_)) => {
                 return Err(HostError::Failed("give `port` or `path`, not both".into()));
             }
@@ -100,20 +93,13 @@ impl Module for WaitFor {
                 return Ok(Outcome::ok().with("elapsed", started.elapsed().as_secs()));
             }
             if started.elapsed() >= deadline {
-                let state = if want_present {
-                    "to be ready"
-                } else {
-                    "to go away"
-                };
-                let msg = self.msg.unwrap_or_else(|| {
-                    format!("timeout after {}s waiting for {what} {state}", self.timeout)
-                });
+                let state = if want_present { "to be ready" } else { "to go away" };
+                let msg = self
+                    .msg
+                    .unwrap_or_else(|| format!("timeout after {}s waiting for {what} {state}", self.timeout));
                 return Ok(Outcome::failed(msg).with("elapsed", started.elapsed().as_secs()));
             }
-            tokio::time::sleep(
-                Duration::from_secs(self.sleep).min(deadline.saturating_sub(started.elapsed())),
-            )
-            .await;
+            tokio::time::sleep(Duration::from_secs(self.sleep).min(deadline.saturating_sub(started.elapsed()))).await;
         }
     }
 }

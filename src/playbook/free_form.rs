@@ -80,14 +80,8 @@ fn word(text: String) -> Word {
 
 fn unquote(value: &str) -> String {
     let bytes = value.as_bytes();
-    if bytes.len() >= 2
-        && (bytes[0] == b'"' || bytes[0] == b'\'')
-        && bytes[bytes.len() - 1] == bytes[0]
-    {
-        value[1..value.len() - 1].replace(
-            &format!("\\{}", bytes[0] as char),
-            &(bytes[0] as char).to_string(),
-        )
+    if bytes.len() >= 2 && (bytes[0] == b'"' || bytes[0] == b'\'') && bytes[bytes.len() - 1] == bytes[0] {
+        value[1..value.len() - 1].replace(&format!("\\{}", bytes[0] as char), &(bytes[0] as char).to_string())
     } else {
         value.to_string()
     }
@@ -124,11 +118,7 @@ mod tests {
 
     #[test]
     fn unbalanced_quotes_are_errors() {
-        assert!(
-            split("echo 'oops")
-                .unwrap_err()
-                .contains("unbalanced quote")
-        );
+        assert!(split("echo 'oops").unwrap_err().contains("unbalanced quote"));
         assert!(split("msg={{ x").unwrap_err().contains("unclosed"));
     }
 

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 
 use super::step::{
-    Loader, check_keys, mapping, optional_bool, optional_string, privilege, read_yaml, root_step,
-    strings,
+    Loader, check_keys, mapping, optional_bool, optional_string, privilege, read_yaml, root_step, strings,
 };
 use super::{Action, Batch, Meta, Play, Playbook, Privilege, Step};
 pub use crate::config::Settings;
@@ -66,12 +65,7 @@ fn folder_of(path: &Path) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-fn load_into(
-    path: &Path,
-    settings: &Settings,
-    plays: &mut Vec<Play>,
-    depth: usize,
-) -> Result<(), Error> {
+fn load_into(path: &Path, settings: &Settings, plays: &mut Vec<Play>, depth: usize) -> Result<(), Error> {
     let root = read_yaml(path)?;
     let dir = folder_of(path);
     match &root.value {
@@ -115,10 +109,7 @@ fn load_into(
         NodeValue::Null => {}
         _ => {
             return Err(root
-                .error(format!(
-                    "a playbook is a list of plays, but this is {}",
-                    root.kind()
-                ))
+                .error(format!("a playbook is a list of plays, but this is {}", root.kind()))
                 .with_help("start each play with `- hosts: ...`"));
         }
     }
@@ -131,10 +122,7 @@ pub fn load_vars_file(path: &Path) -> Result<Vars, Error> {
     match node.to_json() {
         Json::Object(map) => Ok(map),
         Json::Null => Ok(Vars::new()),
-        _ => Err(node.error(format!(
-            "a variables file holds a mapping, but this is {}",
-            node.kind()
-        ))),
+        _ => Err(node.error(format!("a variables file holds a mapping, but this is {}", node.kind()))),
     }
 }
 
@@ -219,10 +207,7 @@ fn load_play(node: &Node, dir: &Path, settings: &Settings) -> Result<Play, Error
     }
     if let Some(roles) = node.get("roles") {
         let Some(entries) = roles.as_seq() else {
-            return Err(roles.error(format!(
-                "`roles` is a list of roles, but this is {}",
-                roles.kind()
-            )));
+            return Err(roles.error(format!("`roles` is a list of roles, but this is {}", roles.kind())));
         };
         for entry in entries {
             let (name, params, context) = loader.role_entry(entry, &root)?;
@@ -376,10 +361,8 @@ mod tests {
 
     #[test]
     fn args_keyword_merges() {
-        let book = load_text(
-            "- hosts: all\n  steps:\n    - shell: echo hi\n      args:\n        chdir: /srv\n",
-        )
-        .unwrap();
+        let book =
+            load_text("- hosts: all\n  steps:\n    - shell: echo hi\n      args:\n        chdir: /srv\n").unwrap();
         assert_eq!(args(&book.plays[0].steps[0])["chdir"], "/srv");
     }
 
@@ -433,10 +416,7 @@ mod tests {
     #[test]
     fn two_modules_in_a_step() {
         let text = error("- hosts: all\n  steps:\n    - command: ls\n      shell: ls\n");
-        assert!(
-            text.contains("has `command` (line 3) and `shell`"),
-            "{text}"
-        );
+        assert!(text.contains("has `command` (line 3) and `shell`"), "{text}");
     }
 
     #[test]
@@ -450,10 +430,8 @@ mod tests {
 
     #[test]
     fn with_items_becomes_a_loop() {
-        let book = load_text(
-            "- hosts: all\n  steps:\n    - debug: msg={{ item }}\n      with_items: [1, 2]\n",
-        )
-        .unwrap();
+        let book =
+            load_text("- hosts: all\n  steps:\n    - debug: msg={{ item }}\n      with_items: [1, 2]\n").unwrap();
         assert_eq!(
             book.plays[0].steps[0].loop_items,
             Some(Json::String("{{ [1,2] | flatten(levels=1) }}".into()))
@@ -466,12 +444,7 @@ mod tests {
             "- hosts: all\n  become: true\n  tags: [p]\n  steps:\n    - block:\n        - command: a\n          when: y\n      rescue:\n        - debug: msg=r\n      when: x\n      tags: [b]\n      vars: {v: 1}\n",
         )
         .unwrap();
-        let Action::Block {
-            steps,
-            rescue,
-            always,
-        } = &book.plays[0].steps[0].action
-        else {
+        let Action::Block { steps, rescue, always } = &book.plays[0].steps[0].action else {
             panic!("a block")
         };
         assert!(always.is_empty());
@@ -488,19 +461,13 @@ mod tests {
     #[test]
     fn serial_forms() {
         let book = load_text("- hosts: all\n  serial: [1, '50%']\n  steps: []\n").unwrap();
-        assert_eq!(
-            book.plays[0].serial,
-            vec![Batch::Count(1), Batch::Percent(50.0)]
-        );
+        assert_eq!(book.plays[0].serial, vec![Batch::Count(1), Batch::Percent(50.0)]);
         assert!(error("- hosts: all\n  serial: 0\n").contains("`serial` is a host count"));
     }
 
     #[test]
     fn rescue_without_block() {
-        assert!(
-            error("- hosts: all\n  steps:\n    - rescue: []\n")
-                .contains("`rescue` belongs to a `block`")
-        );
+        assert!(error("- hosts: all\n  steps:\n    - rescue: []\n").contains("`rescue` belongs to a `block`"));
     }
 
     #[test]
@@ -511,8 +478,7 @@ mod tests {
             Action::Meta(Meta::FlushHandlers)
         ));
         assert!(
-            error("- hosts: all\n  steps:\n    - meta: flush_handler\n")
-                .contains("did you mean `flush_handlers`?")
+            error("- hosts: all\n  steps:\n    - meta: flush_handler\n").contains("did you mean `flush_handlers`?")
         );
     }
 

@@ -37,17 +37,20 @@ impl Loader<'_> {
         let mut candidates = vec![self.playbook_dir.join("roles").join(name)];
         candidates.extend(self.roles_path.iter().map(|p| p.join(name)));
         candidates.push(self.playbook_dir.join(name));
-        if let Some(found) = candidates.iter().find(|c| {
-            c.join("tasks").is_dir() || c.join("meta").is_dir() || c.join("handlers").is_dir()
-        }) {
+        if let Some(found) = candidates
+            .iter()
+            .find(|c| c.join("tasks").is_dir() || c.join("meta").is_dir() || c.join("handlers").is_dir())
+        {
             return Ok(found.clone());
         }
-        let looked: Vec<String> = candidates
-            .iter()
-            .map(|c| format!("`{}`", c.display()))
-            .collect();
-        Err(Error::invalid(span.clone(), format!("role `{name}` not found; looked in {}", looked.join(", ")))
-            .with_help("put the role in a `roles/` folder beside the playbook, or add its folder to `roles_path` in ansible.cfg"))
+        let looked: Vec<String> = candidates.iter().map(|c| format!("`{}`", c.display())).collect();
+        Err(Error::invalid(
+            span.clone(),
+            format!("role `{name}` not found; looked in {}", looked.join(", ")),
+        )
+        .with_help(
+            "put the role in a `roles/` folder beside the playbook, or add its folder to `roles_path` in ansible.cfg",
+        ))
     }
 
     /// Reads a role's steps and handlers, its dependencies' first. With `force`, a role already
@@ -61,18 +64,10 @@ impl Loader<'_> {
         span: &Span,
         force: bool,
     ) -> Result<Vec<Step>, Error> {
-        if !force
-            && self
-                .roles_seen
-                .borrow()
-                .iter()
-                .any(|(n, p)| n == name && *p == params)
-        {
+        if !force && self.roles_seen.borrow().iter().any(|(n, p)| n == name && *p == params) {
             return Ok(Vec::new());
         }
-        self.roles_seen
-            .borrow_mut()
-            .push((name.to_string(), params.clone()));
+        self.roles_seen.borrow_mut().push((name.to_string(), params.clone()));
         let dir = self.find_role(name, span)?;
         let read_vars = |sub: &str| -> Result<Vars, Error> {
             match main_file(&dir.join(sub)) {
@@ -100,8 +95,7 @@ impl Loader<'_> {
             if let Some(deps) = node.get("dependencies") {
                 for dep in deps.as_seq().unwrap_or_default() {
                     let (dep_name, dep_params, dep_inherit) = self.role_entry(dep, inherit)?;
-                    let dep_steps =
-                        self.role(&dep_name, None, dep_params, &dep_inherit, &dep.span, false)?;
+                    let dep_steps = self.role(&dep_name, None, dep_params, &dep_inherit, &dep.span, false)?;
                     steps.extend(dep_steps);
                 }
             }

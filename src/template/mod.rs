@@ -94,10 +94,7 @@ impl Templar {
 
     /// Renders a whole text, such as a template file, to a string.
     pub fn render_text(&self, text: &str, scope: &Scope) -> Result<String, TemplateError> {
-        let template = self
-            .env
-            .template_from_str(text)
-            .map_err(|e| syntax_error(&e, text))?;
+        let template = self.env.template_from_str(text).map_err(|e| syntax_error(&e, text))?;
         template.render(scope.to_value()).map_err(|e| {
             let names = template.undeclared_variables(true);
             self.explain(&e, names, scope)
@@ -111,21 +108,14 @@ impl Templar {
 
     /// Evaluates `expr`; a syntax error quotes `shown`, the text as the user wrote it.
     fn eval_shown(&self, expr: &str, shown: &str, scope: &Scope) -> Result<Json, TemplateError> {
-        let compiled = self
-            .env
-            .compile_expression(expr)
-            .map_err(|e| syntax_error(&e, shown))?;
+        let compiled = self.env.compile_expression(expr).map_err(|e| syntax_error(&e, shown))?;
         let value = compiled.eval(scope.to_value()).map_err(|e| {
             let names = compiled.undeclared_variables(true);
             self.explain(&e, names, scope)
         })?;
         if value.is_undefined() {
             let names = compiled.undeclared_variables(true);
-            return Err(self.explain(
-                &minijinja::Error::from(ErrorKind::UndefinedError),
-                names,
-                scope,
-            ));
+            return Err(self.explain(&minijinja::Error::from(ErrorKind::UndefinedError), names, scope));
         }
         to_json(&value)
     }
@@ -190,11 +180,7 @@ fn describe(error: &minijinja::Error) -> String {
 }
 
 fn syntax_error(error: &minijinja::Error, text: &str) -> TemplateError {
-    let mut message = format!(
-        "template syntax error in `{}`: {}",
-        text.trim(),
-        describe(error)
-    );
+    let mut message = format!("template syntax error in `{}`: {}", text.trim(), describe(error));
     if let Some(line) = error.line().filter(|_| text.contains('\n')) {
         message.push_str(&format!(" (template line {line})"));
     }
@@ -229,8 +215,7 @@ pub fn truthy(value: &Json) -> bool {
 
 /// Converts a template value to JSON; undefined parts become null.
 pub fn to_json(value: &Value) -> Result<Json, TemplateError> {
-    serde_json::to_value(value)
-        .map_err(|e| TemplateError(format!("cannot use the value as data: {e}")))
+    serde_json::to_value(value).map_err(|e| TemplateError(format!("cannot use the value as data: {e}")))
 }
 
 /// Converts JSON to a template value.
@@ -365,12 +350,7 @@ fn lookup(kind: &str, args: minijinja::value::Rest<String>) -> Result<Value, min
     let list: Vec<Value> = values.try_iter()?.collect();
     Ok(match list.len() {
         1 => list.into_iter().next().unwrap_or_default(),
-        _ => Value::from(
-            list.iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
+        _ => Value::from(list.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")),
     })
 }
 
@@ -382,10 +362,7 @@ fn query(kind: &str, args: minijinja::value::Rest<String>) -> Result<Value, mini
             "file" => std::fs::read_to_string(arg)
                 .map(|s| s.trim_end_matches('\n').to_string())
                 .map_err(|e| {
-                    minijinja::Error::new(
-                        ErrorKind::InvalidOperation,
-                        format!("lookup('file', '{arg}'): {e}"),
-                    )
+                    minijinja::Error::new(ErrorKind::InvalidOperation, format!("lookup('file', '{arg}'): {e}"))
                 })?,
             other => {
                 return Err(minijinja::Error::new(
@@ -416,10 +393,7 @@ mod tests {
     #[test]
     fn single_expression_keeps_type() {
         let (t, s) = scope(json!({"ports": [80, 443], "n": 3}));
-        assert_eq!(
-            t.render_string("{{ ports }}", &s).unwrap(),
-            json!([80, 443])
-        );
+        assert_eq!(t.render_string("{{ ports }}", &s).unwrap(), json!([80, 443]));
         assert_eq!(t.render_string("{{ n + 1 }}", &s).unwrap(), json!(4));
         assert_eq!(t.render_string("n={{ n }}", &s).unwrap(), json!("n=3"));
     }
@@ -435,10 +409,7 @@ mod tests {
             t.render_string("x {{ a }} {{ nope }}", &s).unwrap_err().0,
             "`nope` is undefined"
         );
-        assert_eq!(
-            t.render_string("{{ missing | default('d') }}", &s).unwrap(),
-            json!("d")
-        );
+        assert_eq!(t.render_string("{{ missing | default('d') }}", &s).unwrap(), json!("d"));
     }
 
     #[test]
@@ -452,12 +423,8 @@ mod tests {
 
     #[test]
     fn lazy_variables_render_on_read() {
-        let (t, s) =
-            scope(json!({"url": "http://{{ host }}:{{ port }}", "host": "prod", "port": 80}));
-        assert_eq!(
-            t.render_string("{{ url }}/x", &s).unwrap(),
-            json!("http://prod:80/x")
-        );
+        let (t, s) = scope(json!({"url": "http://{{ host }}:{{ port }}", "host": "prod", "port": 80}));
+        assert_eq!(t.render_string("{{ url }}/x", &s).unwrap(), json!("http://prod:80/x"));
     }
 
     #[test]
@@ -506,9 +473,6 @@ mod tests {
     fn syntax_errors_quote_the_template() {
         let (t, s) = scope(json!({}));
         let err = t.render_string("{{ x | }}", &s).unwrap_err().0;
-        assert!(
-            err.starts_with("template syntax error in `{{ x | }}`"),
-            "{err}"
-        );
+        assert!(err.starts_with("template syntax error in `{{ x | }}`"), "{err}");
     }
 }

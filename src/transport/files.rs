@@ -79,10 +79,7 @@ fn parse_stat(text: &str) -> FileState {
     let group = head.next().filter(|g| *g != "-").map(String::from);
     let next = lines.next().map(String::from);
     let (sha256, link_target) = match kind {
-        FileKind::File => (
-            next.and_then(|l| l.split_whitespace().next().map(String::from)),
-            None,
-        ),
+        FileKind::File => (next.and_then(|l| l.split_whitespace().next().map(String::from)), None),
         FileKind::Link => (None, next),
         _ => (None, None),
     };
@@ -99,10 +96,7 @@ fn parse_stat(text: &str) -> FileState {
 /// A file's bytes, or `None` when there is no file.
 pub async fn read(remote: &Remote<'_>, path: &str) -> Result<Option<Vec<u8>>, HostError> {
     let output = remote
-        .exec(&Exec::script(
-            r#"[ -f "$1" ] || exit 3; exec cat -- "$1""#,
-            &[path],
-        ))
+        .exec(&Exec::script(r#"[ -f "$1" ] || exit 3; exec cat -- "$1""#, &[path]))
         .await?;
     match output.rc {
         0 => Ok(Some(output.stdout)),
@@ -148,25 +142,14 @@ impl Attributes {
     /// Whether a file with `state` already has these attributes.
     pub fn satisfied_by(&self, state: &FileState) -> bool {
         self.mode.is_none_or(|m| state.mode == Some(m))
-            && self
-                .owner
-                .as_ref()
-                .is_none_or(|o| state.owner.as_ref() == Some(o))
-            && self
-                .group
-                .as_ref()
-                .is_none_or(|g| state.group.as_ref() == Some(g))
+            && self.owner.as_ref().is_none_or(|o| state.owner.as_ref() == Some(o))
+            && self.group.as_ref().is_none_or(|g| state.group.as_ref() == Some(g))
     }
 }
 
 /// Writes a file atomically: the new content is staged beside the destination and renamed over
 /// it, so readers see the old file or the new one, never half of one.
-pub async fn write(
-    remote: &Remote<'_>,
-    path: &str,
-    content: &[u8],
-    attrs: &Attributes,
-) -> Result<(), HostError> {
+pub async fn write(remote: &Remote<'_>, path: &str, content: &[u8], attrs: &Attributes) -> Result<(), HostError> {
     let [mode, owner, group] = attrs.args();
     let exec = Exec::script(WRITE, &[path, &mode, &owner, &group]).stdin(content.to_vec());
     let output = remote.exec(&exec).await?;
@@ -180,11 +163,7 @@ pub async fn write(
 }
 
 /// Sets mode, owner and group of an existing path.
-pub async fn set_attributes(
-    remote: &Remote<'_>,
-    path: &str,
-    attrs: &Attributes,
-) -> Result<(), HostError> {
+pub async fn set_attributes(remote: &Remote<'_>, path: &str, attrs: &Attributes) -> Result<(), HostError> {
     let [mode, owner, group] = attrs.args();
     let script = r#"set -e
 [ -z "$2" ] || chmod "$2" -- "$1"
@@ -222,12 +201,7 @@ printf '%s\n' "$t""#;
 /// missing), with `attrs` applied, or the existing file's mode, or 0644; returns the staged
 /// file's path. [`commit`] then renames it over `path`, or [`discard`] removes it, so a check of
 /// the staged file can decide before anyone sees the new content.
-pub async fn stage(
-    remote: &Remote<'_>,
-    path: &str,
-    content: &[u8],
-    attrs: &Attributes,
-) -> Result<String, HostError> {
+pub async fn stage(remote: &Remote<'_>, path: &str, content: &[u8], attrs: &Attributes) -> Result<String, HostError> {
     let [mode, owner, group] = attrs.args();
     let exec = Exec::script(STAGE, &[path, &mode, &owner, &group]).stdin(content.to_vec());
     let output = remote.exec(&exec).await?;
@@ -258,9 +232,7 @@ pub async fn commit(remote: &Remote<'_>, staged: &str, path: &str) -> Result<(),
 
 /// Removes a file staged by [`stage`].
 pub async fn discard(remote: &Remote<'_>, staged: &str) -> Result<(), HostError> {
-    let output = remote
-        .exec(&Exec::script(r#"rm -f -- "$1""#, &[staged]))
-        .await?;
+    let output = remote.exec(&Exec::script(r#"rm -f -- "$1""#, &[staged])).await?;
     if output.rc != 0 {
         return Err(HostError::Failed(format!(
             "cannot remove `{staged}`: {}",

@@ -149,19 +149,14 @@ impl Remote<'_> {
                 let inner = exec.full_argv();
                 let argv = match privilege.method {
                     BecomeMethod::Sudo => {
-                        let mut argv: Vec<String> =
-                            ["sudo", "-H", "-n", "-u", &privilege.user, "--"]
-                                .map(String::from)
-                                .to_vec();
+                        let mut argv: Vec<String> = ["sudo", "-H", "-n", "-u", &privilege.user, "--"]
+                            .map(String::from)
+                            .to_vec();
                         argv.extend(inner);
                         argv
                     }
                     BecomeMethod::Su => {
-                        let command = inner
-                            .iter()
-                            .map(|a| shell_quote(a))
-                            .collect::<Vec<_>>()
-                            .join(" ");
+                        let command = inner.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
                         ["su", "-s", "/bin/sh", "-c", &command, &privilege.user]
                             .map(String::from)
                             .to_vec()

@@ -64,10 +64,7 @@ impl SshTransport {
             .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = command
-            .spawn()
-            .await
-            .map_err(|e| TransportError(reason(&e)))?;
+        let mut child = command.spawn().await.map_err(|e| TransportError(reason(&e)))?;
         let stdin = child.stdin().take();
         let stdout = child.stdout().take();
         let stderr = child.stderr().take();
@@ -87,13 +84,11 @@ impl SshTransport {
                 stderr,
             }),
             // openssh reports exit code 127 as an error; it is the command's "not found".
-            Err(openssh::Error::Remote(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-                Ok(ExecOutput {
-                    rc: 127,
-                    stdout,
-                    stderr,
-                })
-            }
+            Err(openssh::Error::Remote(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(ExecOutput {
+                rc: 127,
+                stdout,
+                stderr,
+            }),
             Err(openssh::Error::RemoteProcessTerminated) => {
                 let mut stderr = stderr;
                 stderr.extend_from_slice(b"killed by a signal\n");
@@ -109,10 +104,7 @@ impl SshTransport {
 
     /// Forwards a unix socket of the host (such as /var/run/docker.sock) to a local socket over
     /// the same master connection; returns the local socket's path.
-    pub async fn forward_socket(
-        &self,
-        remote: &std::path::Path,
-    ) -> Result<std::path::PathBuf, TransportError> {
+    pub async fn forward_socket(&self, remote: &std::path::Path) -> Result<std::path::PathBuf, TransportError> {
         let count = self.forwarded.lock().map(|f| f.len()).unwrap_or(0);
         let local = std::env::temp_dir().join(format!(
             "bgrun-{}-{:x}-{count}.sock",
@@ -126,9 +118,7 @@ impl SshTransport {
                 openssh::Socket::UnixSocket {
                     path: local.as_path().into(),
                 },
-                openssh::Socket::UnixSocket {
-                    path: remote.into(),
-                },
+                openssh::Socket::UnixSocket { path: remote.into() },
             )
             .await
             .map_err(|e| {

@@ -43,7 +43,12 @@ fn changed_counts(stdout: &str) -> Vec<(String, u32)> {
         .filter(|l| l.contains(" : ok="))
         .map(|l| {
             let host = l.split(" : ").next().unwrap_or("").trim().to_string();
-            let changed = l.split("changed=").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()).unwrap_or(u32::MAX);
+            let changed = l
+                .split("changed=")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(u32::MAX);
             (host, changed)
         })
         .collect()
@@ -64,7 +69,11 @@ fn run(program: &str, out: &Path) -> String {
         .output()
         .unwrap_or_else(|e| panic!("cannot run {program}: {e}; install Debian's `ansible` (apt-get install ansible)"));
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{program} failed\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{program} failed\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     stdout
 }
 
@@ -84,5 +93,8 @@ fn bgrun_and_ansible_leave_the_same_result() {
     let ansible_changed = changed_counts(&ansible_again);
     let bgrun_changed = changed_counts(&bgrun_again);
     assert_eq!(ansible_changed.len(), 2, "{ansible_again}");
-    assert_eq!(bgrun_changed, ansible_changed, "second runs:\n--- ansible\n{ansible_again}\n--- bgrun\n{bgrun_again}");
+    assert_eq!(
+        bgrun_changed, ansible_changed,
+        "second runs:\n--- ansible\n{ansible_again}\n--- bgrun\n{bgrun_again}"
+    );
 }

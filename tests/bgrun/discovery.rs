@@ -660,12 +660,33 @@ fn render_prints_what_a_template_renders_on_a_host() {
 fn render_command_prints_what_a_template_renders_and_writes_nothing() {
     crate::harness::require_lab();
     let name = format!("render-cli-{}", std::process::id());
-    let register = serde_json::json!({"ID": format!("prod:{name}:8080"), "Name": name, "Address": "127.0.0.3", "Port": 31999});
-    std::process::Command::new("curl").args(["-s", "-X", "PUT", "-d", &register.to_string(), "http://127.0.0.3:8500/v1/agent/service/register"]).output().unwrap();
+    let register =
+        serde_json::json!({"ID": format!("prod:{name}:8080"), "Name": name, "Address": "127.0.0.3", "Port": 31999});
+    std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-X",
+            "PUT",
+            "-d",
+            &register.to_string(),
+            "http://127.0.0.3:8500/v1/agent/service/register",
+        ])
+        .output()
+        .unwrap();
     let t = crate::harness::Test::new()
         .file("hosts", &crate::harness::lab_inventory())
         .file("up.ctmpl", &format!("upstream x {{\n{{{{- range service \"{name}\" }}}}\n    server {{{{ .Address }}}}:{{{{ .Port }}}};\n{{{{- end }}}}\n}}\n"));
-    let out = t.args(&["render", "up.ctmpl", "--host", "prod", "-i", "hosts"]).expect(0);
-    std::process::Command::new("curl").args(["-s", "-X", "PUT", &format!("http://127.0.0.3:8500/v1/agent/service/deregister/prod:{name}:8080")]).output().unwrap();
+    let out = t
+        .args(&["render", "up.ctmpl", "--host", "prod", "-i", "hosts"])
+        .expect(0);
+    std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-X",
+            "PUT",
+            &format!("http://127.0.0.3:8500/v1/agent/service/deregister/prod:{name}:8080"),
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.stdout, "upstream x {\n    server 127.0.0.3:31999;\n}\n");
 }

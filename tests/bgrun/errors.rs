@@ -10,21 +10,14 @@ fn bad(playbook: &str) -> String {
         .args(&["-i", "hosts"])
         .playbook(playbook)
         .expect(5);
-    assert!(
-        out.stdout.is_empty(),
-        "nothing runs on bad input: {}",
-        out.stdout
-    );
+    assert!(out.stdout.is_empty(), "nothing runs on bad input: {}", out.stdout);
     out.stderr
 }
 
 #[test]
 fn yaml_syntax_error_points_at_line_and_column() {
     let err = bad("- hosts: all\n  steps:\n    - debug: msg=[oops\n    - debug: {a: b\n");
-    assert!(
-        err.starts_with("error: play.yml:5:1: invalid YAML:"),
-        "{err}"
-    );
+    assert!(err.starts_with("error: play.yml:5:1: invalid YAML:"), "{err}");
 }
 
 #[test]
@@ -47,8 +40,7 @@ fn unknown_module_suggests_the_closest() {
 
 #[test]
 fn unknown_module_argument_is_named() {
-    let err =
-        bad("- hosts: all\n  steps:\n    - file:\n        path: /tmp/x\n        stat: directory\n");
+    let err = bad("- hosts: all\n  steps:\n    - file:\n        path: /tmp/x\n        stat: directory\n");
     assert_eq!(
         err,
         "error: play.yml:5:9: unknown argument `stat` for module `file`\n  |\n5 |         stat: directory\n  |         ^\nhelp: did you mean `state`?\n"
@@ -79,9 +71,7 @@ fn unknown_step_id_suggests_the_nearest() {
 
 #[test]
 fn missing_playbook_names_the_path() {
-    let out = Test::new()
-        .args(&["nothere.yml", "-i", "localhost,"])
-        .expect(5);
+    let out = Test::new().args(&["nothere.yml", "-i", "localhost,"]).expect(5);
     assert!(
         out.stderr
             .starts_with("error: cannot read `nothere.yml`: No such file or directory"),
@@ -93,7 +83,12 @@ fn missing_playbook_names_the_path() {
 #[test]
 fn unsupported_ansible_keyword_is_named_not_skipped() {
     let err = bad("- hosts: all\n  steps:\n    - command: ls\n      local_action: localhost\n");
-    assert!(err.starts_with("error: play.yml:4:7: `local_action` is an Ansible keyword that bgrun does not support in a step"), "{err}");
+    assert!(
+        err.starts_with(
+            "error: play.yml:4:7: `local_action` is an Ansible keyword that bgrun does not support in a step"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -117,9 +112,8 @@ fn undefined_variable_names_variable_step_and_location() {
         .playbook("- hosts: all\n  gather_facts: false\n  steps:\n    - name: greet\n      debug:\n        msg: \"hello {{ nmae }}\"\n")
         .expect(2);
     assert!(
-        out.stdout.contains(
-            "failed: [localhost] => `nmae` is undefined (in step `greet` at play.yml:4:7)"
-        ),
+        out.stdout
+            .contains("failed: [localhost] => `nmae` is undefined (in step `greet` at play.yml:4:7)"),
         "{}",
         out.stdout
     );
@@ -143,8 +137,7 @@ fn unreachable_host_names_host_address_and_reason() {
     );
     assert!(out.stdout.contains("Connection refused"), "{}", out.stdout);
     assert!(
-        out.stdout
-            .contains("ghost : ok=0    changed=0    unreachable=1"),
+        out.stdout.contains("ghost : ok=0    changed=0    unreachable=1"),
         "{}",
         out.stdout
     );
@@ -200,15 +193,7 @@ fn host_keys_are_checked_by_default() {
         .args(&["-i", "hosts"])
         .playbook("- hosts: all\n  steps:\n    - command: 'true'\n");
     let out = t.expect(4);
-    assert!(
-        out.stdout.contains("Host key verification failed"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("Host key verification failed"), "{}", out.stdout);
     let out = t.env("ANSIBLE_HOST_KEY_CHECKING", "False").expect(0);
-    assert!(
-        out.stdout.contains("prod : ok=2    changed=1"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("prod : ok=2    changed=1"), "{}", out.stdout);
 }

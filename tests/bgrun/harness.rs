@@ -15,12 +15,8 @@ pub const LAB_KNOWN_HOSTS: &str = "/var/lib/bgrun-lab/ssh/known_hosts";
 pub fn require_lab() {
     for address in ["127.0.0.2:22", "127.0.0.3:22"] {
         let addr: SocketAddr = address.parse().expect("valid address");
-        if TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err()
-            || !Path::new(LAB_KEY).exists()
-        {
-            panic!(
-                "the lab is not up: no SSH server at {address} (or no key at {LAB_KEY}); run `lab/up` first"
-            );
+        if TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err() || !Path::new(LAB_KEY).exists() {
+            panic!("the lab is not up: no SSH server at {address} (or no key at {LAB_KEY}); run `lab/up` first");
         }
     }
 }

@@ -137,16 +137,10 @@ fn differences(ansible: &Listing, bgrun: &Listing) -> Vec<String> {
         match (ansible.groups.get(name), bgrun.groups.get(name)) {
             (Some(a), Some(b)) => {
                 if a.0 != b.0 {
-                    out.push(format!(
-                        "group `{name}` hosts: ansible {:?}, bgrun {:?}",
-                        a.0, b.0
-                    ));
+                    out.push(format!("group `{name}` hosts: ansible {:?}, bgrun {:?}", a.0, b.0));
                 }
                 if a.1 != b.1 {
-                    out.push(format!(
-                        "group `{name}` children: ansible {:?}, bgrun {:?}",
-                        a.1, b.1
-                    ));
+                    out.push(format!("group `{name}` children: ansible {:?}, bgrun {:?}", a.1, b.1));
                 }
             }
             (Some(_), None) => out.push(format!("group `{name}` is only in ansible's listing")),
@@ -154,11 +148,7 @@ fn differences(ansible: &Listing, bgrun: &Listing) -> Vec<String> {
             (None, None) => {}
         }
     }
-    let hosts: BTreeSet<&String> = ansible
-        .hostvars
-        .keys()
-        .chain(bgrun.hostvars.keys())
-        .collect();
+    let hosts: BTreeSet<&String> = ansible.hostvars.keys().chain(bgrun.hostvars.keys()).collect();
     let empty = BTreeMap::new();
     for host in hosts {
         let a = ansible.hostvars.get(host).unwrap_or(&empty);
@@ -186,14 +176,11 @@ fn list_matches_ansible_inventory() {
     let dir = books_ms();
     let hosts = dir.join("hosts/prod");
     let text = ansible_inventory(&dir, &hosts, &["--list"]);
-    let ansible: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("ansible-inventory printed no JSON ({e}):\n{text}"));
+    let ansible: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("ansible-inventory printed no JSON ({e}):\n{text}"));
     let bgrun = load(&[&hosts], Some(&dir)).list_json();
 
-    let (a, b) = (
-        Listing::of(&ansible, "ansible"),
-        Listing::of(&bgrun, "bgrun"),
-    );
+    let (a, b) = (Listing::of(&ansible, "ansible"), Listing::of(&bgrun, "bgrun"));
     let diff = differences(&a, &b);
     assert!(
         diff.is_empty(),
@@ -223,10 +210,7 @@ fn graph_matches_ansible_inventory() {
     let inventory = load(&[&hosts], Some(&dir));
     assert_eq!(inventory.graph_text(), ansible);
     let ansible = ansible_inventory(&dir, &hosts, &["--graph", "mesos"]);
-    assert_eq!(
-        inventory.graph_text_from("mesos").as_deref(),
-        Some(&*ansible)
-    );
+    assert_eq!(inventory.graph_text_from("mesos").as_deref(), Some(&*ansible));
 }
 
 #[test]
@@ -241,8 +225,7 @@ fn nested_groups_match_ansible_inventory() {
         "all:\n  hosts:\n    loose: {port: 8080}\n  children:\n    web:\n      vars: {zone: b}\n      hosts:\n        web1: {color: red}\n      children:\n        front:\n          hosts:\n            f1:\n            f2: {ansible_port: 2222, nested: {z: 1, a: [{y: 2, b: 3}]}}\n    db:\n      hosts: {db1: }\n    empty: {}\n",
     )
     .expect("write inventory");
-    let ansible: Value =
-        serde_json::from_str(&ansible_inventory(tmp.path(), &hosts, &["--list"])).expect("JSON");
+    let ansible: Value = serde_json::from_str(&ansible_inventory(tmp.path(), &hosts, &["--list"])).expect("JSON");
     let inventory = load(&[&hosts], Some(tmp.path()));
     assert_eq!(inventory.list_json(), ansible);
     // Sorted keys: printed the same, byte for byte.
@@ -254,18 +237,14 @@ fn nested_groups_match_ansible_inventory() {
     assert_eq!(inventory.graph_text(), graph);
 }
 
-const VAGRANT_PLAY: &str =
-    "- hosts: vagrant\n  gather_facts: false\n  steps:\n    - debug: msg=hi\n";
+const VAGRANT_PLAY: &str = "- hosts: vagrant\n  gather_facts: false\n  steps:\n    - debug: msg=hi\n";
 
 #[test]
 fn vagrant_source_reads_recorded_output() {
     let out = Test::new()
         .playbook(VAGRANT_PLAY)
         .args(&["-i", "vagrant", "--list-hosts"])
-        .env(
-            "BGRUN_VAGRANT_SSH_CONFIG",
-            &recorded_vagrant().display().to_string(),
-        )
+        .env("BGRUN_VAGRANT_SSH_CONFIG", &recorded_vagrant().display().to_string())
         .expect(0);
     assert!(
         out.stdout.contains("hosts (2):\n      cd\n      prod\n"),
@@ -300,11 +279,7 @@ fn vagrant_source_runs_vagrant_in_its_folder() {
             recorded_vagrant().display()
         ),
     );
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     let out = test
         .args(&["play.yml", "-i", "vagrant:project"])
         .env("PATH", &path)
@@ -343,16 +318,11 @@ fn vagrant_not_installed_is_explained() {
         .env("PATH", &empty.path().display().to_string())
         .expect(5);
     assert!(
-        out.stderr
-            .contains("error: `vagrant` is not installed or not on PATH;"),
+        out.stderr.contains("error: `vagrant` is not installed or not on PATH;"),
         "{}",
         out.stderr
     );
-    assert!(
-        out.stderr.contains("BGRUN_VAGRANT_SSH_CONFIG"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("BGRUN_VAGRANT_SSH_CONFIG"), "{}", out.stderr);
 }
 
 #[cfg(unix)]

@@ -53,11 +53,7 @@ fn roles_with_defaults_params_handlers_templates_and_dependencies() {
         std::fs::read_to_string(out_dir.join("restarts")).unwrap(),
         "restarted\n"
     );
-    assert!(
-        first.stdout.contains("STEP [web : config]"),
-        "{}",
-        first.stdout
-    );
+    assert!(first.stdout.contains("STEP [web : config]"), "{}", first.stdout);
     let second = t.expect(0);
     assert!(
         second.stdout.contains("localhost : ok=4    changed=0"),
@@ -80,10 +76,7 @@ fn handlers_listen_flush_and_run_once_per_host() {
     );
     let t = t.playbook(&play);
     t.expect(0);
-    assert_eq!(
-        std::fs::read_to_string(&f).unwrap(),
-        "first\nsecond\nafter-flush\n"
-    );
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "first\nsecond\nafter-flush\n");
 }
 
 #[test]
@@ -96,10 +89,7 @@ fn force_handlers_run_after_a_failure() {
     );
     let t = t.playbook(&play);
     t.expect(2);
-    assert!(
-        !f.exists(),
-        "without --force-handlers a failed host runs no handlers"
-    );
+    assert!(!f.exists(), "without --force-handlers a failed host runs no handlers");
     let t = t.arg("--force-handlers");
     t.expect(2);
     assert_eq!(std::fs::read_to_string(&f).unwrap(), "handled\n");
@@ -114,9 +104,7 @@ fn block_rescue_always() {
         .expect(0);
     assert!(out.stdout.contains("rescued breaks rc=1"), "{}", out.stdout);
     assert!(
-        out.stdout.contains("always-ran")
-            && out.stdout.contains("after-block")
-            && !out.stdout.contains("never"),
+        out.stdout.contains("always-ran") && out.stdout.contains("after-block") && !out.stdout.contains("never"),
         "{}",
         out.stdout
     );
@@ -143,7 +131,10 @@ fn always_runs_and_the_host_stays_failed_without_rescue() {
 fn import_tasks_and_import_playbook_with_vars() {
     let t = local()
         .file("tasks/greet.yml", "- debug: msg=\"{{ greeting }} {{ who }}\"\n")
-        .file("other.yml", "- hosts: all\n  gather_facts: false\n  steps:\n    - debug: msg=\"imported {{ colour }}\"\n");
+        .file(
+            "other.yml",
+            "- hosts: all\n  gather_facts: false\n  steps:\n    - debug: msg=\"imported {{ colour }}\"\n",
+        );
     let out = t
         .playbook("- hosts: all\n  gather_facts: false\n  vars:\n    greeting: hi\n  steps:\n    - import_tasks: tasks/greet.yml\n      vars:\n        who: books\n- import_playbook: other.yml\n  vars:\n    colour: blue\n")
         .expect(0);
@@ -171,9 +162,7 @@ fn include_tasks_chooses_its_file_at_run_time() {
 #[test]
 fn a_missing_include_fails_the_host_naming_the_file() {
     let out = local()
-        .playbook(
-            "- hosts: all\n  gather_facts: false\n  steps:\n    - include_tasks: nothere.yml\n",
-        )
+        .playbook("- hosts: all\n  gather_facts: false\n  steps:\n    - include_tasks: nothere.yml\n")
         .expect(2);
     assert!(out.stdout.contains("nothere.yml"), "{}", out.stdout);
 }
@@ -188,10 +177,7 @@ fn serial_runs_the_play_in_batches() {
     );
     let t = t.playbook(&play);
     t.expect(0);
-    assert_eq!(
-        std::fs::read_to_string(&f).unwrap(),
-        "cd-a\ncd-b\nprod-a\nprod-b\n"
-    );
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "cd-a\ncd-b\nprod-a\nprod-b\n");
 }
 
 #[test]
@@ -232,11 +218,7 @@ fn max_fail_percentage_stops_the_play() {
         "{}",
         out.stdout
     );
-    assert!(
-        out.stdout.contains("above `max_fail_percentage: 40`"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("above `max_fail_percentage: 40`"), "{}", out.stdout);
 }
 
 #[test]
@@ -249,10 +231,7 @@ fn pre_tasks_roles_tasks_post_tasks_in_order() {
     );
     let t = t.playbook(&play);
     t.expect(0);
-    assert_eq!(
-        std::fs::read_to_string(&f).unwrap(),
-        "pre\nrole\ntask\npost\n"
-    );
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "pre\nrole\ntask\npost\n");
 }
 
 #[test]
@@ -281,10 +260,7 @@ fn ansible_cfg_beside_the_playbook() {
             "ansible.cfg",
             "[defaults]\ninventory = inv/hosts\nroles_path = shared_roles\n",
         )
-        .file(
-            "shared_roles/common/tasks/main.yml",
-            "- debug: msg=from-shared-roles\n",
-        )
+        .file("shared_roles/common/tasks/main.yml", "- debug: msg=from-shared-roles\n")
         .playbook("- hosts: all\n  gather_facts: false\n  roles: [common]\n");
     let out = t.expect(0);
     assert!(out.stdout.contains("from-shared-roles"), "{}", out.stdout);
@@ -292,9 +268,7 @@ fn ansible_cfg_beside_the_playbook() {
 
 #[test]
 fn unknown_role_names_where_it_looked() {
-    let out = local()
-        .playbook("- hosts: all\n  roles: [nope]\n")
-        .expect(5);
+    let out = local().playbook("- hosts: all\n  roles: [nope]\n").expect(5);
     assert!(
         out.stderr
             .starts_with("error: play.yml:2:11: role `nope` not found; looked in"),

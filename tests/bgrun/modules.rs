@@ -6,11 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use crate::harness::Test;
 
 fn mode(path: &std::path::Path) -> u32 {
-    std::fs::metadata(path)
-        .expect("file exists")
-        .permissions()
-        .mode()
-        & 0o7777
+    std::fs::metadata(path).expect("file exists").permissions().mode() & 0o7777
 }
 
 #[test]
@@ -42,11 +38,7 @@ fn shell_runs_a_script_with_chdir_stdin_creates_and_removes() {
         std::fs::read_to_string(dir.join("out.txt")).unwrap(),
         format!("hello\n{}\n", dir.display())
     );
-    assert!(
-        out.stdout.contains("prod : ok=3    changed=1"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("prod : ok=3    changed=1"), "{}", out.stdout);
 }
 
 #[test]
@@ -55,14 +47,12 @@ fn failing_command_fails_the_host_with_rc_and_stderr() {
         .playbook("- hosts: prod\n  gather_facts: false\n  steps:\n    - command: ls /does/not/exist\n    - debug: msg=never\n")
         .expect(2);
     assert!(
-        out.stdout
-            .contains("failed: [prod] => non-zero return code 2"),
+        out.stdout.contains("failed: [prod] => non-zero return code 2"),
         "{}",
         out.stdout
     );
     assert!(
-        out.stdout
-            .contains("stderr: ls: cannot access '/does/not/exist'"),
+        out.stdout.contains("stderr: ls: cannot access '/does/not/exist'"),
         "{}",
         out.stdout
     );
@@ -81,11 +71,7 @@ fn copy_is_idempotent_by_checksum_and_mode() {
     );
     let t = t.playbook(&play);
     let first = t.expect(0);
-    assert!(
-        first.stdout.contains("prod : ok=2    changed=2"),
-        "{}",
-        first.stdout
-    );
+    assert!(first.stdout.contains("prod : ok=2    changed=2"), "{}", first.stdout);
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), "port=8080\n");
     assert_eq!(mode(&dest), 0o640);
     assert_eq!(
@@ -93,11 +79,7 @@ fn copy_is_idempotent_by_checksum_and_mode() {
         "inline prod\n"
     );
     let second = t.expect(0);
-    assert!(
-        second.stdout.contains("prod : ok=2    changed=0"),
-        "{}",
-        second.stdout
-    );
+    assert!(second.stdout.contains("prod : ok=2    changed=0"), "{}", second.stdout);
     std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o644)).unwrap();
     let third = t.expect(0);
     assert!(
@@ -110,7 +92,10 @@ fn copy_is_idempotent_by_checksum_and_mode() {
 
 #[test]
 fn template_renders_with_host_variables_and_is_idempotent() {
-    let t = Test::lab().file("templates/upstream.conf.j2", "upstream app {\n{% for p in ports %}\n  server {{ ansible_host }}:{{ p }};\n{% endfor %}\n}\n");
+    let t = Test::lab().file(
+        "templates/upstream.conf.j2",
+        "upstream app {\n{% for p in ports %}\n  server {{ ansible_host }}:{{ p }};\n{% endfor %}\n}\n",
+    );
     let dest = t.path().join("upstream.conf");
     let play = format!(
         "- hosts: prod\n  gather_facts: false\n  vars:\n    ports: [8080, 8081]\n  steps:\n    - template: src=upstream.conf.j2 dest={}\n",
@@ -123,11 +108,7 @@ fn template_renders_with_host_variables_and_is_idempotent() {
         "upstream app {\n  server 127.0.0.3:8080;\n  server 127.0.0.3:8081;\n}\n"
     );
     let again = t.expect(0);
-    assert!(
-        again.stdout.contains("prod : ok=1    changed=0"),
-        "{}",
-        again.stdout
-    );
+    assert!(again.stdout.contains("prod : ok=1    changed=0"), "{}", again.stdout);
 }
 
 #[test]
@@ -145,11 +126,7 @@ fn file_makes_directories_links_touches_and_removes() {
     assert_eq!(std::fs::read_link(d.join("link")).unwrap(), d.join("a/b"));
     let again = t.expect(0);
     // touch always reports a change, as Ansible's does.
-    assert!(
-        again.stdout.contains("prod : ok=4    changed=1"),
-        "{}",
-        again.stdout
-    );
+    assert!(again.stdout.contains("prod : ok=4    changed=1"), "{}", again.stdout);
 }
 
 #[test]
@@ -168,11 +145,7 @@ fn check_mode_changes_nothing_and_diff_shows_content() {
     let out = t.expect(0);
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), "old line\nsame\n");
     assert!(!dir.join("newdir").exists() && !dir.join("never").exists());
-    assert!(
-        out.stdout.contains("-old line\n+new line\n same"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("-old line\n+new line\n same"), "{}", out.stdout);
     assert!(out.stdout.contains("+state: directory"), "{}", out.stdout);
     assert!(out.stdout.contains("skipping: [prod]"), "{}", out.stdout);
 }

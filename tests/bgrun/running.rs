@@ -37,16 +37,8 @@ fn a_step_runs_on_all_hosts_and_dependents_wait_for_all() {
         d = d.display()
     );
     let out = t.playbook(&play).expect(0);
-    assert!(
-        out.stdout.contains("cd   : ok=2    changed=2"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("prod : ok=2    changed=2"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("cd   : ok=2    changed=2"), "{}", out.stdout);
+    assert!(out.stdout.contains("prod : ok=2    changed=2"), "{}", out.stdout);
 }
 
 #[test]
@@ -72,11 +64,7 @@ fn loops_when_and_register() {
         "{}",
         out.stdout
     );
-    assert!(
-        out.stdout.contains("(item=y)"),
-        "with_items flattens: {}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("(item=y)"), "with_items flattens: {}", out.stdout);
 }
 
 #[test]
@@ -88,11 +76,7 @@ fn until_retries_then_succeeds() {
         c = counter.display()
     );
     let out = t.playbook(&play).expect(0);
-    assert!(
-        out.stdout.contains("retrying: [localhost]"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("retrying: [localhost]"), "{}", out.stdout);
     assert!(
         out.stdout.contains("(5 retries left)") && out.stdout.contains("(4 retries left)"),
         "{}",
@@ -109,7 +93,13 @@ fn failed_when_changed_when_and_ignore_errors() {
         )
         .expect(0);
     assert!(out.stdout.contains("...ignoring"), "{}", out.stdout);
-    assert!(out.stdout.contains("localhost : ok=3    changed=0    unreachable=0    failed=0    skipped=0    rescued=0    ignored=1"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(
+            "localhost : ok=3    changed=0    unreachable=0    failed=0    skipped=0    rescued=0    ignored=1"
+        ),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -147,11 +137,7 @@ fn no_log_hides_output_but_keeps_the_value() {
         .args(&["-v", "--output", "json"])
         .expect(0);
     assert!(!out.stdout.contains("s3cret"), "{}", out.stdout);
-    assert!(
-        out.stdout.contains("'no_log: true' was specified"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("'no_log: true' was specified"), "{}", out.stdout);
 }
 
 #[test]
@@ -171,10 +157,7 @@ fn json_output_is_one_event_per_line() {
         .args(&["--output", "json"])
         .expect(0);
     let events = out.events();
-    let kinds: Vec<&str> = events
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["play_start", "step_start", "host_result", "recap"]);
     assert_eq!(events[2]["status"], "ok");
     assert_eq!(events[2]["result"]["msg"], "hi");
@@ -204,13 +187,9 @@ fn a_failed_host_stops_but_others_go_on() {
 fn one_connection_serves_every_step() {
     // Forty commands over one multiplexed master: the host's sshd logs one session login.
     let t = Test::lab();
-    let steps: String = (0..40)
-        .map(|i| format!("    - command: echo {i}\n"))
-        .collect();
+    let steps: String = (0..40).map(|i| format!("    - command: echo {i}\n")).collect();
     let out = t
-        .playbook(&format!(
-            "- hosts: prod\n  gather_facts: false\n  steps:\n{steps}"
-        ))
+        .playbook(&format!("- hosts: prod\n  gather_facts: false\n  steps:\n{steps}"))
         .args(&["--output", "json"])
         .expect(0);
     assert_eq!(out.recap("prod")["changed"], 40);

@@ -22,20 +22,9 @@ fn precedence_follows_ansible() {
         "extra",
     ];
     let count = levels.len();
-    let from = |n: usize| -> String {
-        (n..count)
-            .map(|i| format!("v{i}: {}\n", levels[n]))
-            .collect()
-    };
-    let ini_from = |n: usize| -> String {
-        (n..count)
-            .map(|i| format!("v{i}={}\n", levels[n]))
-            .collect()
-    };
-    let hostline = (5..count)
-        .map(|i| format!("v{i}=host"))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let from = |n: usize| -> String { (n..count).map(|i| format!("v{i}: {}\n", levels[n])).collect() };
+    let ini_from = |n: usize| -> String { (n..count).map(|i| format!("v{i}={}\n", levels[n])).collect() };
+    let hostline = (5..count).map(|i| format!("v{i}=host")).collect::<Vec<_>>().join(" ");
     let inventory = format!(
         "[child]\nlocalhost ansible_connection=local {hostline}\n\n[parent:children]\nchild\n\n[all:vars]\n{}\n[parent:vars]\n{}\n[child:vars]\n{}",
         ini_from(0),
@@ -66,9 +55,7 @@ fn precedence_follows_ansible() {
 }
 
 fn indent(text: &str, n: usize) -> String {
-    text.lines()
-        .map(|l| format!("{}{l}\n", " ".repeat(n)))
-        .collect()
+    text.lines().map(|l| format!("{}{l}\n", " ".repeat(n))).collect()
 }
 
 #[test]
