@@ -183,3 +183,73 @@ fn errors_name_the_service_and_image() {
         unknown.stdout
     );
 }
+
+#[test]
+fn a_taken_port_fails_and_removes_what_up_half_created() {
+    let p = Project::new("e");
+    let blocker = format!("{}-blocker", p.name);
+    let port = std::net::TcpListener::bind("127.0.0.3:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let run = Command::new("docker")
+        .args([
+            "run",
+            "-d",
+            "--name",
+            &blocker,
+            "-p",
+            &format!("127.0.0.3:{port}:8080"),
+            "127.0.0.2:5000/books-ms:1",
+        ])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("docker-compose.yml");
+    std::fs::write(
+        &file,
+        format!("web:\n  image: 127.0.0.2:5000/books-ms:2\n  ports:\n    - 127.0.0.3:{port}:8080\n"),
+    )
+    .unwrap();
+    let play = format!(
+        "- hosts: prod\n  gather_facts: false\n  steps:\n    - compose:\n        project: {}\n        files: [{}]\n",
+        p.name,
+        file.display()
+    );
+    let out = Test::lab().playbook(&play).expect(2);
+    let _ = Command::new("docker").args(["rm", "-f", &blocker]).output();
+    assert!(
+        out.stdout.contains("(containers this step created were removed)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(&format!("{}_web_1", p.name)),
+        "the container is named: {}",
+        out.stdout
+    );
+    assert_eq!(
+        inspect(&format!("{}_web_1", p.name), "{{.Id}}"),
+        "",
+        "nothing half-made is left"
+    );
+}
+
+#[test]
+fn an_invalid_compose_file_points_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("docker-compose.yml");
+    std::fs::write(&file, "web:\n  image: x\n  portz:\n    - 80\n").unwrap();
+    let play = format!(
+        "- hosts: prod\n  gather_facts: false\n  steps:\n    - compose:\n        files: [{}]\n",
+        file.display()
+    );
+    let out = Test::lab().playbook(&play).expect(2);
+    assert!(
+        out.stdout.contains(&format!("{}:3:3", file.display())),
+        "{}",
+        out.stdout
+    );
+}

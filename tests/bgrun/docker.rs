@@ -220,3 +220,34 @@ fn registrator_registers_running_containers_and_removes_ghosts() {
     assert!(t2.status.success());
     assert!(catalog(&service).is_empty(), "the removed container's service is gone");
 }
+
+#[test]
+fn an_unreachable_engine_is_named() {
+    let out = Test::lab()
+        .playbook("- hosts: prod\n  gather_facts: false\n  vars:\n    docker_host: unix:///var/run/no-such-docker.sock\n  steps:\n    - container: name=x image=y\n")
+        .expect(2);
+    assert!(
+        out.stdout.contains("unix:///var/run/no-such-docker.sock"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn hup_reloads_nginx_and_it_keeps_serving() {
+    let pid_before = docker(&["inspect", "-f", "{{.State.Pid}}", "nginx"]);
+    Test::lab()
+        .playbook("- hosts: prod\n  gather_facts: false\n  steps:\n    - signal: container=nginx signal=HUP\n")
+        .expect(0);
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}} {{.State.Pid}}", "nginx"]),
+        format!("true {pid_before}"),
+        "reloaded, not restarted"
+    );
+    let answer = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.3/"])
+        .output()
+        .unwrap();
+    let code = String::from_utf8_lossy(&answer.stdout).to_string();
+    assert!(code != "000", "nginx answers after the reload: {code}");
+}
