@@ -53,6 +53,13 @@ impl Runner<'_> {
         if !rescue.is_empty() && !failed.is_empty() {
             for host in &failed {
                 self.set_health(host, Health::Active);
+                // The block's failure is rescued, as Ansible counts it, whatever the rescue does next.
+                if let Ok(mut states) = self.hosts.lock()
+                    && let Some(state) = states.get_mut(host)
+                {
+                    state.counters.failed = state.counters.failed.saturating_sub(1);
+                    state.counters.rescued += 1;
+                }
                 let failure = self
                     .hosts
                     .lock()
@@ -69,15 +76,6 @@ impl Runner<'_> {
                 }
             }
             self.run_sequence(run, rescue, &failed).await;
-            for host in &failed {
-                if self.health(host) == Some(Health::Active)
-                    && let Ok(mut states) = self.hosts.lock()
-                    && let Some(state) = states.get_mut(host)
-                {
-                    state.counters.failed = state.counters.failed.saturating_sub(1);
-                    state.counters.rescued += 1;
-                }
-            }
         }
         if !always.is_empty() {
             let still_failed: Vec<String> = hosts

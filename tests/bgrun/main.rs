@@ -1,6 +1,7 @@
 //! bgrun's integration tests: the real binary against real sshd hosts of the lab.
 
 mod ansible_compat;
+mod blue_green;
 mod compose;
 mod consul;
 mod discovery;
