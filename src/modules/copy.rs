@@ -6,8 +6,8 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use super::{Diff, Module, Outcome, StepContext, find_source, parse_mode};
-use crate::transport::HostError;
 use crate::transport::files::{self, Attributes, FileKind};
+use crate::transport::{Exec, HostError, Remote};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +24,9 @@ pub struct Copy {
     owner: Option<String>,
     #[serde(default)]
     group: Option<String>,
+    /// A command that checks the new file before it replaces the old one; `%s` stands for it.
+    #[serde(default)]
+    validate: Option<String>,
     /// When false, an existing destination is left as it is.
     #[serde(default = "yes")]
     force: bool,
@@ -72,19 +75,47 @@ impl Module for Copy {
                 }
             }
         }
-        put_file(cx, &dest, &content, &attrs, self.force).await
+        put_file(
+            cx,
+            &dest,
+            &content,
+            &attrs,
+            Put {
+                force: self.force,
+                validate: self.validate.as_deref(),
+                create_folder: false,
+            },
+        )
+        .await
     }
 }
 
+/// How [`put_file`] writes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Put<'a> {
+    /// Replace an existing file whose content differs.
+    pub force: bool,
+    /// A command that checks the staged file (`%s`) before it replaces the old one.
+    pub validate: Option<&'a str>,
+    /// Create `dest`'s folder when it is missing, as consul-template does.
+    pub create_folder: bool,
+}
+
 /// Puts content at `dest` unless it is already there with the same attributes; shared with
-/// `template`.
+/// `template` and `ctmpl`. With a validator, the new content is staged beside `dest` and checked
+/// first; if the check fails the old file stays.
 pub async fn put_file(
     cx: &StepContext<'_>,
     dest: &str,
     content: &[u8],
     attrs: &Attributes,
-    force: bool,
+    put: Put<'_>,
 ) -> Result<Outcome, HostError> {
+    let Put {
+        force,
+        validate,
+        create_folder,
+    } = put;
     let remote = cx.remote().await?;
     let mut dest = dest.to_string();
     let mut state = files::stat(&remote, &dest).await?;
@@ -120,9 +151,85 @@ pub async fn put_file(
         return Ok(outcome);
     }
     if content_changed {
-        files::write(&remote, &dest, content, attrs).await?;
+        if validate.is_none() && !create_folder {
+            files::write(&remote, &dest, content, attrs).await?;
+        } else {
+            let staged = files::stage(&remote, &dest, content, attrs).await?;
+            if let Some(command) = validate
+                && let Err(error) = run_validator(cx, &remote, command, &staged, &dest).await
+            {
+                let _ = files::discard(&remote, &staged).await;
+                return Err(error);
+            }
+            files::commit(&remote, &staged, &dest).await?;
+        }
     } else if attrs_changed {
         files::set_attributes(&remote, &dest, attrs).await?;
     }
     Ok(outcome)
+}
+
+/// The validator's argument vector with `%s` standing for the staged file.
+pub fn validator_argv(command: &str, staged: &str) -> Result<Vec<String>, String> {
+    if !command.contains("%s") {
+        return Err(format!(
+            "`validate` must contain %s, which stands for the file to check, as in `nginx -t -c %s`; got `{command}`"
+        ));
+    }
+    let words = shlex::split(command).ok_or_else(|| format!("`validate` has unbalanced quotes: `{command}`"))?;
+    if words.is_empty() {
+        return Err("`validate` is empty".into());
+    }
+    Ok(words.into_iter().map(|w| w.replace("%s", staged)).collect())
+}
+
+/// Runs the validator on the staged file; an error says why the file was refused.
+async fn run_validator(
+    cx: &StepContext<'_>,
+    remote: &Remote<'_>,
+    command: &str,
+    staged: &str,
+    dest: &str,
+) -> Result<(), HostError> {
+    let argv = validator_argv(command, staged).map_err(HostError::Failed)?;
+    (cx.progress)(format!("validating {dest}: {command}"));
+    let mut exec = Exec::new(argv);
+    exec.env = cx.environment.to_vec();
+    let output = remote.exec(&exec).await?;
+    if output.rc == 0 {
+        return Ok(());
+    }
+    let said: Vec<String> = [output.stderr_text(), output.stdout_text()]
+        .into_iter()
+        .map(|t| t.trim().replace(staged, "%s"))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let said = if said.is_empty() {
+        "(no output)".to_string()
+    } else {
+        said.join("\n")
+    };
+    Err(HostError::Failed(format!(
+        "validation of the new `{dest}` failed, so the old file was left as it was: `{command}` exited with {}: {said}",
+        output.rc
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_validator_gets_the_staged_path() {
+        assert_eq!(
+            validator_argv("docker exec nginx nginx -t -c %s", "/d/.bgrun.x").unwrap(),
+            ["docker", "exec", "nginx", "nginx", "-t", "-c", "/d/.bgrun.x"]
+        );
+        assert_eq!(
+            validator_argv("sh -c 'grep -q server \"$0\"' %s", "/f").unwrap(),
+            ["sh", "-c", "grep -q server \"$0\"", "/f"]
+        );
+        assert!(validator_argv("nginx -t", "/f").unwrap_err().contains("%s"));
+        assert!(validator_argv("grep 'x %s", "/f").unwrap_err().contains("quotes"));
+    }
 }

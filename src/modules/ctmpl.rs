@@ -35,18 +35,18 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 use serde_json::Value as Json;
-use sha2::{Digest, Sha256};
 
 use super::consul::{Secret, connect, scrub};
-use super::{Diff, Module, Outcome, StepContext, find_source, parse_mode};
+use super::copy::{Put, put_file};
+use super::{Module, Outcome, StepContext, find_source, parse_mode};
 use crate::consul::{Consul, ConsulSettings};
 use crate::ctmpl::{
     Catalog, CatalogService, Dependency, HealthState, KeyPair, Lookup, Node, RenderContext, Rendered, ServiceInstance,
     Snapshot, Template,
 };
 use crate::source::SourceFile;
-use crate::transport::files::{self, Attributes, FileKind};
-use crate::transport::{Exec, HostError, Remote};
+use crate::transport::HostError;
+use crate::transport::files::Attributes;
 
 /// Rounds of fetching before a template that keeps asking for more is given up on.
 const MAX_ROUNDS: usize = 32;
@@ -142,7 +142,18 @@ pub async fn put_template(
         {
             return Err(HostError::Failed(format!("`{}`: {message}", path.display())));
         }
-        install(cx, dest, rendered.text.as_bytes(), attrs, options).await
+        put_file(
+            cx,
+            dest,
+            rendered.text.as_bytes(),
+            attrs,
+            Put {
+                force: options.force,
+                validate: options.validate.as_deref(),
+                create_folder: true,
+            },
+        )
+        .await
     }
     .await;
     match result {
@@ -293,126 +304,9 @@ impl Catalog for Recorder<'_> {
     }
 }
 
-/// Puts `content` at `dest` when it differs, staged, checked with the validator and renamed.
-async fn install(
-    cx: &StepContext<'_>,
-    dest: &str,
-    content: &[u8],
-    attrs: &Attributes,
-    options: &Options,
-) -> Result<Outcome, HostError> {
-    let remote = cx.remote().await?;
-    let mut dest = dest.to_string();
-    let mut state = files::stat(&remote, &dest).await?;
-    if state.kind == FileKind::Directory {
-        return Err(HostError::Failed(format!("`dest` {dest} is a directory")));
-    }
-    if state.kind == FileKind::Link
-        && let Some(target) = state.link_target.clone()
-    {
-        dest = target;
-        state = files::stat(&remote, &dest).await?;
-    }
-    let checksum: String = Sha256::digest(content).iter().map(|b| format!("{b:02x}")).collect();
-    let content_changed = state.sha256.as_deref() != Some(checksum.as_str()) && (options.force || !state.exists());
-    let attrs_changed = state.exists() && !attrs.satisfied_by(&state);
-    let mut outcome = Outcome::changed(content_changed || attrs_changed)
-        .with("dest", dest.as_str())
-        .with("checksum", checksum.as_str())
-        .with("size", content.len() as u64);
-    if content_changed && cx.diff {
-        let before = if state.exists() {
-            files::read(&remote, &dest).await?.unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        outcome.diff = Some(Diff {
-            path: dest.clone(),
-            before: String::from_utf8_lossy(&before).into_owned(),
-            after: String::from_utf8_lossy(content).into_owned(),
-        });
-    }
-    if cx.check {
-        return Ok(outcome);
-    }
-    if content_changed {
-        let staged = files::stage(&remote, &dest, content, attrs).await?;
-        if let Some(command) = &options.validate
-            && let Err(error) = validate(cx, &remote, command, &staged, &dest).await
-        {
-            let _ = files::discard(&remote, &staged).await;
-            return Err(error);
-        }
-        files::commit(&remote, &staged, &dest).await?;
-    } else if attrs_changed {
-        files::set_attributes(&remote, &dest, attrs).await?;
-    }
-    Ok(outcome)
-}
-
-/// The validator's argument vector with `%s` standing for the staged file.
-pub fn validator_argv(command: &str, staged: &str) -> Result<Vec<String>, String> {
-    if !command.contains("%s") {
-        return Err(format!(
-            "`validate` must contain %s, which stands for the file to check, as in `nginx -t -c %s`; got `{command}`"
-        ));
-    }
-    let words = shlex::split(command).ok_or_else(|| format!("`validate` has unbalanced quotes: `{command}`"))?;
-    if words.is_empty() {
-        return Err("`validate` is empty".into());
-    }
-    Ok(words.into_iter().map(|w| w.replace("%s", staged)).collect())
-}
-
-/// Runs the validator on the staged file; an error says why the file was refused.
-async fn validate(
-    cx: &StepContext<'_>,
-    remote: &Remote<'_>,
-    command: &str,
-    staged: &str,
-    dest: &str,
-) -> Result<(), HostError> {
-    let argv = validator_argv(command, staged).map_err(HostError::Failed)?;
-    (cx.progress)(format!("validating {dest}: {command}"));
-    let mut exec = Exec::new(argv);
-    exec.env = cx.environment.to_vec();
-    let output = remote.exec(&exec).await?;
-    if output.rc == 0 {
-        return Ok(());
-    }
-    let said: Vec<String> = [output.stderr_text(), output.stdout_text()]
-        .into_iter()
-        .map(|t| t.trim().replace(staged, "%s"))
-        .filter(|t| !t.is_empty())
-        .collect();
-    let said = if said.is_empty() {
-        "(no output)".to_string()
-    } else {
-        said.join("\n")
-    };
-    Err(HostError::Failed(format!(
-        "validation of the new `{dest}` failed, so the old file was left as it was: `{command}` exited with {}: {said}",
-        output.rc
-    )))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_validator_gets_the_staged_path() {
-        assert_eq!(
-            validator_argv("docker exec nginx nginx -t -c %s", "/d/.bgrun.x").unwrap(),
-            ["docker", "exec", "nginx", "nginx", "-t", "-c", "/d/.bgrun.x"]
-        );
-        assert_eq!(
-            validator_argv("sh -c 'grep -q server \"$0\"' %s", "/f").unwrap(),
-            ["sh", "-c", "grep -q server \"$0\"", "/f"]
-        );
-        assert!(validator_argv("nginx -t", "/f").unwrap_err().contains("%s"));
-        assert!(validator_argv("grep 'x %s", "/f").unwrap_err().contains("quotes"));
-    }
 
     #[test]
     fn empty_means_every_service_lookup_found_nothing() {

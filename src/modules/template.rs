@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::copy::put_file;
+use super::copy::{Put, put_file};
 use super::{Module, Outcome, StepContext, find_source, parse_mode};
 use crate::transport::HostError;
 use crate::transport::files::Attributes;
@@ -21,6 +21,9 @@ pub struct Template {
     owner: Option<String>,
     #[serde(default)]
     group: Option<String>,
+    /// A command that checks the new file before it replaces the old one; `%s` stands for it.
+    #[serde(default)]
+    validate: Option<String>,
     #[serde(default = "yes")]
     force: bool,
 }
@@ -40,6 +43,7 @@ impl Module for Template {
             };
             let options = super::ctmpl::Options {
                 force: self.force,
+                validate: self.validate.clone(),
                 ..Default::default()
             };
             return super::ctmpl::put_template(cx, &path, &self.dest, &attrs, &options).await;
@@ -55,6 +59,17 @@ impl Module for Template {
             owner: self.owner,
             group: self.group,
         };
-        put_file(cx, &self.dest, rendered.as_bytes(), &attrs, self.force).await
+        put_file(
+            cx,
+            &self.dest,
+            rendered.as_bytes(),
+            &attrs,
+            Put {
+                force: self.force,
+                validate: self.validate.as_deref(),
+                create_folder: false,
+            },
+        )
+        .await
     }
 }
