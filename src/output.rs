@@ -9,13 +9,13 @@ use std::time::Duration;
 use console::Style;
 use indexmap::IndexMap;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::modules::Diff;
 
 /// How a step ended on one host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Ok,
@@ -26,7 +26,7 @@ pub enum Status {
 }
 
 /// Ansible's per-host counters, shown in the recap.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Counters {
     pub ok: u32,
     pub changed: u32,
@@ -38,7 +38,7 @@ pub struct Counters {
 }
 
 /// Something that happened during a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     PlayStart {
@@ -78,7 +78,7 @@ pub enum Event {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DiffEvent {
     pub path: String,
     pub before: String,
@@ -109,6 +109,27 @@ pub struct Reporter {
     verbosity: u8,
     colour: bool,
     state: Mutex<ConsoleState>,
+    /// Values of secret variables; they are masked wherever they would be printed.
+    secrets: Mutex<Vec<String>>,
+}
+
+/// What a secret is printed as.
+pub const MASK: &str = "********";
+
+/// Whether a variable's name says it holds a secret (`db_password`, `consul_token`, ...).
+pub fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "private_key_passphrase",
+    ]
+    .iter()
+    .any(|w| name.contains(w))
 }
 
 #[derive(Default)]
@@ -128,10 +149,58 @@ impl Reporter {
             verbosity,
             colour: tty && std::env::var_os("NO_COLOR").is_none(),
             state: Mutex::new(ConsoleState::default()),
+            secrets: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Masks a value in everything printed from now on.
+    pub fn add_secret(&self, value: &str) {
+        // Short values would mask ordinary words; a secret that short is not one.
+        if value.len() < 4 {
+            return;
+        }
+        if let Ok(mut secrets) = self.secrets.lock()
+            && !secrets.iter().any(|s| s == value)
+        {
+            secrets.push(value.to_string());
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    fn mask(&self, text: &str) -> String {
+        let Ok(secrets) = self.secrets.lock() else {
+            return text.to_string();
+        };
+        secrets
+            .iter()
+            .fold(text.to_string(), |out, secret| out.replace(secret.as_str(), MASK))
+    }
+
+    fn mask_json(&self, value: &Json) -> Json {
+        match value {
+            Json::String(s) => Json::String(self.mask(s)),
+            Json::Array(items) => Json::Array(items.iter().map(|v| self.mask_json(v)).collect()),
+            Json::Object(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), self.mask_json(v))).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// The event with every secret masked.
+    fn masked(&self, event: &Event) -> Event {
+        if self.secrets.lock().map(|s| s.is_empty()).unwrap_or(true) {
+            return event.clone();
+        }
+        match serde_json::to_value(event)
+            .map(|v| self.mask_json(&v))
+            .and_then(serde_json::from_value::<Event>)
+        {
+            Ok(masked) => masked,
+            Err(_) => event.clone(),
         }
     }
 
     pub fn emit(&self, event: &Event) {
+        let event = &self.masked(event);
         match self.format {
             Format::Json => {
                 if let Ok(line) = serde_json::to_string(event) {

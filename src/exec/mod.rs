@@ -294,6 +294,7 @@ impl<'a> Runner<'a> {
             };
             vars_files.extend(vars);
         }
+        self.register_secrets(play, &hosts);
         for batch in batches(&hosts, &play.serial) {
             let run = PlayRun {
                 play,
@@ -362,6 +363,24 @@ impl<'a> Runner<'a> {
             args: Vars::new(),
         };
         self.run_module_step(run, &step, &hosts).await;
+    }
+
+    /// Masks the values of secret variables (`*password*`, `*token*`, ...) in everything printed.
+    fn register_secrets(&self, play: &Play, hosts: &[String]) {
+        for host in hosts {
+            let vars = scope::layered([&self.inventory.vars_for(host), &play.vars, &self.options.extra_vars]);
+            let names: Vec<String> = vars
+                .keys()
+                .filter(|k| crate::output::is_secret_name(k))
+                .cloned()
+                .collect();
+            let scope = Scope::new(&self.templar, vars);
+            for name in names {
+                if let Ok(Some(Json::String(value))) = scope.resolve(&name) {
+                    self.reporter.add_secret(&value);
+                }
+            }
+        }
     }
 
     /// Hosts of `candidates` that still take part in the play.

@@ -203,3 +203,20 @@ fn one_connection_serves_every_step() {
         "the master exits with the run"
     );
 }
+
+#[test]
+fn secret_variables_are_masked_in_output() {
+    let t = Test::new()
+        .file("hosts", "localhost ansible_connection=local db_password=s3cr3t-value\n")
+        .args(&["-i", "hosts", "-v", "-e", "api_token=tok-12345"])
+        .playbook("- hosts: all\n  gather_facts: false\n  steps:\n    - command: echo {{ db_password }} {{ api_token }}\n      register: r\n    - assert:\n        that: r.stdout == 's3cr3t-value tok-12345'\n");
+    let out = t.expect(0);
+    assert!(
+        !out.stdout.contains("s3cr3t-value") && !out.stdout.contains("tok-12345"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("******** ********"), "{}", out.stdout);
+    let json = t.arg("--output").arg("json").expect(0);
+    assert!(!json.stdout.contains("s3cr3t-value"), "{}", json.stdout);
+}
