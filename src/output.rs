@@ -424,6 +424,7 @@ mod tests {
             verbosity: 0,
             colour: false,
             state: Mutex::new(ConsoleState::default()),
+            secrets: Mutex::new(Vec::new()),
         }
         .render(event)
     }
