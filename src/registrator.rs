@@ -111,6 +111,9 @@ async fn follow(
 
 /// Registers every running container and removes services of containers that are gone.
 async fn resync(engine: &bollard::Docker, consul: &Consul, host: &str, address: &str) -> Result<(), HostError> {
+    // The agent's services are read before the containers: a container that starts in between
+    // is then missing from this snapshot, not taken for a ghost.
+    let services = consul.agent_services().await.map_err(|e| HostError::Failed(e.0))?;
     let running = engine
         .list_containers(Some(ListContainersOptions {
             all: false,
@@ -127,15 +130,14 @@ async fn resync(engine: &bollard::Docker, consul: &Consul, host: &str, address: 
         else {
             continue;
         };
-        report(
-            host,
-            "registered",
-            register(engine, consul, host, address, &name).await?,
-        );
+        // A container may stop while the pass goes on; the next pass or event settles it.
+        match register(engine, consul, host, address, &name).await {
+            Ok(ids) => report(host, "registered", ids),
+            Err(e) => eprintln!("{host}: {e}"),
+        }
         names.insert(name);
     }
     let prefix = format!("{host}:");
-    let services = consul.agent_services().await.map_err(|e| HostError::Failed(e.0))?;
     let mut ghosts: Vec<String> = Vec::new();
     for id in services.keys().filter_map(|id| id.strip_prefix(&prefix)) {
         if let Some((container, _)) = id.split_once(':')

@@ -60,6 +60,7 @@ fn other(color: &str) -> &'static str {
 
 #[test]
 fn deploy_switch_stop_the_old_and_keep_serving_through_a_broken_release() {
+    let _consul = crate::harness::consul_lock();
     let (code, out) = deploy("1");
     assert_eq!(code, 0, "{out}");
     let first = color();

@@ -84,6 +84,7 @@ fn catalog(service: &str) -> Vec<serde_json::Value> {
 
 #[test]
 fn up_stop_start_rm_and_docker_compose_sees_the_containers() {
+    let _consul = crate::harness::consul_lock();
     let p = Project::new("a");
     let blue = format!("{}_app-blue_1", p.name);
     let db = format!("{}_db_1", p.name);

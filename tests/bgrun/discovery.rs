@@ -111,6 +111,7 @@ fn closed_port() -> u16 {
 
 #[test]
 fn kv_put_get_with_default_and_delete_through_playbooks() {
+    let _consul = crate::harness::consul_lock();
     let c = consul();
     let mut cleanup = Cleanup::default();
     let prefix = unique("kv");
@@ -147,6 +148,7 @@ fn kv_put_get_with_default_and_delete_through_playbooks() {
 
 #[test]
 fn check_and_set_conflict_names_the_key_and_the_index() {
+    let _consul = crate::harness::consul_lock();
     let c = consul();
     let mut cleanup = Cleanup::default();
     let prefix = unique("cas");
@@ -179,6 +181,7 @@ fn check_and_set_conflict_names_the_key_and_the_index() {
 
 #[test]
 fn register_with_a_passing_http_check_wait_read_and_deregister() {
+    let _consul = crate::harness::consul_lock();
     let c = consul();
     let mut cleanup = Cleanup::default();
     let name = unique("passing");
@@ -235,6 +238,7 @@ fn register_with_a_passing_http_check_wait_read_and_deregister() {
 
 #[test]
 fn waiting_on_a_failing_check_times_out_naming_the_check_and_its_output() {
+    let _consul = crate::harness::consul_lock();
     let _ = consul();
     let mut cleanup = Cleanup::default();
     let name = unique("failing");
@@ -362,6 +366,7 @@ const EXPECTED: &[(&str, &str)] = &[
 
 #[test]
 fn the_books_ctmpl_files_render_byte_for_byte_and_a_second_run_changes_nothing() {
+    let _consul = crate::harness::consul_lock();
     let _ = consul();
     let mut cleanup = Cleanup::default();
     let names = books_catalog(&mut cleanup, "files");
@@ -405,6 +410,7 @@ fn the_books_ctmpl_files_render_byte_for_byte_and_a_second_run_changes_nothing()
 
 #[test]
 fn validation_failure_keeps_the_old_file_and_says_why() {
+    let _consul = crate::harness::consul_lock();
     let _ = consul();
     let mut cleanup = Cleanup::default();
     let names = books_catalog(&mut cleanup, "validate");
@@ -471,6 +477,7 @@ fn validation_failure_keeps_the_old_file_and_says_why() {
 
 #[test]
 fn an_upstream_without_instances_is_an_error_unless_allowed() {
+    let _consul = crate::harness::consul_lock();
     let _ = consul();
     let green = unique("empty-books-ms-green");
     let text = std::fs::read_to_string(fixture_dir().join("nginx-upstreams-green.ctmpl"))
@@ -521,6 +528,7 @@ fn an_upstream_without_instances_is_an_error_unless_allowed() {
 
 #[test]
 fn lookups_in_a_template_file_and_in_debug() {
+    let _consul = crate::harness::consul_lock();
     let _ = consul();
     let mut cleanup = Cleanup::default();
     let web = unique("lookup-web");
@@ -563,6 +571,7 @@ fn lookups_in_a_template_file_and_in_debug() {
 
 #[test]
 fn an_unreachable_consul_is_named_by_its_address() {
+    let _consul = crate::harness::consul_lock();
     crate::harness::require_lab();
     let t = Test::lab().file("templates/k.ctmpl", "{{key \"a\"}}");
     let dest = t.path().join("k");
@@ -586,6 +595,7 @@ fn an_unreachable_consul_is_named_by_its_address() {
 
 #[test]
 fn the_token_never_shows() {
+    let _consul = crate::harness::consul_lock();
     let _ = consul();
     let mut cleanup = Cleanup::default();
     let prefix = unique("token");
@@ -619,6 +629,7 @@ fn the_token_never_shows() {
 
 #[test]
 fn render_prints_what_a_template_renders_on_a_host() {
+    let _consul = crate::harness::consul_lock();
     let _ = consul();
     let mut cleanup = Cleanup::default();
     let names = books_catalog(&mut cleanup, "render");
@@ -658,6 +669,7 @@ fn render_prints_what_a_template_renders_on_a_host() {
 
 #[test]
 fn render_command_prints_what_a_template_renders_and_writes_nothing() {
+    let _consul = crate::harness::consul_lock();
     crate::harness::require_lab();
     let name = format!("render-cli-{}", std::process::id());
     let register =

@@ -130,6 +130,7 @@ fn catalog(service: &str) -> Vec<serde_json::Value> {
 
 #[test]
 fn running_containers_are_registered_in_consul_and_stopped_ones_deregistered() {
+    let _consul = crate::harness::consul_lock();
     let name = format!("bgrun-registered-{}", std::process::id());
     let service = format!("books-ms-test-{}", std::process::id());
     let _cleanup = Cleanup(name.clone());
@@ -155,6 +156,7 @@ fn running_containers_are_registered_in_consul_and_stopped_ones_deregistered() {
 
 #[test]
 fn registrator_registers_running_containers_and_removes_ghosts() {
+    let _consul = crate::harness::consul_lock();
     crate::harness::require_lab();
     let name = format!("bgrun-registrator-{}", std::process::id());
     let service = format!("registrator-test-{}", std::process::id());

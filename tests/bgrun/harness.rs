@@ -135,3 +135,10 @@ impl Test {
         out
     }
 }
+
+/// Held by tests that assert what prod's Consul agent holds while `bgrun registrator` (which
+/// re-registers and removes services of the whole host) may run in another test.
+pub fn consul_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
