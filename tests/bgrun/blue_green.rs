@@ -1,20 +1,29 @@
 //! The headline job: playbooks/books-ms.yml deploys books-ms blue-green on the lab, as chapter 13
-//! of "The DevOps 2.0 Toolkit" does; a release that fails its tests leaves the running one serving.
+//! of "The DevOps 2.0 Toolkit" does; a release that fails its tests leaves the running one serving,
+//! and playbooks/books-ms-rollback.yml starts the stopped release again.
 
 use std::path::Path;
 use std::process::Command;
 
 fn deploy(version: &str) -> (i32, String) {
+    bgrun(&[
+        "playbooks/books-ms.yml",
+        "-i",
+        "inventories/lab",
+        "-e",
+        &format!("version={version}"),
+    ])
+}
+
+fn rollback() -> (i32, String) {
+    bgrun(&["playbooks/books-ms-rollback.yml", "-i", "inventories/lab"])
+}
+
+fn bgrun(args: &[&str]) -> (i32, String) {
     crate::harness::require_lab();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(env!("CARGO_BIN_EXE_bgrun"))
-        .args([
-            "playbooks/books-ms.yml",
-            "-i",
-            "inventories/lab",
-            "-e",
-            &format!("version={version}"),
-        ])
+        .args(args)
         .current_dir(root)
         .env("NO_COLOR", "1")
         .output()
@@ -83,6 +92,17 @@ fn deploy_switch_stop_the_old_and_keep_serving_through_a_broken_release() {
         upstream.starts_with("upstream books-ms {") && upstream.contains("server 127.0.0.3:"),
         "{upstream}"
     );
+
+    // A rollback starts the stopped release again and points nginx back at it.
+    let (code, out) = rollback();
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(color(), first);
+    assert!(through_nginx().contains(r#""version": "1""#), "{}", through_nginx());
+    assert_eq!(running(&second), "false");
+    let (code, out) = rollback();
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(color(), second);
+    assert!(through_nginx().contains(r#""version": "2""#), "{}", through_nginx());
 
     let (code, out) = deploy("broken");
     assert_eq!(code, 2, "{out}");
