@@ -70,6 +70,20 @@ fn other(color: &str) -> &'static str {
 #[test]
 fn deploy_switch_stop_the_old_and_keep_serving_through_a_broken_release() {
     let _consul = crate::harness::consul_lock();
+    // --check says what a deployment would do and changes nothing.
+    let before = (color(), through_nginx());
+    let (code, out) = bgrun(&[
+        "playbooks/books-ms.yml",
+        "-i",
+        "inventories/lab",
+        "-e",
+        "version=1",
+        "--check",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("would start books-ms 1 as"), "{out}");
+    assert_eq!((color(), through_nginx()), before);
+
     let (code, out) = deploy("1");
     assert_eq!(code, 0, "{out}");
     let first = color();
