@@ -260,7 +260,7 @@ fn parse_extra_vars(values: &[String]) -> Result<Vars, Error> {
     let mut vars = Vars::new();
     for value in values {
         let parsed = if let Some(file) = value.strip_prefix('@') {
-            playbook::load_vars_file(Path::new(file))?
+            crate::yaml::load_vars_file(Path::new(file))?
         } else if value.trim_start().starts_with('{') {
             let node = crate::yaml::parse(&SourceFile::new("-e", value.clone()))?;
             match node.to_json() {

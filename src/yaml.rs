@@ -119,6 +119,34 @@ pub fn scalar_text(value: &Value) -> String {
     }
 }
 
+/// A variables file (group_vars, host_vars, vars_files, a role's defaults and vars, `-e @file`):
+/// a YAML (or JSON) mapping; an empty file has no variables.
+pub fn load_vars_file(path: &std::path::Path) -> Result<Map<String, Value>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let file = SourceFile::new(path, text);
+    if file.text.starts_with("$ANSIBLE_VAULT") {
+        return Err(Error::invalid(
+            Span::new(&file, 1, 1),
+            "this variables file is encrypted with Ansible Vault",
+        )
+        .with_help("bgrun cannot decrypt vault files; decrypt it with `ansible-vault decrypt`"));
+    }
+    let root = parse(&file)?;
+    match root.to_json() {
+        Value::Null => Ok(Map::new()),
+        Value::Object(map) => Ok(map),
+        _ => Err(root
+            .error(format!(
+                "a variables file must be a mapping of variable names to values, found {}",
+                root.kind()
+            ))
+            .with_help("write one `name: value` per line")),
+    }
+}
+
 /// Parses YAML text into a node tree; an empty document is `Null` at line 1.
 pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Error> {
     let mut builder = Builder {

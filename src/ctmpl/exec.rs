@@ -12,33 +12,10 @@ use regex::Regex;
 use super::RenderContext;
 use super::catalog::{Catalog, Dependency};
 use super::funcs::{self, FnError};
-use super::parse::{Arg, Command, Control, Node, Parsed, Pipe};
+use super::parse::{Arg, Command, Control, Node, OffsetError, Parsed, Pipe};
 use super::value::{MAX_TEXT, Value};
 
-/// An execution error at a byte offset of the file.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ExecError {
-    pub pos: usize,
-    pub message: String,
-    pub help: Option<String>,
-}
-
-impl ExecError {
-    fn new(pos: usize, message: impl Into<String>) -> Self {
-        ExecError {
-            pos,
-            message: message.into(),
-            help: None,
-        }
-    }
-
-    fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-}
-
-type XResult<T> = Result<T, ExecError>;
+type XResult<T> = Result<T, OffsetError>;
 
 /// How a list of nodes ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,12 +86,12 @@ impl<'a> Exec<'a> {
         self.steps += 1;
         if self.steps > MAX_STEPS {
             return Err(
-                ExecError::new(pos, format!("rendering takes more than {MAX_STEPS} steps"))
+                OffsetError::new(pos, format!("rendering takes more than {MAX_STEPS} steps"))
                     .help("look for a `range` or `loop` that runs far longer than intended"),
             );
         }
         if self.out.len() > MAX_TEXT {
-            return Err(ExecError::new(
+            return Err(OffsetError::new(
                 pos,
                 format!("the rendered text grows past {} MiB", MAX_TEXT >> 20),
             ));
@@ -126,7 +103,7 @@ impl<'a> Exec<'a> {
         self.walk_depth += 1;
         let flow = if self.walk_depth > MAX_WALK_DEPTH {
             let pos = nodes.first().map(node_pos).unwrap_or(0);
-            Err(ExecError::new(
+            Err(OffsetError::new(
                 pos,
                 format!("blocks nest more than {MAX_WALK_DEPTH} deep while rendering"),
             )
@@ -199,13 +176,13 @@ impl<'a> Exec<'a> {
                 .collect(),
             Value::Int(n) => {
                 if control.pipe.decl.len() > 1 {
-                    return Err(ExecError::new(
+                    return Err(OffsetError::new(
                         control.pipe.pos,
                         format!("cannot range over the int {n} with two variables"),
                     ));
                 }
                 if *n > MAX_RANGE_INT {
-                    return Err(ExecError::new(
+                    return Err(OffsetError::new(
                         control.pipe.pos,
                         format!("`range {n}` is more than bgrun counts to"),
                     ));
@@ -214,7 +191,7 @@ impl<'a> Exec<'a> {
             }
             Value::Missing | Value::Nil => Vec::new(),
             other => {
-                return Err(ExecError::new(
+                return Err(OffsetError::new(
                     control.pipe.pos,
                     format!("`range` cannot iterate over {} `{}`", other.go_type(), other.to_v()),
                 )
@@ -271,7 +248,7 @@ impl<'a> Exec<'a> {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => format!("define it with `{{{{define \"{name}\"}}}}...{{{{end}}}}`"),
                 };
-                return Err(ExecError::new(pos, format!("no template named `{name}`")).help(help));
+                return Err(OffsetError::new(pos, format!("no template named `{name}`")).help(help));
             }
         };
         let value = match pipe {
@@ -279,7 +256,7 @@ impl<'a> Exec<'a> {
             None => Value::Missing,
         };
         if self.depth >= MAX_TEMPLATE_DEPTH {
-            return Err(ExecError::new(
+            return Err(OffsetError::new(
                 pos,
                 format!("templates call each other more than {MAX_TEMPLATE_DEPTH} deep"),
             )
@@ -299,7 +276,7 @@ impl<'a> Exec<'a> {
             .rev()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
-            .ok_or_else(|| ExecError::new(pos, format!("variable `{name}` is not set here")))
+            .ok_or_else(|| OffsetError::new(pos, format!("variable `{name}` is not set here")))
     }
 
     fn set_var(&mut self, pos: usize, name: &str, value: Value) -> XResult<()> {
@@ -308,7 +285,7 @@ impl<'a> Exec<'a> {
                 slot.1 = value;
                 Ok(())
             }
-            None => Err(ExecError::new(pos, format!("variable `{name}` is not set here"))),
+            None => Err(OffsetError::new(pos, format!("variable `{name}` is not set here"))),
         }
     }
 
@@ -332,7 +309,7 @@ impl<'a> Exec<'a> {
         if cmd.args.len() > 1 || last.is_some() {
             let pos = cmd.args.first().map(Arg::pos).unwrap_or(0);
             return Err(
-                ExecError::new(pos, "this value cannot take arguments, it is not a function")
+                OffsetError::new(pos, "this value cannot take arguments, it is not a function")
                     .help("only functions take arguments and piped values"),
             );
         }
@@ -363,7 +340,9 @@ impl<'a> Exec<'a> {
                 self.not_a_function(cmd, &last)?;
                 self.eval_pipeline(dot, pipe)
             }
-            Arg::Nil(pos) => Err(ExecError::new(*pos, "`nil` is not a command").help("`nil` can only be an argument")),
+            Arg::Nil(pos) => {
+                Err(OffsetError::new(*pos, "`nil` is not a command").help("`nil` can only be an argument"))
+            }
             literal => {
                 self.not_a_function(cmd, &last)?;
                 self.eval_arg(dot, literal)
@@ -427,7 +406,7 @@ impl<'a> Exec<'a> {
             Value::Record(record) => {
                 if let Some(value) = record.field(name) {
                     if has_args {
-                        return Err(ExecError::new(
+                        return Err(OffsetError::new(
                             pos,
                             format!("`.{name}` is a field, it cannot take arguments"),
                         ));
@@ -442,7 +421,7 @@ impl<'a> Exec<'a> {
                         names.iter().map(|n| format!(".{n}")).collect::<Vec<_>>().join(", ")
                     ),
                 };
-                Err(ExecError::new(pos, format!("`.{name}` is not a field of {}", record.kind.describe())).help(help))
+                Err(OffsetError::new(pos, format!("`.{name}` is not a field of {}", record.kind.describe())).help(help))
             }
             Value::List(items) if name == "Contains" && items.iter().all(|v| matches!(v, Value::Str(_))) => {
                 // consul-template's `ServiceTags.Contains`: `{{if .Tags.Contains "blue"}}`.
@@ -453,23 +432,21 @@ impl<'a> Exec<'a> {
                 values.extend(last);
                 match values.as_slice() {
                     [Value::Str(tag)] => Ok(Value::Bool(items.iter().any(|v| v.as_str() == Some(tag)))),
-                    _ => {
-                        Err(ExecError::new(pos, "`.Tags.Contains` takes one string")
-                            .help("write `.Tags.Contains \"tag\"`"))
-                    }
+                    _ => Err(OffsetError::new(pos, "`.Tags.Contains` takes one string")
+                        .help("write `.Tags.Contains \"tag\"`")),
                 }
             }
             Value::Map(map) => {
                 if has_args {
-                    return Err(ExecError::new(
+                    return Err(OffsetError::new(
                         pos,
                         format!("`.{name}` is a map key, it cannot take arguments"),
                     ));
                 }
                 Ok(map.entries.get(name).cloned().unwrap_or(Value::Missing))
             }
-            Value::Nil => Err(ExecError::new(pos, format!("cannot read `.{name}` of nil"))),
-            other => Err(ExecError::new(
+            Value::Nil => Err(OffsetError::new(pos, format!("cannot read `.{name}` of nil"))),
+            other => Err(OffsetError::new(
                 pos,
                 format!("cannot read `.{name}` of {} `{}`", other.go_type(), other.to_v()),
             )
@@ -481,7 +458,7 @@ impl<'a> Exec<'a> {
         if name == "and" || name == "or" {
             // Go's `and` and `or` stop at the first value that decides the result.
             if args.is_empty() && last.is_none() {
-                return Err(ExecError::new(pos, format!("`{name}` needs at least one argument")));
+                return Err(OffsetError::new(pos, format!("`{name}` needs at least one argument")));
             }
             let mut value = Value::Missing;
             for arg in args {
@@ -499,7 +476,7 @@ impl<'a> Exec<'a> {
         }
         values.extend(last);
         let value = funcs::call(self, name, values).map_err(|FnError { message, help }| {
-            let error = ExecError::new(pos, message);
+            let error = OffsetError::new(pos, message);
             match help {
                 Some(help) => error.help(help),
                 None => error,
@@ -508,7 +485,7 @@ impl<'a> Exec<'a> {
         if let Value::Str(s) = &value
             && s.len() > MAX_TEXT
         {
-            return Err(ExecError::new(
+            return Err(OffsetError::new(
                 pos,
                 format!("`{name}` makes a string longer than {} MiB", MAX_TEXT >> 20),
             ));

@@ -8,30 +8,30 @@ use std::collections::HashMap;
 use super::funcs;
 use super::lex::{Keyword, Tok, Token, lex};
 
-/// A parse error at a byte offset of the file.
+/// An error at a byte offset of the file, from parsing it or from running it.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ParseError {
+pub(crate) struct OffsetError {
     pub pos: usize,
     pub message: String,
     pub help: Option<String>,
 }
 
-impl ParseError {
-    fn new(pos: usize, message: impl Into<String>) -> Self {
-        ParseError {
+impl OffsetError {
+    pub(crate) fn new(pos: usize, message: impl Into<String>) -> Self {
+        OffsetError {
             pos,
             message: message.into(),
             help: None,
         }
     }
 
-    fn help(mut self, help: impl Into<String>) -> Self {
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 }
 
-type PResult<T> = Result<T, ParseError>;
+type PResult<T> = Result<T, OffsetError>;
 
 #[derive(Debug, Clone)]
 pub(crate) enum Node {
@@ -166,12 +166,12 @@ pub(crate) fn parse(src: &str) -> PResult<Parsed> {
         match parser.text_or_action()? {
             Item::Node(node) => root.push(node),
             Item::End(pos) => {
-                return Err(ParseError::new(pos, "`{{end}}` closes nothing")
+                return Err(OffsetError::new(pos, "`{{end}}` closes nothing")
                     .help("remove it, or open a block before it with `{{if}}`, `{{range}}` or `{{with}}`"));
             }
             Item::Else(pos) => {
                 return Err(
-                    ParseError::new(pos, "`{{else}}` outside `{{if}}`, `{{range}}` or `{{with}}`")
+                    OffsetError::new(pos, "`{{else}}` outside `{{if}}`, `{{range}}` or `{{with}}`")
                         .help("move it inside the block it belongs to"),
                 );
             }
@@ -189,7 +189,7 @@ impl Parser<'_> {
         let empty = |nodes: &[Node]| nodes.iter().all(|n| matches!(n, Node::Text(t) if t.trim().is_empty()));
         match self.defines.get(&name) {
             Some(existing) if !empty(existing) && !empty(&body) => {
-                Err(ParseError::new(pos, format!("template `{name}` is defined twice"))
+                Err(OffsetError::new(pos, format!("template `{name}` is defined twice"))
                     .help("rename one of the `{{define}}` blocks"))
             }
             Some(existing) if !empty(existing) => Ok(()),
@@ -232,7 +232,7 @@ impl Parser<'_> {
             }
         };
         if let Tok::Error(message) = &token.tok {
-            return Err(ParseError::new(token.pos, message.clone()));
+            return Err(OffsetError::new(token.pos, message.clone()));
         }
         Ok(token)
     }
@@ -277,14 +277,14 @@ impl Parser<'_> {
         }
     }
 
-    fn unexpected(&self, token: &Token, context: &str) -> ParseError {
-        ParseError::new(token.pos, format!("unexpected {} in {context}", self.describe(token)))
+    fn unexpected(&self, token: &Token, context: &str) -> OffsetError {
+        OffsetError::new(token.pos, format!("unexpected {} in {context}", self.describe(token)))
     }
 
     fn enter(&mut self, pos: usize) -> PResult<()> {
         self.nesting += 1;
         if self.nesting > MAX_NESTING {
-            return Err(ParseError::new(
+            return Err(OffsetError::new(
                 pos,
                 format!("blocks and parentheses nest more than {MAX_NESTING} deep"),
             ));
@@ -309,11 +309,11 @@ impl Parser<'_> {
         self.vars = outer_vars;
         match end {
             Item::End(_) => Ok((name, list)),
-            Item::Else(pos) => Err(ParseError::new(
+            Item::Else(pos) => Err(OffsetError::new(
                 pos,
                 "`{{else}}` inside `{{define}}` without `{{if}}`, `{{range}}` or `{{with}}`",
             )),
-            Item::Node(_) => Err(ParseError::new(delim, "`{{define}}` is never closed").help("add `{{end}}`")),
+            Item::Node(_) => Err(OffsetError::new(delim, "`{{define}}` is never closed").help("add `{{end}}`")),
         }
     }
 
@@ -342,7 +342,7 @@ impl Parser<'_> {
         loop {
             if self.peek_non_space()?.tok == Tok::Eof {
                 return Err(
-                    ParseError::new(open, format!("this `{{{{{context}}}}}` is never closed"))
+                    OffsetError::new(open, format!("this `{{{{{context}}}}}` is never closed"))
                         .help("add `{{end}}` where the block ends"),
                 );
             }
@@ -376,7 +376,7 @@ impl Parser<'_> {
             Tok::Keyword(Keyword::Range) => self.control("range", delim).map(|c| Item::Node(Node::Range(c))),
             Tok::Keyword(Keyword::With) => self.control("with", delim).map(|c| Item::Node(Node::With(c))),
             Tok::Keyword(Keyword::Template) => self.template_call(delim).map(Item::Node),
-            Tok::Keyword(Keyword::Define) => Err(ParseError::new(token.pos, "`{{define}}` inside a block").help(
+            Tok::Keyword(Keyword::Define) => Err(OffsetError::new(token.pos, "`{{define}}` inside a block").help(
                 "define templates at the top level of the file, outside every `{{if}}`, `{{range}}` and `{{with}}`",
             )),
             _ => {
@@ -398,7 +398,7 @@ impl Parser<'_> {
     fn loop_control(&mut self, token: &Token, word: &str) -> PResult<()> {
         if self.range_depth == 0 {
             return Err(
-                ParseError::new(token.pos, format!("`{{{{{word}}}}}` outside `{{{{range}}}}`"))
+                OffsetError::new(token.pos, format!("`{{{{{word}}}}}` outside `{{{{range}}}}`"))
                     .help(format!("`{word}` only works inside a `{{{{range}}}}` loop")),
             );
         }
@@ -427,7 +427,7 @@ impl Parser<'_> {
         self.leave();
         self.vars = outer_vars;
         if let Item::Else(pos) = end {
-            return Err(ParseError::new(
+            return Err(OffsetError::new(
                 pos,
                 "`{{else}}` inside `{{block}}` without `{{if}}`, `{{range}}` or `{{with}}`",
             ));
@@ -471,7 +471,7 @@ impl Parser<'_> {
                 let (list, end) = self.item_list(delim, context)?;
                 if let Item::Else(pos) = end {
                     return Err(
-                        ParseError::new(pos, format!("a second `{{{{else}}}}` in one `{{{{{context}}}}}`"))
+                        OffsetError::new(pos, format!("a second `{{{{else}}}}` in one `{{{{{context}}}}}`"))
                             .help("a block has at most one `{{else}}`; use `{{else if ...}}` to chain conditions"),
                     );
                 }
@@ -518,12 +518,15 @@ impl Parser<'_> {
                         match self.peek_non_space()?.tok {
                             Tok::Variable(_) | Tok::RightDelim | Tok::RightParen => continue,
                             _ => {
-                                return Err(ParseError::new(next.pos, "`range` can only declare variables here"));
+                                return Err(OffsetError::new(next.pos, "`range` can only declare variables here"));
                             }
                         }
                     }
-                    return Err(ParseError::new(next.pos, format!("too many declarations in {context}"))
-                        .help("`range` declares at most two variables (`$i, $e := ...`); other actions declare one"));
+                    return Err(
+                        OffsetError::new(next.pos, format!("too many declarations in {context}")).help(
+                            "`range` declares at most two variables (`$i, $e := ...`); other actions declare one",
+                        ),
+                    );
                 }
                 _ => {
                     self.i = var_index;
@@ -556,7 +559,7 @@ impl Parser<'_> {
                     pipe.cmds.push(cmd);
                     if trailing_pipe && &self.peek_non_space()?.tok == end {
                         let token = self.peek_non_space()?;
-                        return Err(ParseError::new(token.pos, "missing command after `|`")
+                        return Err(OffsetError::new(token.pos, "missing command after `|`")
                             .help("remove the `|` or name the function the value is piped into"));
                     }
                 }
@@ -567,13 +570,13 @@ impl Parser<'_> {
 
     fn check_pipeline(&self, pipe: Pipe, context: &str, pos: usize) -> PResult<Pipe> {
         if pipe.cmds.is_empty() {
-            return Err(ParseError::new(pos, format!("missing value for {context}")));
+            return Err(OffsetError::new(pos, format!("missing value for {context}")));
         }
         for (i, cmd) in pipe.cmds.iter().enumerate().skip(1) {
             if let Some(first) = cmd.args.first()
                 && first.is_literal()
             {
-                return Err(ParseError::new(
+                return Err(OffsetError::new(
                     first.pos(),
                     format!("stage {} of the pipeline is not a function", i + 1),
                 )
@@ -601,13 +604,13 @@ impl Parser<'_> {
         }
         if args.is_empty() {
             let token = self.peek()?;
-            return Err(ParseError::new(token.pos, "empty command"));
+            return Err(OffsetError::new(token.pos, "empty command"));
         }
         if args.len() > 1
             && let Some(first) = args.first()
             && first.is_literal()
         {
-            return Err(ParseError::new(first.pos(), "a literal cannot take arguments")
+            return Err(OffsetError::new(first.pos(), "a literal cannot take arguments")
                 .help("only functions take arguments; did you forget a function name?"));
         }
         Ok(Command { args })
@@ -643,7 +646,7 @@ impl Parser<'_> {
                 }
             }
             node if node.is_literal() => {
-                return Err(ParseError::new(node.pos(), "a field cannot follow a literal"));
+                return Err(OffsetError::new(node.pos(), "a field cannot follow a literal"));
             }
             node => Arg::Chain {
                 pos: node.pos(),
@@ -653,13 +656,13 @@ impl Parser<'_> {
         }))
     }
 
-    fn undefined_variable(&self, pos: usize, name: &str) -> ParseError {
+    fn undefined_variable(&self, pos: usize, name: &str) -> OffsetError {
         let known = self.vars.iter().map(String::as_str).filter(|v| *v != "$");
         let help = match crate::error::suggest(name, known) {
             Some(close) => format!("did you mean `{close}`?"),
             None => format!("declare it first: `{{{{{name} := ...}}}}`"),
         };
-        ParseError::new(pos, format!("undefined variable `{name}`")).help(help)
+        OffsetError::new(pos, format!("undefined variable `{name}`")).help(help)
     }
 
     fn term(&mut self) -> PResult<Option<Arg>> {
@@ -667,7 +670,7 @@ impl Parser<'_> {
         let pos = token.pos;
         Ok(Some(match token.tok {
             Tok::Ident(name) => {
-                funcs::check_name(&name).map_err(|(message, help)| ParseError::new(pos, message).help(help))?;
+                funcs::check_name(&name).map_err(|(message, help)| OffsetError::new(pos, message).help(help))?;
                 Arg::Func { pos, name }
             }
             Tok::Dot => Arg::Dot(pos),
@@ -705,9 +708,9 @@ impl Parser<'_> {
 /// A number literal as Go's parser and executor read it: integers (decimal, `0x`, `0o`, `0b`,
 /// leading-zero octal) are ints; a literal with `.`, `e` or `E` is a float64.
 fn number(pos: usize, text: &str) -> PResult<Arg> {
-    let bad = || ParseError::new(pos, format!("`{text}` is not a number"));
+    let bad = || OffsetError::new(pos, format!("`{text}` is not a number"));
     if text.ends_with('i') {
-        return Err(ParseError::new(
+        return Err(OffsetError::new(
             pos,
             format!("complex number `{text}` is not supported"),
         ));
@@ -720,7 +723,7 @@ fn number(pos: usize, text: &str) -> PResult<Arg> {
     let lower = body.to_ascii_lowercase();
     let is_hex = lower.starts_with("0x");
     if is_hex && lower.contains('p') {
-        return Err(ParseError::new(
+        return Err(OffsetError::new(
             pos,
             format!("hexadecimal float `{text}` is not supported"),
         ));
@@ -746,7 +749,7 @@ fn number(pos: usize, text: &str) -> PResult<Arg> {
         let value = if neg { -(magnitude as i128) } else { magnitude as i128 };
         return i64::try_from(value)
             .map(|v| Arg::Int(pos, v))
-            .map_err(|_| ParseError::new(pos, format!("`{text}` does not fit in an int")));
+            .map_err(|_| OffsetError::new(pos, format!("`{text}` does not fit in an int")));
     }
     if body.starts_with('_') || body.ends_with('_') || body.contains("__") {
         return Err(bad());

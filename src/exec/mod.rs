@@ -131,7 +131,7 @@ pub fn prepare(book: &Playbook) -> Result<Vec<PreparedPlay<'_>>, Error> {
                 .iter()
                 .map(|(path, _)| {
                     (!is_template(path))
-                        .then(|| crate::playbook::load_vars_file(&book.dir.join(path)))
+                        .then(|| crate::yaml::load_vars_file(&book.dir.join(path)))
                         .transpose()
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -289,7 +289,7 @@ impl<'a> Runner<'a> {
                         .templar
                         .render_string(path, &scope)
                         .map_err(|e| Error::invalid(span.clone(), format!("vars_files: {e}")))?;
-                    crate::playbook::load_vars_file(&self.book.dir.join(crate::yaml::scalar_text(&rendered)))?
+                    crate::yaml::load_vars_file(&self.book.dir.join(crate::yaml::scalar_text(&rendered)))?
                 }
             };
             vars_files.extend(vars);

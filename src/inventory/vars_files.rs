@@ -5,11 +5,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 use super::Vars;
 use crate::error::Error;
-use crate::source::{SourceFile, Span};
 
 /// Extensions tried after the bare name, in Ansible's order; the first that exists is used.
 const EXTENSIONS: [&str; 4] = ["", ".yml", ".yaml", ".json"];
@@ -66,7 +63,7 @@ fn load_entity(dir: &Path, name: &str) -> Result<Option<Vars>, Error> {
         let files = if path.is_dir() { dir_files(&path)? } else { vec![path] };
         let mut vars = Vars::new();
         for file in files {
-            for (key, value) in load_file(&file)? {
+            for (key, value) in crate::yaml::load_vars_file(&file)? {
                 vars.insert(key, value);
             }
         }
@@ -105,33 +102,6 @@ fn dir_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
         }
     }
     Ok(found)
-}
-
-/// One variables file: a YAML (or JSON) mapping; an empty file has no variables.
-fn load_file(path: &Path) -> Result<Vars, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let file = SourceFile::new(path, text);
-    if file.text.starts_with("$ANSIBLE_VAULT") {
-        return Err(Error::invalid(
-            Span::new(&file, 1, 1),
-            "this variables file is encrypted with Ansible Vault",
-        )
-        .with_help("bgrun cannot decrypt vault files; decrypt it with `ansible-vault decrypt`"));
-    }
-    let root = crate::yaml::parse(&file)?;
-    match root.to_json() {
-        Value::Null => Ok(Vars::new()),
-        Value::Object(map) => Ok(map),
-        _ => Err(root
-            .error(format!(
-                "a variables file must be a mapping of variable names to values, found {}",
-                root.kind()
-            ))
-            .with_help("write one `name: value` per line")),
-    }
 }
 
 #[cfg(test)]

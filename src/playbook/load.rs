@@ -12,7 +12,6 @@ use super::step::{
 use super::{Action, Batch, Meta, Play, Playbook, Privilege, Step};
 pub use crate::config::Settings;
 use crate::error::Error;
-use crate::template::Vars;
 use crate::yaml::{self, Node, NodeValue};
 
 const PLAY_KEYS: &[&str] = &[
@@ -114,16 +113,6 @@ fn load_into(path: &Path, settings: &Settings, plays: &mut Vec<Play>, depth: usi
         }
     }
     Ok(())
-}
-
-/// Loads a `vars_files` entry: a YAML mapping of variables.
-pub fn load_vars_file(path: &Path) -> Result<Vars, Error> {
-    let node = read_yaml(path)?;
-    match node.to_json() {
-        Json::Object(map) => Ok(map),
-        Json::Null => Ok(Vars::new()),
-        _ => Err(node.error(format!("a variables file holds a mapping, but this is {}", node.kind()))),
-    }
 }
 
 fn load_play(node: &Node, dir: &Path, settings: &Settings) -> Result<Play, Error> {
@@ -339,7 +328,7 @@ mod tests {
         load_text(text).unwrap_err().render()
     }
 
-    fn args(step: &Step) -> &Vars {
+    fn args(step: &Step) -> &crate::template::Vars {
         match &step.action {
             Action::Module { args, .. } => args,
             other => panic!("not a module: {other:?}"),

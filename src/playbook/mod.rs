@@ -15,7 +15,7 @@ use crate::modules::ModuleKind;
 use crate::source::Span;
 use crate::template::Vars;
 
-pub use load::{Settings, load, load_vars_file};
+pub use load::{Settings, load};
 pub use step::{Loader, load_steps_file, root_step};
 
 #[derive(Debug)]

@@ -4,8 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::Value as Json;
-
 use super::step::{Loader, check_keys, mapping, optional_string, read_yaml};
 use super::{Role, Step};
 use crate::error::Error;
@@ -72,14 +70,7 @@ impl Loader<'_> {
         let read_vars = |sub: &str| -> Result<Vars, Error> {
             match main_file(&dir.join(sub)) {
                 None => Ok(Vars::new()),
-                Some(path) => match read_yaml(&path)?.to_json() {
-                    Json::Object(map) => Ok(map),
-                    Json::Null => Ok(Vars::new()),
-                    _ => Err(Error::invalid(
-                        Span::new(&crate::source::SourceFile::new(&path, String::new()), 1, 1),
-                        "a variables file holds a mapping",
-                    )),
-                },
+                Some(path) => crate::yaml::load_vars_file(&path),
             }
         };
         let role = Arc::new(Role {
