@@ -132,6 +132,8 @@ pub struct Registration {
     pub tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check: Option<Json>,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub meta: serde_json::Map<String, Json>,
 }
 
 impl Consul {
