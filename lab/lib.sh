@@ -16,6 +16,7 @@ REGISTRY=$REGISTRY_ADDR
 CONSUL_ADDR=127.0.0.3
 CONSUL_URL=http://$CONSUL_ADDR:8500
 NGINX_URL=http://127.0.0.3:80
+HAPROXY_URL=http://127.0.0.3:8081
 CONSUL_VERSION=1.8.7
 LABEL=org.bgrun.lab
 
@@ -102,6 +103,15 @@ nginx_ok() {
   local c
   nginx_container_running || return 1
   c=$(http_code "$NGINX_URL/")
+  [ -n "$c" ] && [ "$c" != 000 ]
+}
+haproxy_container_running() {
+  [ "$(docker inspect -f '{{.State.Running}}' haproxy 2>/dev/null)" = true ]
+}
+haproxy_ok() {
+  local c
+  haproxy_container_running || return 1
+  c=$(http_code "$HAPROXY_URL/")
   [ -n "$c" ] && [ "$c" != 000 ]
 }
 elapsed() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
