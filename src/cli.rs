@@ -93,6 +93,11 @@ pub struct Cli {
     #[arg(short = 'T', long)]
     pub timeout: Option<u64>,
 
+    /// Seconds a `consul_lock` step (a deploy lock) waits for a lock another run holds, instead
+    /// of failing at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    pub lock_wait: f64,
+
     /// Show module results (-v) and more.
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -102,6 +107,8 @@ pub struct Cli {
 pub enum Command {
     /// Show the resolved inventory, as ansible-inventory does.
     Inventory(InventoryArgs),
+    /// The last deploys of a service, from its audit trail in Consul's KV.
+    History(HistoryArgs),
     /// Keep each host's Consul in step with its Docker engine, as Registrator does.
     Registrator(RegistratorArgs),
     /// Print what a template (Jinja2, or consul-template's .ctmpl) renders on a host; writes nothing.
@@ -120,6 +127,28 @@ pub struct RenderArgs {
     /// Inventory: a file, a folder, or a host list (may be repeated).
     #[arg(short = 'i', long = "inventory", value_name = "INVENTORY")]
     pub inventory: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The service (the deploy records are under `<SERVICE>/deploys/` in KV).
+    pub service: String,
+
+    /// Inventory: a file, a folder, or a host list (may be repeated).
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY")]
+    pub inventory: Vec<String>,
+
+    /// The hosts whose Consul is read (default: every host that names one in `consul_addr`).
+    #[arg(short = 'l', long, value_name = "PATTERN", default_value = "all")]
+    pub limit: String,
+
+    /// How many deploys to show, newest last.
+    #[arg(short = 'n', long, default_value_t = 20)]
+    pub count: usize,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
 }
 
 #[derive(Debug, Args)]

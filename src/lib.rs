@@ -2,16 +2,21 @@
 //! way: command line, inventory, playbook, step graph, executor, modules over a transport, and
 //! events to the output.
 
+pub mod audit;
 pub mod cli;
 pub mod compose;
 pub mod config;
 pub mod consul;
+pub mod controller;
 pub mod ctmpl;
 pub mod docker;
 pub mod error;
 pub mod exec;
 pub mod graph;
+pub mod history;
+pub mod interrupt;
 pub mod inventory;
+pub mod library;
 pub mod modules;
 pub mod output;
 pub mod playbook;

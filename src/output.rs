@@ -72,6 +72,12 @@ pub enum Event {
     Warning {
         message: String,
     },
+    /// A deploy record written to a service's audit trail.
+    Audit {
+        host: String,
+        key: String,
+        record: Json,
+    },
     Recap {
         hosts: IndexMap<String, Counters>,
         elapsed_ms: u64,
@@ -349,6 +355,7 @@ impl Reporter {
                 &Style::new().yellow(),
                 &format!("retrying: [{host}] {step} ({retries_left} retries left)"),
             ),
+            Event::Audit { .. } => String::new(),
             Event::Warning { message } => self.paint(&Style::new().magenta(), &format!("[WARNING]: {message}")),
             Event::Recap { hosts, elapsed_ms } => {
                 let mut out = banner("PLAY RECAP");

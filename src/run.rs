@@ -53,6 +53,19 @@ async fn run(cli: Cli) -> Result<i32, Error> {
     match &cli.command {
         Some(Command::Inventory(args)) => return show_inventory(args),
         Some(Command::Registrator(args)) => return registrator(args).await,
+        Some(Command::History(args)) => {
+            let sources = if args.inventory.is_empty() {
+                Settings::find(Path::new(".")).inventory
+            } else {
+                args.inventory.clone()
+            };
+            let inventory = Inventory::load(&sources, None)?;
+            let hosts = inventory.select(&args.limit);
+            if hosts.is_empty() {
+                return Err(Error::usage(format!("no host matches `{}`", args.limit)));
+            }
+            return crate::history::show(&inventory, &hosts, &args.service, args.count, args.output).await;
+        }
         Some(Command::Render(args)) => {
             let sources = if args.inventory.is_empty() {
                 Settings::find(Path::new(".")).inventory
@@ -123,11 +136,18 @@ async fn run(cli: Cli) -> Result<i32, Error> {
             .unwrap_or(settings.host_key_checking.unwrap_or(true)),
         force_handlers: cli.force_handlers,
         roles_path: settings.roles_path.clone(),
+        lock_wait: lock_wait(cli.lock_wait)?,
     };
     let reporter = Reporter::new(cli.output, cli.verbose);
+    crate::interrupt::install();
     let summary = Runner::new(&book, &inventory, &options, &reporter)
         .run(&prepared)
-        .await?;
+        .await;
+    crate::consul::lock::release_all().await;
+    let summary = summary?;
+    if let Some(code) = crate::interrupt::exit_code() {
+        return Ok(code);
+    }
     Ok(if summary.any_failed() {
         EXIT_FAILED
     } else if summary.any_unreachable() {
@@ -135,6 +155,17 @@ async fn run(cli: Cli) -> Result<i32, Error> {
     } else {
         EXIT_OK
     })
+}
+
+/// `--lock-wait SECONDS` as a duration.
+fn lock_wait(seconds: f64) -> Result<Duration, Error> {
+    if seconds.is_finite() && seconds >= 0.0 && seconds <= 86_400.0 {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(Error::usage(format!(
+            "`--lock-wait {seconds}`: give a number of seconds from 0 to 86400"
+        )))
+    }
 }
 
 fn load_inventory(cli: &Cli, book: &Playbook, settings: &Settings) -> Result<Inventory, Error> {

@@ -2,6 +2,10 @@
 //! The ACL token, when there is one, goes in a header and is never printed.
 
 mod data;
+pub mod lock;
+mod session;
+
+pub use session::LockKey;
 
 pub use data::{ConsulSettings, DEFAULT_PORT};
 

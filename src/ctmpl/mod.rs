@@ -24,7 +24,7 @@
 mod catalog;
 mod exec;
 mod funcs;
-mod gotime;
+pub(crate) mod gotime;
 mod lex;
 mod parse;
 mod printf;

@@ -19,10 +19,7 @@ const TIMEOUT: u64 = 300;
 pub async fn connect(transport: &Transport, docker_host: Option<&str>) -> Result<Docker, HostError> {
     let target = docker_host.unwrap_or("unix:///var/run/docker.sock");
     let docker = if let Some(path) = target.strip_prefix("unix://") {
-        let local = match transport {
-            Transport::Ssh(ssh) => ssh.forward_socket(Path::new(path)).await?,
-            Transport::Local(_) => Path::new(path).to_path_buf(),
-        };
+        let local = transport.socket(Path::new(path)).await?;
         Docker::connect_with_unix(&local.display().to_string(), TIMEOUT, bollard::API_DEFAULT_VERSION)
     } else if target.starts_with("tcp://") || target.starts_with("http://") {
         Docker::connect_with_http(target, TIMEOUT, bollard::API_DEFAULT_VERSION)

@@ -57,6 +57,8 @@ pub struct RunOptions {
     pub host_key_checking: bool,
     pub force_handlers: bool,
     pub roles_path: Vec<PathBuf>,
+    /// How long a `consul_lock` step waits for a lock another run holds (`--lock-wait`).
+    pub lock_wait: Duration,
 }
 
 /// How the run ended, for the exit code.
@@ -174,6 +176,8 @@ pub struct Runner<'a> {
     hosts: Mutex<IndexMap<String, HostRun>>,
     connections: Mutex<HashMap<ConnectionKey, Arc<Connection>>>,
     forks: Arc<Semaphore>,
+    /// Above zero while a `rescue` or `always` runs: steps there still run after SIGINT/SIGTERM.
+    protected: std::sync::atomic::AtomicUsize,
 }
 
 /// The state of one batch of a play while it runs.
@@ -201,6 +205,7 @@ impl<'a> Runner<'a> {
             hosts: Mutex::new(IndexMap::new()),
             connections: Mutex::new(HashMap::new()),
             forks: Arc::new(Semaphore::new(options.forks.max(1))),
+            protected: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 

@@ -22,6 +22,14 @@ impl Runner<'_> {
         if active.is_empty() {
             return;
         }
+        if let Some(signal) = crate::interrupt::received()
+            && self.protected.load(std::sync::atomic::Ordering::SeqCst) == 0
+        {
+            for host in &active {
+                self.fail_host(step, host, format!("not started: bgrun received {signal}"));
+            }
+            return;
+        }
         match &step.action {
             Action::Module { .. } => self.run_module_step(run, step, &active).await,
             Action::Block { steps, rescue, always } => {
@@ -75,7 +83,9 @@ impl Runner<'_> {
                     );
                 }
             }
+            self.protected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             self.run_sequence(run, rescue, &failed).await;
+            self.protected.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
         if !always.is_empty() {
             let still_failed: Vec<String> = hosts
@@ -91,7 +101,9 @@ impl Runner<'_> {
                 .filter(|h| self.health(h) == Some(Health::Active))
                 .cloned()
                 .collect();
+            self.protected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             self.run_sequence(run, always, &reachable).await;
+            self.protected.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
             for host in &still_failed {
                 self.set_health(host, Health::Failed);
             }

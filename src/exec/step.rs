@@ -242,7 +242,7 @@ impl Runner<'_> {
                 }
             },
         };
-        let delay = match self.number(step.delay.as_ref(), scope, 5) {
+        let delay = match self.seconds(step.delay.as_ref(), scope, 5.0) {
             Ok(n) => n,
             Err(e) => {
                 return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
@@ -262,6 +262,7 @@ impl Runner<'_> {
             progress: &|detail: String| self.reporter.progress(&step_label, host, detail),
             environment: &environment,
             privilege: privilege.as_ref(),
+            lock_wait: self.options.lock_wait,
         };
         let mut attempt = 0;
         loop {
@@ -289,7 +290,7 @@ impl Runner<'_> {
                             host: host.to_string(),
                             retries_left: (retries + 1 - attempt) as u32,
                         });
-                        tokio::time::sleep(Duration::from_secs(delay)).await;
+                        tokio::time::sleep(delay).await;
                         continue;
                     }
                     Ok(false) => {
@@ -404,6 +405,22 @@ impl Runner<'_> {
         .ok_or_else(|| TemplateError(format!("expected a whole number, got {rendered}")))
     }
 
+    /// A number of seconds such as `delay` (`1`, `0.05`).
+    fn seconds(&self, value: Option<&Json>, scope: &Scope, default: f64) -> Result<Duration, TemplateError> {
+        let Some(value) = value else {
+            return Ok(Duration::from_secs_f64(default));
+        };
+        let rendered = self.templar.render_value(value, scope)?;
+        match &rendered {
+            Json::Number(n) => n.as_f64(),
+            Json::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| TemplateError(format!("expected a number of seconds, got {rendered}")))
+    }
+
     /// The play's and the step's `environment`, templated, as variables for remote commands.
     fn environment(&self, step: &Step, scope: &Scope) -> Result<Vec<(String, String)>, TemplateError> {
         let mut env: Vec<(String, String)> = Vec::new();
@@ -492,6 +509,13 @@ impl Runner<'_> {
             result: data,
             diff,
         });
+        if let Some((key, record)) = &outcome.audit {
+            self.reporter.emit(&Event::Audit {
+                host: host.to_string(),
+                key: key.clone(),
+                record: record.clone(),
+            });
+        }
     }
 }
 

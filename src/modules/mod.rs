@@ -5,9 +5,11 @@
 pub mod apt;
 pub mod apt_repository;
 pub mod assert;
+pub mod audit;
 pub mod command;
 pub mod compose;
 pub mod consul;
+pub mod consul_lock;
 pub mod container;
 pub mod copy;
 pub mod ctmpl;
@@ -16,6 +18,7 @@ pub mod fail;
 pub mod file;
 pub mod get_url;
 pub mod group;
+pub mod haproxy;
 pub mod http;
 pub mod image;
 pub mod lineinfile;
@@ -91,9 +94,11 @@ modules! {
     "apt" => Apt(apt::Apt),
     "apt_repository" => AptRepository(apt_repository::AptRepository),
     "assert" => Assert(assert::Assert),
+    "audit" => Audit(audit::Audit),
     "command" => Command(command::Command),
     "compose" | "docker_compose" => Compose(compose::Compose),
     "consul" => Consul(consul::Consul),
+    "consul_lock" => ConsulLock(consul_lock::ConsulLock),
     "container" | "docker_container" => Container(container::Container),
     "copy" => Copy(copy::Copy),
     "ctmpl" => Ctmpl(ctmpl::Ctmpl),
@@ -102,6 +107,7 @@ modules! {
     "file" => File(file::File),
     "get_url" => GetUrl(get_url::GetUrl),
     "group" => Group(group::Group),
+    "haproxy" => Haproxy(haproxy::Haproxy),
     "http" | "uri" => Http(http::Http),
     "image" | "docker_image" => Image(image::Image),
     "lineinfile" => LineInFile(lineinfile::LineInFile),
@@ -210,6 +216,8 @@ pub struct StepContext<'a> {
     pub environment: &'a [(String, String)],
     /// The user commands run as (`become`), if not the connection's.
     pub privilege: Option<&'a Become>,
+    /// How long a lock another run holds is waited for (`--lock-wait`).
+    pub lock_wait: std::time::Duration,
 }
 
 impl StepContext<'_> {
@@ -273,6 +281,8 @@ pub struct Outcome {
     /// Variables the module sets on the host (`set_fact`).
     pub facts: Vars,
     pub diff: Option<Diff>,
+    /// A deploy record this step wrote (its KV key and the record), reported as an event.
+    pub audit: Option<(String, Json)>,
 }
 
 impl Outcome {

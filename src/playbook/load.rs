@@ -204,6 +204,11 @@ fn load_play(node: &Node, dir: &Path, settings: &Settings) -> Result<Play, Error
             if role_steps.is_empty() {
                 continue;
             }
+            // A role whose steps name their order (`id`/`needs`) joins the play's step graph.
+            if role_steps.iter().any(|s| s.needs.is_some()) {
+                steps.extend(role_steps);
+                continue;
+            }
             let mut step = root_step(&entry.span);
             step.name = Some(format!("role {name}"));
             step.action = Action::Block {

@@ -30,7 +30,8 @@ const ROLE_ENTRY_KEYWORDS: &[&str] = &[
 
 impl Loader<'_> {
     /// The folder of a role: `roles/NAME` beside the playbook, then each `roles_path` entry, then
-    /// a folder `NAME` beside the playbook, or the path itself when it is one.
+    /// a folder `NAME` beside the playbook, or the path itself when it is one; then the roles
+    /// bgrun ships (`bgrun.blue_green`).
     fn find_role(&self, name: &str, span: &Span) -> Result<PathBuf, Error> {
         let mut candidates = vec![self.playbook_dir.join("roles").join(name)];
         candidates.extend(self.roles_path.iter().map(|p| p.join(name)));
@@ -40,6 +41,9 @@ impl Loader<'_> {
             .find(|c| c.join("tasks").is_dir() || c.join("meta").is_dir() || c.join("handlers").is_dir())
         {
             return Ok(found.clone());
+        }
+        if let Some(shipped) = crate::library::role(name) {
+            return shipped.map_err(|message| Error::invalid(span.clone(), message));
         }
         let looked: Vec<String> = candidates.iter().map(|c| format!("`{}`", c.display())).collect();
         Err(Error::invalid(

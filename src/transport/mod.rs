@@ -200,6 +200,15 @@ impl Transport {
         }
     }
 
+    /// A local path that reaches the host's unix socket `remote`: forwarded over SSH, or the
+    /// socket itself for the local connection.
+    pub async fn socket(&self, remote: &std::path::Path) -> Result<std::path::PathBuf, TransportError> {
+        match self {
+            Transport::Ssh(ssh) => ssh.forward_socket(remote).await,
+            Transport::Local(_) => Ok(remote.to_path_buf()),
+        }
+    }
+
     /// Closes the connection; the SSH master exits.
     pub async fn close(self) {
         if let Transport::Ssh(ssh) = self {

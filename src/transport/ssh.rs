@@ -9,8 +9,9 @@ use super::{ConnectionSpec, Exec, ExecOutput, TransportError};
 
 pub struct SshTransport {
     session: Session,
-    /// Local ends of forwarded unix sockets, removed when the connection closes.
-    forwarded: std::sync::Mutex<Vec<std::path::PathBuf>>,
+    /// Forwarded unix sockets (the host's path, the local end); the local ends are removed when
+    /// the connection closes.
+    forwarded: std::sync::Mutex<Vec<(std::path::PathBuf, std::path::PathBuf)>>,
 }
 
 impl SshTransport {
@@ -103,8 +104,16 @@ impl SshTransport {
     }
 
     /// Forwards a unix socket of the host (such as /var/run/docker.sock) to a local socket over
-    /// the same master connection; returns the local socket's path.
+    /// the same master connection, once per socket; returns the local socket's path.
     pub async fn forward_socket(&self, remote: &std::path::Path) -> Result<std::path::PathBuf, TransportError> {
+        let existing = self
+            .forwarded
+            .lock()
+            .ok()
+            .and_then(|f| f.iter().find(|(r, _)| r == remote).map(|(_, l)| l.clone()));
+        if let Some(local) = existing {
+            return Ok(local);
+        }
         let count = self.forwarded.lock().map(|f| f.len()).unwrap_or(0);
         let local = std::env::temp_dir().join(format!(
             "bgrun-{}-{:x}-{count}.sock",
@@ -129,13 +138,13 @@ impl SshTransport {
                 ))
             })?;
         if let Ok(mut forwarded) = self.forwarded.lock() {
-            forwarded.push(local.clone());
+            forwarded.push((remote.to_path_buf(), local.clone()));
         }
         Ok(local)
     }
 
     pub async fn close(self) {
-        for path in self.forwarded.lock().map(|f| f.clone()).unwrap_or_default() {
+        for (_, path) in self.forwarded.lock().map(|f| f.clone()).unwrap_or_default() {
             let _ = std::fs::remove_file(path);
         }
         let _ = self.session.close().await;

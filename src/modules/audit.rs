@@ -1,0 +1,133 @@
+//! `audit` writes one record of a deploy to the service's audit trail in Consul's KV
+//! (`<service>/deploys/<started>`), adding who ran it, from where, and when it finished. The
+//! record is also a JSON event (`audit`) of `--output json`. In check mode nothing is written.
+//!
+//! ```yaml
+//! - audit:
+//!     service: books-ms
+//!     outcome: deployed        # deployed, rejected, reverted, rolled-back, refused, failed
+//!     started: "{{ lock.since }}"
+//!     from: {color: blue, version: "1"}
+//!     to: {color: green, version: "2"}
+//!     message: ""
+//! ```
+
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+
+use super::consul::{Secret, connect};
+use super::{Module, Outcome, StepContext};
+use crate::consul::ConsulSettings;
+use crate::transport::HostError;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Audit {
+    service: String,
+    outcome: String,
+    /// When the deploy started (UTC, RFC 3339); default now.
+    #[serde(default)]
+    started: Option<String>,
+    #[serde(default)]
+    from: Json,
+    #[serde(default)]
+    to: Json,
+    #[serde(default)]
+    message: Option<String>,
+    /// More fields for the record.
+    #[serde(default)]
+    extra: serde_json::Map<String, Json>,
+    #[serde(default)]
+    consul_addr: Option<String>,
+    #[serde(default)]
+    datacenter: Option<String>,
+    #[serde(default)]
+    token: Option<Secret>,
+    #[serde(default)]
+    token_file: Option<String>,
+}
+
+/// Seconds between two of bgrun's UTC stamps, when both parse.
+fn seconds_between(started: &str, finished: &str) -> Option<f64> {
+    let parse = |s: &str| -> Option<f64> {
+        // 2026-12-01T22:58:01.123Z
+        let (date, time) = s.trim_end_matches('Z').split_once('T')?;
+        let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+        let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+        let mut t = time.split(':');
+        let (h, min, sec) = (
+            t.next()?.parse::<f64>().ok()?,
+            t.next()?.parse::<f64>().ok()?,
+            t.next()?.parse::<f64>().ok()?,
+        );
+        // Days from the civil date (Howard Hinnant's algorithm).
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Some(days as f64 * 86_400.0 + h * 3600.0 + min * 60.0 + sec)
+    };
+    Some(((parse(finished)? - parse(started)?) * 1000.0).round() / 1000.0)
+}
+
+impl Module for Audit {
+    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+        if !crate::audit::OUTCOMES.contains(&self.outcome.as_str()) {
+            return Err(HostError::Failed(format!(
+                "invalid arguments: outcome `{}`: give one of {}",
+                self.outcome,
+                crate::audit::OUTCOMES.join(", ")
+            )));
+        }
+        let finished = crate::controller::utc_now();
+        let started = self.started.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| finished.clone());
+        let mut record = serde_json::Map::new();
+        record.insert("service".into(), json!(self.service));
+        record.insert("outcome".into(), json!(self.outcome));
+        record.insert("user".into(), json!(crate::controller::user()));
+        record.insert("controller".into(), json!(crate::controller::host_name()));
+        record.insert("pid".into(), json!(std::process::id()));
+        record.insert("started".into(), json!(started));
+        record.insert("finished".into(), json!(finished));
+        record.insert("seconds".into(), json!(seconds_between(&started, &finished)));
+        record.insert("from".into(), self.from.clone());
+        record.insert("to".into(), self.to.clone());
+        record.insert("message".into(), json!(self.message.clone().unwrap_or_default()));
+        record.extend(self.extra.clone());
+        let record = Json::Object(record);
+        if cx.check {
+            return Ok(Outcome::changed(true).with("record", record).msg("would record the deploy"));
+        }
+        let settings = ConsulSettings {
+            address: self.consul_addr.clone(),
+            token: self.token.as_ref().map(|t| t.0.clone()),
+            token_file: self.token_file.clone(),
+            datacenter: self.datacenter.clone(),
+        };
+        let consul = connect(cx, &settings)?;
+        let key = crate::audit::write(&consul, &self.service, &record)
+            .await
+            .map_err(|e| HostError::Failed(e.0))?;
+        let mut outcome = Outcome::changed(true)
+            .with("key", key.as_str())
+            .with("record", record.clone())
+            .msg(format!("recorded as `{key}`"));
+        outcome.audit = Some((key, record));
+        Ok(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_from_stamps() {
+        assert_eq!(
+            super::seconds_between("2026-12-31T23:59:59.500Z", "2027-01-01T00:00:01.750Z"),
+            Some(2.25)
+        );
+        assert_eq!(super::seconds_between("yesterday", "2027-01-01T00:00:01.750Z"), None);
+    }
+}
