@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The user running bgrun (`$USER`, else `$LOGNAME`, else the numeric uid).
+/// The user running bgrun (`$USER`, else `$LOGNAME`, else the name of its uid).
 pub fn user() -> String {
     ["USER", "LOGNAME"]
         .iter()
@@ -13,7 +13,19 @@ pub fn user() -> String {
                 status
                     .lines()
                     .find_map(|l| l.strip_prefix("Uid:"))
-                    .and_then(|ids| ids.split_whitespace().next().map(|uid| format!("uid {uid}")))
+                    .and_then(|ids| ids.split_whitespace().next().map(str::to_string))
+            })
+            .map(|uid| {
+                std::fs::read_to_string("/etc/passwd")
+                    .ok()
+                    .and_then(|passwd| {
+                        passwd.lines().find_map(|line| {
+                            let mut fields = line.split(':');
+                            let name = fields.next()?;
+                            (fields.nth(1)? == uid).then(|| name.to_string())
+                        })
+                    })
+                    .unwrap_or(format!("uid {uid}"))
             })
         })
         .unwrap_or_else(|| "unknown".into())
