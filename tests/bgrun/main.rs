@@ -13,5 +13,6 @@ mod language;
 mod listing;
 mod modules;
 mod provision;
+mod provision_from_bare;
 mod running;
 mod variables;
