@@ -1,137 +1,446 @@
-//! The headline job: playbooks/books-ms.yml deploys books-ms blue-green on the lab, as chapter 13
-//! of "The DevOps 2.0 Toolkit" does; a release that fails its tests leaves the running one serving,
-//! and playbooks/books-ms-rollback.yml starts the stopped release again.
+//! The headline job: blue-green deploys by bgrun's shipped role `bgrun.blue_green` on the lab, as
+//! chapter 13 of "The DevOps 2.0 Toolkit" does them (playbooks/books-ms.yml, the book's own
+//! compose file), checked from outside: what the proxies answer, which containers run, what
+//! Consul holds, while a client keeps asking through the proxy.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-fn deploy(version: &str) -> (i32, String) {
-    bgrun(&[
-        "playbooks/books-ms.yml",
-        "-i",
-        "inventories/lab",
-        "-e",
-        &format!("version={version}"),
-    ])
+/// Deploys of one service cannot run beside each other (the second is refused), so every test
+/// that deploys holds this, and the lock of tests that read prod's Consul.
+fn deploys() -> (MutexGuard<'static, ()>, MutexGuard<'static, ()>) {
+    static DEPLOYS: Mutex<()> = Mutex::new(());
+    let deploys = DEPLOYS.lock().unwrap_or_else(|p| p.into_inner());
+    (deploys, crate::harness::consul_lock())
 }
 
-fn rollback() -> (i32, String) {
-    bgrun(&["playbooks/books-ms-rollback.yml", "-i", "inventories/lab"])
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn command(args: &[&str]) -> Command {
+    crate::harness::require_lab();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bgrun"));
+    cmd.args(args).current_dir(root()).env("NO_COLOR", "1");
+    cmd
 }
 
 fn bgrun(args: &[&str]) -> (i32, String) {
-    crate::harness::require_lab();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(env!("CARGO_BIN_EXE_bgrun"))
-        .args(args)
-        .current_dir(root)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("bgrun runs");
+    let out = command(args).output().expect("bgrun runs");
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     )
 }
 
-fn through_nginx() -> String {
+fn deploy(version: &str, extra: &[&str]) -> (i32, String) {
+    let v = format!("version={version}");
+    let mut args = vec!["playbooks/books-ms.yml", "-i", "inventories/lab", "-e", &v];
+    args.extend(extra);
+    bgrun(&args)
+}
+
+fn deploy_ok(version: &str, extra: &[&str]) -> String {
+    let (code, out) = deploy(version, extra);
+    assert_eq!(code, 0, "deploy of {version}:\n{out}");
+    out
+}
+
+/// One GET that closes its connection: (status, body); status 0 when it could not connect.
+fn get(port: u16, path: &str) -> (u16, String) {
+    let Ok(mut stream) = TcpStream::connect_timeout(&([127, 0, 0, 3], port).into(), Duration::from_secs(2)) else {
+        return (0, String::new());
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.3\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return (0, String::new());
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+fn books_version(port: u16) -> Option<String> {
+    let (status, body) = get(port, "/api/v1/books");
+    if status != 200 {
+        return None;
+    }
+    let json: serde_json::Value = serde_json::from_str(&body).ok()?;
+    json[0]["version"].as_str().map(str::to_string)
+}
+
+/// A client asking through a proxy in a loop, as users do during a deploy.
+struct Client {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<Vec<(u16, String)>>,
+}
+
+impl Client {
+    fn start(port: u16, path: &'static str) -> Client {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            while !flag.load(Ordering::SeqCst) {
+                seen.push(get(port, path));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            seen
+        });
+        Client { stop, thread }
+    }
+
+    /// Every answer: (status, body).
+    fn finish(self) -> Vec<(u16, String)> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.join().expect("client thread")
+    }
+}
+
+fn consul_get(path: &str) -> String {
     let out = Command::new("curl")
-        .args(["-s", "http://127.0.0.3/api/v1/books"])
+        .args(["-s", &format!("http://127.0.0.3:8500{path}")])
         .output()
         .expect("curl");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn color() -> String {
-    let out = Command::new("curl")
-        .args(["-s", "http://127.0.0.3:8500/v1/kv/books-ms/color?raw"])
-        .output()
-        .expect("curl");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn running(color: &str) -> String {
-    let out = Command::new("docker")
-        .args([
-            "inspect",
-            "-f",
-            "{{.State.Running}}",
-            &format!("books-ms_app-{color}_1"),
-        ])
-        .output()
-        .expect("docker");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    consul_get("/v1/kv/books-ms/color?raw")
 }
 
 fn other(color: &str) -> &'static str {
     if color == "blue" { "green" } else { "blue" }
 }
 
+fn running(project: &str, color: &str) -> String {
+    let out = Command::new("docker")
+        .args(["inspect", "-f", "{{.State.Running}}", &format!("{project}_app-{color}_1")])
+        .output()
+        .expect("docker");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The last deploy records of a service, from `bgrun history --output json`.
+fn history(service: &str) -> Vec<serde_json::Value> {
+    let (code, out) = bgrun(&["history", service, "-i", "inventories/lab", "--output", "json"]);
+    assert_eq!(code, 0, "{out}");
+    out.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+/// Starts from a known state: release 1 serving through nginx.
+fn from_release_1() {
+    deploy_ok("1", &[]);
+    assert_eq!(books_version(80).as_deref(), Some("1"));
+}
+
 #[test]
-fn deploy_switch_stop_the_old_and_keep_serving_through_a_broken_release() {
-    let _consul = crate::harness::consul_lock();
-    // --check says what a deployment would do and changes nothing.
-    let before = (color(), through_nginx());
-    let (code, out) = bgrun(&[
+fn deploys_alternate_colors_keep_the_old_stopped_and_are_recorded() {
+    let _lock = deploys();
+    // --check shows the plan and changes nothing.
+    let before = (color(), books_version(80));
+    let (code, out) = deploy("2", &["--check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("would start release 2 as") && out.contains("the lock is free"), "{out}");
+    assert_eq!((color(), books_version(80)), before, "--check changed something");
+
+    let mut previous: Option<String> = None;
+    for version in ["1", "2", "1"] {
+        let out = deploy_ok(version, &[]);
+        let now = color();
+        assert!(now == "blue" || now == "green", "{now}");
+        if let Some(previous) = &previous {
+            assert_eq!(now, other(previous), "the colors alternate");
+            assert_eq!(
+                running("books-ms", previous),
+                "false",
+                "the old release is stopped, not removed"
+            );
+        }
+        assert_eq!(running("books-ms", &now), "true");
+        assert_eq!(books_version(80).as_deref(), Some(version), "{out}");
+        let last = history("books-ms").pop().expect("a deploy record");
+        assert_eq!(last["outcome"], "deployed", "{last}");
+        assert_eq!(last["to"]["version"], version);
+        assert_eq!(last["to"]["color"], now.as_str());
+        assert!(last["user"].is_string() && last["controller"].is_string() && last["finished"].is_string());
+        previous = Some(now);
+    }
+    // Registered as Registrator does for `ports: - 8080` (bound on 0.0.0.0 and ::): one
+    // service per color, no port suffix, at prod's address.
+    let catalog = consul_get("/v1/catalog/services");
+    assert!(catalog.contains("\"books-ms-blue\"") && !catalog.contains("books-ms-blue-8080"), "{catalog}");
+    let upstream = std::fs::read_to_string("/var/lib/bgrun-lab/prod/data/nginx/upstreams/books-ms.conf").unwrap();
+    assert!(upstream.contains("server 127.0.0.3:"), "{upstream}");
+    let (code, table) = bgrun(&["history", "books-ms", "-i", "inventories/lab", "-n", "3"]);
+    assert_eq!(code, 0);
+    assert!(table.starts_with("STARTED") && table.lines().count() == 4, "{table}");
+
+    // A rollback starts the stopped release again.
+    let serving = color();
+    let (code, out) = bgrun(&["playbooks/books-ms-rollback.yml", "-i", "inventories/lab"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(color(), other(&serving));
+    assert_eq!(books_version(80).as_deref(), Some("2"));
+    assert_eq!(history("books-ms").pop().unwrap()["outcome"], "rolled-back");
+}
+
+#[test]
+fn a_broken_release_is_rejected_before_the_switch() {
+    let _lock = deploys();
+    from_release_1();
+    let serving = color();
+    let client = Client::start(80, "/api/v1/books");
+    let (code, out) = deploy("broken", &["-e", "health_timeout=5"]);
+    let seen = client.finish();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(&format!(
+            "release broken ({}) failed before the switch and is stopped",
+            other(&serving)
+        )) && out.contains(&format!("keeps serving")),
+        "{out}"
+    );
+    assert_eq!(color(), serving);
+    assert!(!seen.is_empty());
+    for (status, body) in &seen {
+        assert_eq!(*status, 200, "{body}");
+        assert!(body.contains(r#""version": "1""#), "{body}");
+    }
+    assert_eq!(running("books-ms", other(&serving)), "false", "the broken release is stopped");
+    assert_eq!(history("books-ms").pop().unwrap()["outcome"], "rejected");
+}
+
+#[test]
+fn a_release_failing_behind_the_proxy_is_reverted() {
+    let _lock = deploys();
+    from_release_1();
+    let serving = color();
+    // The release passes at its own address; the test through the proxy cannot reach it.
+    let (code, out) = deploy("2", &["-e", "nginx_url=http://127.0.0.3:9"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("failed behind nginx and is stopped"), "{out}");
+    assert!(out.contains(&format!("nginx points back at {serving} (release 1)")), "{out}");
+    assert_eq!(color(), serving, "KV's color is the old one");
+    assert_eq!(books_version(80).as_deref(), Some("1"), "the old release serves");
+    assert_eq!(running("books-ms", &serving), "true");
+    assert_eq!(running("books-ms", other(&serving)), "false");
+    assert_eq!(history("books-ms").pop().unwrap()["outcome"], "reverted");
+}
+
+#[test]
+fn a_second_deploy_at_the_same_time_is_refused() {
+    let _lock = deploys();
+    from_release_1();
+    let client = Client::start(80, "/api/v1/books");
+    let first = command(&["playbooks/books-ms.yml", "-i", "inventories/lab", "-e", "version=2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("first deploy");
+    wait_for_lock("books-ms");
+    let started = Instant::now();
+    let (code, out) = deploy("1", &[]);
+    let refused_in = started.elapsed();
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("the lock `books-ms/lock` is held by"), "{out}");
+    assert!(out.contains("release 2") && out.contains("pid"), "names the holder: {out}");
+    assert!(refused_in < Duration::from_secs(1), "refused in {refused_in:?}");
+    let first = first.wait_with_output().expect("first deploy ends");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stdout));
+    let seen = client.finish();
+    assert!(seen.iter().all(|(status, _)| *status == 200), "{:?}", seen.iter().find(|s| s.0 != 200));
+    assert_eq!(books_version(80).as_deref(), Some("2"));
+    let records = history("books-ms");
+    let outcomes: Vec<&str> = records.iter().rev().take(2).filter_map(|r| r["outcome"].as_str()).collect();
+    assert!(outcomes.contains(&"refused") && outcomes.contains(&"deployed"), "{outcomes:?}");
+}
+
+/// Waits until a deploy holds the service's lock.
+fn wait_for_lock(service: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !consul_get(&format!("/v1/kv/{service}/lock")).contains("\"Session\"") {
+        assert!(Instant::now() < deadline, "no deploy took the lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn kill(child: &mut Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+#[test]
+fn a_killed_deploy_holds_its_lock_until_the_ttl_then_the_next_converges() {
+    let _lock = deploys();
+    from_release_1();
+    let mut killed = command(&["playbooks/books-ms.yml", "-i", "inventories/lab", "-e", "version=2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("deploy");
+    wait_for_lock("books-ms");
+    std::thread::sleep(Duration::from_millis(300));
+    kill(&mut killed, "KILL");
+    let _ = killed.wait();
+    let (code, out) = deploy("2", &[]);
+    assert_eq!(code, 2, "a deploy within the TTL is refused: {out}");
+    assert!(out.contains("is held by"), "{out}");
+    // Consul ends the killed run's session within twice its TTL (15 s).
+    let started = Instant::now();
+    loop {
+        let (code, out) = deploy("2", &["--lock-wait", "5"]);
+        if code == 0 {
+            break;
+        }
+        assert!(out.contains("is held by"), "{out}");
+        assert!(started.elapsed() < Duration::from_secs(60), "the lock never expired:\n{out}");
+    }
+    assert_eq!(books_version(80).as_deref(), Some("2"));
+    let now = color();
+    assert_eq!(running("books-ms", &now), "true");
+    assert_eq!(running("books-ms", other(&now)), "false", "one release serves");
+}
+
+#[test]
+fn sigterm_stops_at_a_safe_point_and_releases_the_lock() {
+    let _lock = deploys();
+    from_release_1();
+    let serving = color();
+    // The broken release never gets healthy: SIGTERM arrives while the deploy waits for it.
+    let mut deploy_run = command(&[
         "playbooks/books-ms.yml",
         "-i",
         "inventories/lab",
         "-e",
-        "version=1",
-        "--check",
-    ]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("would start books-ms 1 as"), "{out}");
-    assert_eq!((color(), through_nginx()), before);
+        "version=broken",
+        "-e",
+        "health_timeout=4",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("deploy");
+    wait_for_lock("books-ms");
+    std::thread::sleep(Duration::from_millis(1500));
+    kill(&mut deploy_run, "TERM");
+    let out = deploy_run.wait_with_output().expect("deploy ends");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(143), "{text}");
+    assert!(text.contains("SIGTERM received"), "{text}");
+    assert!(text.contains(&format!("books-ms: {serving} (release 1) serves through nginx")), "{text}");
+    assert!(!consul_get("/v1/kv/books-ms/lock").contains("\"Session\""), "the lock is released");
+    assert_eq!(books_version(80).as_deref(), Some("1"));
+}
 
-    let (code, out) = deploy("1");
-    assert_eq!(code, 0, "{out}");
-    let first = color();
-    assert!(through_nginx().contains(r#""version": "1""#), "{}", through_nginx());
-    assert_eq!(running(&first), "true");
+#[test]
+fn haproxy_switches_through_its_runtime_api() {
+    let _lock = deploys();
+    for version in ["1", "2"] {
+        deploy_ok(version, &["-e", "proxy=haproxy"]);
+        assert_eq!(books_version(8081).as_deref(), Some(version));
+    }
+    let backend = std::fs::read_to_string("/var/lib/bgrun-lab/prod/data/haproxy/conf.d/books-ms.cfg").unwrap();
+    assert!(backend.contains("backend books-ms"), "{backend}");
+    // Put nginx back on the serving color for the other tests.
+    deploy_ok("1", &[]);
+}
 
-    let (code, out) = deploy("2");
-    assert_eq!(code, 0, "{out}");
-    let second = color();
-    assert_eq!(second, other(&first), "the colors alternate");
-    assert!(through_nginx().contains(r#""version": "2""#), "{}", through_nginx());
-    assert_eq!(running(&second), "true");
-    assert_eq!(
-        running(&first),
-        "false",
-        "the old release is stopped, not removed (instant rollback)"
-    );
-    let upstream = std::fs::read_to_string("/var/lib/bgrun-lab/prod/data/nginx/upstreams/books-ms.conf").unwrap();
-    assert!(
-        upstream.starts_with("upstream books-ms {") && upstream.contains("server 127.0.0.3:"),
-        "{upstream}"
-    );
+#[test]
+fn a_second_service_through_the_same_role() {
+    let _lock = deploys();
+    for version in ["1", "2"] {
+        let (code, out) = bgrun(&[
+            "playbooks/hello.yml",
+            "-i",
+            "inventories/lab",
+            "-e",
+            &format!("version={version}"),
+        ]);
+        assert_eq!(code, 0, "{out}");
+        let (status, body) = get(80, "/greetings/");
+        assert_eq!((status, body.trim()), (200, format!("hello {version}").as_str()));
+    }
+    let color = consul_get("/v1/kv/hello/color?raw");
+    assert_eq!(running("hello", &color), "true");
+    assert_eq!(running("hello", other(&color)), "false");
+    assert_eq!(history("hello").pop().unwrap()["outcome"], "deployed");
+}
 
-    // A rollback starts the stopped release again and points nginx back at it.
-    let (code, out) = rollback();
-    assert_eq!(code, 0, "{out}");
-    assert_eq!(color(), first);
-    assert!(through_nginx().contains(r#""version": "1""#), "{}", through_nginx());
-    assert_eq!(running(&second), "false");
-    let (code, out) = rollback();
-    assert_eq!(code, 0, "{out}");
-    assert_eq!(color(), second);
-    assert!(through_nginx().contains(r#""version": "2""#), "{}", through_nginx());
+/// Requests and errors wrk saw, from its Lua summary.
+fn wrk(port: u16, keep_alive: bool, seconds: u64) -> Child {
+    let script = std::env::temp_dir().join(format!("bgrun-wrk-{}.lua", std::process::id()));
+    std::fs::write(
+        &script,
+        "done = function(s, l, r)\n  io.write(string.format(\"requests=%d non2xx=%d connect=%d read=%d write=%d timeout=%d\\n\", s.requests, s.errors.status, s.errors.connect, s.errors.read, s.errors.write, s.errors.timeout))\nend\n",
+    )
+    .unwrap();
+    let mut cmd = Command::new("wrk");
+    cmd.args(["-t2", "-c16", &format!("-d{seconds}s"), "-s"]).arg(&script);
+    if !keep_alive {
+        cmd.args(["-H", "Connection: close"]);
+    }
+    cmd.arg(format!("http://127.0.0.3:{port}/api/v1/books"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("wrk runs (lab/up installs it)")
+}
 
-    let (code, out) = deploy("broken");
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.contains(&format!(
-            "release broken ({first}) failed its tests and is stopped; {second} keeps serving"
-        )),
-        "{out}"
-    );
-    assert_eq!(color(), second, "the color does not change");
-    assert!(
-        through_nginx().contains(r#""version": "2""#),
-        "the running release keeps serving: {}",
-        through_nginx()
-    );
-    assert_eq!(running(&first), "false", "the broken release is stopped");
-    assert_eq!(running(&second), "true");
+fn wrk_counts(child: Child) -> Vec<(String, u64)> {
+    let out = child.wait_with_output().expect("wrk ends");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text.lines().find(|l| l.starts_with("requests=")).unwrap_or_else(|| panic!("{text}"));
+    line.split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.parse().unwrap_or(0)))
+        .collect()
+}
+
+/// Ten deploys under load: no failed request for clients that close their connections through
+/// nginx, nor for keep-alive clients through HAProxy.
+#[test]
+fn ten_deploys_under_load_fail_no_request() {
+    let _lock = deploys();
+    for (proxy, port, keep_alive) in [("nginx", 80, false), ("haproxy", 8081, true)] {
+        deploy_ok("1", &["-e", &format!("proxy={proxy}")]);
+        let load = wrk(port, keep_alive, 120);
+        std::thread::sleep(Duration::from_millis(500));
+        let started = Instant::now();
+        for i in 0..10 {
+            deploy_ok(if i % 2 == 0 { "2" } else { "1" }, &["-e", &format!("proxy={proxy}")]);
+        }
+        let elapsed = started.elapsed();
+        let mut load = load;
+        kill(&mut load, "INT");
+        let counts = wrk_counts(load);
+        eprintln!("{proxy} (keep-alive {keep_alive}): 10 deploys in {elapsed:?}: {counts:?}");
+        let requests = counts.iter().find(|(k, _)| k == "requests").map(|c| c.1).unwrap_or(0);
+        assert!(requests > 100, "{counts:?}");
+        for (name, count) in &counts {
+            if name != "requests" {
+                assert_eq!(*count, 0, "{proxy}: {name} errors: {counts:?}");
+            }
+        }
+    }
+    deploy_ok("1", &[]);
 }

@@ -57,6 +57,7 @@ fn register_shows_in_catalog_and_health_then_deregister() {
         port: 32768,
         tags: vec!["blue".into()],
         check: None,
+        meta: Default::default(),
     };
     block_on(async {
         c.register(&registration).await.unwrap();

@@ -63,6 +63,7 @@ impl Cleanup {
             port,
             tags: Vec::new(),
             check,
+            meta: Default::default(),
         };
         self.services.push(id.into());
         block_on(consul().register(&registration)).expect("register");
