@@ -79,7 +79,10 @@ pub fn table(records: &[Json]) -> String {
         "MESSAGE".into(),
     ]];
     for record in records {
-        let seconds = record["seconds"].as_f64().map(|s| format!("{s:.1}")).unwrap_or_default();
+        let seconds = record["seconds"]
+            .as_f64()
+            .map(|s| format!("{s:.1}"))
+            .unwrap_or_default();
         let by = match (text(record, &["user"]), text(record, &["controller"])) {
             (user, host) if host.is_empty() => user,
             (user, host) => format!("{user}@{host}"),

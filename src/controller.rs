@@ -9,24 +9,26 @@ pub fn user() -> String {
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
         .or_else(|| {
-            std::fs::read_to_string("/proc/self/status").ok().and_then(|status| {
-                status
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Uid:"))
-                    .and_then(|ids| ids.split_whitespace().next().map(str::to_string))
-            })
-            .map(|uid| {
-                std::fs::read_to_string("/etc/passwd")
-                    .ok()
-                    .and_then(|passwd| {
-                        passwd.lines().find_map(|line| {
-                            let mut fields = line.split(':');
-                            let name = fields.next()?;
-                            (fields.nth(1)? == uid).then(|| name.to_string())
+            std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|status| {
+                    status
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Uid:"))
+                        .and_then(|ids| ids.split_whitespace().next().map(str::to_string))
+                })
+                .map(|uid| {
+                    std::fs::read_to_string("/etc/passwd")
+                        .ok()
+                        .and_then(|passwd| {
+                            passwd.lines().find_map(|line| {
+                                let mut fields = line.split(':');
+                                let name = fields.next()?;
+                                (fields.nth(1)? == uid).then(|| name.to_string())
+                            })
                         })
-                    })
-                    .unwrap_or(format!("uid {uid}"))
-            })
+                        .unwrap_or(format!("uid {uid}"))
+                })
         })
         .unwrap_or_else(|| "unknown".into())
 }

@@ -19,7 +19,11 @@ pub async fn records(inventory: &Inventory, hosts: &[String], service: &str) -> 
             .filter(|v| !v.is_empty())
     };
     let named: Vec<&String> = hosts.iter().filter(|h| var_of(h, "consul_addr").is_some()).collect();
-    let chosen: Vec<&String> = if named.is_empty() { hosts.iter().collect() } else { named };
+    let chosen: Vec<&String> = if named.is_empty() {
+        hosts.iter().collect()
+    } else {
+        named
+    };
     let mut addresses: Vec<Consul> = Vec::new();
     for host in chosen {
         let var = |name: &str| var_of(host, name);
@@ -41,7 +45,13 @@ pub async fn records(inventory: &Inventory, hosts: &[String], service: &str) -> 
 }
 
 /// Prints the last `count` records; the exit code.
-pub async fn show(inventory: &Inventory, hosts: &[String], service: &str, count: usize, format: Format) -> Result<i32, Error> {
+pub async fn show(
+    inventory: &Inventory,
+    hosts: &[String],
+    service: &str,
+    count: usize,
+    format: Format,
+) -> Result<i32, Error> {
     let records = match records(inventory, hosts, service).await {
         Ok(records) => records,
         Err(message) => {
@@ -57,7 +67,10 @@ pub async fn show(inventory: &Inventory, hosts: &[String], service: &str, count:
             }
         }
         Format::Text if last.is_empty() => {
-            println!("no deploys of `{service}` recorded (looked under `{}` in Consul's KV)", crate::audit::prefix(service));
+            println!(
+                "no deploys of `{service}` recorded (looked under `{}` in Consul's KV)",
+                crate::audit::prefix(service)
+            );
         }
         Format::Text => print!("{}", crate::audit::table(last)),
     }

@@ -4,10 +4,12 @@
 //! with 128 + the signal's number. A second signal ends bgrun at once; its locks are released
 //! first when Consul answers within two seconds, else they expire with their sessions.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
+/// Above zero while a `rescue` or `always` runs: its steps and waits still run after a signal.
+static PROTECTED: AtomicUsize = AtomicUsize::new(0);
 
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
@@ -43,6 +45,47 @@ pub fn received() -> Option<&'static str> {
     match RECEIVED.load(Ordering::SeqCst) {
         0 => None,
         number => Some(name(number)),
+    }
+}
+
+/// The signal that asked the run to stop, unless a `rescue` or `always` is running: steps not
+/// started yet, and waits (health checks, pauses, retries), stop when this says so.
+pub fn stopping() -> Option<&'static str> {
+    if PROTECTED.load(Ordering::SeqCst) > 0 {
+        None
+    } else {
+        received()
+    }
+}
+
+/// Held while a `rescue` or `always` runs.
+pub struct Protected(());
+
+impl Protected {
+    pub fn hold() -> Self {
+        PROTECTED.fetch_add(1, Ordering::SeqCst);
+        Protected(())
+    }
+}
+
+impl Drop for Protected {
+    fn drop(&mut self) {
+        PROTECTED.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Sleeps for `duration`, or less when the run is stopping; whether it slept it all.
+pub async fn sleep(duration: Duration) -> bool {
+    let end = tokio::time::Instant::now() + duration;
+    loop {
+        if stopping().is_some() {
+            return false;
+        }
+        let now = tokio::time::Instant::now();
+        if now >= end {
+            return true;
+        }
+        tokio::time::sleep((end - now).min(Duration::from_millis(100))).await;
     }
 }
 

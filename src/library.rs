@@ -63,7 +63,10 @@ fn write_out(name: &str, dir: &Dir<'_>) -> Result<PathBuf, String> {
         return Ok(target);
     }
     let fail = |what: &str, path: &Path, e: std::io::Error| {
-        format!("cannot write bgrun's role `{name}` to `{}` ({what}): {e}", path.display())
+        format!(
+            "cannot write bgrun's role `{name}` to `{}` ({what}): {e}",
+            path.display()
+        )
     };
     std::fs::create_dir_all(&root).map_err(|e| fail("create", &root, e))?;
     let staging = root.join(format!(".{name}-{digest}.{}", std::process::id()));
@@ -96,7 +99,11 @@ mod tests {
         // SAFETY: this test is the only one that reads XDG_CACHE_HOME.
         unsafe { std::env::set_var("XDG_CACHE_HOME", cache.path()) };
         let dir = super::role("bgrun.blue_green").unwrap().unwrap();
-        assert!(dir.starts_with(cache.path()) && dir.join("tasks/main.yml").is_file(), "{}", dir.display());
+        assert!(
+            dir.starts_with(cache.path()) && dir.join("tasks/main.yml").is_file(),
+            "{}",
+            dir.display()
+        );
         assert_eq!(super::role("bgrun.blue_green").unwrap().unwrap(), dir, "written once");
         assert!(super::role("bgrun.nothing").is_none());
     }

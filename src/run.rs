@@ -54,24 +54,11 @@ async fn run(cli: Cli) -> Result<i32, Error> {
         Some(Command::Inventory(args)) => return show_inventory(args),
         Some(Command::Registrator(args)) => return registrator(args).await,
         Some(Command::History(args)) => {
-            let sources = if args.inventory.is_empty() {
-                Settings::find(Path::new(".")).inventory
-            } else {
-                args.inventory.clone()
-            };
-            let inventory = Inventory::load(&sources, None)?;
-            let hosts = inventory.select(&args.limit);
-            if hosts.is_empty() {
-                return Err(Error::usage(format!("no host matches `{}`", args.limit)));
-            }
+            let (inventory, hosts) = inventory_hosts(&args.inventory, &args.limit)?;
             return crate::history::show(&inventory, &hosts, &args.service, args.count, args.output).await;
         }
         Some(Command::Render(args)) => {
-            let sources = if args.inventory.is_empty() {
-                Settings::find(Path::new(".")).inventory
-            } else {
-                args.inventory.clone()
-            };
+            let sources = inventory_sources(&args.inventory);
             let text = crate::render::render(&args.template, &sources, &args.host).await?;
             print!("{text}");
             return Ok(EXIT_OK);
@@ -140,9 +127,7 @@ async fn run(cli: Cli) -> Result<i32, Error> {
     };
     let reporter = Reporter::new(cli.output, cli.verbose);
     crate::interrupt::install();
-    let summary = Runner::new(&book, &inventory, &options, &reporter)
-        .run(&prepared)
-        .await;
+    let summary = Runner::new(&book, &inventory, &options, &reporter).run(&prepared).await;
     crate::consul::lock::release_all().await;
     let summary = summary?;
     if let Some(code) = crate::interrupt::exit_code() {
@@ -159,7 +144,7 @@ async fn run(cli: Cli) -> Result<i32, Error> {
 
 /// `--lock-wait SECONDS` as a duration.
 fn lock_wait(seconds: f64) -> Result<Duration, Error> {
-    if seconds.is_finite() && seconds >= 0.0 && seconds <= 86_400.0 {
+    if (0.0..=86_400.0).contains(&seconds) {
         Ok(Duration::from_secs_f64(seconds))
     } else {
         Err(Error::usage(format!(
@@ -181,18 +166,28 @@ fn load_inventory(cli: &Cli, book: &Playbook, settings: &Settings) -> Result<Inv
     Inventory::load(&sources, Some(&book.dir))
 }
 
-/// `bgrun registrator`: Consul kept in step with Docker on the chosen hosts.
-async fn registrator(args: &RegistratorArgs) -> Result<i32, Error> {
-    let sources = if args.inventory.is_empty() {
+/// The inventory a subcommand names, else ansible.cfg's in this folder.
+fn inventory_sources(given: &[String]) -> Vec<String> {
+    if given.is_empty() {
         Settings::find(Path::new(".")).inventory
     } else {
-        args.inventory.clone()
-    };
-    let inventory = Inventory::load(&sources, None)?;
-    let hosts = inventory.select(&args.limit);
-    if hosts.is_empty() {
-        return Err(Error::usage(format!("no host matches `{}`", args.limit)));
+        given.to_vec()
     }
+}
+
+/// A subcommand's inventory and the hosts its `--limit` chooses (at least one).
+fn inventory_hosts(given: &[String], limit: &str) -> Result<(Inventory, Vec<String>), Error> {
+    let inventory = Inventory::load(&inventory_sources(given), None)?;
+    let hosts = inventory.select(limit);
+    if hosts.is_empty() {
+        return Err(Error::usage(format!("no host matches `{limit}`")));
+    }
+    Ok((inventory, hosts))
+}
+
+/// `bgrun registrator`: Consul kept in step with Docker on the chosen hosts.
+async fn registrator(args: &RegistratorArgs) -> Result<i32, Error> {
+    let (inventory, hosts) = inventory_hosts(&args.inventory, &args.limit)?;
     let options = crate::registrator::Options {
         once: args.once,
         timeout: Duration::from_secs(args.timeout),

@@ -24,7 +24,9 @@ static HELD: Mutex<Vec<Held>> = Mutex::new(Vec::new());
 #[derive(Debug)]
 pub enum Refused {
     /// Another session holds it; its value says who.
-    Held { holder: Json },
+    Held {
+        holder: Json,
+    },
     Consul(ConsulError),
 }
 
@@ -116,7 +118,9 @@ pub async fn acquire(
 /// Releases a lock this process holds on the Consul at `address`; `false` when it held none.
 pub async fn release(address: &str, key: &str) -> Result<bool, ConsulError> {
     let found = HELD.lock().ok().and_then(|mut held| {
-        let at = held.iter().position(|h| h.key == key && h.consul.address() == address)?;
+        let at = held
+            .iter()
+            .position(|h| h.key == key && h.consul.address() == address)?;
         Some(held.remove(at))
     });
     match found {

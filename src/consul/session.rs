@@ -35,15 +35,13 @@ impl Consul {
     /// waits up to twice that); its locks are deleted with it. No lock delay: a lock that was
     /// lost is free at once.
     pub async fn session_create(&self, name: &str, ttl_seconds: u64) -> Result<String, ConsulError> {
-        let request = self
-            .request(reqwest::Method::PUT, "/v1/session/create")
-            .json(&json!({
-                "Name": name,
-                "TTL": format!("{ttl_seconds}s"),
-                "Behavior": "delete",
-                "LockDelay": "0s",
-                "Checks": [],
-            }));
+        let request = self.request(reqwest::Method::PUT, "/v1/session/create").json(&json!({
+            "Name": name,
+            "TTL": format!("{ttl_seconds}s"),
+            "Behavior": "delete",
+            "LockDelay": "0s",
+            "Checks": [],
+        }));
         let response = self.send(request, "creating a session").await?;
         let created: Created = response
             .json()

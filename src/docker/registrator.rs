@@ -60,7 +60,14 @@ pub fn registrations(host: &str, address: &str, container: &ContainerInspectResp
     for key in config.and_then(|c| c.exposed_ports.as_ref()).into_iter().flatten() {
         let (port, protocol) = split(key);
         let host_port = port.clone();
-        ports.insert(key.clone(), ServicePort { port, protocol, host_port });
+        ports.insert(
+            key.clone(),
+            ServicePort {
+                port,
+                protocol,
+                host_port,
+            },
+        );
     }
     for (key, bindings) in container
         .network_settings
@@ -76,7 +83,14 @@ pub fn registrations(host: &str, address: &str, container: &ContainerInspectResp
             .next()
             .and_then(|b| b.host_port.clone())
             .unwrap_or_default();
-        ports.insert(key.clone(), ServicePort { port, protocol, host_port });
+        ports.insert(
+            key.clone(),
+            ServicePort {
+                port,
+                protocol,
+                host_port,
+            },
+        );
     }
     ports.retain(|_, p| !p.host_port.is_empty());
     let several = ports.len() > 1;
@@ -100,7 +114,11 @@ fn registration(
     p: &ServicePort,
     several: bool,
 ) -> Option<Registration> {
-    let from_port = |what: &str| metadata.get(&format!("SERVICE_{}_{what}", p.port)).filter(|v| !v.is_empty());
+    let from_port = |what: &str| {
+        metadata
+            .get(&format!("SERVICE_{}_{what}", p.port))
+            .filter(|v| !v.is_empty())
+    };
     let get = |what: &str| {
         from_port(what)
             .or_else(|| metadata.get(&format!("SERVICE_{what}")).filter(|v| !v.is_empty()))
@@ -116,7 +134,12 @@ fn registration(
     let port: u16 = p.host_port.parse().ok()?;
     let mut id = format!("{host}:{name}:{}", p.port);
     let mut tags: Vec<String> = get("TAGS")
-        .map(|t| t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .map(|t| {
+            t.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     if p.protocol == "udp" {
         id.push_str(":udp");
@@ -157,7 +180,10 @@ fn check(address: &str, port: u16, get: &dyn Fn(&str) -> Option<String>) -> Opti
         return None;
     }
     if !check.contains_key("TTL") {
-        check.insert("Interval".into(), json!(get("CHECK_INTERVAL").unwrap_or_else(|| "10s".into())));
+        check.insert(
+            "Interval".into(),
+            json!(get("CHECK_INTERVAL").unwrap_or_else(|| "10s".into())),
+        );
         if let Some(timeout) = get("CHECK_TIMEOUT") {
             check.insert("Timeout".into(), json!(timeout));
         }
@@ -337,11 +363,28 @@ mod tests {
         let published: &[(&str, &[(&str, &str)])] = &[("8080/tcp", &[("", "1")])];
         assert!(registrations("prod", "a", &container(&["SERVICE_IGNORE=1"], published)).is_empty());
         assert!(registrations("prod", "a", &container(&["SERVICE_8080_IGNORE=yes"], published)).is_empty());
-        assert_eq!(registrations("prod", "a", &container(&["SERVICE_IGNORE="], published)).len(), 1);
+        assert_eq!(
+            registrations("prod", "a", &container(&["SERVICE_IGNORE="], published)).len(),
+            1
+        );
         assert!(registrations("prod", "a", &container(&[], &[("8080/tcp", &[])])).is_empty());
-        let tcp = registrations("prod", "h", &container(&["SERVICE_CHECK_TCP=true", "SERVICE_CHECK_TIMEOUT=1s"], published));
-        assert_eq!(tcp[0].check, Some(json!({"TCP": "h:1", "Interval": "10s", "Timeout": "1s"})));
-        let ttl = registrations("prod", "h", &container(&["SERVICE_CHECK_TTL=30s", "SERVICE_ID=x"], published));
-        assert_eq!((ttl[0].id.as_str(), ttl[0].check.clone()), ("x", Some(json!({"TTL": "30s"}))));
+        let tcp = registrations(
+            "prod",
+            "h",
+            &container(&["SERVICE_CHECK_TCP=true", "SERVICE_CHECK_TIMEOUT=1s"], published),
+        );
+        assert_eq!(
+            tcp[0].check,
+            Some(json!({"TCP": "h:1", "Interval": "10s", "Timeout": "1s"}))
+        );
+        let ttl = registrations(
+            "prod",
+            "h",
+            &container(&["SERVICE_CHECK_TTL=30s", "SERVICE_ID=x"], published),
+        );
+        assert_eq!(
+            (ttl[0].id.as_str(), ttl[0].check.clone()),
+            ("x", Some(json!({"TTL": "30s"})))
+        );
     }
 }

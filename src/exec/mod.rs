@@ -176,8 +176,6 @@ pub struct Runner<'a> {
     hosts: Mutex<IndexMap<String, HostRun>>,
     connections: Mutex<HashMap<ConnectionKey, Arc<Connection>>>,
     forks: Arc<Semaphore>,
-    /// Above zero while a `rescue` or `always` runs: steps there still run after SIGINT/SIGTERM.
-    protected: std::sync::atomic::AtomicUsize,
 }
 
 /// The state of one batch of a play while it runs.
@@ -205,7 +203,6 @@ impl<'a> Runner<'a> {
             hosts: Mutex::new(IndexMap::new()),
             connections: Mutex::new(HashMap::new()),
             forks: Arc::new(Semaphore::new(options.forks.max(1))),
-            protected: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 

@@ -22,9 +22,7 @@ impl Runner<'_> {
         if active.is_empty() {
             return;
         }
-        if let Some(signal) = crate::interrupt::received()
-            && self.protected.load(std::sync::atomic::Ordering::SeqCst) == 0
-        {
+        if let Some(signal) = crate::interrupt::stopping() {
             for host in &active {
                 self.fail_host(step, host, format!("not started: bgrun received {signal}"));
             }
@@ -83,9 +81,8 @@ impl Runner<'_> {
                     );
                 }
             }
-            self.protected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _protected = crate::interrupt::Protected::hold();
             self.run_sequence(run, rescue, &failed).await;
-            self.protected.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
         if !always.is_empty() {
             let still_failed: Vec<String> = hosts
@@ -101,9 +98,9 @@ impl Runner<'_> {
                 .filter(|h| self.health(h) == Some(Health::Active))
                 .cloned()
                 .collect();
-            self.protected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let protected = crate::interrupt::Protected::hold();
             self.run_sequence(run, always, &reachable).await;
-            self.protected.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            drop(protected);
             for host in &still_failed {
                 self.set_health(host, Health::Failed);
             }

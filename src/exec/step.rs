@@ -290,8 +290,14 @@ impl Runner<'_> {
                             host: host.to_string(),
                             retries_left: (retries + 1 - attempt) as u32,
                         });
-                        tokio::time::sleep(delay).await;
-                        continue;
+                        if crate::interrupt::sleep(delay).await {
+                            continue;
+                        }
+                        outcome.failed = true;
+                        outcome.msg = Some(format!(
+                            "stopped retrying after {attempt} attempts: bgrun received {}",
+                            crate::interrupt::received().unwrap_or("a signal")
+                        ));
                     }
                     Ok(false) => {
                         outcome.failed = true;

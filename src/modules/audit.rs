@@ -83,7 +83,11 @@ impl Module for Audit {
             )));
         }
         let finished = crate::controller::utc_now();
-        let started = self.started.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| finished.clone());
+        let started = self
+            .started
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| finished.clone());
         let mut record = serde_json::Map::new();
         record.insert("service".into(), json!(self.service));
         record.insert("outcome".into(), json!(self.outcome));
@@ -99,7 +103,9 @@ impl Module for Audit {
         record.extend(self.extra.clone());
         let record = Json::Object(record);
         if cx.check {
-            return Ok(Outcome::changed(true).with("record", record).msg("would record the deploy"));
+            return Ok(Outcome::changed(true)
+                .with("record", record)
+                .msg("would record the deploy"));
         }
         let settings = ConsulSettings {
             address: self.consul_addr.clone(),

@@ -715,7 +715,14 @@ impl Consul {
                 )));
             }
             let left = timeout.saturating_sub(started.elapsed());
-            tokio::time::sleep(POLL.min(left)).await;
+            if !crate::interrupt::sleep(POLL.min(left)).await {
+                let mut outcome = outcome;
+                outcome.failed = true;
+                return Ok(outcome.msg(format!(
+                    "stopped waiting for `{name}` ({passing} of {want} passing): bgrun received {}",
+                    crate::interrupt::received().unwrap_or("a signal")
+                )));
+            }
         }
     }
 

@@ -78,11 +78,15 @@ impl Module for ConsulLock {
                 let held = lock::holds(&address, &key);
                 return Ok(Outcome::changed(held).with("key", key.as_str()));
             }
-            let released = lock::release(&address, &key).await.map_err(|e| HostError::Failed(e.0))?;
+            let released = lock::release(&address, &key)
+                .await
+                .map_err(|e| HostError::Failed(e.0))?;
             return Ok(Outcome::changed(released).with("key", key.as_str()));
         }
         if lock::holds(&address, &key) {
-            return Ok(Outcome::ok().with("key", key.as_str()).msg(format!("`{key}` is already held by this run")));
+            return Ok(Outcome::ok()
+                .with("key", key.as_str())
+                .msg(format!("`{key}` is already held by this run")));
         }
         let mut holder = serde_json::Map::new();
         holder.insert("user".into(), json!(crate::controller::user()));

@@ -108,7 +108,10 @@ impl Haproxy {
         };
         let talk = async {
             let mut stream = tokio::net::UnixStream::connect(socket).await.map_err(fail)?;
-            stream.write_all(format!("{command}\n").as_bytes()).await.map_err(fail)?;
+            stream
+                .write_all(format!("{command}\n").as_bytes())
+                .await
+                .map_err(fail)?;
             let mut answer = String::new();
             stream.read_to_string(&mut answer).await.map_err(fail)?;
             Ok::<_, HostError>(answer)
@@ -119,7 +122,9 @@ impl Haproxy {
     }
 
     async fn servers(&self, socket: &Path, backend: &str) -> Result<Option<Vec<Server>>, HostError> {
-        Ok(parse_servers(&self.send(socket, &format!("show servers state {backend}")).await?))
+        Ok(parse_servers(
+            &self.send(socket, &format!("show servers state {backend}")).await?,
+        ))
     }
 }
 
@@ -182,7 +187,11 @@ impl Module for Haproxy {
             .map(|s| json!({"name": s.name, "address": s.address, "port": s.port, "admin": s.admin}))
             .collect();
         if cx.check || commands.is_empty() {
-            let verb = if commands.is_empty() { "already serves" } else { "would serve" };
+            let verb = if commands.is_empty() {
+                "already serves"
+            } else {
+                "would serve"
+            };
             return Ok(Outcome::changed(!commands.is_empty())
                 .with("backend", backend.as_str())
                 .with("servers", before)
@@ -205,7 +214,11 @@ impl Module for Haproxy {
                     s.address, s.port, s.admin
                 )));
             }
-            None => return Err(HostError::Failed(format!("`{backend}/{target}` is gone after the switch"))),
+            None => {
+                return Err(HostError::Failed(format!(
+                    "`{backend}/{target}` is gone after the switch"
+                )));
+            }
         }
         Ok(Outcome::changed(true)
             .with("backend", backend.as_str())
@@ -222,7 +235,10 @@ mod tests {
         let answer = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n3 books-ms 1 blue 127.0.0.3 2 0 1 1 12 1 0 0 0 0 0 0 - 49153 - 0 0 - - 0\n3 books-ms 2 green 127.0.0.3 0 1 1 1 12 1 0 0 0 0 0 0 - 49155 - 0 0 - - 0\n";
         let servers = super::parse_servers(answer).unwrap();
         assert_eq!(servers.len(), 2);
-        assert_eq!((servers[0].name.as_str(), servers[0].port, servers[0].admin), ("blue", 49153, 0));
+        assert_eq!(
+            (servers[0].name.as_str(), servers[0].port, servers[0].admin),
+            ("blue", 49153, 0)
+        );
         assert_eq!((servers[1].name.as_str(), servers[1].admin), ("green", 1));
         assert!(super::parse_servers("Can't find backend.\n").is_none());
     }

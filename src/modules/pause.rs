@@ -55,7 +55,12 @@ impl Module for Pause {
             return invalid(&format!("cannot pause for {amount} {unit}"));
         }
         let start = now();
-        tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+        if !crate::interrupt::sleep(Duration::from_secs_f64(seconds)).await {
+            return Ok(Outcome::failed(format!(
+                "the pause stopped: bgrun received {}",
+                crate::interrupt::received().unwrap_or("a signal")
+            )));
+        }
         let stop = now();
         let shown = if amount.fract() == 0.0 {
             format!("{amount:.0}")

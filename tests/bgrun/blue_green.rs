@@ -73,7 +73,10 @@ fn get(port: u16, path: &str) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -132,7 +135,12 @@ fn other(color: &str) -> &'static str {
 
 fn running(project: &str, color: &str) -> String {
     let out = Command::new("docker")
-        .args(["inspect", "-f", "{{.State.Running}}", &format!("{project}_app-{color}_1")])
+        .args([
+            "inspect",
+            "-f",
+            "{{.State.Running}}",
+            &format!("{project}_app-{color}_1"),
+        ])
         .output()
         .expect("docker");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
@@ -158,7 +166,10 @@ fn deploys_alternate_colors_keep_the_old_stopped_and_are_recorded() {
     let before = (color(), books_version(80));
     let (code, out) = deploy("2", &["--check"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("would start release 2 as") && out.contains("the lock is free"), "{out}");
+    assert!(
+        out.contains("would start release 2 as") && out.contains("the lock is free"),
+        "{out}"
+    );
     assert_eq!((color(), books_version(80)), before, "--check changed something");
 
     let mut previous: Option<String> = None;
@@ -186,7 +197,10 @@ fn deploys_alternate_colors_keep_the_old_stopped_and_are_recorded() {
     // Registered as Registrator does for `ports: - 8080` (bound on 0.0.0.0 and ::): one
     // service per color, no port suffix, at prod's address.
     let catalog = consul_get("/v1/catalog/services");
-    assert!(catalog.contains("\"books-ms-blue\"") && !catalog.contains("books-ms-blue-8080"), "{catalog}");
+    assert!(
+        catalog.contains("\"books-ms-blue\"") && !catalog.contains("books-ms-blue-8080"),
+        "{catalog}"
+    );
     let upstream = std::fs::read_to_string("/var/lib/bgrun-lab/prod/data/nginx/upstreams/books-ms.conf").unwrap();
     assert!(upstream.contains("server 127.0.0.3:"), "{upstream}");
     let (code, table) = bgrun(&["history", "books-ms", "-i", "inventories/lab", "-n", "3"]);
@@ -215,7 +229,7 @@ fn a_broken_release_is_rejected_before_the_switch() {
         out.contains(&format!(
             "release broken ({}) failed before the switch and is stopped",
             other(&serving)
-        )) && out.contains(&format!("keeps serving")),
+        )) && out.contains("keeps serving"),
         "{out}"
     );
     assert_eq!(color(), serving);
@@ -224,7 +238,11 @@ fn a_broken_release_is_rejected_before_the_switch() {
         assert_eq!(*status, 200, "{body}");
         assert!(body.contains(r#""version": "1""#), "{body}");
     }
-    assert_eq!(running("books-ms", other(&serving)), "false", "the broken release is stopped");
+    assert_eq!(
+        running("books-ms", other(&serving)),
+        "false",
+        "the broken release is stopped"
+    );
     assert_eq!(history("books-ms").pop().unwrap()["outcome"], "rejected");
 }
 
@@ -237,7 +255,10 @@ fn a_release_failing_behind_the_proxy_is_reverted() {
     let (code, out) = deploy("2", &["-e", "nginx_url=http://127.0.0.3:9"]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("failed behind nginx and is stopped"), "{out}");
-    assert!(out.contains(&format!("nginx points back at {serving} (release 1)")), "{out}");
+    assert!(
+        out.contains(&format!("nginx points back at {serving} (release 1)")),
+        "{out}"
+    );
     assert_eq!(color(), serving, "KV's color is the old one");
     assert_eq!(books_version(80).as_deref(), Some("1"), "the old release serves");
     assert_eq!(running("books-ms", &serving), "true");
@@ -261,16 +282,31 @@ fn a_second_deploy_at_the_same_time_is_refused() {
     let refused_in = started.elapsed();
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("the lock `books-ms/lock` is held by"), "{out}");
-    assert!(out.contains("release 2") && out.contains("pid"), "names the holder: {out}");
+    assert!(
+        out.contains("release 2") && out.contains("pid"),
+        "names the holder: {out}"
+    );
     assert!(refused_in < Duration::from_secs(1), "refused in {refused_in:?}");
     let first = first.wait_with_output().expect("first deploy ends");
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stdout));
     let seen = client.finish();
-    assert!(seen.iter().all(|(status, _)| *status == 200), "{:?}", seen.iter().find(|s| s.0 != 200));
+    assert!(
+        seen.iter().all(|(status, _)| *status == 200),
+        "{:?}",
+        seen.iter().find(|s| s.0 != 200)
+    );
     assert_eq!(books_version(80).as_deref(), Some("2"));
     let records = history("books-ms");
-    let outcomes: Vec<&str> = records.iter().rev().take(2).filter_map(|r| r["outcome"].as_str()).collect();
-    assert!(outcomes.contains(&"refused") && outcomes.contains(&"deployed"), "{outcomes:?}");
+    let outcomes: Vec<&str> = records
+        .iter()
+        .rev()
+        .take(2)
+        .filter_map(|r| r["outcome"].as_str())
+        .collect();
+    assert!(
+        outcomes.contains(&"refused") && outcomes.contains(&"deployed"),
+        "{outcomes:?}"
+    );
 }
 
 /// Waits until a deploy holds the service's lock.
@@ -314,7 +350,10 @@ fn a_killed_deploy_holds_its_lock_until_the_ttl_then_the_next_converges() {
             break;
         }
         assert!(out.contains("is held by"), "{out}");
-        assert!(started.elapsed() < Duration::from_secs(60), "the lock never expired:\n{out}");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the lock never expired:\n{out}"
+        );
     }
     assert_eq!(books_version(80).as_deref(), Some("2"));
     let now = color();
@@ -345,11 +384,21 @@ fn sigterm_stops_at_a_safe_point_and_releases_the_lock() {
     std::thread::sleep(Duration::from_millis(1500));
     kill(&mut deploy_run, "TERM");
     let out = deploy_run.wait_with_output().expect("deploy ends");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(143), "{text}");
     assert!(text.contains("SIGTERM received"), "{text}");
-    assert!(text.contains(&format!("books-ms: {serving} (release 1) serves through nginx")), "{text}");
-    assert!(!consul_get("/v1/kv/books-ms/lock").contains("\"Session\""), "the lock is released");
+    assert!(
+        text.contains(&format!("books-ms: {serving} (release 1) serves through nginx")),
+        "{text}"
+    );
+    assert!(
+        !consul_get("/v1/kv/books-ms/lock").contains("\"Session\""),
+        "the lock is released"
+    );
     assert_eq!(books_version(80).as_deref(), Some("1"));
 }
 
@@ -409,7 +458,10 @@ fn wrk(port: u16, keep_alive: bool, seconds: u64) -> Child {
 fn wrk_counts(child: Child) -> Vec<(String, u64)> {
     let out = child.wait_with_output().expect("wrk ends");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let line = text.lines().find(|l| l.starts_with("requests=")).unwrap_or_else(|| panic!("{text}"));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("requests="))
+        .unwrap_or_else(|| panic!("{text}"));
     line.split_whitespace()
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| (k.to_string(), v.parse().unwrap_or(0)))

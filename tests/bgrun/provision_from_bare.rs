@@ -106,14 +106,23 @@ fn prod_provisioned_from_bare_then_deploys() {
     assert_eq!(code, 0, "lab/status\n{status}");
     for what in ["consul", "nginx", "haproxy"] {
         assert!(
-            status.lines().any(|l| l.starts_with("ok") && l.split_whitespace().nth(1) == Some(what)),
+            status
+                .lines()
+                .any(|l| l.starts_with("ok") && l.split_whitespace().nth(1) == Some(what)),
             "lab/status: {what} is not ok\n{status}"
         );
     }
-    assert!(!status.contains("DOWN") && !status.contains("off "), "lab/status\n{status}");
+    assert!(
+        !status.contains("DOWN") && !status.contains("off "),
+        "lab/status\n{status}"
+    );
     let pid = std::fs::read_to_string("/var/lib/bgrun-lab/run/consul.pid").expect("consul's pid file");
     let comm = std::fs::read_to_string(format!("/proc/{}/comm", pid.trim())).unwrap_or_default();
-    assert_eq!(comm.trim(), "consul", "the pid file lab/status and lab/down read names the agent");
+    assert_eq!(
+        comm.trim(),
+        "consul",
+        "the pid file lab/status and lab/down read names the agent"
+    );
     let data = Path::new("/var/lib/bgrun-lab/prod/data");
     for dir in [
         "nginx/conf.d",
