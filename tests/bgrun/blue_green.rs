@@ -496,3 +496,89 @@ fn ten_deploys_under_load_fail_no_request() {
     }
     deploy_ok("1", &[]);
 }
+
+/// A registration left behind under the new container's ID (a killed run, a predecessor) with a
+/// passing check must not let a release through: the container's registration starts afresh,
+/// and the broken release is rejected.
+#[test]
+fn a_left_behind_passing_registration_does_not_pass_the_health_gate() {
+    let _lock = deploys();
+    from_release_1();
+    let next = other(&color());
+    let id = format!("prod:books-ms_app-{next}_1:8080");
+    let registration = serde_json::json!({
+        "ID": id,
+        "Name": format!("books-ms-{next}"),
+        "Address": "127.0.0.3",
+        "Port": 1,
+        "Check": {"TTL": "1h", "Status": "passing"},
+    });
+    let out = Command::new("curl")
+        .args(["-s", "-f", "-X", "PUT", "--data-binary"])
+        .arg(registration.to_string())
+        .arg("http://127.0.0.3:8500/v1/agent/service/register")
+        .output()
+        .expect("curl");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        consul_get(&format!("/v1/health/service/books-ms-{next}?passing")).contains(&id),
+        "the left-behind registration passes"
+    );
+    let (code, out) = deploy("broken", &["-e", "health_timeout=4"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("failed before the switch"), "{out}");
+    assert_eq!(books_version(80).as_deref(), Some("1"));
+}
+
+#[test]
+fn the_graph_shows_the_independent_branches() {
+    let (code, dot) = bgrun(&["playbooks/books-ms.yml", "-i", "inventories/lab", "--graph"]);
+    assert_eq!(code, 0, "{dot}");
+    let node = |id: &str| {
+        dot.lines()
+            .find(|l| l.contains(&format!("label=\"{id}\\n")))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no node {id}:\n{dot}"))
+            .to_string()
+    };
+    let inputs = node("bg_inputs");
+    for branch in ["bg_lock", "bg_color", "bg_releases", "bg_pull"] {
+        let edge = format!("{inputs} -> {};", node(branch));
+        assert!(dot.contains(&edge), "{branch} starts right after the inputs: {dot}");
+    }
+    let deploy = node("bg_deploy");
+    for before in ["bg_lock", "bg_color", "bg_pull", "bg_include"] {
+        assert!(
+            dot.contains(&format!("{} -> {deploy};", node(before))),
+            "{before} -> bg_deploy: {dot}"
+        );
+    }
+}
+
+#[test]
+fn deploy_records_are_json_events_too() {
+    let _lock = deploys();
+    let (code, out) = bgrun(&[
+        "playbooks/hello.yml",
+        "-i",
+        "inventories/lab",
+        "-e",
+        "version=1",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let audit: Vec<serde_json::Value> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "audit")
+        .collect();
+    assert_eq!(audit.len(), 1, "{out}");
+    assert!(
+        audit[0]["key"].as_str().unwrap().starts_with("hello/deploys/"),
+        "{}",
+        audit[0]
+    );
+    assert_eq!(audit[0]["record"]["outcome"], "deployed");
+    assert_eq!(audit[0]["record"]["to"]["version"], "1");
+}
