@@ -326,9 +326,10 @@ impl Runner<'_> {
         }
     }
 
-    /// `changed_when` and `failed_when`, with the result bound to the `register` name.
+    /// `changed_when` and `failed_when`, with the result bound to the `register` name; not for a
+    /// skipped result (a `command` in check mode), as in Ansible.
     fn apply_conditions(&self, step: &Step, scope: &Scope, outcome: &mut Outcome) -> Result<(), TemplateError> {
-        if step.changed_when.is_empty() && step.failed_when.is_empty() {
+        if outcome.skipped || (step.changed_when.is_empty() && step.failed_when.is_empty()) {
             return Ok(());
         }
         let with_result = self.bind_result(step, scope, outcome);

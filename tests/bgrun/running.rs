@@ -102,6 +102,19 @@ fn failed_when_changed_when_and_ignore_errors() {
     );
 }
 
+/// As Ansible: a step skipped in check mode (`command`) evaluates neither `changed_when` nor
+/// `failed_when`, which may name result fields it does not have.
+#[test]
+fn conditions_are_not_evaluated_on_a_skipped_result() {
+    let out = local()
+        .playbook(
+            "- hosts: all\n  gather_facts: false\n  steps:\n    - command: echo hi\n      register: r\n      changed_when: \"'hi' in r.stdout\"\n      failed_when: r.rc != 0\n",
+        )
+        .arg("--check")
+        .expect(0);
+    assert!(out.stdout.contains("skipped=1"), "{}", out.stdout);
+}
+
 #[test]
 fn tags_select_and_skip_steps() {
     let t = local().playbook(
