@@ -26,6 +26,7 @@ pub const EXIT_BAD_INPUT: i32 = 5;
 
 /// Runs bgrun with the process's arguments; returns the exit code.
 pub fn main() -> i32 {
+    std::panic::set_hook(Box::new(on_panic));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -47,6 +48,29 @@ pub fn main() -> i32 {
             EXIT_BAD_INPUT
         }
     }
+}
+
+/// A closed stdout (`bgrun inventory --list | head`) ends bgrun quietly; any other panic is a
+/// bug: a short message asking for a report, and exit 1.
+fn on_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let message = info
+        .payload()
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| info.payload().downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+        std::process::exit(EXIT_OK);
+    }
+    let place = info
+        .location()
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    eprintln!(
+        "error: internal error in bgrun {}: {message}{place}\nThis is a bug: please report it with the command that caused it.",
+        env!("CARGO_PKG_VERSION")
+    );
+    std::process::exit(EXIT_INTERNAL);
 }
 
 async fn run(cli: Cli) -> Result<i32, Error> {

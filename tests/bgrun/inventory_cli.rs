@@ -331,3 +331,25 @@ fn write_program(path: &Path, body: &str) {
     std::fs::write(path, format!("#!/bin/sh\n{body}\n")).expect("write program");
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod program");
 }
+
+/// `bgrun inventory --list | head`: a closed stdout ends bgrun quietly, with no panic.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let mut hosts = String::from("[web]\n");
+    for i in 0..2000 {
+        hosts.push_str(&format!("web{i} ansible_host=10.0.{}.{} role=frontend\n", i / 250, i % 250));
+    }
+    let t = crate::harness::Test::new().file("hosts", &hosts);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bgrun"))
+        .args(["inventory", "-i", "hosts", "--list"])
+        .current_dir(t.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("bgrun runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("bgrun ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
