@@ -197,8 +197,9 @@ fn deploys_alternate_colors_keep_the_old_stopped_and_are_recorded() {
     // Registered as Registrator does for `ports: - 8080` (bound on 0.0.0.0 and ::): one
     // service per color, no port suffix, at prod's address.
     let catalog = consul_get("/v1/catalog/services");
+    let serving = format!("\"books-ms-{}\"", color());
     assert!(
-        catalog.contains("\"books-ms-blue\"") && !catalog.contains("books-ms-blue-8080"),
+        catalog.contains(&serving) && !catalog.contains("books-ms-blue-") && !catalog.contains("books-ms-green-"),
         "{catalog}"
     );
     let upstream = std::fs::read_to_string("/var/lib/bgrun-lab/prod/data/nginx/upstreams/books-ms.conf").unwrap();

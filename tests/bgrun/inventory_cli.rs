@@ -337,7 +337,11 @@ fn write_program(path: &Path, body: &str) {
 fn a_closed_stdout_ends_quietly() {
     let mut hosts = String::from("[web]\n");
     for i in 0..2000 {
-        hosts.push_str(&format!("web{i} ansible_host=10.0.{}.{} role=frontend\n", i / 250, i % 250));
+        hosts.push_str(&format!(
+            "web{i} ansible_host=10.0.{}.{} role=frontend\n",
+            i / 250,
+            i % 250
+        ));
     }
     let t = crate::harness::Test::new().file("hosts", &hosts);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bgrun"))
