@@ -3,6 +3,7 @@
 
 pub mod files;
 pub mod local;
+mod private_dir;
 pub mod ssh;
 
 use std::time::Duration;

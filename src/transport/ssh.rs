@@ -19,7 +19,7 @@ impl SshTransport {
         let mut builder = SessionBuilder::default();
         builder
             .connect_timeout(spec.timeout)
-            .control_directory(std::env::temp_dir());
+            .control_directory(super::private_dir::private_dir()?);
         builder.known_hosts_check(if spec.host_key_checking {
             KnownHosts::Strict
         } else {
@@ -115,8 +115,8 @@ impl SshTransport {
             return Ok(local);
         }
         let count = self.forwarded.lock().map(|f| f.len()).unwrap_or(0);
-        let local = std::env::temp_dir().join(format!(
-            "bgrun-{}-{:x}-{count}.sock",
+        let local = super::private_dir::private_dir()?.join(format!(
+            "fwd-{}-{:x}-{count}.sock",
             std::process::id(),
             self as *const Self as usize
         ));

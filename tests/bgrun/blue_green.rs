@@ -435,6 +435,20 @@ fn a_second_service_through_the_same_role() {
     assert_eq!(running("hello", &color), "true");
     assert_eq!(running("hello", other(&color)), "false");
     assert_eq!(history("hello").pop().unwrap()["outcome"], "deployed");
+    // The local ends of the forwarded Docker socket were in a folder only this user opens.
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let uid = std::fs::metadata("/proc/self").unwrap().uid();
+    let dir = match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| Path::new(d).is_dir()) {
+        Some(runtime) => Path::new(&runtime).join("bgrun"),
+        None => std::env::temp_dir().join(format!("bgrun-{uid}")),
+    };
+    let meta = std::fs::metadata(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    assert_eq!(
+        (meta.uid(), meta.permissions().mode() & 0o777),
+        (uid, 0o700),
+        "{}",
+        dir.display()
+    );
 }
 
 /// Requests and errors wrk saw, from its Lua summary.
