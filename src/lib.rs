@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cli;
 pub mod compose;
 pub mod config;
+pub mod connection;
 pub mod consul;
 pub mod controller;
 pub mod ctmpl;

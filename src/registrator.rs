@@ -9,9 +9,9 @@ use std::time::Duration;
 use bollard::query_parameters::{EventsOptions, ListContainersOptions};
 use futures::StreamExt;
 
-use crate::consul::Consul;
+use crate::consul::{Consul, ConsulSettings};
+use crate::docker::error_text;
 use crate::docker::registrator::{deregister, register};
-use crate::docker::{self, error_text};
 use crate::exec::host_connection;
 use crate::inventory::Inventory;
 use crate::transport::HostError;
@@ -31,11 +31,11 @@ pub async fn run(inventory: &Inventory, hosts: &[String], options: &Options) -> 
     let mut loops = Vec::new();
     for host in hosts {
         let vars = inventory.vars_for(host);
-        let Some(address) = vars
+        if vars
             .get("consul_addr")
             .map(crate::yaml::scalar_text)
-            .filter(|a| !a.is_empty())
-        else {
+            .is_none_or(|a| a.is_empty())
+        {
             println!("{host}: no `consul_addr`; skipped");
             continue;
         };
@@ -44,7 +44,7 @@ pub async fn run(inventory: &Inventory, hosts: &[String], options: &Options) -> 
             .map(crate::yaml::scalar_text)
             .filter(|v| !v.is_empty());
         loops.push(async move {
-            let result = follow(inventory, host, &address, docker_host.as_deref(), options).await;
+            let result = follow(inventory, host, docker_host.as_deref(), options).await;
             if let Err(e) = &result {
                 eprintln!("{host}: {e}");
             }
@@ -66,21 +66,18 @@ pub async fn run(inventory: &Inventory, hosts: &[String], options: &Options) -> 
 async fn follow(
     inventory: &Inventory,
     host: &str,
-    consul_addr: &str,
     docker_host: Option<&str>,
     options: &Options,
 ) -> Result<(), HostError> {
     let connection = host_connection(inventory, host, options.timeout, options.host_key_checking)
         .map_err(|e| HostError::Failed(e.0))?;
     let address = connection.spec.address.clone();
-    let transport = connection.get().await?;
-    let engine = docker::connect(transport, docker_host).await?;
-    let consul = Consul::new(
-        consul_addr,
-        std::env::var("CONSUL_HTTP_TOKEN").ok().filter(|t| !t.is_empty()),
-        None,
-    )
-    .map_err(|e| HostError::Failed(e.0))?;
+    let engine = connection.docker(docker_host).await?.clone();
+    let vars = inventory.vars_for(host);
+    let var = |name: &str| vars.get(name).map(crate::yaml::scalar_text);
+    let consul = connection
+        .consul(host, &var, &ConsulSettings::default())
+        .map_err(|e| HostError::Failed(e.0))?;
     resync(&engine, &consul, host, &address).await?;
     if options.once {
         return Ok(());

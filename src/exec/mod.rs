@@ -18,10 +18,10 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 use tokio::sync::Semaphore;
 
+use crate::connection::Connection;
 use crate::error::Error;
 use crate::graph::StepGraph;
 use crate::inventory::Inventory;
-use crate::modules::Connection;
 use crate::output::{Counters, Event, Reporter, Status};
 use crate::playbook::{Action, Batch, Play, Playbook, Step};
 use crate::template::{Scope, Templar, Vars, is_template};
