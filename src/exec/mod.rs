@@ -42,6 +42,15 @@ pub fn host_connection(
     connect::spec(host, &scope, timeout, host_key_checking).map(Connection::new)
 }
 
+/// A host's variables as a step sees them before any play: the inventory's, with the magic
+/// variables that place the host in the inventory (for commands such as `bgrun render`).
+pub fn inventory_vars(inventory: &Inventory, host: &str) -> Vars {
+    let groups = serde_json::to_value(inventory.groups_map()).unwrap_or(Json::Null);
+    let mut vars = inventory.vars_for(host);
+    vars.extend(scope::inventory_magic(host, &groups, inventory.group_names(host)));
+    vars
+}
+
 /// What the command line asked of a run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {

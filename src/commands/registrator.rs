@@ -9,11 +9,16 @@ use std::time::Duration;
 use bollard::query_parameters::{EventsOptions, ListContainersOptions};
 use futures::StreamExt;
 
+use serde_json::Value as Json;
+
+use crate::cli::RegistratorArgs;
 use crate::consul::{Consul, ConsulSettings};
 use crate::docker::error_text;
 use crate::docker::registrator::{deregister, register};
+use crate::error::Error;
 use crate::exec::host_connection;
 use crate::inventory::Inventory;
+use crate::run::{EXIT_FAILED, EXIT_OK};
 use crate::transport::HostError;
 
 /// How often the whole state is compared again while following events.
@@ -23,6 +28,29 @@ pub struct Options {
     pub once: bool,
     pub timeout: Duration,
     pub host_key_checking: bool,
+}
+
+/// `bgrun registrator`: Consul kept in step with Docker on the chosen hosts until interrupted
+/// (with `--once`, for one pass).
+pub async fn command(args: &RegistratorArgs) -> Result<i32, Error> {
+    let (inventory, hosts) = super::inventory_hosts(&args.inventory, &args.limit)?;
+    let options = Options {
+        once: args.once,
+        timeout: Duration::from_secs(args.timeout),
+        host_key_checking: std::env::var("ANSIBLE_HOST_KEY_CHECKING")
+            .map(|v| crate::exec::truthy_setting(&Json::from(v)))
+            .unwrap_or(true),
+    };
+    tokio::select! {
+        result = run(&inventory, &hosts, &options) => match result {
+            Ok(()) => Ok(EXIT_OK),
+            Err(message) => {
+                eprintln!("error: {message}");
+                Ok(EXIT_FAILED)
+            }
+        },
+        _ = tokio::signal::ctrl_c() => Ok(EXIT_OK),
+    }
 }
 
 /// Runs for every host that names its Consul agent (`consul_addr`); returns when every host's
