@@ -4,8 +4,10 @@
 
 pub mod audit;
 pub mod cli;
+pub mod commands;
 pub mod compose;
 pub mod config;
+pub mod connection;
 pub mod consul;
 pub mod controller;
 pub mod ctmpl;
@@ -13,15 +15,12 @@ pub mod docker;
 pub mod error;
 pub mod exec;
 pub mod graph;
-pub mod history;
 pub mod interrupt;
 pub mod inventory;
 pub mod library;
 pub mod modules;
 pub mod output;
 pub mod playbook;
-pub mod registrator;
-pub mod render;
 pub mod run;
 pub mod source;
 pub mod template;

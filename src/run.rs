@@ -7,7 +7,8 @@ use std::time::Duration;
 use clap::Parser;
 use serde_json::Value as Json;
 
-use crate::cli::{Cli, Command, InventoryArgs, RegistratorArgs};
+use crate::cli::{Cli, Command};
+use crate::commands;
 use crate::config::Settings;
 use crate::error::Error;
 use crate::exec::{self, RunOptions, Runner};
@@ -75,18 +76,10 @@ fn on_panic(info: &std::panic::PanicHookInfo<'_>) {
 
 async fn run(cli: Cli) -> Result<i32, Error> {
     match &cli.command {
-        Some(Command::Inventory(args)) => return show_inventory(args),
-        Some(Command::Registrator(args)) => return registrator(args).await,
-        Some(Command::History(args)) => {
-            let (inventory, hosts) = inventory_hosts(&args.inventory, &args.limit)?;
-            return crate::history::show(&inventory, &hosts, &args.service, args.count, args.output).await;
-        }
-        Some(Command::Render(args)) => {
-            let sources = inventory_sources(&args.inventory);
-            let text = crate::render::render(&args.template, &sources, &args.host).await?;
-            print!("{text}");
-            return Ok(EXIT_OK);
-        }
+        Some(Command::Inventory(args)) => return commands::inventory::show(args),
+        Some(Command::Registrator(args)) => return commands::registrator::command(args).await,
+        Some(Command::History(args)) => return commands::history::command(args).await,
+        Some(Command::Render(args)) => return commands::render::command(args).await,
         None => {}
     }
     if cli.list_modules {
@@ -188,77 +181,6 @@ fn load_inventory(cli: &Cli, book: &Playbook, settings: &Settings) -> Result<Inv
         sources.extend(from_env.split(',').filter(|s| !s.is_empty()).map(String::from));
     }
     Inventory::load(&sources, Some(&book.dir))
-}
-
-/// The inventory a subcommand names, else ansible.cfg's in this folder.
-fn inventory_sources(given: &[String]) -> Vec<String> {
-    if given.is_empty() {
-        Settings::find(Path::new(".")).inventory
-    } else {
-        given.to_vec()
-    }
-}
-
-/// A subcommand's inventory and the hosts its `--limit` chooses (at least one).
-fn inventory_hosts(given: &[String], limit: &str) -> Result<(Inventory, Vec<String>), Error> {
-    let inventory = Inventory::load(&inventory_sources(given), None)?;
-    let hosts = inventory.select(limit);
-    if hosts.is_empty() {
-        return Err(Error::usage(format!("no host matches `{limit}`")));
-    }
-    Ok((inventory, hosts))
-}
-
-/// `bgrun registrator`: Consul kept in step with Docker on the chosen hosts.
-async fn registrator(args: &RegistratorArgs) -> Result<i32, Error> {
-    let (inventory, hosts) = inventory_hosts(&args.inventory, &args.limit)?;
-    let options = crate::registrator::Options {
-        once: args.once,
-        timeout: Duration::from_secs(args.timeout),
-        host_key_checking: std::env::var("ANSIBLE_HOST_KEY_CHECKING")
-            .map(|v| exec::truthy_setting(&Json::from(v)))
-            .unwrap_or(true),
-    };
-    let run = crate::registrator::run(&inventory, &hosts, &options);
-    tokio::select! {
-        result = run => match result {
-            Ok(()) => Ok(EXIT_OK),
-            Err(message) => {
-                eprintln!("error: {message}");
-                Ok(EXIT_FAILED)
-            }
-        },
-        _ = tokio::signal::ctrl_c() => Ok(EXIT_OK),
-    }
-}
-
-/// `bgrun inventory`: the resolved inventory as JSON or as a tree.
-fn show_inventory(args: &InventoryArgs) -> Result<i32, Error> {
-    let mut sources = args.inventory.clone();
-    if let Some(dir) = &args.vagrant {
-        sources.push(format!("vagrant:{}", dir.display()));
-    }
-    if sources.is_empty() {
-        sources = Settings::find(Path::new(".")).inventory;
-    }
-    let inventory = Inventory::load(&sources, None)?;
-    if args.list {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&inventory.list_json()).unwrap_or_default()
-        );
-    } else if let Some(host) = &args.host {
-        let vars = inventory
-            .host_json(host)
-            .ok_or_else(|| Error::usage(format!("no host `{host}` in the inventory")))?;
-        println!("{}", serde_json::to_string_pretty(&vars).unwrap_or_default());
-    } else if let Some(group) = &args.graph {
-        let tree = inventory
-            .graph_text_from(group)
-            .ok_or_else(|| Error::usage(format!("no group `{group}` in the inventory")))?;
-        print!("{tree}");
-    }
-    Ok(EXIT_OK)
 }
 
 fn list(cli: &Cli, book: &Playbook, inventory: &Inventory) {

@@ -3,11 +3,15 @@
 
 mod data;
 pub mod lock;
+mod secret;
 mod session;
+mod settings;
 
 pub use session::LockKey;
 
-pub use data::{ConsulSettings, DEFAULT_PORT};
+pub use data::{CheckState, NodeInfo, ServiceHealth, ServiceInfo};
+pub use secret::{HIDDEN, Secret, scrub_json, scrub_text};
+pub use settings::{ConsulSettings, DEFAULT_PORT, Target};
 
 use std::time::Duration;
 
@@ -37,10 +41,18 @@ impl std::fmt::Debug for Consul {
 #[error("{0}")]
 pub struct ConsulError(pub String);
 
-/// An instance of a service in the catalog.
+/// A service of the catalog with its tags, as `GET /v1/catalog/services` lists them (and as
+/// consul-template's `services` gives them to templates: `.Name`, `.Tags`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatalogService {
+    pub name: String,
+    pub tags: Vec<String>,
+}
+
+/// An instance of a service in the catalog (`GET /v1/catalog/service/<name>`).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "PascalCase")]
-pub struct CatalogService {
+pub struct CatalogEntry {
     pub node: String,
     pub address: String,
     #[serde(rename = "ServiceID")]
@@ -141,13 +153,11 @@ pub struct Registration {
 }
 
 impl Consul {
-    /// A client for the agent at `address` (`http://host:8500` or `host:8500`).
+    /// A client for the agent at `address` (`http://host:8500` or `host:8500`) with exactly this
+    /// token and datacenter. bgrun's commands and modules build theirs with [`Consul::for_host`],
+    /// which finds these in the step's settings, the host's variables and the environment.
     pub fn new(address: &str, token: Option<String>, datacenter: Option<String>) -> Result<Self, ConsulError> {
-        let base = if address.contains("://") {
-            address.trim_end_matches('/').to_string()
-        } else {
-            format!("http://{}", address.trim_end_matches('/'))
-        };
+        let base = base_url(address);
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .build()
@@ -266,7 +276,7 @@ impl Consul {
     }
 
     /// The catalog's instances of a service.
-    pub async fn catalog_service(&self, name: &str, tag: Option<&str>) -> Result<Vec<CatalogService>, ConsulError> {
+    pub async fn catalog_service(&self, name: &str, tag: Option<&str>) -> Result<Vec<CatalogEntry>, ConsulError> {
         let mut path = format!("/v1/catalog/service/{name}");
         if let Some(tag) = tag {
             path.push_str(&format!("?tag={tag}"));
@@ -311,6 +321,15 @@ impl Consul {
     /// The agent's own services, by ID.
     pub async fn agent_services(&self) -> Result<indexmap::IndexMap<String, Json>, ConsulError> {
         self.json("/v1/agent/services", "listing the agent's services").await
+    }
+}
+
+/// An address as the base of request URLs: with a scheme (`http://` when none), no trailing `/`.
+fn base_url(address: &str) -> String {
+    if address.contains("://") {
+        address.trim_end_matches('/').to_string()
+    } else {
+        format!("http://{}", address.trim_end_matches('/'))
     }
 }
 

@@ -93,12 +93,8 @@ pub struct KeyPair {
     pub session: String,
 }
 
-/// A service of the catalog as `services` returns it: `.Name` and `.Tags`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CatalogService {
-    pub name: String,
-    pub tags: Vec<String>,
-}
+/// A service of the catalog as `services` returns it: `.Name` and `.Tags` (Consul's own type).
+pub use crate::consul::CatalogService;
 
 /// A node of the catalog as `nodes` returns it: `.ID`, `.Node`, `.Address`, `.Datacenter`,
 /// `.TaggedAddresses`, `.Meta`.

@@ -23,6 +23,7 @@
 
 mod catalog;
 mod exec;
+mod fetch;
 mod funcs;
 pub(crate) mod gotime;
 mod lex;
@@ -40,6 +41,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use catalog::{Catalog, CatalogService, Dependency, HealthState, KeyPair, Lookup, Node, ServiceInstance, Snapshot};
+pub use fetch::{fetch, fetch_all};
 
 use crate::error::Error;
 use crate::source::{SourceFile, Span};

@@ -18,10 +18,10 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 use tokio::sync::Semaphore;
 
+use crate::connection::Connection;
 use crate::error::Error;
 use crate::graph::StepGraph;
 use crate::inventory::Inventory;
-use crate::modules::Connection;
 use crate::output::{Counters, Event, Reporter, Status};
 use crate::playbook::{Action, Batch, Play, Playbook, Step};
 use crate::template::{Scope, Templar, Vars, is_template};
@@ -40,6 +40,15 @@ pub fn host_connection(
     vars.insert("inventory_hostname".into(), Json::from(host));
     let scope = Scope::new(&Templar::new(), vars);
     connect::spec(host, &scope, timeout, host_key_checking).map(Connection::new)
+}
+
+/// A host's variables as a step sees them before any play: the inventory's, with the magic
+/// variables that place the host in the inventory (for commands such as `bgrun render`).
+pub fn inventory_vars(inventory: &Inventory, host: &str) -> Vars {
+    let groups = serde_json::to_value(inventory.groups_map()).unwrap_or(Json::Null);
+    let mut vars = inventory.vars_for(host);
+    vars.extend(scope::inventory_magic(host, &groups, inventory.group_names(host)));
+    vars
 }
 
 /// What the command line asked of a run.

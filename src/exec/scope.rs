@@ -58,14 +58,21 @@ pub struct Magic<'a> {
     pub role: Option<(&'a str, &'a std::path::Path)>,
 }
 
+/// The magic variables that place a host in the inventory, the same in and out of a play:
+/// `inventory_hostname`, `inventory_hostname_short`, `groups` and `group_names`.
+pub fn inventory_magic(host: &str, groups: &Json, group_names: Vec<String>) -> Vars {
+    let mut vars = Vars::new();
+    let short = host.split('.').next().unwrap_or(host);
+    vars.insert("inventory_hostname".into(), Json::from(host));
+    vars.insert("inventory_hostname_short".into(), Json::from(short));
+    vars.insert("groups".into(), groups.clone());
+    vars.insert("group_names".into(), Json::from(group_names));
+    vars
+}
+
 impl Magic<'_> {
     pub fn vars(&self) -> Vars {
-        let mut vars = Vars::new();
-        let short = self.host.split('.').next().unwrap_or(self.host);
-        vars.insert("inventory_hostname".into(), Json::from(self.host));
-        vars.insert("inventory_hostname_short".into(), Json::from(short));
-        vars.insert("groups".into(), self.groups.clone());
-        vars.insert("group_names".into(), Json::from(self.group_names.clone()));
+        let mut vars = inventory_magic(self.host, self.groups, self.group_names.clone());
         let hosts = Json::from(self.play_hosts.to_vec());
         vars.insert("play_hosts".into(), hosts.clone());
         vars.insert("ansible_play_hosts".into(), hosts.clone());

@@ -15,9 +15,8 @@
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
-use super::consul::{Secret, connect};
 use super::{Module, Outcome, StepContext};
-use crate::consul::ConsulSettings;
+use crate::consul::{ConsulSettings, Secret};
 use crate::transport::HostError;
 
 #[derive(Debug, Deserialize)]
@@ -113,7 +112,7 @@ impl Module for Audit {
             token_file: self.token_file.clone(),
             datacenter: self.datacenter.clone(),
         };
-        let consul = connect(cx, &settings)?;
+        let consul = cx.consul(&settings)?;
         let key = crate::audit::write(&consul, &self.service, &record)
             .await
             .map_err(|e| HostError::Failed(e.0))?;

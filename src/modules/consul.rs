@@ -57,7 +57,7 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use super::{Module, Outcome, StepContext};
-use crate::consul::{Consul as Client, ConsulError, ConsulSettings, HealthEntry};
+use crate::consul::{Consul as Client, ConsulError, ConsulSettings, HealthEntry, Secret};
 use crate::transport::HostError;
 
 /// How long `wait` waits unless told.
@@ -88,52 +88,6 @@ const REGISTRATION: &[&str] = &[
 const READING: &[&str] = &["service", "tag", "only_passing"];
 /// The arguments of waiting for a service's instances.
 const WAITING: &[&str] = &["service", "tag", "only_passing", "wait", "timeout"];
-/// What a hidden secret shows as.
-const HIDDEN: &str = "********";
-
-/// A value never shown: its `Debug` hides it, and outcomes are scrubbed of it.
-#[derive(Clone, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(pub String);
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(HIDDEN)
-    }
-}
-
-/// A client for the step's host's Consul: the step's settings, then the host's variables.
-pub fn connect(cx: &StepContext<'_>, settings: &ConsulSettings) -> Result<Client, HostError> {
-    let var = |name: &str| {
-        cx.scope
-            .resolve(name)
-            .ok()
-            .flatten()
-            .map(|v| crate::yaml::scalar_text(&v))
-    };
-    Client::for_host(cx.host, &var, settings).map_err(|e| HostError::Failed(e.0))
-}
-
-/// Replaces every occurrence of `secret` in a message or a result with `********`.
-pub fn scrub(mut outcome: Outcome, secret: Option<&str>) -> Outcome {
-    let Some(secret) = secret.filter(|s| !s.is_empty()) else {
-        return outcome;
-    };
-    fn clean(value: &mut Json, secret: &str) {
-        match value {
-            Json::String(s) if s.contains(secret) => *s = s.replace(secret, HIDDEN),
-            Json::Array(items) => items.iter_mut().for_each(|v| clean(v, secret)),
-            Json::Object(map) => map.values_mut().for_each(|v| clean(v, secret)),
-            _ => {}
-        }
-    }
-    if let Some(msg) = &mut outcome.msg {
-        *msg = msg.replace(secret, HIDDEN);
-    }
-    outcome.data.values_mut().for_each(|v| clean(v, secret));
-    outcome
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Consul {
@@ -352,16 +306,16 @@ impl Module for Consul {
             datacenter: self.datacenter.clone(),
         };
         let secret = settings.token.clone();
-        let client = match connect(cx, &settings) {
+        let client = match cx.consul(&settings) {
             Ok(client) => client,
-            Err(HostError::Failed(msg)) => return Ok(scrub(Outcome::failed(msg), secret.as_deref())),
+            Err(HostError::Failed(msg)) => return Ok(Outcome::failed(msg).scrub(secret.as_deref())),
             Err(other) => return Err(other),
         };
         let secret = client.token().map(str::to_string);
         let result = self.dispatch(cx, &client).await;
         match result {
-            Ok(outcome) => Ok(scrub(outcome, secret.as_deref())),
-            Err(HostError::Failed(msg)) => Ok(scrub(Outcome::failed(msg), secret.as_deref())),
+            Ok(outcome) => Ok(outcome.scrub(secret.as_deref())),
+            Err(HostError::Failed(msg)) => Ok(Outcome::failed(msg).scrub(secret.as_deref())),
             Err(other) => Err(other),
         }
     }
@@ -942,7 +896,7 @@ mod tests {
         assert_eq!(tag_list(&json!("a, b")), ["a", "b"]);
         assert_eq!(tag_list(&json!(["a", 1])), ["a", "1"]);
         let outcome = Outcome::failed("refused token s3cret").with("echo", json!(["s3cret"]));
-        let clean = scrub(outcome, Some("s3cret"));
+        let clean = outcome.scrub(Some("s3cret"));
         assert_eq!(clean.msg.as_deref(), Some("refused token ********"));
         assert_eq!(clean.data["echo"], json!(["********"]));
         assert_eq!(format!("{:?}", Secret("s3cret".into())), "********");

@@ -17,10 +17,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
-use super::consul::{Secret, connect};
 use super::{Module, Outcome, StepContext};
-use crate::consul::ConsulSettings;
 use crate::consul::lock::{self, Refused};
+use crate::consul::{ConsulSettings, Secret};
 use crate::transport::HostError;
 
 #[derive(Debug, Deserialize)]
@@ -67,7 +66,7 @@ impl Module for ConsulLock {
             token_file: self.token_file.clone(),
             datacenter: self.datacenter.clone(),
         };
-        let consul = connect(cx, &settings)?;
+        let consul = cx.consul(&settings)?;
         let key = self.key.trim_matches('/').to_string();
         if key.is_empty() {
             return Err(HostError::Failed("invalid arguments: `key` is empty".into()));

@@ -36,10 +36,9 @@ use std::sync::Mutex;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::consul::{Secret, connect, scrub};
 use super::copy::{Put, put_file};
 use super::{Module, Outcome, StepContext, find_source, parse_mode};
-use crate::consul::{Consul, ConsulSettings};
+use crate::consul::{Consul, ConsulSettings, Secret};
 use crate::ctmpl::{
     Catalog, CatalogService, Dependency, HealthState, KeyPair, Lookup, Node, RenderContext, Rendered, ServiceInstance,
     Snapshot, Template,
@@ -127,7 +126,7 @@ pub async fn put_template(
     attrs: &Attributes,
     options: &Options,
 ) -> Result<Outcome, HostError> {
-    let consul = connect(cx, &options.consul)?;
+    let consul = cx.consul(&options.consul)?;
     let secret = consul.token().map(str::to_string);
     let result = async {
         let template = parse(path)?;
@@ -157,8 +156,8 @@ pub async fn put_template(
     }
     .await;
     match result {
-        Ok(outcome) => Ok(scrub(outcome, secret.as_deref())),
-        Err(HostError::Failed(msg)) => Ok(scrub(Outcome::failed(msg), secret.as_deref())),
+        Ok(outcome) => Ok(outcome.scrub(secret.as_deref())),
+        Err(HostError::Failed(msg)) => Ok(Outcome::failed(msg).scrub(secret.as_deref())),
         Err(other) => Err(other),
     }
 }
@@ -240,8 +239,7 @@ pub async fn render_from_consul(
                     names.join(", "),
                     consul.address()
                 ));
-                consul
-                    .fetch_all(&needed, &mut snapshot)
+                crate::ctmpl::fetch_all(consul, &needed, &mut snapshot)
                     .await
                     .map_err(|e| HostError::Failed(e.0))?;
             }

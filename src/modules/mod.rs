@@ -43,10 +43,11 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
-use tokio::sync::OnceCell;
 
+use crate::connection::Connection;
+use crate::consul::{Consul, ConsulSettings};
 use crate::template::{Scope, Templar, Vars};
-use crate::transport::{Become, ConnectionSpec, HostError, Remote, Transport};
+use crate::transport::{Become, HostError, Remote};
 
 /// A module: its arguments are its fields.
 pub trait Module: DeserializeOwned + Send {
@@ -146,59 +147,6 @@ fn parse<T: Module>(args: Json) -> Result<T, HostError> {
     T::deserialize(lenient::Lenient(args)).map_err(|e| HostError::Failed(format!("invalid arguments: {e}")))
 }
 
-/// The connection to a host, opened when a step first needs it and shared by every later step.
-pub struct Connection {
-    pub spec: ConnectionSpec,
-    transport: OnceCell<Result<Transport, HostError>>,
-    docker: OnceCell<Result<bollard::Docker, HostError>>,
-}
-
-impl Connection {
-    pub fn new(spec: ConnectionSpec) -> Self {
-        Connection {
-            spec,
-            transport: OnceCell::new(),
-            docker: OnceCell::new(),
-        }
-    }
-
-    pub async fn get(&self) -> Result<&Transport, HostError> {
-        let result = self
-            .transport
-            .get_or_init(|| async {
-                Transport::connect(&self.spec).await.map_err(|e| {
-                    HostError::Unreachable(format!(
-                        "cannot connect to `{}` at {}{}: {}",
-                        self.spec.host,
-                        self.spec.address,
-                        self.spec.port.map(|p| format!(":{p}")).unwrap_or_default(),
-                        e.0.trim()
-                    ))
-                })
-            })
-            .await;
-        result.as_ref().map_err(Clone::clone)
-    }
-
-    /// The host's Docker engine, connected on first use and kept for the run.
-    pub async fn docker(&self, docker_host: Option<&str>) -> Result<&bollard::Docker, HostError> {
-        let result = self
-            .docker
-            .get_or_init(|| async {
-                let transport = self.get().await?;
-                crate::docker::connect(transport, docker_host).await
-            })
-            .await;
-        result.as_ref().map_err(Clone::clone)
-    }
-
-    pub async fn close(self) {
-        if let Some(Ok(transport)) = self.transport.into_inner() {
-            transport.close().await;
-        }
-    }
-}
-
 /// What a module sees of the run while it works on one host.
 pub struct StepContext<'a> {
     pub host: &'a str,
@@ -221,35 +169,37 @@ pub struct StepContext<'a> {
 }
 
 impl StepContext<'_> {
-    /// The host's Docker engine (`docker_host` variable, else its /var/run/docker.sock over SSH).
-    pub async fn docker(&self) -> Result<&bollard::Docker, HostError> {
-        let docker_host = self
-            .scope
-            .resolve("docker_host")
-            .ok()
-            .flatten()
-            .map(|v| crate::yaml::scalar_text(&v))
-            .filter(|v| !v.is_empty());
-        self.connection.docker(docker_host.as_deref()).await
-    }
-
-    /// The Consul agent of the host, when its variables name one (`consul_addr`), for
-    /// registering its containers as Registrator does.
-    pub fn host_consul(&self) -> Result<Option<crate::consul::Consul>, HostError> {
-        let Some(address) = self
-            .scope
-            .resolve("consul_addr")
+    /// A variable of the host as text, `None` when unset or empty.
+    fn var(&self, name: &str) -> Option<String> {
+        self.scope
+            .resolve(name)
             .ok()
             .flatten()
             .map(|v| crate::yaml::scalar_text(&v))
             .filter(|v| !v.is_empty())
-        else {
-            return Ok(None);
-        };
-        let token = std::env::var("CONSUL_HTTP_TOKEN").ok().filter(|t| !t.is_empty());
-        crate::consul::Consul::new(&address, token, None)
-            .map(Some)
+    }
+
+    /// The host's Docker engine (`docker_host` variable, else its /var/run/docker.sock over SSH).
+    pub async fn docker(&self) -> Result<&bollard::Docker, HostError> {
+        let docker_host = self.var("docker_host");
+        self.connection.docker(docker_host.as_deref()).await
+    }
+
+    /// The client for the host's Consul: the step's `settings`, then the host's variables, then
+    /// the environment; kept on the host's connection for the run.
+    pub fn consul(&self, settings: &ConsulSettings) -> Result<Consul, HostError> {
+        self.connection
+            .consul(self.host, &|name| self.var(name), settings)
             .map_err(|e| HostError::Failed(e.0))
+    }
+
+    /// The Consul agent of the host, when its variables name one (`consul_addr`), for
+    /// registering its containers as Registrator does.
+    pub fn host_consul(&self) -> Result<Option<Consul>, HostError> {
+        if self.var("consul_addr").is_none() {
+            return Ok(None);
+        }
+        self.consul(&ConsulSettings::default()).map(Some)
     }
 
     /// The host, connected on first use.
@@ -320,6 +270,21 @@ impl Outcome {
 
     pub fn with(mut self, key: &str, value: impl Into<Json>) -> Self {
         self.data.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// The outcome with every occurrence of `secret` in its message and result replaced by
+    /// `********`.
+    pub fn scrub(mut self, secret: Option<&str>) -> Self {
+        let Some(secret) = secret.filter(|s| !s.is_empty()) else {
+            return self;
+        };
+        if let Some(msg) = &mut self.msg {
+            *msg = crate::consul::scrub_text(msg, secret);
+        }
+        self.data
+            .values_mut()
+            .for_each(|v| crate::consul::scrub_json(v, secret));
         self
     }
 

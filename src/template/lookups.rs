@@ -106,7 +106,7 @@ fn lookup<T>(state: &mut State, ask: impl Fn(&Snapshot) -> Lookup<T>) -> Result<
     let client = consul.clone();
     let wanted = dependency.clone();
     let mut known = snapshot.clone();
-    *snapshot = block_on(async move { client.fetch(&wanted, &mut known).await.map(|()| known) })
+    *snapshot = block_on(async move { crate::ctmpl::fetch(&client, &wanted, &mut known).await.map(|()| known) })
         .and_then(|answer| answer)
         .map_err(|e| failed(e.0))?;
     match ask(snapshot) {

@@ -652,15 +652,15 @@ fn render_prints_what_a_template_renders_on_a_host() {
         .build()
         .unwrap();
     let text = runtime
-        .block_on(bgrun::render::render(&ctmpl, &sources, "prod"))
+        .block_on(bgrun::commands::render::render(&ctmpl, &sources, "prod"))
         .unwrap();
     assert_eq!(text, EXPECTED[0].1);
     let text = runtime
-        .block_on(bgrun::render::render(&jinja, &sources, "prod"))
+        .block_on(bgrun::commands::render::render(&jinja, &sources, "prod"))
         .unwrap();
     assert_eq!(text, "32768 32769 on prod");
     let err = runtime
-        .block_on(bgrun::render::render(&ctmpl, &sources, "prd"))
+        .block_on(bgrun::commands::render::render(&ctmpl, &sources, "prd"))
         .unwrap_err();
     assert_eq!(
         err.render(),

@@ -6,8 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::Value as Json;
-
+use crate::cli::RenderArgs;
 use crate::consul::{Consul, ConsulSettings};
 use crate::ctmpl::{RenderContext, Template};
 use crate::error::{Error, suggest};
@@ -15,6 +14,14 @@ use crate::inventory::Inventory;
 use crate::modules::ctmpl::render_from_consul;
 use crate::source::SourceFile;
 use crate::template::{Scope, Templar, Vars};
+
+/// `bgrun render`: prints what the template renders to on the host.
+pub async fn command(args: &RenderArgs) -> Result<i32, Error> {
+    let sources = super::inventory_sources(&args.inventory);
+    let text = render(&args.template, &sources, &args.host).await?;
+    print!("{text}");
+    Ok(crate::run::EXIT_OK)
+}
 
 /// Renders `template` for `host` of the inventory loaded from `inventory` (the `-i` sources, in
 /// order) and returns the text, exactly as it would be written.
@@ -38,20 +45,7 @@ pub fn host_vars(inventory: &Inventory, host: &str) -> Result<Vars, Error> {
             None => error.with_help(format!("the inventory's hosts: {}", names.join(", "))),
         });
     }
-    let mut vars = inventory.vars_for(host);
-    let groups: serde_json::Map<String, Json> = inventory
-        .groups_map()
-        .into_iter()
-        .map(|(group, hosts)| (group, Json::from(hosts)))
-        .collect();
-    vars.insert("inventory_hostname".into(), Json::from(host));
-    vars.insert(
-        "inventory_hostname_short".into(),
-        Json::from(host.split('.').next().unwrap_or(host)),
-    );
-    vars.insert("group_names".into(), Json::from(inventory.group_names(host)));
-    vars.insert("groups".into(), Json::Object(groups));
-    Ok(vars)
+    Ok(crate::exec::inventory_vars(inventory, host))
 }
 
 /// Renders `template` with a host's variables.

@@ -4,10 +4,17 @@
 
 use serde_json::Value as Json;
 
+use crate::cli::HistoryArgs;
 use crate::consul::{Consul, ConsulSettings};
 use crate::error::Error;
 use crate::inventory::Inventory;
 use crate::output::Format;
+
+/// `bgrun history`: the last deploys of the service on the chosen hosts' Consul.
+pub async fn command(args: &HistoryArgs) -> Result<i32, Error> {
+    let (inventory, hosts) = super::inventory_hosts(&args.inventory, &args.limit)?;
+    show(&inventory, &hosts, &args.service, args.count, args.output).await
+}
 
 /// The records of `service` on the Consul agents of `hosts`, oldest first, each once.
 pub async fn records(inventory: &Inventory, hosts: &[String], service: &str) -> Result<Vec<Json>, String> {

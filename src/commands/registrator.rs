@@ -9,11 +9,16 @@ use std::time::Duration;
 use bollard::query_parameters::{EventsOptions, ListContainersOptions};
 use futures::StreamExt;
 
-use crate::consul::Consul;
+use serde_json::Value as Json;
+
+use crate::cli::RegistratorArgs;
+use crate::consul::{Consul, ConsulSettings};
+use crate::docker::error_text;
 use crate::docker::registrator::{deregister, register};
-use crate::docker::{self, error_text};
+use crate::error::Error;
 use crate::exec::host_connection;
 use crate::inventory::Inventory;
+use crate::run::{EXIT_FAILED, EXIT_OK};
 use crate::transport::HostError;
 
 /// How often the whole state is compared again while following events.
@@ -25,17 +30,40 @@ pub struct Options {
     pub host_key_checking: bool,
 }
 
+/// `bgrun registrator`: Consul kept in step with Docker on the chosen hosts until interrupted
+/// (with `--once`, for one pass).
+pub async fn command(args: &RegistratorArgs) -> Result<i32, Error> {
+    let (inventory, hosts) = super::inventory_hosts(&args.inventory, &args.limit)?;
+    let options = Options {
+        once: args.once,
+        timeout: Duration::from_secs(args.timeout),
+        host_key_checking: std::env::var("ANSIBLE_HOST_KEY_CHECKING")
+            .map(|v| crate::exec::truthy_setting(&Json::from(v)))
+            .unwrap_or(true),
+    };
+    tokio::select! {
+        result = run(&inventory, &hosts, &options) => match result {
+            Ok(()) => Ok(EXIT_OK),
+            Err(message) => {
+                eprintln!("error: {message}");
+                Ok(EXIT_FAILED)
+            }
+        },
+        _ = tokio::signal::ctrl_c() => Ok(EXIT_OK),
+    }
+}
+
 /// Runs for every host that names its Consul agent (`consul_addr`); returns when every host's
 /// loop ended (with `once`, after one pass).
 pub async fn run(inventory: &Inventory, hosts: &[String], options: &Options) -> Result<(), String> {
     let mut loops = Vec::new();
     for host in hosts {
         let vars = inventory.vars_for(host);
-        let Some(address) = vars
+        if vars
             .get("consul_addr")
             .map(crate::yaml::scalar_text)
-            .filter(|a| !a.is_empty())
-        else {
+            .is_none_or(|a| a.is_empty())
+        {
             println!("{host}: no `consul_addr`; skipped");
             continue;
         };
@@ -44,7 +72,7 @@ pub async fn run(inventory: &Inventory, hosts: &[String], options: &Options) -> 
             .map(crate::yaml::scalar_text)
             .filter(|v| !v.is_empty());
         loops.push(async move {
-            let result = follow(inventory, host, &address, docker_host.as_deref(), options).await;
+            let result = follow(inventory, host, docker_host.as_deref(), options).await;
             if let Err(e) = &result {
                 eprintln!("{host}: {e}");
             }
@@ -66,21 +94,18 @@ pub async fn run(inventory: &Inventory, hosts: &[String], options: &Options) -> 
 async fn follow(
     inventory: &Inventory,
     host: &str,
-    consul_addr: &str,
     docker_host: Option<&str>,
     options: &Options,
 ) -> Result<(), HostError> {
     let connection = host_connection(inventory, host, options.timeout, options.host_key_checking)
         .map_err(|e| HostError::Failed(e.0))?;
     let address = connection.spec.address.clone();
-    let transport = connection.get().await?;
-    let engine = docker::connect(transport, docker_host).await?;
-    let consul = Consul::new(
-        consul_addr,
-        std::env::var("CONSUL_HTTP_TOKEN").ok().filter(|t| !t.is_empty()),
-        None,
-    )
-    .map_err(|e| HostError::Failed(e.0))?;
+    let engine = connection.docker(docker_host).await?.clone();
+    let vars = inventory.vars_for(host);
+    let var = |name: &str| vars.get(name).map(crate::yaml::scalar_text);
+    let consul = connection
+        .consul(host, &var, &ConsulSettings::default())
+        .map_err(|e| HostError::Failed(e.0))?;
     resync(&engine, &consul, host, &address).await?;
     if options.once {
         return Ok(());
