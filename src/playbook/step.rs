@@ -287,16 +287,7 @@ impl<'a> Loader<'a> {
         };
         step.vars.extend(mapping(node, "vars")?);
         step.when.extend(conditions(node, "when"));
-        for tag in node
-            .get("tags")
-            .map(|n| strings(n, "tags"))
-            .transpose()?
-            .unwrap_or_default()
-        {
-            if !step.tags.contains(&tag) {
-                step.tags.push(tag);
-            }
-        }
+        add_tags(&mut step.tags, tags(node)?);
         if let Some(env) = node.get("environment") {
             step.environment.push(env.to_json());
         }
@@ -729,7 +720,25 @@ pub(super) fn strings(node: &Node, key: &str) -> Result<Vec<String>, Error> {
     }
 }
 
-fn conditions(node: &Node, key: &str) -> Vec<Json> {
+/// The `tags` of a play, a step or an import.
+pub(super) fn tags(node: &Node) -> Result<Vec<String>, Error> {
+    Ok(node
+        .get("tags")
+        .map(|n| strings(n, "tags"))
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// Adds `more` to `tags`, each tag once.
+pub(super) fn add_tags(tags: &mut Vec<String>, more: Vec<String>) {
+    for tag in more {
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+}
+
+pub(super) fn conditions(node: &Node, key: &str) -> Vec<Json> {
     match node.get(key).map(Node::to_json) {
         None => Vec::new(),
         Some(Json::Array(items)) => items,
