@@ -552,4 +552,38 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn keywords_bgrun_would_ignore_are_refused() {
+        let text = error("- hosts: all\n  steps:\n    - command: ls\n      any_errors_fatal: true\n");
+        assert!(
+            text.starts_with(
+                "error: play.yml:4:7: `any_errors_fatal` is an Ansible keyword that bgrun does not support in a step"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("set it on the play"), "{text}");
+        let text = error("- hosts: all\n  steps:\n    - block: []\n      any_errors_fatal: true\n");
+        assert!(text.starts_with("error: play.yml:4:7: `any_errors_fatal`"), "{text}");
+        for (key, line) in [
+            ("include_tasks: x.yml\n      apply: {tags: [t]}", "5:7: `apply`"),
+            ("include_role: r\n      defaults_from: d", "5:7: `defaults_from`"),
+            ("import_role: r\n      vars_from: v", "5:7: `vars_from`"),
+            (
+                "include_tasks: x.yml\n      tasks_from: t",
+                "5:7: unknown key `tasks_from`",
+            ),
+            (
+                "include_role:\n        name: r\n        public: true",
+                "6:9: unknown key `public` in `include_role`",
+            ),
+            (
+                "include_tasks:\n        file: x.yml\n        apply: {}",
+                "6:9: `apply` is an Ansible keyword",
+            ),
+        ] {
+            let text = error(&format!("- hosts: all\n  steps:\n    - name: s\n      {key}\n"));
+            assert!(text.contains(&format!("play.yml:{line}")), "{key}: {text}");
+        }
+    }
 }
