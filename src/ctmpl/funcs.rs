@@ -108,13 +108,8 @@ static FUNCTIONS: &[(&str, &str, Call)] = &[
     ),
     ("services", "services", |exec, a| {
         no_datacenter(a)?;
-        Ok(match exec.catalog.services() {
-            Lookup::Ready(list) => Value::list(list.iter().map(Value::catalog_service).collect()),
-            Lookup::Missing(dep) => {
-                exec.need(dep);
-                Value::list(Vec::new())
-            }
-        })
+        let lookup = exec.catalog.services();
+        Ok(listed(exec, lookup, Value::catalog_service))
     }),
     ("key", "key \"path\"", key_lookup),
     ("keyOrDefault", "keyOrDefault \"path\" \"default\"", key_lookup),
@@ -127,13 +122,8 @@ static FUNCTIONS: &[(&str, &str, Call)] = &[
     ("safeTree", "safeTree \"prefix\"", listing),
     ("nodes", "nodes", |exec, a| {
         no_datacenter(a)?;
-        Ok(match exec.catalog.nodes() {
-            Lookup::Ready(list) => Value::list(list.iter().map(Value::node).collect()),
-            Lookup::Missing(dep) => {
-                exec.need(dep);
-                Value::list(Vec::new())
-            }
-        })
+        let lookup = exec.catalog.nodes();
+        Ok(listed(exec, lookup, Value::node))
     }),
     // consul-template: helpers.
     ("env", "env \"NAME\"", env_var),
@@ -789,13 +779,20 @@ fn service(exec: &mut Exec<'_>, a: &Args<'_>) -> FResult {
     }
     states.sort();
     states.dedup();
-    Ok(match exec.catalog.service(name, tag, &states) {
-        Lookup::Ready(list) => Value::list(list.iter().map(Value::service).collect()),
+    let lookup = exec.catalog.service(name, tag, &states);
+    Ok(listed(exec, lookup, Value::service))
+}
+
+/// A catalog listing as a list of records; while the catalog does not know it yet, an empty list,
+/// and the data is fetched for the next render.
+fn listed<T>(exec: &mut Exec<'_>, lookup: Lookup<Vec<T>>, record: impl Fn(&T) -> Value) -> Value {
+    match lookup {
+        Lookup::Ready(list) => Value::list(list.iter().map(record).collect()),
         Lookup::Missing(dep) => {
             exec.need(dep);
             Value::list(Vec::new())
         }
-    })
+    }
 }
 
 fn no_datacenter(a: &Args<'_>) -> Result<(), FnError> {

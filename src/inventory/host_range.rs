@@ -290,15 +290,9 @@ fn index_letter(index: u32) -> Option<char> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{error, inventory};
+    use super::super::ini::tests::assert_error;
+    use super::super::testing::inventory;
     use super::*;
-
-    fn assert_error(text: &str, expected: &[&str]) {
-        let rendered = error("hosts", text);
-        for part in expected {
-            assert!(rendered.contains(part), "missing {part:?} in:\n{rendered}");
-        }
-    }
 
     #[test]
     fn ranges_of_each_kind() {

@@ -404,7 +404,7 @@ pub(super) fn shlex_split(line: &str) -> Result<Vec<(String, usize)>, ShlexError
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::testing::{error, inventory, names, parse};
     use super::*;
     use serde_json::json;
@@ -546,7 +546,8 @@ mod tests {
         assert!(split("a \\").is_none());
     }
 
-    fn assert_error(text: &str, expected: &[&str]) {
+    /// Asserts that the INI inventory `text` fails to load with an error holding each of `expected`.
+    pub(in crate::inventory) fn assert_error(text: &str, expected: &[&str]) {
         let rendered = error("hosts", text);
         for part in expected {
             assert!(rendered.contains(part), "missing {part:?} in:\n{rendered}");
