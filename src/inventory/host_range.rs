@@ -20,6 +20,7 @@ static HOSTNAME: LazyLock<Regex> = LazyLock::new(|| {
 static IPV6: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[0-9a-fA-F.]|:|\[[0-9a-fA-F]+:[0-9a-fA-F]+(?::[0-9]+)?\])+$").expect("ipv6 pattern is valid")
 });
+
 /// A host name with an optional port, split out of `host:port` or `[ipv6]:port`.
 pub(super) struct Address<'a> {
     pub host: &'a str,

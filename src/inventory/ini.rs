@@ -1,8 +1,8 @@
 //! Ansible's INI inventory format: `[group]` sections of hosts with inline `key=value` variables,
 //! `[group:vars]` and `[group:children]` sections, and the shell-like splitting of host lines.
 //!
-//! Values are read as Python literals (see `python_literal`), host names and ranges as in
-//! `host_range`; both are shared with the other formats.
+//! Values are read as Python literals (`python_literal`); host names and ranges are read by
+//! `host_range`, which the YAML format and host lists use too.
 
 use std::sync::{Arc, LazyLock};
 
@@ -11,6 +11,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::host_range::is_bracketed_ipv6_port;
+// Callers elsewhere in the inventory still reach these as `ini::`.
 pub(super) use super::host_range::{expand_host_pattern, parse_address};
 use super::python_literal::parse_literal;
 use super::{Inventory, UNGROUPED, span_at};
