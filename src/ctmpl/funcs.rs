@@ -37,84 +37,328 @@ impl FnError {
 
 type FResult = Result<Value, FnError>;
 
-/// Every function bgrun renders, with how it is called.
-pub(crate) const FUNCTIONS: &[(&str, &str)] = &[
+/// What computes a function's value from its arguments.
+type Call = fn(&mut Exec<'_>, &Args<'_>) -> FResult;
+
+/// Every function bgrun renders: its name, how it is called, and what computes it.
+/// `and` and `or` stop at the first value that decides, so the executor evaluates them itself.
+static FUNCTIONS: &[(&str, &str, Call)] = &[
     // Go's text/template built-ins.
-    ("and", "and x y ..."),
-    ("or", "or x y ..."),
-    ("not", "not x"),
-    ("len", "len x"),
-    ("index", "index collection key ..."),
-    ("slice", "slice x start end"),
-    ("print", "print x ..."),
-    ("printf", "printf \"format\" x ..."),
-    ("println", "println x ..."),
-    ("html", "html x"),
-    ("js", "js x"),
-    ("urlquery", "urlquery x"),
-    ("eq", "eq x y ..."),
-    ("ne", "ne x y"),
-    ("lt", "lt x y"),
-    ("le", "le x y"),
-    ("gt", "gt x y"),
-    ("ge", "ge x y"),
+    ("and", "and x y ...", short_circuit),
+    ("or", "or x y ...", short_circuit),
+    ("not", "not x", |_, a| {
+        let values = a.values;
+        a.exactly(1)?;
+        Ok(Value::Bool(!values[0].truth()))
+    }),
+    ("len", "len x", |_, a| {
+        let values = a.values;
+        a.exactly(1)?;
+        length(&values[0])
+    }),
+    ("index", "index collection key ...", |_, a| {
+        let values = a.values;
+        a.at_least(1)?;
+        index(&values[0], &values[1..])
+    }),
+    ("slice", "slice x start end", |_, a| {
+        let values = a.values;
+        a.between(1, 4)?;
+        slice(&values[0], &values[1..])
+    }),
+    ("print", "print x ...", |_, a| Ok(Value::str(sprint(a.values)))),
+    ("printf", "printf \"format\" x ...", |_, a| {
+        let values = a.values;
+        a.at_least(1)?;
+        Ok(Value::str(sprintf(a.str(0)?, &values[1..])))
+    }),
+    ("println", "println x ...", |_, a| Ok(Value::str(sprintln(a.values)))),
+    ("html", "html x", |_, a| Ok(Value::str(html_escape(&text_of(a.values))))),
+    ("js", "js x", |_, a| Ok(Value::str(js_escape(&text_of(a.values))))),
+    ("urlquery", "urlquery x", |_, a| {
+        Ok(Value::str(query_escape(&text_of(a.values))))
+    }),
+    ("eq", "eq x y ...", |_, a| {
+        let values = a.values;
+        a.at_least(1)?;
+        if values.len() < 2 {
+            return Err(FnError::new("`eq` needs something to compare with").help(a.usage_help()));
+        }
+        for other in &values[1..] {
+            if equal(&values[0], other)? {
+                return Ok(Value::Bool(true));
+            }
+        }
+        Ok(Value::Bool(false))
+    }),
+    ("ne", "ne x y", |_, a| {
+        let values = a.values;
+        a.exactly(2)?;
+        Ok(Value::Bool(!equal(&values[0], &values[1])?))
+    }),
+    ("lt", "lt x y", compare),
+    ("le", "le x y", compare),
+    ("gt", "gt x y", compare),
+    ("ge", "ge x y", compare),
     // consul-template: Consul.
     (
         "service",
         "service \"[tag.]name[|passing,warning,...]\" [\"passing,warning,...\"]",
+        service,
     ),
-    ("services", "services"),
-    ("key", "key \"path\""),
-    ("keyOrDefault", "keyOrDefault \"path\" \"default\""),
-    ("key_or_default", "key_or_default \"path\" \"default\""),
-    ("keyExists", "keyExists \"path\""),
-    ("key_exists", "key_exists \"path\""),
-    ("ls", "ls \"prefix\""),
-    ("safeLs", "safeLs \"prefix\""),
-    ("tree", "tree \"prefix\""),
-    ("safeTree", "safeTree \"prefix\""),
-    ("nodes", "nodes"),
+    ("services", "services", |exec, a| {
+        no_datacenter(a)?;
+        let lookup = exec.catalog.services();
+        Ok(listed(exec, lookup, Value::catalog_service))
+    }),
+    ("key", "key \"path\"", key_lookup),
+    ("keyOrDefault", "keyOrDefault \"path\" \"default\"", key_lookup),
+    ("key_or_default", "key_or_default \"path\" \"default\"", key_lookup),
+    ("keyExists", "keyExists \"path\"", key_lookup),
+    ("key_exists", "key_exists \"path\"", key_lookup),
+    ("ls", "ls \"prefix\"", listing),
+    ("safeLs", "safeLs \"prefix\"", listing),
+    ("tree", "tree \"prefix\"", listing),
+    ("safeTree", "safeTree \"prefix\"", listing),
+    ("nodes", "nodes", |exec, a| {
+        no_datacenter(a)?;
+        let lookup = exec.catalog.nodes();
+        Ok(listed(exec, lookup, Value::node))
+    }),
     // consul-template: helpers.
-    ("env", "env \"NAME\""),
-    ("envOrDefault", "envOrDefault \"NAME\" \"default\""),
-    ("mustEnv", "mustEnv \"NAME\""),
-    ("byKey", "tree \"prefix\" | byKey"),
-    ("byTag", "service \"name\" | byTag"),
-    ("contains", "list | contains value"),
-    ("containsAll", "list | containsAll values"),
-    ("containsAny", "list | containsAny values"),
-    ("containsNone", "list | containsNone values"),
-    ("containsNotAll", "list | containsNotAll values"),
-    ("in", "in list value"),
-    ("explode", "tree \"prefix\" | explode"),
-    ("explodeMap", "map | explodeMap"),
-    ("indent", "text | indent 4"),
-    ("join", "list | join \",\""),
-    ("split", "text | split \",\""),
-    ("loop", "loop [start] end"),
-    ("parseBool", "text | parseBool"),
-    ("parseFloat", "text | parseFloat"),
-    ("parseInt", "text | parseInt"),
-    ("parseUint", "text | parseUint"),
-    ("parseJSON", "text | parseJSON"),
-    ("toJSON", "value | toJSON"),
-    ("toJSONPretty", "value | toJSONPretty"),
-    ("regexMatch", "text | regexMatch \"regexp\""),
-    ("regexReplaceAll", "text | regexReplaceAll \"regexp\" \"replacement\""),
-    ("replaceAll", "text | replaceAll \"old\" \"new\""),
-    ("timestamp", "timestamp [\"layout\"]"),
-    ("toLower", "text | toLower"),
-    ("toUpper", "text | toUpper"),
-    ("toTitle", "text | toTitle"),
-    ("trim", "text | trim \"cutset\""),
-    ("trimPrefix", "text | trimPrefix \"prefix\""),
-    ("trimSuffix", "text | trimSuffix \"suffix\""),
-    ("trimSpace", "text | trimSpace"),
-    ("add", "x | add y"),
-    ("subtract", "x | subtract y"),
-    ("multiply", "x | multiply y"),
-    ("divide", "x | divide y"),
-    ("modulo", "x | modulo y"),
+    ("env", "env \"NAME\"", env_var),
+    ("envOrDefault", "envOrDefault \"NAME\" \"default\"", |exec, a| {
+        a.exactly(2)?;
+        Ok(Value::str(
+            exec.ctx
+                .env(a.str(0)?)
+                .unwrap_or_else(|| a.str(1).unwrap_or_default().to_string()),
+        ))
+    }),
+    ("mustEnv", "mustEnv \"NAME\"", env_var),
+    ("byKey", "tree \"prefix\" | byKey", |_, a| {
+        a.exactly(1)?;
+        by_key(a)
+    }),
+    ("byTag", "service \"name\" | byTag", |_, a| {
+        a.exactly(1)?;
+        by_tag(a)
+    }),
+    ("contains", "list | contains value", |_, a| {
+        let values = a.values;
+        a.exactly(2)?;
+        Ok(Value::Bool(contained(&values[1], &values[0])))
+    }),
+    ("containsAll", "list | containsAll values", contains_set),
+    ("containsAny", "list | containsAny values", contains_set),
+    ("containsNone", "list | containsNone values", contains_set),
+    ("containsNotAll", "list | containsNotAll values", contains_set),
+    ("in", "in list value", |_, a| {
+        let values = a.values;
+        a.exactly(2)?;
+        Ok(Value::Bool(contained(&values[0], &values[1])))
+    }),
+    ("explode", "tree \"prefix\" | explode", |_, a| {
+        a.exactly(1)?;
+        let mut root = BTreeMap::new();
+        for pair in a.list(0)?.iter() {
+            let Value::Record(r) = pair else {
+                return Err(a.type_error(0, "a list of key pairs"));
+            };
+            let key = r
+                .field("Key")
+                .and_then(Value::as_str)
+                .ok_or_else(|| a.type_error(0, "a list of key pairs"))?;
+            let value = r.field("Value").cloned().unwrap_or(Value::Missing);
+            explode_into(&mut root, key, value, key)?;
+        }
+        Ok(Value::map(root))
+    }),
+    ("explodeMap", "map | explodeMap", |_, a| {
+        let values = a.values;
+        a.exactly(1)?;
+        let Value::Map(m) = &values[0] else {
+            return Err(a.type_error(0, "a map"));
+        };
+        let mut root = BTreeMap::new();
+        for (key, value) in &m.entries {
+            explode_into(&mut root, key, value.clone(), key)?;
+        }
+        Ok(Value::map(root))
+    }),
+    ("indent", "text | indent 4", |_, a| {
+        a.exactly(2)?;
+        indent(a.int(0)?, a.str(1)?)
+    }),
+    ("join", "list | join \",\"", |_, a| {
+        a.exactly(2)?;
+        Ok(Value::str(a.strings(1)?.join(a.str(0)?)))
+    }),
+    ("split", "text | split \",\"", |_, a| {
+        a.exactly(2)?;
+        let (sep, text) = (a.str(0)?, a.str(1)?.trim());
+        if text.is_empty() {
+            return Ok(Value::list(Vec::new()));
+        }
+        if sep.is_empty() {
+            return Ok(Value::list(text.chars().map(|c| Value::str(c.to_string())).collect()));
+        }
+        Ok(Value::strings(text.split(sep)))
+    }),
+    ("loop", "loop [start] end", |_, a| {
+        let values = a.values;
+        a.between(1, 2)?;
+        let bound = |i: usize| -> Result<i64, FnError> {
+            match &values[i] {
+                Value::Int(n) => Ok(*n),
+                Value::Str(s) => parse_int(s),
+                _ => Err(a.type_error(i, "an int")),
+            }
+        };
+        let (start, stop) = if values.len() == 1 {
+            (0, bound(0)?)
+        } else {
+            (bound(0)?, bound(1)?)
+        };
+        if stop.saturating_sub(start) > 1_000_000 {
+            return Err(FnError::new(format!(
+                "`loop` from {start} to {stop} is more than bgrun counts"
+            )));
+        }
+        Ok(Value::list((start..stop).map(Value::Int).collect()))
+    }),
+    ("parseBool", "text | parseBool", |_, a| {
+        a.exactly(1)?;
+        let s = a.str(0)?;
+        Ok(Value::Bool(match s {
+            "" | "0" | "f" | "F" | "false" | "FALSE" | "False" => false,
+            "1" | "t" | "T" | "true" | "TRUE" | "True" => true,
+            _ => {
+                return Err(FnError::new(format!(
+                    "parseBool: strconv.ParseBool: parsing {s:?}: invalid syntax"
+                )));
+            }
+        }))
+    }),
+    ("parseFloat", "text | parseFloat", |_, a| {
+        a.exactly(1)?;
+        let s = a.str(0)?;
+        if s.is_empty() {
+            return Ok(Value::Float(0.0));
+        }
+        let cleaned = s.replace('_', "");
+        cleaned
+            .parse::<f64>()
+            .map(Value::Float)
+            .map_err(|_| FnError::new(format!("parseFloat: strconv.ParseFloat: parsing {s:?}: invalid syntax")))
+    }),
+    ("parseInt", "text | parseInt", |_, a| {
+        a.exactly(1)?;
+        parse_int(a.str(0)?).map(Value::Int)
+    }),
+    ("parseUint", "text | parseUint", |_, a| {
+        a.exactly(1)?;
+        let s = a.str(0)?;
+        if s.is_empty() {
+            return Ok(Value::Int(0));
+        }
+        match s.parse::<u64>() {
+            Ok(n) => i64::try_from(n)
+                .map(Value::Int)
+                .map_err(|_| FnError::new(format!("parseUint: {s} is larger than bgrun's ints"))),
+            Err(_) => Err(FnError::new(format!(
+                "parseUint: strconv.ParseUint: parsing {s:?}: invalid syntax"
+            ))),
+        }
+    }),
+    ("parseJSON", "text | parseJSON", |_, a| {
+        a.exactly(1)?;
+        let s = a.str(0)?;
+        if s.is_empty() {
+            return Ok(Value::map(BTreeMap::new()));
+        }
+        let json: serde_json::Value = serde_json::from_str(s).map_err(|e| FnError::new(format!("parseJSON: {e}")))?;
+        from_json(&json, 0).map_err(|e| FnError::new(format!("parseJSON: {e}")))
+    }),
+    ("toJSON", "value | toJSON", to_json_text),
+    ("toJSONPretty", "value | toJSONPretty", to_json_text),
+    ("regexMatch", "text | regexMatch \"regexp\"", |exec, a| {
+        a.exactly(2)?;
+        let re = regex(exec, a.str(0)?)?;
+        Ok(Value::Bool(re.is_match(a.str(1)?)))
+    }),
+    (
+        "regexReplaceAll",
+        "text | regexReplaceAll \"regexp\" \"replacement\"",
+        |exec, a| {
+            a.exactly(3)?;
+            let re = regex(exec, a.str(0)?)?;
+            Ok(Value::str(re.replace_all(a.str(2)?, a.str(1)?).into_owned()))
+        },
+    ),
+    ("replaceAll", "text | replaceAll \"old\" \"new\"", |_, a| {
+        a.exactly(3)?;
+        let (old, new, text) = (a.str(0)?, a.str(1)?, a.str(2)?);
+        let count = if old.is_empty() {
+            text.chars().count() + 1
+        } else {
+            text.matches(old).count()
+        };
+        if count.saturating_mul(new.len()).saturating_add(text.len()) > MAX_TEXT {
+            return Err(FnError::new(format!(
+                "`replaceAll` would make a string longer than {} MiB",
+                MAX_TEXT >> 20
+            )));
+        }
+        Ok(Value::str(text.replace(old, new)))
+    }),
+    ("timestamp", "timestamp [\"layout\"]", |exec, a| {
+        let values = a.values;
+        a.between(0, 1)?;
+        let since = exec.ctx.now.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+        Ok(Value::str(match values.first() {
+            None => gotime::format(gotime::RFC3339, secs, since.subsec_nanos()),
+            Some(_) if a.str(0)? == "unix" => secs.to_string(),
+            Some(_) => gotime::format(a.str(0)?, secs, since.subsec_nanos()),
+        }))
+    }),
+    ("toLower", "text | toLower", |_, a| {
+        a.exactly(1)?;
+        Ok(Value::str(map_chars(a.str(0)?, |c| c.to_lowercase())))
+    }),
+    ("toUpper", "text | toUpper", |_, a| {
+        a.exactly(1)?;
+        Ok(Value::str(map_chars(a.str(0)?, |c| c.to_uppercase())))
+    }),
+    ("toTitle", "text | toTitle", |_, a| {
+        a.exactly(1)?;
+        Ok(Value::str(title(a.str(0)?)))
+    }),
+    ("trim", "text | trim \"cutset\"", |_, a| {
+        a.exactly(2)?;
+        let cutset = a.str(0)?;
+        Ok(Value::str(a.str(1)?.trim_matches(|c| cutset.contains(c))))
+    }),
+    ("trimPrefix", "text | trimPrefix \"prefix\"", |_, a| {
+        a.exactly(2)?;
+        let s = a.str(1)?;
+        Ok(Value::str(s.strip_prefix(a.str(0)?).unwrap_or(s)))
+    }),
+    ("trimSuffix", "text | trimSuffix \"suffix\"", |_, a| {
+        a.exactly(2)?;
+        let s = a.str(1)?;
+        Ok(Value::str(s.strip_suffix(a.str(0)?).unwrap_or(s)))
+    }),
+    ("trimSpace", "text | trimSpace", |_, a| {
+        a.exactly(1)?;
+        Ok(Value::str(a.str(0)?.trim()))
+    }),
+    ("add", "x | add y", two_numbers),
+    ("subtract", "x | subtract y", two_numbers),
+    ("multiply", "x | multiply y", two_numbers),
+    ("divide", "x | divide y", two_numbers),
+    ("modulo", "x | modulo y", two_numbers),
 ];
 
 const VAULT: &str = "it reads Vault, which bgrun does not talk to";
@@ -181,7 +425,7 @@ const CONFD: &[(&str, &str)] = &[
 ];
 
 fn usage(name: &str) -> Option<&'static str> {
-    FUNCTIONS.iter().find(|(n, _)| *n == name).map(|(_, u)| *u)
+    FUNCTIONS.iter().find(|(n, _, _)| *n == name).map(|(_, u, _)| *u)
 }
 
 /// Whether a template may call `name`: `Err((message, help))` when it may not.
@@ -207,7 +451,7 @@ pub(crate) fn check_name(name: &str) -> Result<(), (String, String)> {
             format!("consul-template writes {instead}"),
         ));
     }
-    let help = match crate::error::suggest(name, FUNCTIONS.iter().map(|(n, _)| *n)) {
+    let help = match crate::error::suggest(name, FUNCTIONS.iter().map(|(n, _, _)| *n)) {
         Some(close) => format!("did you mean `{close}`?"),
         None => "bgrun knows Go's built-in template functions and consul-template's (`service`, `services`, `key`, \
                  `keyOrDefault`, `keyExists`, `ls`, `tree`, `nodes`, `env` and its helpers)"
@@ -321,379 +565,135 @@ impl<'v> Args<'v> {
 
 /// Calls function `name` (checked at parse time) with its evaluated arguments.
 pub(crate) fn call(exec: &mut Exec<'_>, name: &str, values: Vec<Value>) -> FResult {
-    let a = Args { name, values: &values };
-    match name {
-        "not" => {
-            a.exactly(1)?;
-            Ok(Value::Bool(!values[0].truth()))
-        }
-        "len" => {
-            a.exactly(1)?;
-            length(&values[0])
-        }
-        "index" => {
-            a.at_least(1)?;
-            index(&values[0], &values[1..])
-        }
-        "slice" => {
-            a.between(1, 4)?;
-            slice(&values[0], &values[1..])
-        }
-        "print" => Ok(Value::str(sprint(&values))),
-        "println" => Ok(Value::str(sprintln(&values))),
-        "printf" => {
-            a.at_least(1)?;
-            Ok(Value::str(sprintf(a.str(0)?, &values[1..])))
-        }
-        "html" => Ok(Value::str(html_escape(&text_of(&values)))),
-        "js" => Ok(Value::str(js_escape(&text_of(&values)))),
-        "urlquery" => Ok(Value::str(query_escape(&text_of(&values)))),
-        "eq" => {
-            a.at_least(1)?;
-            if values.len() < 2 {
-                return Err(FnError::new("`eq` needs something to compare with").help(a.usage_help()));
-            }
-            for other in &values[1..] {
-                if equal(&values[0], other)? {
-                    return Ok(Value::Bool(true));
-                }
-            }
-            Ok(Value::Bool(false))
-        }
-        "ne" => {
-            a.exactly(2)?;
-            Ok(Value::Bool(!equal(&values[0], &values[1])?))
-        }
-        "lt" | "le" | "gt" | "ge" => {
-            a.exactly(2)?;
-            let less = less(&values[0], &values[1])?;
-            let result = match name {
-                "lt" => less,
-                "le" => less || equal(&values[0], &values[1])?,
-                "gt" => !less && !equal(&values[0], &values[1])?,
-                _ => !less,
-            };
-            Ok(Value::Bool(result))
-        }
-        "service" => service(exec, &a),
-        "services" => {
-            no_datacenter(&a)?;
-            Ok(match exec.catalog.services() {
-                Lookup::Ready(list) => Value::list(list.iter().map(Value::catalog_service).collect()),
-                Lookup::Missing(dep) => {
-                    exec.need(dep);
-                    Value::list(Vec::new())
-                }
-            })
-        }
-        "nodes" => {
-            no_datacenter(&a)?;
-            Ok(match exec.catalog.nodes() {
-                Lookup::Ready(list) => Value::list(list.iter().map(Value::node).collect()),
-                Lookup::Missing(dep) => {
-                    exec.need(dep);
-                    Value::list(Vec::new())
-                }
-            })
-        }
-        "key" | "keyExists" | "key_exists" | "keyOrDefault" | "key_or_default" => {
-            let with_default = name == "keyOrDefault" || name == "key_or_default";
-            a.exactly(if with_default { 2 } else { 1 })?;
-            let path = a.str(0)?;
-            let default = if with_default { a.str(1)? } else { "" };
-            let found = if path.is_empty() {
-                Some(None)
-            } else {
-                lookup_key(exec, path)?
-            };
-            Ok(match name {
-                "key" => Value::str(found.flatten().unwrap_or_default()),
-                "keyExists" | "key_exists" => Value::Bool(matches!(found, Some(Some(_)))),
-                _ => match found.flatten() {
-                    Some(value) if !value.is_empty() => Value::str(value),
-                    _ => Value::str(default),
-                },
-            })
-        }
-        "ls" | "safeLs" | "tree" | "safeTree" => {
-            a.exactly(1)?;
-            let prefix = a.str(0)?;
-            if prefix.is_empty() {
-                return Ok(Value::list(Vec::new()));
-            }
-            check_datacenter(name, prefix)?;
-            let recursive = name == "tree" || name == "safeTree";
-            let lookup = if recursive {
-                exec.catalog.tree(prefix)
-            } else {
-                exec.catalog.ls(prefix)
-            };
-            Ok(match lookup {
-                Lookup::Ready(pairs) => {
-                    if pairs.is_empty() && name.starts_with("safe") {
-                        // consul-template refuses to render while a safe listing is empty.
-                        let p = prefix.strip_prefix('/').unwrap_or(prefix).to_string();
-                        exec.need(if recursive {
-                            Dependency::Tree(p)
-                        } else {
-                            Dependency::Ls(p)
-                        });
-                    }
-                    Value::list(pairs.iter().map(Value::key_pair).collect())
-                }
-                Lookup::Missing(dep) => {
-                    exec.need(dep);
-                    Value::list(Vec::new())
-                }
-            })
-        }
-        "env" | "mustEnv" => {
-            a.exactly(1)?;
-            let var = a.str(0)?;
-            let value = exec.ctx.env(var).unwrap_or_default();
-            if name == "mustEnv" && value.is_empty() {
-                return Err(FnError::new(format!("required environment variable {var} is empty")));
-            }
-            Ok(Value::str(value))
-        }
-        "envOrDefault" => {
-            a.exactly(2)?;
-            Ok(Value::str(
-                exec.ctx
-                    .env(a.str(0)?)
-                    .unwrap_or_else(|| a.str(1).unwrap_or_default().to_string()),
-            ))
-        }
-        "byKey" => {
-            a.exactly(1)?;
-            by_key(&a)
-        }
-        "byTag" => {
-            a.exactly(1)?;
-            by_tag(&a)
-        }
-        "contains" => {
-            a.exactly(2)?;
-            Ok(Value::Bool(contained(&values[1], &values[0])))
-        }
-        "in" => {
-            a.exactly(2)?;
-            Ok(Value::Bool(contained(&values[0], &values[1])))
-        }
-        "containsAll" | "containsAny" | "containsNone" | "containsNotAll" => {
-            a.exactly(2)?;
-            let (ret_true, invert) = match name {
-                "containsAll" => (true, true),
-                "containsAny" => (false, false),
-                "containsNone" => (true, false),
-                _ => (false, true),
-            };
-            for x in a.list(0)?.iter() {
-                if contained(&values[1], x) != invert {
-                    return Ok(Value::Bool(!ret_true));
-                }
-            }
-            Ok(Value::Bool(ret_true))
-        }
-        "explode" => {
-            a.exactly(1)?;
-            let mut root = BTreeMap::new();
-            for pair in a.list(0)?.iter() {
-                let Value::Record(r) = pair else {
-                    return Err(a.type_error(0, "a list of key pairs"));
-                };
-                let key = r
-                    .field("Key")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| a.type_error(0, "a list of key pairs"))?;
-                let value = r.field("Value").cloned().unwrap_or(Value::Missing);
-                explode_into(&mut root, key, value, key)?;
-            }
-            Ok(Value::map(root))
-        }
-        "explodeMap" => {
-            a.exactly(1)?;
-            let Value::Map(m) = &values[0] else {
-                return Err(a.type_error(0, "a map"));
-            };
-            let mut root = BTreeMap::new();
-            for (key, value) in &m.entries {
-                explode_into(&mut root, key, value.clone(), key)?;
-            }
-            Ok(Value::map(root))
-        }
-        "indent" => {
-            a.exactly(2)?;
-            indent(a.int(0)?, a.str(1)?)
-        }
-        "join" => {
-            a.exactly(2)?;
-            Ok(Value::str(a.strings(1)?.join(a.str(0)?)))
-        }
-        "split" => {
-            a.exactly(2)?;
-            let (sep, text) = (a.str(0)?, a.str(1)?.trim());
-            if text.is_empty() {
-                return Ok(Value::list(Vec::new()));
-            }
-            if sep.is_empty() {
-                return Ok(Value::list(text.chars().map(|c| Value::str(c.to_string())).collect()));
-            }
-            Ok(Value::strings(text.split(sep)))
-        }
-        "loop" => {
-            a.between(1, 2)?;
-            let bound = |i: usize| -> Result<i64, FnError> {
-                match &values[i] {
-                    Value::Int(n) => Ok(*n),
-                    Value::Str(s) => parse_int(s),
-                    _ => Err(a.type_error(i, "an int")),
-                }
-            };
-            let (start, stop) = if values.len() == 1 {
-                (0, bound(0)?)
-            } else {
-                (bound(0)?, bound(1)?)
-            };
-            if stop.saturating_sub(start) > 1_000_000 {
-                return Err(FnError::new(format!(
-                    "`loop` from {start} to {stop} is more than bgrun counts"
-                )));
-            }
-            Ok(Value::list((start..stop).map(Value::Int).collect()))
-        }
-        "parseBool" => {
-            a.exactly(1)?;
-            let s = a.str(0)?;
-            Ok(Value::Bool(match s {
-                "" | "0" | "f" | "F" | "false" | "FALSE" | "False" => false,
-                "1" | "t" | "T" | "true" | "TRUE" | "True" => true,
-                _ => {
-                    return Err(FnError::new(format!(
-                        "parseBool: strconv.ParseBool: parsing {s:?}: invalid syntax"
-                    )));
-                }
-            }))
-        }
-        "parseInt" => {
-            a.exactly(1)?;
-            parse_int(a.str(0)?).map(Value::Int)
-        }
-        "parseUint" => {
-            a.exactly(1)?;
-            let s = a.str(0)?;
-            if s.is_empty() {
-                return Ok(Value::Int(0));
-            }
-            match s.parse::<u64>() {
-                Ok(n) => i64::try_from(n)
-                    .map(Value::Int)
-                    .map_err(|_| FnError::new(format!("parseUint: {s} is larger than bgrun's ints"))),
-                Err(_) => Err(FnError::new(format!(
-                    "parseUint: strconv.ParseUint: parsing {s:?}: invalid syntax"
-                ))),
-            }
-        }
-        "parseFloat" => {
-            a.exactly(1)?;
-            let s = a.str(0)?;
-            if s.is_empty() {
-                return Ok(Value::Float(0.0));
-            }
-            let cleaned = s.replace('_', "");
-            cleaned
-                .parse::<f64>()
-                .map(Value::Float)
-                .map_err(|_| FnError::new(format!("parseFloat: strconv.ParseFloat: parsing {s:?}: invalid syntax")))
-        }
-        "parseJSON" => {
-            a.exactly(1)?;
-            let s = a.str(0)?;
-            if s.is_empty() {
-                return Ok(Value::map(BTreeMap::new()));
-            }
-            let json: serde_json::Value =
-                serde_json::from_str(s).map_err(|e| FnError::new(format!("parseJSON: {e}")))?;
-            from_json(&json, 0).map_err(|e| FnError::new(format!("parseJSON: {e}")))
-        }
-        "toJSON" | "toJSONPretty" => {
-            a.exactly(1)?;
-            let text = to_json(&values[0], name == "toJSONPretty").map_err(|e| FnError::new(format!("{name}: {e}")))?;
-            Ok(Value::str(text))
-        }
-        "regexMatch" => {
-            a.exactly(2)?;
-            let re = regex(exec, a.str(0)?)?;
-            Ok(Value::Bool(re.is_match(a.str(1)?)))
-        }
-        "regexReplaceAll" => {
-            a.exactly(3)?;
-            let re = regex(exec, a.str(0)?)?;
-            Ok(Value::str(re.replace_all(a.str(2)?, a.str(1)?).into_owned()))
-        }
-        "replaceAll" => {
-            a.exactly(3)?;
-            let (old, new, text) = (a.str(0)?, a.str(1)?, a.str(2)?);
-            let count = if old.is_empty() {
-                text.chars().count() + 1
-            } else {
-                text.matches(old).count()
-            };
-            if count.saturating_mul(new.len()).saturating_add(text.len()) > MAX_TEXT {
-                return Err(FnError::new(format!(
-                    "`replaceAll` would make a string longer than {} MiB",
-                    MAX_TEXT >> 20
-                )));
-            }
-            Ok(Value::str(text.replace(old, new)))
-        }
-        "timestamp" => {
-            a.between(0, 1)?;
-            let since = exec.ctx.now.duration_since(UNIX_EPOCH).unwrap_or_default();
-            let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
-            Ok(Value::str(match values.first() {
-                None => gotime::format(gotime::RFC3339, secs, since.subsec_nanos()),
-                Some(_) if a.str(0)? == "unix" => secs.to_string(),
-                Some(_) => gotime::format(a.str(0)?, secs, since.subsec_nanos()),
-            }))
-        }
-        "toLower" => {
-            a.exactly(1)?;
-            Ok(Value::str(map_chars(a.str(0)?, |c| c.to_lowercase())))
-        }
-        "toUpper" => {
-            a.exactly(1)?;
-            Ok(Value::str(map_chars(a.str(0)?, |c| c.to_uppercase())))
-        }
-        "toTitle" => {
-            a.exactly(1)?;
-            Ok(Value::str(title(a.str(0)?)))
-        }
-        "trimSpace" => {
-            a.exactly(1)?;
-            Ok(Value::str(a.str(0)?.trim()))
-        }
-        "trim" => {
-            a.exactly(2)?;
-            let cutset = a.str(0)?;
-            Ok(Value::str(a.str(1)?.trim_matches(|c| cutset.contains(c))))
-        }
-        "trimPrefix" => {
-            a.exactly(2)?;
-            let s = a.str(1)?;
-            Ok(Value::str(s.strip_prefix(a.str(0)?).unwrap_or(s)))
-        }
-        "trimSuffix" => {
-            a.exactly(2)?;
-            let s = a.str(1)?;
-            Ok(Value::str(s.strip_suffix(a.str(0)?).unwrap_or(s)))
-        }
-        "add" | "subtract" | "multiply" | "divide" | "modulo" => {
-            a.exactly(2)?;
-            arithmetic(name, &values[1], &values[0])
-        }
-        _ => Err(FnError::new(format!("unknown function `{name}`"))),
+    let Some((_, _, call)) = FUNCTIONS.iter().find(|(n, _, _)| *n == name) else {
+        return Err(FnError::new(format!("unknown function `{name}`")));
+    };
+    call(exec, &Args { name, values: &values })
+}
+
+/// `and` and `or`, which never get here: the executor evaluates them as it goes.
+fn short_circuit(_exec: &mut Exec<'_>, a: &Args<'_>) -> FResult {
+    Err(FnError::new(format!("unknown function `{}`", a.name)))
+}
+
+/// `lt`, `le`, `gt` and `ge`.
+fn compare(_exec: &mut Exec<'_>, a: &Args<'_>) -> FResult {
+    let name = a.name;
+    let values = a.values;
+    a.exactly(2)?;
+    let less = less(&values[0], &values[1])?;
+    let result = match name {
+        "lt" => less,
+        "le" => less || equal(&values[0], &values[1])?,
+        "gt" => !less && !equal(&values[0], &values[1])?,
+        _ => !less,
+    };
+    Ok(Value::Bool(result))
+}
+
+/// `key`, `keyExists` and `keyOrDefault` (and their snake_case spellings).
+fn key_lookup(exec: &mut Exec<'_>, a: &Args<'_>) -> FResult {
+    let name = a.name;
+    let with_default = name == "keyOrDefault" || name == "key_or_default";
+    a.exactly(if with_default { 2 } else { 1 })?;
+    let path = a.str(0)?;
+    let default = if with_default { a.str(1)? } else { "" };
+    let found = if path.is_empty() {
+        Some(None)
+    } else {
+        lookup_key(exec, path)?
+    };
+    Ok(match name {
+        "key" => Value::str(found.flatten().unwrap_or_default()),
+        "keyExists" | "key_exists" => Value::Bool(matches!(found, Some(Some(_)))),
+        _ => match found.flatten() {
+            Some(value) if !value.is_empty() => Value::str(value),
+            _ => Value::str(default),
+        },
+    })
+}
+
+/// `ls` and `tree`, and their `safe` forms that wait while the listing is empty.
+fn listing(exec: &mut Exec<'_>, a: &Args<'_>) -> FResult {
+    let name = a.name;
+    a.exactly(1)?;
+    let prefix = a.str(0)?;
+    if prefix.is_empty() {
+        return Ok(Value::list(Vec::new()));
     }
+    check_datacenter(name, prefix)?;
+    let recursive = name == "tree" || name == "safeTree";
+    let lookup = if recursive {
+        exec.catalog.tree(prefix)
+    } else {
+        exec.catalog.ls(prefix)
+    };
+    Ok(match lookup {
+        Lookup::Ready(pairs) => {
+            if pairs.is_empty() && name.starts_with("safe") {
+                // consul-template refuses to render while a safe listing is empty.
+                let p = prefix.strip_prefix('/').unwrap_or(prefix).to_string();
+                exec.need(if recursive {
+                    Dependency::Tree(p)
+                } else {
+                    Dependency::Ls(p)
+                });
+            }
+            Value::list(pairs.iter().map(Value::key_pair).collect())
+        }
+        Lookup::Missing(dep) => {
+            exec.need(dep);
+            Value::list(Vec::new())
+        }
+    })
+}
+
+/// `env` and `mustEnv`.
+fn env_var(exec: &mut Exec<'_>, a: &Args<'_>) -> FResult {
+    let name = a.name;
+    a.exactly(1)?;
+    let var = a.str(0)?;
+    let value = exec.ctx.env(var).unwrap_or_default();
+    if name == "mustEnv" && value.is_empty() {
+        return Err(FnError::new(format!("required environment variable {var} is empty")));
+    }
+    Ok(Value::str(value))
+}
+
+/// `containsAll`, `containsAny`, `containsNone` and `containsNotAll`.
+fn contains_set(_exec: &mut Exec<'_>, a: &Args<'_>) -> FResult {
+    let name = a.name;
+    let values = a.values;
+    a.exactly(2)?;
+    let (ret_true, invert) = match name {
+        "containsAll" => (true, true),
+        "containsAny" => (false, false),
+        "containsNone" => (true, false),
+        _ => (false, true),
+    };
+    for x in a.list(0)?.iter() {
+        if contained(&values[1], x) != invert {
+            return Ok(Value::Bool(!ret_true));
+        }
+    }
+    Ok(Value::Bool(ret_true))
+}
+
+/// `toJSON` and `toJSONPretty`.
+fn to_json_text(_exec: &mut Exec<'_>, a: &Args<'_>) -> FResult {
+    let name = a.name;
+    let values = a.values;
+    a.exactly(1)?;
+    let text = to_json(&values[0], name == "toJSONPretty").map_err(|e| FnError::new(format!("{name}: {e}")))?;
+    Ok(Value::str(text))
+}
+
+/// `add`, `subtract`, `multiply`, `divide` and `modulo`.
+fn two_numbers(_exec: &mut Exec<'_>, a: &Args<'_>) -> FResult {
+    let name = a.name;
+    let values = a.values;
+    a.exactly(2)?;
+    arithmetic(name, &values[1], &values[0])
 }
 
 /// consul-template's `service`: `service "name"`, `service "tag.name"`, `service "name|any"`,
@@ -779,13 +779,20 @@ fn service(exec: &mut Exec<'_>, a: &Args<'_>) -> FResult {
     }
     states.sort();
     states.dedup();
-    Ok(match exec.catalog.service(name, tag, &states) {
-        Lookup::Ready(list) => Value::list(list.iter().map(Value::service).collect()),
+    let lookup = exec.catalog.service(name, tag, &states);
+    Ok(listed(exec, lookup, Value::service))
+}
+
+/// A catalog listing as a list of records; while the catalog does not know it yet, an empty list,
+/// and the data is fetched for the next render.
+fn listed<T>(exec: &mut Exec<'_>, lookup: Lookup<Vec<T>>, record: impl Fn(&T) -> Value) -> Value {
+    match lookup {
+        Lookup::Ready(list) => Value::list(list.iter().map(record).collect()),
         Lookup::Missing(dep) => {
             exec.need(dep);
             Value::list(Vec::new())
         }
-    })
+    }
 }
 
 fn no_datacenter(a: &Args<'_>) -> Result<(), FnError> {
@@ -1282,4 +1289,21 @@ fn query_escape(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_function_is_named_once() {
+        for (i, (name, usage, _)) in FUNCTIONS.iter().enumerate() {
+            assert!(FUNCTIONS[..i].iter().all(|(n, _, _)| n != name), "{name} twice");
+            assert!(usage.contains(name), "{name}: {usage}");
+            assert_eq!(check_name(name), Ok(()));
+        }
+        for (name, _) in UNSUPPORTED.iter().chain(CONFD) {
+            assert!(check_name(name).is_err(), "{name}");
+        }
+    }
 }

@@ -6,9 +6,11 @@
 //! written (group, host, `group_vars/`, `host_vars/`) and [`Inventory::vars_for`] merges them with
 //! Ansible's precedence.
 
+mod host_range;
 mod ini;
 mod list;
 mod pattern;
+mod python_literal;
 mod vagrant;
 mod vars_files;
 mod yaml;

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 
 use super::step::{
-    Loader, check_keys, mapping, optional_bool, optional_string, privilege, read_yaml, root_step, strings,
+    Loader, add_tags, check_keys, conditions, mapping, optional_bool, optional_string, privilege, read_yaml, root_step,
+    strings, tags,
 };
 use super::{Action, Batch, Meta, Play, Playbook, Privilege, Step};
 pub use crate::config::Settings;
@@ -42,14 +43,36 @@ const PLAY_KEYS: &[&str] = &[
     "vars_files",
 ];
 
+/// Keys of an `import_playbook` entry (`include` is its old name).
+const IMPORT_PLAYBOOK_KEYS: &[&str] = &["import_playbook", "include", "name", "tags", "vars", "when"];
+
 /// How deep `import_playbook` may nest before bgrun calls it a loop.
 const MAX_IMPORT_DEPTH: usize = 16;
+
+/// What the `import_playbook` entries around a play hand to it, outer ones first, as Ansible's
+/// `PlaybookInclude` does: their `when` goes before the conditions of every step of the play
+/// (not its handlers), their `tags` join the play's.
+#[derive(Default, Clone)]
+struct Imported {
+    when: Vec<Json>,
+    tags: Vec<String>,
+}
+
+impl Imported {
+    /// The context of the plays that `import` brings in.
+    fn through(&self, import: &Node) -> Result<Imported, Error> {
+        let mut inner = self.clone();
+        inner.when.extend(conditions(import, "when"));
+        add_tags(&mut inner.tags, tags(import)?);
+        Ok(inner)
+    }
+}
 
 /// Loads a playbook file, and the playbooks it imports.
 pub fn load(path: &Path, settings: &Settings) -> Result<Playbook, Error> {
     let dir = folder_of(path);
     let mut plays = Vec::new();
-    load_into(path, settings, &mut plays, 0)?;
+    load_into(path, settings, &mut plays, 0, &Imported::default())?;
     Ok(Playbook {
         path: path.to_path_buf(),
         dir,
@@ -64,7 +87,13 @@ fn folder_of(path: &Path) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-fn load_into(path: &Path, settings: &Settings, plays: &mut Vec<Play>, depth: usize) -> Result<(), Error> {
+fn load_into(
+    path: &Path,
+    settings: &Settings,
+    plays: &mut Vec<Play>,
+    depth: usize,
+    imported: &Imported,
+) -> Result<(), Error> {
     let root = read_yaml(path)?;
     let dir = folder_of(path);
     match &root.value {
@@ -75,11 +104,7 @@ fn load_into(path: &Path, settings: &Settings, plays: &mut Vec<Play>, depth: usi
                     .or_else(|| item.get("include"))
                     .filter(|_| item.get("hosts").is_none())
                 {
-                    check_keys(
-                        item,
-                        &["import_playbook", "include", "name", "vars", "when", "tags"],
-                        "an import_playbook",
-                    )?;
+                    check_keys(item, IMPORT_PLAYBOOK_KEYS, "an import_playbook")?;
                     let Some(file) = import.as_str() else {
                         return Err(import.error("`import_playbook` takes a file name"));
                     };
@@ -88,7 +113,8 @@ fn load_into(path: &Path, settings: &Settings, plays: &mut Vec<Play>, depth: usi
                     }
                     let target = dir.join(file);
                     let before = plays.len();
-                    load_into(&target, settings, plays, depth + 1).map_err(|e| match e {
+                    let inner = imported.through(item)?;
+                    load_into(&target, settings, plays, depth + 1, &inner).map_err(|e| match e {
                         Error::Read { path, source } => {
                             import.error(format!("cannot read `{}`: {source}", path.display()))
                         }
@@ -102,7 +128,7 @@ fn load_into(path: &Path, settings: &Settings, plays: &mut Vec<Play>, depth: usi
                     }
                     continue;
                 }
-                plays.push(load_play(item, &dir, settings)?);
+                plays.push(load_play(item, &dir, settings, imported)?);
             }
         }
         NodeValue::Null => {}
@@ -115,7 +141,7 @@ fn load_into(path: &Path, settings: &Settings, plays: &mut Vec<Play>, depth: usi
     Ok(())
 }
 
-fn load_play(node: &Node, dir: &Path, settings: &Settings) -> Result<Play, Error> {
+fn load_play(node: &Node, dir: &Path, settings: &Settings, imported: &Imported) -> Result<Play, Error> {
     if node.as_map().is_none() {
         return Err(node
             .error(format!("a play is a mapping, but this is {}", node.kind()))
@@ -154,11 +180,9 @@ fn load_play(node: &Node, dir: &Path, settings: &Settings) -> Result<Play, Error
     let roles_path: Vec<PathBuf> = settings.roles_path.clone();
     let loader = Loader::new(dir, &roles_path);
     let mut root = root_step(&node.span);
-    root.tags = node
-        .get("tags")
-        .map(|n| strings(n, "tags"))
-        .transpose()?
-        .unwrap_or_default();
+    root.tags = tags(node)?;
+    add_tags(&mut root.tags, imported.tags.clone());
+    root.when = imported.when.clone();
     if let Some(env) = node.get("environment") {
         root.environment.push(env.to_json());
     }
@@ -316,7 +340,7 @@ pub(crate) fn load_text(text: &str) -> Result<Playbook, Error> {
         .as_seq()
         .unwrap_or_default()
         .iter()
-        .map(|p| load_play(p, Path::new("."), &settings))
+        .map(|p| load_play(p, Path::new("."), &settings, &Imported::default()))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Playbook {
         path: "play.yml".into(),
@@ -482,5 +506,84 @@ mod tests {
             error("- hosts: all\n  steps:\n    - command: x\n      listen: t\n")
                 .contains("`listen` belongs to handlers")
         );
+    }
+
+    #[test]
+    fn import_playbook_hands_when_and_tags_to_its_plays() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("main.yml", "- import_playbook: mid.yml\n  when: outer\n  tags: [o]\n");
+        write(
+            "mid.yml",
+            "- import_playbook: leaf.yml\n  when: [inner]\n  tags: i\n- hosts: all\n  tags: [m]\n  tasks:\n    - debug: msg=m\n",
+        );
+        write(
+            "leaf.yml",
+            "- hosts: all\n  tags: [own]\n  pre_tasks:\n    - debug: msg=pre\n  tasks:\n    - debug: msg=x\n      when: mine\n  handlers:\n    - name: h\n      debug: msg=h\n",
+        );
+        let book = load(&dir.path().join("main.yml"), &Settings::default()).unwrap();
+        let (leaf, mid) = (&book.plays[0], &book.plays[1]);
+        let when = |step: &Step| step.when.clone();
+        assert_eq!(when(&leaf.steps[0]), vec![Json::from("outer"), Json::from("inner")]);
+        let task = leaf.steps.iter().find(|s| s.when.len() == 3).expect("the task");
+        assert_eq!(
+            when(task),
+            vec![Json::from("outer"), Json::from("inner"), Json::from("mine")]
+        );
+        assert_eq!(task.tags, ["own", "o", "i"]);
+        assert!(
+            leaf.handlers[0].when.is_empty(),
+            "an import's `when` is not a handler's"
+        );
+        assert_eq!(leaf.handlers[0].tags, ["own", "o", "i"]);
+        assert_eq!(when(&mid.steps[0]), vec![Json::from("outer")]);
+        assert_eq!(mid.steps[0].tags, ["m", "o"]);
+    }
+
+    #[test]
+    fn import_playbook_keys_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("main.yml"), "- import_playbook: x.yml\n  whenn: x\n").unwrap();
+        let err = load(&dir.path().join("main.yml"), &Settings::default())
+            .unwrap_err()
+            .render();
+        assert!(
+            err.contains("main.yml:2:3: unknown key `whenn` in an import_playbook"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn keywords_bgrun_would_ignore_are_refused() {
+        let text = error("- hosts: all\n  steps:\n    - command: ls\n      any_errors_fatal: true\n");
+        assert!(
+            text.starts_with(
+                "error: play.yml:4:7: `any_errors_fatal` is an Ansible keyword that bgrun does not support in a step"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("set it on the play"), "{text}");
+        let text = error("- hosts: all\n  steps:\n    - block: []\n      any_errors_fatal: true\n");
+        assert!(text.starts_with("error: play.yml:4:7: `any_errors_fatal`"), "{text}");
+        for (key, line) in [
+            ("include_tasks: x.yml\n      apply: {tags: [t]}", "5:7: `apply`"),
+            ("include_role: r\n      defaults_from: d", "5:7: `defaults_from`"),
+            ("import_role: r\n      vars_from: v", "5:7: `vars_from`"),
+            (
+                "include_tasks: x.yml\n      tasks_from: t",
+                "5:7: unknown key `tasks_from`",
+            ),
+            (
+                "include_role:\n        name: r\n        public: true",
+                "6:9: unknown key `public` in `include_role`",
+            ),
+            (
+                "include_tasks:\n        file: x.yml\n        apply: {}",
+                "6:9: `apply` is an Ansible keyword",
+            ),
+        ] {
+            let text = error(&format!("- hosts: all\n  steps:\n    - name: s\n      {key}\n"));
+            assert!(text.contains(&format!("play.yml:{line}")), "{key}: {text}");
+        }
     }
 }

@@ -18,7 +18,6 @@ use crate::yaml::{self, Node, NodeValue};
 
 /// Keywords every kind of step takes.
 const COMMON_KEYS: &[&str] = &[
-    "any_errors_fatal",
     "become",
     "become_method",
     "become_user",
@@ -70,10 +69,13 @@ const INCLUDE_KEYS: &[&str] = &[
 
 /// Ansible keywords bgrun knows of but does not have; naming them beats calling them typos.
 pub const NOT_SUPPORTED: &[&str] = &[
+    "any_errors_fatal",
+    "apply",
     "check_mode",
     "collections",
     "connection",
     "debugger",
+    "defaults_from",
     "delegate_facts",
     "diff",
     "include_vars",
@@ -82,6 +84,7 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "order",
     "port",
     "strategy",
+    "vars_from",
     "vars_prompt",
     "with_fileglob",
     "with_nested",
@@ -164,16 +167,8 @@ impl<'a> Loader<'a> {
         }
         for key in INCLUDE_KEYS {
             if let Some(value) = node.get(key) {
-                check_keys(
-                    node,
-                    &[
-                        COMMON_KEYS,
-                        INCLUDE_KEYS,
-                        &["apply", "tasks_from", "defaults_from", "vars_from"],
-                    ]
-                    .concat(),
-                    "an include",
-                )?;
+                let own: &[&str] = if is_role_include(key) { &["tasks_from"] } else { &[] };
+                check_keys(node, &[COMMON_KEYS, INCLUDE_KEYS, own].concat(), "an include")?;
                 return self.include(node, key, value, base, step);
             }
         }
@@ -287,16 +282,7 @@ impl<'a> Loader<'a> {
         };
         step.vars.extend(mapping(node, "vars")?);
         step.when.extend(conditions(node, "when"));
-        for tag in node
-            .get("tags")
-            .map(|n| strings(n, "tags"))
-            .transpose()?
-            .unwrap_or_default()
-        {
-            if !step.tags.contains(&tag) {
-                step.tags.push(tag);
-            }
-        }
+        add_tags(&mut step.tags, tags(node)?);
         if let Some(env) = node.get("environment") {
             step.environment.push(env.to_json());
         }
@@ -349,14 +335,18 @@ impl<'a> Loader<'a> {
         let target = match &value.value {
             NodeValue::Str(s) => s.clone(),
             NodeValue::Map(_) => match key {
-                "include_role" | "import_role" => {
-                    optional_string(value, "name")?.ok_or_else(|| value.error("the role's `name` is missing"))?
-                }
                 "meta" => {
                     return Err(value.error("`meta` takes an action name, e.g. `meta: flush_handlers`"));
                 }
-                _ => optional_string(value, "file")?
-                    .ok_or_else(|| value.error("the file to include is missing: give `file:`"))?,
+                _ if is_role_include(key) => {
+                    check_keys(value, &["name", "tasks_from"], &format!("`{key}`"))?;
+                    optional_string(value, "name")?.ok_or_else(|| value.error("the role's `name` is missing"))?
+                }
+                _ => {
+                    check_keys(value, &["file"], &format!("`{key}`"))?;
+                    optional_string(value, "file")?
+                        .ok_or_else(|| value.error("the file to include is missing: give `file:`"))?
+                }
             },
             _ => {
                 return Err(value.error(format!("`{key}` takes a name, but this is {}", value.kind())));
@@ -451,6 +441,10 @@ impl<'a> Loader<'a> {
             }
         }
     }
+}
+
+fn is_role_include(key: &str) -> bool {
+    matches!(key, "include_role" | "import_role")
 }
 
 /// The context a step hands to the steps inside it: its keywords without its own identity.
@@ -567,11 +561,15 @@ pub(super) fn check_keys(node: &Node, known: &[&str], context: &str) -> Result<(
 }
 
 pub(super) fn unsupported(key: &Node, name: &str, context: &str) -> Error {
+    let help = match name {
+        "any_errors_fatal" => "bgrun has `any_errors_fatal` on plays: set it on the play",
+        _ => "see the compatibility table in bgrun's README",
+    };
     Error::invalid(
         key.span.clone(),
         format!("`{name}` is an Ansible keyword that bgrun does not support in {context}"),
     )
-    .with_help("see the compatibility table in bgrun's README")
+    .with_help(help)
 }
 
 fn load_loop(node: &Node) -> Result<(Option<Json>, String), Error> {
@@ -729,7 +727,25 @@ pub(super) fn strings(node: &Node, key: &str) -> Result<Vec<String>, Error> {
     }
 }
 
-fn conditions(node: &Node, key: &str) -> Vec<Json> {
+/// The `tags` of a play, a step or an import.
+pub(super) fn tags(node: &Node) -> Result<Vec<String>, Error> {
+    Ok(node
+        .get("tags")
+        .map(|n| strings(n, "tags"))
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// Adds `more` to `tags`, each tag once.
+pub(super) fn add_tags(tags: &mut Vec<String>, more: Vec<String>) {
+    for tag in more {
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+}
+
+pub(super) fn conditions(node: &Node, key: &str) -> Vec<Json> {
     match node.get(key).map(Node::to_json) {
         None => Vec::new(),
         Some(Json::Array(items)) => items,

@@ -145,6 +145,35 @@ fn import_tasks_and_import_playbook_with_vars() {
     );
 }
 
+/// As in Ansible, an import's `when` guards every step of the plays it imports, and its `tags`
+/// are theirs.
+#[test]
+fn import_playbook_applies_its_when_and_tags() {
+    let play = |msg: &str| format!("- hosts: all\n  gather_facts: false\n  steps:\n    - debug: msg={msg}\n");
+    let t = local()
+        .file("skipped.yml", &play("from-skipped"))
+        .file("tagged.yml", &play("from-tagged"))
+        .playbook(&format!(
+            "- import_playbook: skipped.yml\n  when: false\n- import_playbook: tagged.yml\n  tags: [deploy]\n{}",
+            play("untagged")
+        ));
+    let out = t.expect(0);
+    assert!(
+        !out.stdout.contains("=> from-skipped")
+            && out.stdout.contains("skipping: [localhost]")
+            && out.stdout.contains("=> from-tagged")
+            && out.stdout.contains("=> untagged"),
+        "{}",
+        out.stdout
+    );
+    let out = t.args(&["--tags", "deploy"]).expect(0);
+    assert!(
+        out.stdout.contains("=> from-tagged") && !out.stdout.contains("=> untagged"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn include_tasks_chooses_its_file_at_run_time() {
     let out = local()
