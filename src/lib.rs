@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod compat;
 pub mod compose;
 pub mod config;
 pub mod consul;
