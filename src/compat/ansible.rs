@@ -1,5 +1,6 @@
-//! Ansible's boolean words. Ansible has two sets: module arguments and `is truthy(convert_bool=true)`
-//! go through `boolean()`, while the `| bool` filter has its own, shorter `to_bool`.
+//! Ansible's boolean words: `boolean()` from `module_utils/parsing/convert_bool.py`, which module
+//! arguments of type `bool` (`check_type_bool`), `is truthy(convert_bool=true)` and, non-strict,
+//! the `| bool` filter go through.
 
 /// `ansible.module_utils.parsing.convert_bool.boolean(text)`, the words Ansible accepts for a
 /// module argument of type `bool` (`check_type_bool`) and for `convert_bool=True`: `y`, `yes`,
@@ -24,13 +25,6 @@ pub fn boolean_number(n: f64) -> Option<bool> {
     }
 }
 
-/// The `| bool` filter on text (`to_bool` in `ansible/plugins/filter/core.py`): `yes`, `on`,
-/// `1` and `true` in any case are true, anything else false. Unlike `boolean()` it does not
-/// strip whitespace and knows neither `y` nor `t`.
-pub fn to_bool(text: &str) -> bool {
-    matches!(text.to_lowercase().as_str(), "yes" | "on" | "1" | "true")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,7 +41,5 @@ mod tests {
         assert_eq!(boolean("1.0"), None);
         assert_eq!(boolean_number(1.0), Some(true));
         assert_eq!(boolean_number(2.0), None);
-        assert!(to_bool("Yes") && to_bool("ON") && to_bool("1"));
-        assert!(!to_bool("y") && !to_bool("t") && !to_bool(" yes"));
     }
 }

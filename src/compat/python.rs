@@ -527,4 +527,24 @@ mod tests {
         assert!(fnmatch("a[b", "a[b"));
         assert!(!fnmatch("xweb", "web*"));
     }
+
+    #[test]
+    fn float_repr_as_the_filters_use_it() {
+        let cases = [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (0.1, "0.1"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (123.456, "123.456"),
+            (-2.5e300, "-2.5e+300"),
+            (5e-324, "5e-324"),
+        ];
+        for (f, expected) in cases {
+            assert_eq!(float_repr(f), expected, "{f:e}");
+        }
+    }
 }
