@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod cli;
 pub mod commands;
+pub mod compat;
 pub mod compose;
 pub mod config;
 pub mod connection;

@@ -4,57 +4,14 @@
 //!
 //! The Compose model needs them to compute the same names, paths and hashes docker-compose does.
 
-use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 use regex::Regex;
 use serde_json::Value;
 
-/// `repr(f)` of a Python float (the shortest text that reads back to the same value).
-pub fn float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    // `{:e}` gives the shortest round-trip digits, e.g. "-1.5e16" or "0e0".
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let negative = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let mut out = String::new();
-    if negative {
-        out.push('-');
-    }
-    if (-4..16).contains(&exp) {
-        if exp >= 0 {
-            let int_len = exp as usize + 1;
-            if digits.len() <= int_len {
-                out.push_str(&digits);
-                out.push_str(&"0".repeat(int_len - digits.len()));
-                out.push_str(".0");
-            } else {
-                out.push_str(&digits[..int_len]);
-                out.push('.');
-                out.push_str(&digits[int_len..]);
-            }
-        } else {
-            out.push_str("0.");
-            out.push_str(&"0".repeat((-exp - 1) as usize));
-            out.push_str(&digits);
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
-    }
-    out
-}
+use crate::compat::python::{self, JsonDumps};
+
+pub use crate::compat::python::float_repr;
 
 /// `'{}'.format(value)` for the scalars a YAML file can hold (`str()` in Python).
 pub fn str_of(value: &Value) -> String {
@@ -89,83 +46,11 @@ pub enum JsonStyle {
 
 /// `json.dumps(value)` as Python writes it (`ensure_ascii=True`).
 pub fn json_dumps(value: &Value, style: JsonStyle) -> String {
-    let mut out = String::new();
-    dump(value, style, &mut out);
-    out
-}
-
-fn dump(value: &Value, style: JsonStyle, out: &mut String) {
-    let (item_sep, key_sep) = match style {
-        JsonStyle::CompactSorted => (",", ":"),
-        JsonStyle::Default => (", ", ": "),
-    };
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            if n.is_f64() {
-                let f = n.as_f64().unwrap_or(0.0);
-                match f {
-                    f if f.is_nan() => out.push_str("NaN"),
-                    f if f == f64::INFINITY => out.push_str("Infinity"),
-                    f if f == f64::NEG_INFINITY => out.push_str("-Infinity"),
-                    f => out.push_str(&float_repr(f)),
-                }
-            } else {
-                out.push_str(&number_text(n));
-            }
-        }
-        Value::String(s) => dump_str(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(item_sep);
-                }
-                dump(item, style, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            if matches!(style, JsonStyle::CompactSorted) {
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-            }
-            out.push('{');
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push_str(item_sep);
-                }
-                dump_str(k, out);
-                out.push_str(key_sep);
-                dump(v, style, out);
-            }
-            out.push('}');
-        }
+    match style {
+        JsonStyle::CompactSorted => JsonDumps::compact_sorted(),
+        JsonStyle::Default => JsonDumps::new(None),
     }
-}
-
-fn dump_str(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
-            }
-        }
-    }
-    out.push('"');
+    .dumps(value)
 }
 
 /// `posixpath.normpath`.
@@ -245,84 +130,9 @@ pub fn expanduser(path: &str, home: Option<&str>) -> String {
     if expanded.is_empty() { "/".into() } else { expanded }
 }
 
-/// `shlex.split(s)`: POSIX rules, no comments.
+/// `shlex.split(s)`: POSIX rules, no comments; the error is Python's message.
 pub fn shlex_split(s: &str) -> Result<Vec<String>, &'static str> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum St {
-        Space,
-        Word,
-        Quote(char),
-        Escape(Option<char>),
-    }
-    let is_space = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
-    let mut tokens = Vec::new();
-    let mut token = String::new();
-    let mut quoted = false;
-    let mut state = St::Space;
-    for c in s.chars() {
-        match state {
-            St::Space => {
-                if is_space(c) {
-                    continue;
-                } else if c == '\\' {
-                    state = St::Escape(None);
-                } else if c == '\'' || c == '"' {
-                    quoted = true;
-                    state = St::Quote(c);
-                } else {
-                    token.push(c);
-                    state = St::Word;
-                }
-            }
-            St::Word => {
-                if is_space(c) {
-                    state = St::Space;
-                    if !token.is_empty() || quoted {
-                        tokens.push(std::mem::take(&mut token));
-                        quoted = false;
-                    }
-                } else if c == '\'' || c == '"' {
-                    quoted = true;
-                    state = St::Quote(c);
-                } else if c == '\\' {
-                    state = St::Escape(None);
-                } else {
-                    token.push(c);
-                }
-            }
-            St::Quote(q) => {
-                if c == q {
-                    state = St::Word;
-                } else if c == '\\' && q == '"' {
-                    state = St::Escape(Some('"'));
-                } else {
-                    token.push(c);
-                }
-            }
-            St::Escape(inside) => {
-                if let Some(q) = inside
-                    && c != '\\'
-                    && c != q
-                {
-                    token.push('\\');
-                }
-                token.push(c);
-                state = match inside {
-                    Some(q) => St::Quote(q),
-                    None => St::Word,
-                };
-            }
-        }
-    }
-    match state {
-        St::Quote(_) => return Err("No closing quotation"),
-        St::Escape(_) => return Err("No escaped character"),
-        St::Space | St::Word => {}
-    }
-    if !token.is_empty() || quoted {
-        tokens.push(token);
-    }
-    Ok(tokens)
+    python::shlex_split(s).map_err(python::ShlexError::python_message)
 }
 
 /// Python's `int(s, 0)` after docker-compose's rewrite of `0NNN` to octal (`to_int`).
@@ -466,27 +276,6 @@ pub fn parse_bytes(text: &str) -> Option<i64> {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn float_repr_matches_python() {
-        let cases = [
-            (1.5, "1.5"),
-            (1.0, "1.0"),
-            (100000.0, "100000.0"),
-            (1e16, "1e+16"),
-            (1.5e16, "1.5e+16"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (-0.0, "-0.0"),
-            (0.1, "0.1"),
-            (123456789.125, "123456789.125"),
-            (1e22, "1e+22"),
-            (2.5e-7, "2.5e-07"),
-        ];
-        for (f, text) in cases {
-            assert_eq!(float_repr(f), text, "{f}");
-        }
-    }
 
     #[test]
     fn json_dumps_sorts_and_escapes_like_python() {

@@ -548,24 +548,7 @@ fn json_float(f: f64) -> Result<String, String> {
 
 /// A JSON string as Go writes it, with `<`, `>` and `&` escaped for HTML.
 pub(crate) fn json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    crate::compat::json::quote_into(out, s, crate::compat::json::Escapes::GO);
 }
 
 /// How deep parsed JSON may nest before bgrun refuses it.

@@ -325,83 +325,21 @@ pub(super) struct ShlexError {
 /// quotes group and are removed, `\` escapes, `#` starts a comment. Each token comes with the byte
 /// offset where it starts.
 pub(super) fn shlex_split(line: &str) -> Result<Vec<(String, usize)>, ShlexError> {
-    let mut tokens = Vec::new();
-    let mut current = String::new();
-    let mut start: Option<usize> = None;
-    let mut chars = line.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            ' ' | '\t' | '\r' | '\n' => {
-                if let Some(s) = start.take() {
-                    tokens.push((std::mem::take(&mut current), s));
-                }
-            }
-            '#' => break,
-            '\'' => {
-                start.get_or_insert(i);
-                loop {
-                    match chars.next() {
-                        None => {
-                            return Err(ShlexError {
-                                message: "unclosed quote `'`",
-                                offset: i,
-                            });
-                        }
-                        Some((_, '\'')) => break,
-                        Some((_, ch)) => current.push(ch),
-                    }
-                }
-            }
-            '"' => {
-                start.get_or_insert(i);
-                loop {
-                    match chars.next() {
-                        None => {
-                            return Err(ShlexError {
-                                message: "unclosed quote `\"`",
-                                offset: i,
-                            });
-                        }
-                        Some((_, '"')) => break,
-                        Some((j, '\\')) => match chars.next() {
-                            None => {
-                                return Err(ShlexError {
-                                    message: "nothing follows `\\`",
-                                    offset: j,
-                                });
-                            }
-                            Some((_, e @ ('"' | '\\'))) => current.push(e),
-                            Some((_, e)) => {
-                                current.push('\\');
-                                current.push(e);
-                            }
-                        },
-                        Some((_, ch)) => current.push(ch),
-                    }
-                }
-            }
-            '\\' => {
-                start.get_or_insert(i);
-                match chars.next() {
-                    None => {
-                        return Err(ShlexError {
-                            message: "nothing follows `\\`",
-                            offset: i,
-                        });
-                    }
-                    Some((_, e)) => current.push(e),
-                }
-            }
-            _ => {
-                start.get_or_insert(i);
-                current.push(c);
-            }
-        }
-    }
-    if let Some(s) = start {
-        tokens.push((current, s));
-    }
-    Ok(tokens)
+    use crate::compat::python::ShlexError as E;
+    crate::compat::python::shlex_split_at(line, true).map_err(|e| match e {
+        E::NoClosingQuotation { quote: '\'', offset } => ShlexError {
+            message: "unclosed quote `'`",
+            offset,
+        },
+        E::NoClosingQuotation { offset, .. } => ShlexError {
+            message: "unclosed quote `\"`",
+            offset,
+        },
+        E::NoEscapedCharacter { offset } => ShlexError {
+            message: "nothing follows `\\`",
+            offset,
+        },
+    })
 }
 
 #[cfg(test)]

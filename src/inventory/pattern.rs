@@ -177,68 +177,16 @@ fn enumerate(inventory: &Inventory, expr: &str) -> Vec<usize> {
 fn matcher(expr: &str) -> Option<Regex> {
     let source = match expr.strip_prefix('~') {
         Some(regex) => format!("^(?:{regex})"),
-        None => format!("^(?s:{})\\z", glob_to_regex(expr)),
+        None => return crate::compat::python::fnmatch_regex(expr),
     };
     Regex::new(&source).ok()
-}
-
-/// Python's `fnmatch.translate`: `*`, `?`, `[seq]` and `[!seq]`; a `[` without `]` is literal.
-fn glob_to_regex(glob: &str) -> String {
-    let chars: Vec<char> = glob.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        i += 1;
-        match c {
-            '*' => {
-                if !out.ends_with(".*") {
-                    out.push_str(".*");
-                }
-            }
-            '?' => out.push('.'),
-            '[' => {
-                let mut j = i;
-                if chars.get(j) == Some(&'!') {
-                    j += 1;
-                }
-                if chars.get(j) == Some(&']') {
-                    j += 1;
-                }
-                while j < chars.len() && chars[j] != ']' {
-                    j += 1;
-                }
-                if j >= chars.len() {
-                    out.push_str("\\[");
-                    continue;
-                }
-                let mut class = String::from("[");
-                let mut body = &chars[i..j];
-                if body.first() == Some(&'!') {
-                    class.push('^');
-                    body = &body[1..];
-                }
-                for &ch in body {
-                    if ch == '-' || ch.is_alphanumeric() {
-                        class.push(ch);
-                    } else {
-                        class.push_str(&regex::escape(&ch.to_string()));
-                    }
-                }
-                class.push(']');
-                out.push_str(&class);
-                i = j + 1;
-            }
-            other => out.push_str(&regex::escape(&other.to_string())),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testing::inventory;
     use super::*;
+    use crate::compat::python::fnmatch_translate;
 
     const HOSTS: &str = "\
 lonely
@@ -336,8 +284,8 @@ web
 
     #[test]
     fn glob_translation() {
-        assert_eq!(glob_to_regex("a*b?"), "a.*b.");
-        assert_eq!(glob_to_regex("[!a-c]"), "[^a-c]");
-        assert_eq!(glob_to_regex("x[y"), "x\\[y");
+        assert_eq!(fnmatch_translate("a*b?"), "a.*b.");
+        assert_eq!(fnmatch_translate("[!a-c]"), "[^a-c]");
+        assert_eq!(fnmatch_translate("x[y"), "x\\[y");
     }
 }

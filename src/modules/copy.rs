@@ -6,6 +6,7 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use super::{Diff, Module, Outcome, StepContext, find_source, parse_mode};
+use crate::compat::checksum::hex;
 use crate::transport::files::{self, Attributes, FileKind};
 use crate::transport::{Exec, HostError, Remote};
 
@@ -128,7 +129,7 @@ pub async fn put_file(
         dest = target;
         state = files::stat(&remote, &dest).await?;
     }
-    let checksum: String = Sha256::digest(content).iter().map(|b| format!("{b:02x}")).collect();
+    let checksum = hex(&Sha256::digest(content));
     let content_changed = state.sha256.as_deref() != Some(checksum.as_str()) && (force || !state.exists());
     let attrs_changed = !attrs.satisfied_by(&state);
     let mut outcome = Outcome::changed(content_changed || attrs_changed)

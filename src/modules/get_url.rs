@@ -14,6 +14,7 @@ use sha2::Digest;
 
 use super::lineinfile::resolve;
 use super::{Module, Outcome, StepContext, parse_mode};
+use crate::compat::checksum::{Checksum, hex, sha1};
 use crate::transport::files::{self, Attributes, FileKind};
 use crate::transport::{Exec, HostError, Remote};
 
@@ -65,112 +66,6 @@ fn yes() -> bool {
 }
 fn agent() -> String {
     "ansible-httpget".into()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Algorithm {
-    Md5,
-    Sha1,
-    Sha224,
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-impl Algorithm {
-    fn parse(name: &str) -> Option<Algorithm> {
-        Some(match name.to_ascii_lowercase().as_str() {
-            "md5" => Algorithm::Md5,
-            "sha1" => Algorithm::Sha1,
-            "sha224" => Algorithm::Sha224,
-            "sha256" => Algorithm::Sha256,
-            "sha384" => Algorithm::Sha384,
-            "sha512" => Algorithm::Sha512,
-            _ => return None,
-        })
-    }
-
-    fn program(self) -> &'static str {
-        match self {
-            Algorithm::Md5 => "md5sum",
-            Algorithm::Sha1 => "sha1sum",
-            Algorithm::Sha224 => "sha224sum",
-            Algorithm::Sha256 => "sha256sum",
-            Algorithm::Sha384 => "sha384sum",
-            Algorithm::Sha512 => "sha512sum",
-        }
-    }
-
-    /// The digest of `data`, computed here; MD5 is left to the host.
-    fn digest(self, data: &[u8]) -> Option<String> {
-        Some(match self {
-            Algorithm::Md5 => return None,
-            Algorithm::Sha1 => hex(&sha1(data)),
-            Algorithm::Sha224 => hex(&sha2::Sha224::digest(data)),
-            Algorithm::Sha256 => hex(&sha2::Sha256::digest(data)),
-            Algorithm::Sha384 => hex(&sha2::Sha384::digest(data)),
-            Algorithm::Sha512 => hex(&sha2::Sha512::digest(data)),
-        })
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-1, for Ansible's `checksum_src` / `checksum_dest` and `sha1:` checksums.
-fn sha1(data: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
-    let block = |h: &mut [u32; 5], chunk: &[u8]| {
-        let mut w = [0u32; 80];
-        for (i, word) in chunk.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        for i in 16..80 {
-            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e] = *h;
-        for (i, wi) in w.iter().enumerate() {
-            let (f, k) = match i {
-                0..=19 => ((b & c) | (!b & d), 0x5A827999),
-                20..=39 => (b ^ c ^ d, 0x6ED9EBA1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
-                _ => (b ^ c ^ d, 0xCA62C1D6),
-            };
-            let t = a
-                .rotate_left(5)
-                .wrapping_add(f)
-                .wrapping_add(e)
-                .wrapping_add(k)
-                .wrapping_add(*wi);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = t;
-        }
-        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
-            *x = x.wrapping_add(y);
-        }
-    };
-    let mut chunks = data.chunks_exact(64);
-    for chunk in &mut chunks {
-        block(&mut h, chunk);
-    }
-    let mut tail = chunks.remainder().to_vec();
-    tail.push(0x80);
-    while tail.len() % 64 != 56 {
-        tail.push(0);
-    }
-    tail.extend_from_slice(&(data.len() as u64).wrapping_mul(8).to_be_bytes());
-    for chunk in tail.chunks_exact(64) {
-        block(&mut h, chunk);
-    }
-    let mut out = [0u8; 20];
-    for (i, word) in h.iter().enumerate() {
-        out[i * 4..i * 4 + 4].copy_from_slice(&word.to_be_bytes());
-    }
-    out
 }
 
 /// The last part of a URL's path.
@@ -294,7 +189,7 @@ impl GetUrl {
     async fn expected(
         &self,
         client: &reqwest::Client,
-    ) -> Result<Result<Option<(Algorithm, String)>, Outcome>, HostError> {
+    ) -> Result<Result<Option<(Checksum, String)>, Outcome>, HostError> {
         let Some(checksum) = self.checksum.as_deref().filter(|c| !c.trim().is_empty()) else {
             return Ok(Ok(None));
         };
@@ -304,7 +199,7 @@ impl GetUrl {
             ))
         };
         let (name, value) = checksum.split_once(':').ok_or_else(invalid)?;
-        let algorithm = Algorithm::parse(name.trim()).ok_or_else(invalid)?;
+        let algorithm = Checksum::parse(name.trim()).ok_or_else(invalid)?;
         let value = value.trim();
         if ["http://", "https://", "ftp://", "file://"]
             .iter()
@@ -339,7 +234,7 @@ struct Fetched {
 /// A digest computed on the host: of a file, or of bytes sent on standard input.
 async fn host_digest(
     remote: &Remote<'_>,
-    algorithm: Algorithm,
+    algorithm: Checksum,
     path: Option<&str>,
     input: Option<&[u8]>,
 ) -> Result<Option<String>, HostError> {
@@ -467,14 +362,6 @@ impl Module for GetUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sha1_matches_known_digests() {
-        assert_eq!(hex(&sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-        assert_eq!(hex(&sha1(b"abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
-        let long = vec![b'a'; 1000];
-        assert_eq!(hex(&sha1(&long)), "291e9a6c66994949b57ba5e650361e98fc36b1ba");
-    }
 
     #[test]
     fn names_from_urls_headers_and_checksum_files() {

@@ -1,5 +1,5 @@
 //! Reads module arguments as Ansible does: `port=22` in free-form text is the string "22", and a
-//! module that wants a number or a boolean takes it (`yes`, `true`, `1` for booleans).
+//! module that wants a number or a boolean takes it (Ansible's `boolean()` words for booleans).
 
 use serde::de::value::{MapDeserializer, SeqDeserializer};
 use serde::de::{self, IntoDeserializer, Visitor};
@@ -14,14 +14,6 @@ impl<'de> IntoDeserializer<'de, serde_json::Error> for Lenient {
 
     fn into_deserializer(self) -> Self {
         self
-    }
-}
-
-fn parse_bool(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "yes" | "true" | "on" | "1" | "y" => Some(true),
-        "no" | "false" | "off" | "0" | "n" | "" => Some(false),
-        _ => None,
     }
 }
 
@@ -52,7 +44,7 @@ impl<'de> de::Deserializer<'de> for Lenient {
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
         match &self.0 {
-            Json::String(s) => match parse_bool(s) {
+            Json::String(s) => match crate::compat::ansible::boolean(s) {
                 Some(b) => visitor.visit_bool(b),
                 None => Err(de::Error::custom(format!("`{s}` is not true or false"))),
             },

@@ -440,28 +440,9 @@ fn facts(raw: &Raw) -> Vec<(&'static str, String, Json)> {
     out
 }
 
-/// A glob with `*` and `?`.
+/// `fnmatch.fnmatch`, as Ansible's `setup` matches `filter` against fact names.
 fn glob_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    let (mut pi, mut ni) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ni));
-            pi += 1;
-        } else if let Some((sp, sn)) = star {
-            pi = sp + 1;
-            ni = sn + 1;
-            star = Some((sp, sn + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
+    crate::compat::python::fnmatch(name, pattern)
 }
 
 fn strings(value: &Option<Json>, name: &str) -> Result<Vec<String>, HostError> {

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use super::{Module, Outcome, StepContext};
+use crate::compat::checksum::Checksum;
 use crate::transport::{Exec, HostError};
 
 #[derive(Debug, Deserialize)]
@@ -20,7 +21,7 @@ pub struct Stat {
     #[serde(default = "yes")]
     get_checksum: bool,
     #[serde(default, alias = "checksum", alias = "checksum_algo")]
-    checksum_algorithm: Option<Algorithm>,
+    checksum_algorithm: Option<Checksum>,
     /// `mimetype` and `charset`, with `file` when the host has it.
     #[serde(default = "yes", alias = "mime", alias = "mime_type", alias = "mime-type")]
     get_mime: bool,
@@ -32,30 +33,6 @@ pub struct Stat {
 
 fn yes() -> bool {
     true
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-enum Algorithm {
-    Md5,
-    Sha1,
-    Sha224,
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-impl Algorithm {
-    fn program(self) -> &'static str {
-        match self {
-            Algorithm::Md5 => "md5sum",
-            Algorithm::Sha1 => "sha1sum",
-            Algorithm::Sha224 => "sha224sum",
-            Algorithm::Sha256 => "sha256sum",
-            Algorithm::Sha384 => "sha384sum",
-            Algorithm::Sha512 => "sha512sum",
-        }
-    }
 }
 
 /// Prints, for `$1`: `absent`, or the `stat` line, the access line, the checksum, the MIME type
@@ -81,7 +58,7 @@ fi"#;
 impl Module for Stat {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let remote = cx.remote().await?;
-        let algorithm = self.checksum_algorithm.unwrap_or(Algorithm::Sha1);
+        let algorithm = self.checksum_algorithm.unwrap_or(Checksum::Sha1);
         let program = if self.get_checksum { algorithm.program() } else { "" };
         let follow = if self.follow { "1" } else { "0" };
         let mime = if self.get_mime { "1" } else { "0" };

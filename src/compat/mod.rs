@@ -1,0 +1,8 @@
+//! Behaviour bgrun copies from other programs, each implemented once: Python's standard library
+//! (`json.dumps`, `repr(float)`, `shlex`, `fnmatch`), Ansible's boolean words and checksum
+//! algorithms, and the JSON string escaping Python and Go share.
+
+pub mod ansible;
+pub mod checksum;
+pub mod json;
+pub mod python;
