@@ -23,6 +23,7 @@ pub mod http;
 pub mod image;
 pub mod lineinfile;
 pub mod pause;
+pub mod ping;
 pub mod pip;
 pub mod service;
 pub mod set_fact;
@@ -113,6 +114,7 @@ modules! {
     "image" | "docker_image" => Image(image::Image),
     "lineinfile" => LineInFile(lineinfile::LineInFile),
     "pause" => Pause(pause::Pause),
+    "ping" => Ping(ping::Ping),
     "pip" => Pip(pip::Pip),
     "service" | "systemd" => Service(service::Service),
     "set_fact" => SetFact(set_fact::SetFact),

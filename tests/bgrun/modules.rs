@@ -24,6 +24,27 @@ fn command_runs_argv_without_a_shell_and_registers_ansible_shape() {
     );
 }
 
+/// As Ansible's: `ping` logs in and registers `ping: pong` (or its `data`), and `data: crash` fails.
+#[test]
+fn ping_answers_pong_from_every_host() {
+    let out = Test::lab()
+        .playbook(
+            "- hosts: all\n  gather_facts: false\n  steps:\n    - ping:\n      register: p\n    - assert: {that: [\"p.ping == 'pong'\", not p.changed]}\n    - ping: data=hello\n      register: q\n    - assert: {that: [\"q.ping == 'hello'\"]}\n    - ping: data=crash\n      ignore_errors: true\n",
+        )
+        .expect(0);
+    for host in ["cd", "prod"] {
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(host) && l.contains(" : ok="))
+            .unwrap_or_else(|| panic!("no recap of {host}:\n{}", out.stdout));
+        assert!(
+            line.contains("ok=5    changed=0    unreachable=0    failed=0") && line.ends_with("ignored=1"),
+            "{line}"
+        );
+    }
+}
+
 #[test]
 fn shell_runs_a_script_with_chdir_stdin_creates_and_removes() {
     let t = Test::lab();
