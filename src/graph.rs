@@ -110,10 +110,6 @@ impl StepGraph {
     pub fn len(&self) -> usize {
         self.graph.node_count()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.graph.node_count() == 0
-    }
 }
 
 /// The plays' graphs as Graphviz DOT, one cluster per play.

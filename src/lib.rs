@@ -2,28 +2,28 @@
 //! way: command line, inventory, playbook, step graph, executor, modules over a transport, and
 //! events to the output.
 
-pub mod audit;
-pub mod cli;
+mod audit;
+mod cli;
 pub mod commands;
-pub mod compat;
+mod compat;
 pub mod compose;
-pub mod config;
-pub mod connection;
+mod config;
+mod connection;
 pub mod consul;
-pub mod controller;
-pub mod ctmpl;
-pub mod docker;
-pub mod error;
-pub mod exec;
-pub mod graph;
-pub mod interrupt;
+mod controller;
+mod ctmpl;
+mod docker;
+mod error;
+mod exec;
+mod graph;
+mod interrupt;
 pub mod inventory;
-pub mod library;
-pub mod modules;
-pub mod output;
-pub mod playbook;
+mod library;
+mod modules;
+mod output;
+mod playbook;
 pub mod run;
-pub mod source;
-pub mod template;
-pub mod transport;
-pub mod yaml;
+mod source;
+mod template;
+mod transport;
+mod yaml;

@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 static LIBRARY: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/library");
 
 /// The names of the roles bgrun ships.
-pub fn names() -> Vec<&'static str> {
+#[cfg(test)]
+fn names() -> Vec<&'static str> {
     LIBRARY
         .dirs()
         .filter_map(|d| d.path().file_name().and_then(|n| n.to_str()))

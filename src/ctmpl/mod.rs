@@ -5,12 +5,10 @@
 //! [`Catalog`]; every lookup the catalog cannot answer yet is collected and rendering goes on with
 //! empty values. The result is either [`Rendered::Done`] with the text, or
 //! [`Rendered::NeedsData`] with what to fetch from Consul (into a [`Snapshot`]) before rendering
-//! again. Nested lookups such as `{{range services}}{{range service .Name}}` take one more round.
+//! again. Nested lookups such as `{{range services}}{{range service .Name}}` take one more round
+//! (the unit test `two_rounds_as_documented` runs this):
 //!
-//! ```
-//! use bgrun::ctmpl::{Dependency, HealthState, Rendered, ServiceInstance, Snapshot, Template};
-//! use bgrun::source::SourceFile;
-//!
+//! ```text
 //! let file = SourceFile::new("up.ctmpl", "{{range service \"web\"}}{{.Address}}:{{.Port}} {{end}}");
 //! let template = Template::parse(&file).unwrap();
 //! let mut snapshot = Snapshot::new();
@@ -159,6 +157,7 @@ impl Template {
     }
 
     /// One rendering pass with the real clock and process environment.
+    #[cfg(test)]
     pub fn render(&self, catalog: &dyn Catalog) -> Result<Rendered, RenderError> {
         self.render_with(catalog, &RenderContext::default())
     }

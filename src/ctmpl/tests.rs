@@ -1090,3 +1090,33 @@ fn runaway_templates_stop() {
     );
     assert!(error(&deepest).contains("more than 150 deep"), "{}", error(&deepest));
 }
+
+/// The example of the module's documentation: a first round asks for the data, a second renders.
+#[test]
+fn two_rounds_as_documented() {
+    use super::{Dependency, HealthState, Rendered, ServiceInstance, Snapshot, Template};
+    let file = SourceFile::new("up.ctmpl", "{{range service \"web\"}}{{.Address}}:{{.Port}} {{end}}");
+    let template = Template::parse(&file).unwrap();
+    let mut snapshot = Snapshot::new();
+    let Ok(Rendered::NeedsData(deps)) = template.render(&snapshot) else {
+        panic!("the first round asks for data")
+    };
+    assert_eq!(
+        deps,
+        [Dependency::Service {
+            name: "web".into(),
+            tag: None,
+            states: vec![HealthState::Passing]
+        }]
+    );
+    let web = ServiceInstance {
+        address: "10.0.0.5".into(),
+        port: 8080,
+        ..Default::default()
+    };
+    snapshot.set_service("web", vec![web]);
+    assert_eq!(
+        template.render(&snapshot).unwrap(),
+        Rendered::Done("10.0.0.5:8080 ".into())
+    );
+}

@@ -163,7 +163,6 @@ impl ContainerSpec {
 #[derive(Debug, Clone)]
 pub struct Existing {
     pub id: String,
-    pub image_id: String,
     pub running: bool,
     pub config_hash: Option<String>,
     pub labels: HashMap<String, String>,
@@ -176,7 +175,6 @@ pub async fn find(docker: &Docker, name: &str) -> Result<Option<Existing>, HostE
             let labels = found.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
             Ok(Some(Existing {
                 id: found.id.unwrap_or_default(),
-                image_id: found.image.unwrap_or_default(),
                 running: found.state.and_then(|s| s.running).unwrap_or(false),
                 config_hash: labels.get(CONFIG_LABEL).cloned(),
                 labels,

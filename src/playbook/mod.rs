@@ -15,7 +15,7 @@ use crate::modules::ModuleKind;
 use crate::source::Span;
 use crate::template::Vars;
 
-pub use load::{Settings, load};
+pub use load::load;
 pub use step::{Loader, load_steps_file, root_step};
 
 #[derive(Debug)]
@@ -131,7 +131,6 @@ pub enum Action {
     IncludeRole {
         name: String,
         tasks_from: Option<String>,
-        base: PathBuf,
         context: Box<Step>,
     },
     /// `meta: flush_handlers` and friends.

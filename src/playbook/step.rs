@@ -434,7 +434,6 @@ impl<'a> Loader<'a> {
                 step.action = Action::IncludeRole {
                     name: target,
                     tasks_from,
-                    base: base.to_path_buf(),
                     context,
                 };
                 Ok(step)
