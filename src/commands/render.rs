@@ -60,8 +60,8 @@ pub async fn render_with_vars(template: &Path, host: &str, vars: Vars) -> Result
         return render_ctmpl(template, text, host, &scope).await;
     }
     templar
-        .render_text(&text, &scope)
-        .map_err(|e| Error::usage(format!("template `{}` on `{host}`: {e}", template.display())))
+        .render_file(template, &text, &scope)
+        .map_err(|e| Error::usage(format!("on `{host}`: {e}")))
 }
 
 async fn render_ctmpl(path: &Path, text: String, host: &str, scope: &Scope) -> Result<String, Error> {

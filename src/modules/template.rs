@@ -52,8 +52,8 @@ impl Module for Template {
             .map_err(|e| HostError::Failed(format!("cannot read `{}`: {e}", path.display())))?;
         let rendered = cx
             .templar
-            .render_text(&text, cx.scope)
-            .map_err(|e| HostError::Failed(format!("template `{}`: {e}", path.display())))?;
+            .render_file(&path, &text, cx.scope)
+            .map_err(|e| HostError::Failed(e.0))?;
         let attrs = Attributes {
             mode: parse_mode(&self.mode)?,
             owner: self.owner,

@@ -101,6 +101,33 @@ impl Templar {
         })
     }
 
+    /// Renders a template file; an error points at the file's line and column, with a caret.
+    pub fn render_file(&self, path: &std::path::Path, text: &str, scope: &Scope) -> Result<String, TemplateError> {
+        let located = |error: &minijinja::Error, message: String| {
+            let Some(line) = error.line() else {
+                return TemplateError(format!("template `{}`: {message}", path.display()));
+            };
+            let file = crate::source::SourceFile::new(path, text);
+            let line_start: usize = text.split_inclusive('\n').take(line - 1).map(str::len).sum();
+            let col = error
+                .range()
+                .filter(|r| r.start >= line_start)
+                .map(|r| text[line_start..r.start.min(text.len())].chars().count() + 1)
+                .unwrap_or(1);
+            let span = crate::source::Span::new(&file, line, col);
+            TemplateError(format!("{span}: {message}\n{}", span.snippet()))
+        };
+        let template = self
+            .env
+            .template_from_str(text)
+            .map_err(|e| located(&e, format!("template syntax error: {}", describe(&e))))?;
+        template.render(scope.to_value()).map_err(|e| {
+            let names = template.undeclared_variables(true);
+            let message = self.explain(&e, names, scope).0;
+            located(&e, message)
+        })
+    }
+
     /// Evaluates a bare expression, as `when:` and `failed_when:` hold.
     pub fn eval(&self, expr: &str, scope: &Scope) -> Result<Json, TemplateError> {
         self.eval_shown(expr, expr, scope)

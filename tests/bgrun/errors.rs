@@ -197,3 +197,28 @@ fn host_keys_are_checked_by_default() {
     let out = t.env("ANSIBLE_HOST_KEY_CHECKING", "False").expect(0);
     assert!(out.stdout.contains("prod : ok=2    changed=1"), "{}", out.stdout);
 }
+
+/// A Jinja error in a template file points at the template's own line and column, with a caret.
+#[test]
+fn template_file_errors_point_at_the_template_line() {
+    let run = |template: &str| {
+        let t = Test::new()
+            .file("hosts", LOCAL)
+            .file("templates/app.conf.j2", template)
+            .playbook(
+                "- hosts: all\n  gather_facts: false\n  steps:\n    - template: src=app.conf.j2 dest={{ playbook_dir }}/out.conf\n",
+            )
+            .args(&["-i", "hosts"]);
+        t.expect(2).stdout
+    };
+    let out = run("# app\nport = {{ port }}\nname = {{ missing_name }}\n");
+    assert!(
+        out.contains("templates/app.conf.j2:2:11: `missing_name`, `port` are undefined\n  |\n2 | port = {{ port }}\n  |           ^"),
+        "{out}"
+    );
+    let out = run("# app\n{% if x %}\nyes\n");
+    assert!(
+        out.contains("templates/app.conf.j2:3:1: template syntax error"),
+        "{out}"
+    );
+}
