@@ -270,6 +270,27 @@ impl<'a> Runner<'a> {
         selected
     }
 
+    /// The play's `vars_files`, the templated names read now.
+    fn play_vars_files(&self, prepared: &PreparedPlay<'_>) -> Result<Vars, Error> {
+        let play = prepared.play;
+        let mut vars_files = Vars::new();
+        for ((path, span), loaded) in play.vars_files.iter().zip(&prepared.vars_files) {
+            let vars = match loaded {
+                Some(vars) => vars.clone(),
+                None => {
+                    let scope = Scope::new(&self.templar, scope::layered([&play.vars, &self.options.extra_vars]));
+                    let rendered = self
+                        .templar
+                        .render_string(path, &scope)
+                        .map_err(|e| Error::invalid(span.clone(), format!("vars_files: {e}")))?;
+                    crate::yaml::load_vars_file(&self.book.dir.join(crate::yaml::scalar_text(&rendered)))?
+                }
+            };
+            vars_files.extend(vars);
+        }
+        Ok(vars_files)
+    }
+
     async fn run_play(&self, prepared: &PreparedPlay<'_>) -> Result<(), Error> {
         let play = prepared.play;
         let hosts = self.play_hosts(play);
@@ -290,21 +311,22 @@ impl<'a> Runner<'a> {
                 state.ended = false;
             }
         }
-        let mut vars_files = Vars::new();
-        for ((path, span), loaded) in play.vars_files.iter().zip(&prepared.vars_files) {
-            let vars = match loaded {
-                Some(vars) => vars.clone(),
-                None => {
-                    let scope = Scope::new(&self.templar, scope::layered([&play.vars, &self.options.extra_vars]));
-                    let rendered = self
-                        .templar
-                        .render_string(path, &scope)
-                        .map_err(|e| Error::invalid(span.clone(), format!("vars_files: {e}")))?;
-                    crate::yaml::load_vars_file(&self.book.dir.join(crate::yaml::scalar_text(&rendered)))?
+        let vars_files = match self.play_vars_files(prepared) {
+            Ok(vars) => vars,
+            // Known only at run time: the play's hosts fail, and the run goes on to its recap.
+            Err(e) => {
+                let msg = e.render().trim_start_matches("error: ").to_string();
+                for host in &hosts {
+                    self.host_error(
+                        &format!("vars_files of `{}`", play.name),
+                        host,
+                        Status::Failed,
+                        msg.clone(),
+                    );
                 }
-            };
-            vars_files.extend(vars);
-        }
+                return Ok(());
+            }
+        };
         self.register_secrets(play, &hosts);
         for batch in batches(&hosts, &play.serial) {
             let run = PlayRun {

@@ -222,3 +222,23 @@ fn template_file_errors_point_at_the_template_line() {
         "{out}"
     );
 }
+
+/// A templated `vars_files` is read when the play runs: a missing file fails the play's hosts,
+/// with the file named, and the run ends with its recap and exit 2, not the bad-input code.
+#[test]
+fn a_vars_file_missing_at_run_time_fails_the_hosts_with_a_recap() {
+    let out = Test::new()
+        .file("hosts", LOCAL)
+        .playbook(
+            "- hosts: all\n  gather_facts: false\n  vars:\n    env: prod\n  vars_files:\n    - \"vars/{{ env }}.yml\"\n  steps:\n    - debug: msg=hi\n",
+        )
+        .args(&["-i", "hosts"])
+        .expect(2);
+    assert!(out.stdout.contains("vars/prod.yml"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("localhost : ok=0    changed=0    unreachable=0    failed=1"),
+        "{}",
+        out.stdout
+    );
+}
