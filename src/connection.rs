@@ -30,6 +30,17 @@ impl Connection {
         }
     }
 
+    /// A connection already open over `transport` (the fake one of unit tests).
+    #[cfg(test)]
+    pub fn over(spec: ConnectionSpec, transport: Transport) -> Self {
+        Connection {
+            spec,
+            transport: OnceCell::new_with(Some(Ok(transport))),
+            docker: OnceCell::new(),
+            consuls: Mutex::new(Vec::new()),
+        }
+    }
+
     pub async fn get(&self) -> Result<&Transport, HostError> {
         let result = self
             .transport

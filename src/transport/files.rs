@@ -41,7 +41,7 @@ impl FileState {
     }
 }
 
-const STAT: &str = r#"
+pub(super) const STAT: &str = r#"
 if [ -L "$1" ]; then printf 'link 0 - -\n'; readlink -- "$1"
 elif [ -d "$1" ]; then stat -c 'directory %a %U %G' -- "$1"
 elif [ -f "$1" ]; then stat -c 'file %a %U %G' -- "$1" && sha256sum -- "$1"
@@ -93,11 +93,11 @@ fn parse_stat(text: &str) -> FileState {
     }
 }
 
+pub(super) const READ: &str = r#"[ -f "$1" ] || exit 3; exec cat -- "$1""#;
+
 /// A file's bytes, or `None` when there is no file.
 pub async fn read(remote: &Remote<'_>, path: &str) -> Result<Option<Vec<u8>>, HostError> {
-    let output = remote
-        .exec(&Exec::script(r#"[ -f "$1" ] || exit 3; exec cat -- "$1""#, &[path]))
-        .await?;
+    let output = remote.exec(&Exec::script(READ, &[path])).await?;
     match output.rc {
         0 => Ok(Some(output.stdout)),
         3 => Ok(None),
@@ -108,7 +108,7 @@ pub async fn read(remote: &Remote<'_>, path: &str) -> Result<Option<Vec<u8>>, Ho
     }
 }
 
-const WRITE: &str = r#"
+pub(super) const WRITE: &str = r#"
 set -e
 t=$(mktemp "$(dirname -- "$1")/.bgrun.XXXXXX")
 trap 'rm -f -- "$t"' EXIT
@@ -162,15 +162,16 @@ pub async fn write(remote: &Remote<'_>, path: &str, content: &[u8], attrs: &Attr
     Ok(())
 }
 
-/// Sets mode, owner and group of an existing path.
-pub async fn set_attributes(remote: &Remote<'_>, path: &str, attrs: &Attributes) -> Result<(), HostError> {
-    let [mode, owner, group] = attrs.args();
-    let script = r#"set -e
+pub(super) const SET_ATTRIBUTES: &str = r#"set -e
 [ -z "$2" ] || chmod "$2" -- "$1"
 [ -z "$3" ] || chown -- "$3" "$1"
 [ -z "$4" ] || chgrp -- "$4" "$1""#;
+
+/// Sets mode, owner and group of an existing path.
+pub async fn set_attributes(remote: &Remote<'_>, path: &str, attrs: &Attributes) -> Result<(), HostError> {
+    let [mode, owner, group] = attrs.args();
     let output = remote
-        .exec(&Exec::script(script, &[path, &mode, &owner, &group]))
+        .exec(&Exec::script(SET_ATTRIBUTES, &[path, &mode, &owner, &group]))
         .await?;
     if output.rc != 0 {
         return Err(HostError::Failed(format!(
@@ -181,7 +182,7 @@ pub async fn set_attributes(remote: &Remote<'_>, path: &str, attrs: &Attributes)
     Ok(())
 }
 
-const STAGE: &str = r#"
+pub(super) const STAGE: &str = r#"
 set -e
 d=$(dirname -- "$1")
 mkdir -p -- "$d"
@@ -215,11 +216,11 @@ pub async fn stage(remote: &Remote<'_>, path: &str, content: &[u8], attrs: &Attr
     Ok(staged)
 }
 
+pub(super) const COMMIT: &str = r#"mv -f -- "$1" "$2""#;
+
 /// Renames a file staged by [`stage`] over `path`, atomically.
 pub async fn commit(remote: &Remote<'_>, staged: &str, path: &str) -> Result<(), HostError> {
-    let output = remote
-        .exec(&Exec::script(r#"mv -f -- "$1" "$2""#, &[staged, path]))
-        .await?;
+    let output = remote.exec(&Exec::script(COMMIT, &[staged, path])).await?;
     if output.rc != 0 {
         let _ = discard(remote, staged).await;
         return Err(HostError::Failed(format!(
@@ -230,9 +231,11 @@ pub async fn commit(remote: &Remote<'_>, staged: &str, path: &str) -> Result<(),
     Ok(())
 }
 
+pub(super) const DISCARD: &str = r#"rm -f -- "$1""#;
+
 /// Removes a file staged by [`stage`].
 pub async fn discard(remote: &Remote<'_>, staged: &str) -> Result<(), HostError> {
-    let output = remote.exec(&Exec::script(r#"rm -f -- "$1""#, &[staged])).await?;
+    let output = remote.exec(&Exec::script(DISCARD, &[staged])).await?;
     if output.rc != 0 {
         return Err(HostError::Failed(format!(
             "cannot remove `{staged}`: {}",

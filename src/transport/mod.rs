@@ -1,6 +1,8 @@
 //! How bgrun runs commands on a host: over one multiplexed SSH connection, or on the controller
 //! itself for `ansible_connection: local`. Modules see only [`Transport`] and never know which.
 
+#[cfg(test)]
+pub mod fake;
 pub mod files;
 pub mod local;
 mod private_dir;
@@ -184,6 +186,9 @@ fn shell_quote(word: &str) -> String {
 pub enum Transport {
     Ssh(ssh::SshTransport),
     Local(local::LocalTransport),
+    /// An in-memory host that records what it is asked, for unit tests.
+    #[cfg(test)]
+    Fake(fake::FakeTransport),
 }
 
 impl Transport {
@@ -198,6 +203,8 @@ impl Transport {
         match self {
             Transport::Ssh(ssh) => ssh.exec(exec).await,
             Transport::Local(local) => local.exec(exec).await,
+            #[cfg(test)]
+            Transport::Fake(fake) => fake.exec(exec).await,
         }
     }
 
@@ -207,6 +214,8 @@ impl Transport {
         match self {
             Transport::Ssh(ssh) => ssh.forward_socket(remote).await,
             Transport::Local(_) => Ok(remote.to_path_buf()),
+            #[cfg(test)]
+            Transport::Fake(_) => panic!("the fake transport has no sockets (asked for {})", remote.display()),
         }
     }
 
