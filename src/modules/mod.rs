@@ -35,8 +35,12 @@ pub mod unarchive;
 pub mod user;
 pub mod wait_for;
 
+#[cfg(test)]
+mod fake_host;
 mod introspect;
 mod lenient;
+#[cfg(test)]
+mod tests_fake;
 
 use std::future::Future;
 use std::path::Path;
