@@ -2,9 +2,16 @@
 //!
 //! Scalars are resolved as PyYAML (YAML 1.1) resolves them, since that is what Ansible's files
 //! are written for: `yes`/`no`/`on`/`off` are booleans and `0644` is an octal integer.
+//!
+//! [`resolve_plain`] is bgrun's one YAML 1.1 resolver, PyYAML's exactly: the loader reads plain
+//! scalars through it (keeping its few old differences, see `load_plain`), `to_yaml` asks it
+//! which strings must be quoted, and the Compose reader, which gets each scalar's text and
+//! [`Style`] from [`parse_written`], resolves plain scalars with it as docker-compose does.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+use regex::Regex;
 
 use serde_json::{Map, Number, Value};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
@@ -149,6 +156,12 @@ pub fn load_vars_file(path: &std::path::Path) -> Result<Map<String, Value>, Erro
 
 /// Parses YAML text into a node tree; an empty document is `Null` at line 1.
 pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Error> {
+    parse_written(file).map(|written| written.to_node())
+}
+
+/// Parses YAML text into a tree that keeps how each scalar was written; an empty document is a
+/// plain empty scalar (null) at line 1.
+pub fn parse_written(file: &Arc<SourceFile>) -> Result<Written, Error> {
     let mut builder = Builder {
         file: Arc::clone(file),
         stack: Vec::new(),
@@ -164,10 +177,71 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Error> {
     if let Some(error) = builder.error {
         return Err(error);
     }
-    Ok(builder.root.unwrap_or_else(|| Node {
-        value: NodeValue::Null,
+    Ok(builder.root.unwrap_or_else(|| Written {
+        form: Form::Scalar(Scalar {
+            text: String::new(),
+            style: Style::Plain,
+            tagged: false,
+            value: NodeValue::Null,
+        }),
         span: Span::new(file, 1, 1),
     }))
+}
+
+/// How a scalar was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    /// `|`
+    Literal,
+    /// `>`
+    Folded,
+}
+
+/// A scalar as written, and what bgrun's loader reads it as.
+#[derive(Debug, Clone)]
+pub struct Scalar {
+    pub text: String,
+    pub style: Style,
+    /// Whether it carried a tag (`!!str`, `!!int`, ...).
+    pub tagged: bool,
+    /// Never a sequence or a mapping.
+    pub value: NodeValue,
+}
+
+/// A YAML node and where it was written, with each scalar's text and style.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub form: Form,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Form {
+    Scalar(Scalar),
+    Seq(Vec<Written>),
+    Map(Vec<(Written, Written)>),
+}
+
+impl Written {
+    /// The node as bgrun's loader reads it.
+    pub fn to_node(&self) -> Node {
+        let value = match &self.form {
+            Form::Scalar(scalar) => scalar.value.clone(),
+            Form::Seq(items) => NodeValue::Seq(items.iter().map(Written::to_node).collect()),
+            Form::Map(entries) => NodeValue::Map(entries.iter().map(|(k, v)| (k.to_node(), v.to_node())).collect()),
+        };
+        Node {
+            value,
+            span: self.span.clone(),
+        }
+    }
+
+    fn is_merge_key(&self) -> bool {
+        matches!(&self.form, Form::Scalar(Scalar { value: NodeValue::Str(s), .. }) if s == "<<")
+    }
 }
 
 fn marker_span(file: &Arc<SourceFile>, mark: &Marker) -> Span {
@@ -176,20 +250,20 @@ fn marker_span(file: &Arc<SourceFile>, mark: &Marker) -> Span {
 }
 
 enum Open {
-    Seq(Node, usize, Vec<Node>),
-    Map(Node, usize, Vec<(Node, Node)>, Option<Node>),
+    Seq(Span, usize, Vec<Written>),
+    Map(Span, usize, Vec<(Written, Written)>, Option<Written>),
 }
 
 struct Builder {
     file: Arc<SourceFile>,
     stack: Vec<Open>,
-    anchors: HashMap<usize, Node>,
-    root: Option<Node>,
+    anchors: HashMap<usize, Written>,
+    root: Option<Written>,
     error: Option<Error>,
 }
 
 impl Builder {
-    fn push_value(&mut self, node: Node, anchor: usize) {
+    fn push_value(&mut self, node: Written, anchor: usize) {
         if anchor > 0 {
             self.anchors.insert(anchor, node.clone());
         }
@@ -203,7 +277,7 @@ impl Builder {
             Some(Open::Map(_, _, entries, pending)) => match pending.take() {
                 None => *pending = Some(node),
                 Some(key) => {
-                    if key.as_str() == Some("<<") && !matches!(key.value, NodeValue::Null) {
+                    if key.is_merge_key() {
                         merge_into(entries, node);
                     } else if let Some(slot) = entries.iter_mut().find(|(k, _)| same_key(k, &key)) {
                         *slot = (key, node);
@@ -222,22 +296,22 @@ impl Builder {
     }
 }
 
-fn same_key(a: &Node, b: &Node) -> bool {
-    a.key_text() == b.key_text()
+fn same_key(a: &Written, b: &Written) -> bool {
+    a.to_node().key_text() == b.to_node().key_text()
 }
 
 /// YAML's merge key `<<`: entries of the merged mappings that the mapping does not set itself.
-fn merge_into(entries: &mut Vec<(Node, Node)>, merged: Node) {
-    let sources = match merged.value {
-        NodeValue::Map(map) => vec![map],
-        NodeValue::Seq(items) => items
+fn merge_into(entries: &mut Vec<(Written, Written)>, merged: Written) {
+    let sources = match merged.form {
+        Form::Map(map) => vec![map],
+        Form::Seq(items) => items
             .into_iter()
-            .filter_map(|n| match n.value {
-                NodeValue::Map(map) => Some(map),
+            .filter_map(|n| match n.form {
+                Form::Map(map) => Some(map),
                 _ => None,
             })
             .collect(),
-        _ => Vec::new(),
+        Form::Scalar(_) => Vec::new(),
     };
     for map in sources {
         for (k, v) in map {
@@ -253,50 +327,56 @@ impl MarkedEventReceiver for Builder {
         let span = marker_span(&self.file, &mark);
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let value = match resolve_scalar(text, style, tag.as_ref()) {
+                let style = match style {
+                    TScalarStyle::SingleQuoted => Style::SingleQuoted,
+                    TScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+                    TScalarStyle::Literal => Style::Literal,
+                    TScalarStyle::Folded => Style::Folded,
+                    TScalarStyle::Plain => Style::Plain,
+                };
+                let value = match load_scalar(&text, style, tag.as_ref()) {
                     Ok(value) => value,
                     Err(message) => {
                         self.fail(span.clone(), message);
                         NodeValue::Null
                     }
                 };
-                self.push_value(Node { value, span }, anchor);
-            }
-            Event::SequenceStart(anchor, _) => {
-                self.stack.push(Open::Seq(
-                    Node {
-                        value: NodeValue::Null,
+                let scalar = Scalar {
+                    text,
+                    style,
+                    tagged: tag.is_some(),
+                    value,
+                };
+                self.push_value(
+                    Written {
+                        form: Form::Scalar(scalar),
                         span,
                     },
                     anchor,
-                    Vec::new(),
-                ));
+                );
             }
-            Event::MappingStart(anchor, _) => {
-                self.stack.push(Open::Map(
-                    Node {
-                        value: NodeValue::Null,
-                        span,
-                    },
-                    anchor,
-                    Vec::new(),
-                    None,
-                ));
-            }
+            Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq(span, anchor, Vec::new())),
+            Event::MappingStart(anchor, _) => self.stack.push(Open::Map(span, anchor, Vec::new(), None)),
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.stack.pop() {
-                    Some(Open::Seq(mut node, anchor, items)) => {
-                        node.value = NodeValue::Seq(items);
-                        (node, anchor)
-                    }
-                    Some(Open::Map(mut node, anchor, entries, _)) => {
+                    Some(Open::Seq(span, anchor, items)) => (
+                        Written {
+                            form: Form::Seq(items),
+                            span,
+                        },
+                        anchor,
+                    ),
+                    Some(Open::Map(span, anchor, entries, _)) => {
                         // A block mapping's start event is marked after its first key; the key is
                         // where a reader sees the mapping begin.
-                        if let Some((first, _)) = entries.first() {
-                            node.span = first.span.clone();
-                        }
-                        node.value = NodeValue::Map(entries);
-                        (node, anchor)
+                        let span = entries.first().map_or(span, |(first, _)| first.span.clone());
+                        (
+                            Written {
+                                form: Form::Map(entries),
+                                span,
+                            },
+                            anchor,
+                        )
                     }
                     None => return,
                 };
@@ -314,42 +394,142 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
-fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Result<NodeValue, String> {
+/// A scalar as bgrun's loader reads it: a tag or the plain style lets it be something other
+/// than a string.
+fn load_scalar(text: &str, style: Style, tag: Option<&Tag>) -> Result<NodeValue, String> {
     if let Some(tag) = tag {
         return match tag.suffix.as_str() {
-            "str" => Ok(NodeValue::Str(text)),
-            "int" | "float" | "bool" | "null" => Ok(resolve_plain(text)),
+            "str" => Ok(NodeValue::Str(text.to_string())),
+            "int" | "float" | "bool" | "null" => Ok(load_plain(text)),
             other => Err(format!("the YAML tag `!{other}` is not supported; remove the tag")),
         };
     }
     match style {
-        TScalarStyle::Plain => Ok(resolve_plain(text)),
-        _ => Ok(NodeValue::Str(text)),
+        Style::Plain => Ok(load_plain(text)),
+        _ => Ok(NodeValue::Str(text.to_string())),
     }
 }
 
-fn resolve_plain(text: String) -> NodeValue {
-    match text.as_str() {
-        "" | "~" | "null" | "Null" | "NULL" => return NodeValue::Null,
-        "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return NodeValue::Bool(true);
-        }
-        "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return NodeValue::Bool(false);
-        }
-        ".inf" | ".Inf" | ".INF" | "+.inf" => return NodeValue::Float(f64::INFINITY),
-        "-.inf" | "-.Inf" | "-.INF" => return NodeValue::Float(f64::NEG_INFINITY),
-        _ => {}
+/// A plain scalar as bgrun's loader reads it: as [`resolve_plain`] (PyYAML) does, but for what
+/// the loader has always kept as text (numbers in base 60 such as `1:30`, `.nan`, `+.Inf`,
+/// timestamps) and the numbers it reads that PyYAML does not (`1.0e5`, `-.5`, `0-7`).
+fn load_plain(text: &str) -> NodeValue {
+    let sexagesimal = text.contains(':');
+    match resolve_plain(text) {
+        Resolved::Null => NodeValue::Null,
+        Resolved::Bool(b) => NodeValue::Bool(b),
+        Resolved::Int(Some(i)) if !sexagesimal => NodeValue::Int(i),
+        Resolved::Float(f) if !sexagesimal && !f.is_nan() && !text.starts_with("+.I") => NodeValue::Float(f),
+        // `0-7` and `0x+1`: Rust's radix parsing takes a sign after the prefix.
+        _ if !sexagesimal && let Some(i) = parse_int(text) => NodeValue::Int(i),
+        _ => match looks_like_float(text).then(|| text.replace('_', "").parse::<f64>()) {
+            Some(Ok(f)) => NodeValue::Float(f),
+            _ => NodeValue::Str(text.to_string()),
+        },
     }
-    if let Some(i) = parse_int(&text) {
-        return NodeValue::Int(i);
+}
+
+/// What YAML 1.1, as PyYAML reads it, makes of a plain (unquoted, untagged) scalar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Resolved {
+    Null,
+    Bool(bool),
+    /// `None`: an integer that does not fit in 64 bits (or that PyYAML fails to build, `0b_`).
+    Int(Option<i64>),
+    /// Includes `.inf`, `.nan` and base 60 (`1:20.5`).
+    Float(f64),
+    /// `2001-12-14`, `2001-12-14 21:59:43.10 -5`.
+    Timestamp,
+    /// The merge key `<<`.
+    Merge,
+    /// The value key `=`.
+    Value,
+    Str,
+}
+
+static BOOL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$").expect("pattern")
+});
+static FLOAT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?",
+        r"|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?",
+        r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*",
+        r"|[-+]?\.(?:inf|Inf|INF)",
+        r"|\.(?:nan|NaN|NAN))$",
+    ))
+    .expect("pattern")
+});
+static INT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^(?:[-+]?0b[0-1_]+",
+        r"|[-+]?0[0-7_]+",
+        r"|[-+]?(?:0|[1-9][0-9_]*)",
+        r"|[-+]?0x[0-9a-fA-F_]+",
+        r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$",
+    ))
+    .expect("pattern")
+});
+static NULL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:~|null|Null|NULL|)$").expect("pattern"));
+static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]",
+        r"|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?",
+        r":[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$",
+    ))
+    .expect("pattern")
+});
+
+/// What PyYAML (YAML 1.1) reads a plain scalar as: its implicit resolvers, tried in its order.
+pub fn resolve_plain(text: &str) -> Resolved {
+    if NULL.is_match(text) {
+        Resolved::Null
+    } else if BOOL.is_match(text) {
+        Resolved::Bool(matches!(text.as_bytes()[0], b'y' | b'Y' | b't' | b'T') || text.eq_ignore_ascii_case("on"))
+    } else if INT.is_match(text) {
+        Resolved::Int(if text.contains(':') {
+            sexagesimal(text).map(|f| f.round() as i64)
+        } else {
+            parse_int(text)
+        })
+    } else if FLOAT.is_match(text) {
+        Resolved::Float(float_value(text))
+    } else if TIMESTAMP.is_match(text) {
+        Resolved::Timestamp
+    } else if text == "<<" {
+        Resolved::Merge
+    } else if text == "=" {
+        Resolved::Value
+    } else {
+        Resolved::Str
     }
-    if looks_like_float(&text)
-        && let Ok(f) = text.replace('_', "").parse::<f64>()
-    {
-        return NodeValue::Float(f);
+}
+
+/// The value of a text [`FLOAT`] matches.
+fn float_value(text: &str) -> f64 {
+    let clean = text.replace('_', "");
+    match clean.trim_start_matches(['-', '+']) {
+        ".inf" | ".Inf" | ".INF" if clean.starts_with('-') => f64::NEG_INFINITY,
+        ".inf" | ".Inf" | ".INF" => f64::INFINITY,
+        ".nan" | ".NaN" | ".NAN" => f64::NAN,
+        _ if clean.contains(':') => sexagesimal(text).unwrap_or(f64::NAN),
+        _ => clean.parse().unwrap_or(f64::NAN),
     }
-    NodeValue::Str(text)
+}
+
+/// A number in base 60 (`190:20:30`).
+fn sexagesimal(s: &str) -> Option<f64> {
+    let clean = s.replace('_', "");
+    let (negative, body) = match clean.as_bytes().first()? {
+        b'-' => (true, &clean[1..]),
+        b'+' => (false, &clean[1..]),
+        _ => (false, clean.as_str()),
+    };
+    let mut value = 0.0;
+    for part in body.split(':') {
+        value = value * 60.0 + part.parse::<f64>().ok()?;
+    }
+    Some(if negative { -value } else { value })
 }
 
 /// YAML 1.1 integers: decimal, `0x` hex, `0b` binary and `0`-prefixed octal.
@@ -377,6 +557,7 @@ fn parse_int(text: &str) -> Option<i64> {
     Some(if negative { -value } else { value })
 }
 
+/// The floats bgrun's loader reads besides PyYAML's.
 fn looks_like_float(text: &str) -> bool {
     let body = text.trim_start_matches(['-', '+']);
     body.contains('.')
@@ -407,6 +588,83 @@ mod tests {
         assert_eq!(json["g"], 31);
         assert_eq!(json["h"], 10);
         assert_eq!(json["i"], "1.2.3");
+    }
+
+    #[test]
+    fn resolves_plain_scalars_as_pyyaml() {
+        use Resolved::*;
+        let cases = [
+            ("", Null),
+            ("~", Null),
+            ("NULL", Null),
+            ("On", Bool(true)),
+            ("no", Bool(false)),
+            ("0b1_01", Int(Some(5))),
+            ("-0_17", Int(Some(-15))),
+            ("0x_1F", Int(Some(31))),
+            ("1_000", Int(Some(1000))),
+            ("190:20:30", Int(Some(685230))),
+            ("99999999999999999999", Int(None)),
+            ("1:20.5", Float(80.5)),
+            ("6.8523015e+5", Float(685230.15)),
+            ("+.Inf", Float(f64::INFINITY)),
+            ("-.inf", Float(f64::NEG_INFINITY)),
+            ("2001-12-14", Timestamp),
+            ("2001-12-14 21:59:43.10 -5", Timestamp),
+            ("<<", Merge),
+            ("=", Value),
+            ("1.0e5", Str),
+            ("-.5", Str),
+            ("0+7", Str),
+            ("1.2.3", Str),
+            ("yes please", Str),
+        ];
+        for (text, want) in cases {
+            assert_eq!(resolve_plain(text), want, "{text:?}");
+        }
+        assert!(matches!(resolve_plain(".NaN"), Float(f) if f.is_nan()));
+    }
+
+    #[test]
+    fn the_loader_keeps_its_own_reading_where_it_differs_from_pyyaml() {
+        let json = load("a: [1:30, .nan, +.Inf, 2001-12-14, 1.0e5, -.5, 0+7, '1:30']\n").to_json();
+        let want = serde_json::json!(["1:30", ".nan", "+.Inf", "2001-12-14", 100000.0, -0.5, 7, "1:30"]);
+        assert_eq!(json["a"], want);
+        assert!(matches!(load("+.inf").value, NodeValue::Float(f) if f == f64::INFINITY));
+    }
+
+    #[test]
+    fn written_scalars_keep_their_style() {
+        let root = parse_written(&SourceFile::new(
+            "t.yml",
+            "a: 1\nb: '1'\nc: \"1\"\nd: |\n  1\ne: >\n  1\nf: &x 2\ng: *x\n",
+        ))
+        .unwrap();
+        let Form::Map(entries) = &root.form else {
+            panic!("a mapping")
+        };
+        let styles: Vec<(String, Style)> = entries
+            .iter()
+            .map(|(k, v)| match (&k.form, &v.form) {
+                (Form::Scalar(k), Form::Scalar(v)) => (format!("{}={}", k.text, v.text.trim_end()), v.style),
+                _ => panic!("scalars"),
+            })
+            .collect();
+        use Style::*;
+        let want = [
+            ("a=1", Plain),
+            ("b=1", SingleQuoted),
+            ("c=1", DoubleQuoted),
+            ("d=1", Literal),
+            ("e=1", Folded),
+            ("f=2", Plain),
+            ("g=2", Plain),
+        ];
+        assert_eq!(styles, want.map(|(t, s)| (t.to_string(), s)));
+        assert_eq!(
+            root.to_node().to_json(),
+            serde_json::json!({"a": 1, "b": "1", "c": "1", "d": "1\n", "e": "1\n", "f": 2, "g": 2})
+        );
     }
 
     #[test]

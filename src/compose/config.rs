@@ -185,7 +185,7 @@ impl<'a> Loader<'a> {
     }
 
     fn process_file(&mut self, source: &Arc<SourceFile>, path: &str, shown: &str) -> Result<LoadedFile, Error> {
-        let node = crate::yaml::parse(source)?;
+        let node = crate::yaml::parse_written(source)?;
         let root = from_node(&node);
         let root_span = root.span.clone();
         let Some(top) = root.as_map() else {

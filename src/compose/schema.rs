@@ -795,7 +795,7 @@ mod tests {
     use crate::source::SourceFile;
 
     fn service(text: &str, v1: bool) -> Result<(), Error> {
-        let node = crate::yaml::parse(&SourceFile::new("c.yml", text)).unwrap();
+        let node = crate::yaml::parse_written(&SourceFile::new("c.yml", text)).unwrap();
         let val = super::super::value::from_node(&node);
         check_service("app", &val, v1)
     }

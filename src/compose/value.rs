@@ -1,19 +1,17 @@
 //! The dynamic values a Compose file is processed as: what docker-compose holds in Python dicts and
 //! lists, each value knowing where it was written so errors can point at it.
 //!
-//! YAML is read with [`crate::yaml`], then scalars are corrected to what PyYAML (which
-//! docker-compose uses) makes of them where the two differ: sexagesimal numbers (`1:30` is 90),
-//! floats that PyYAML does not recognise (`1.0e5` is a string) and `.nan`.
-
-use std::sync::LazyLock;
+//! YAML is read with [`crate::yaml`], keeping each scalar's style, and a plain scalar is resolved
+//! as PyYAML (which docker-compose uses) resolves it ([`crate::yaml::resolve_plain`]), where
+//! bgrun's loader differs: sexagesimal numbers (`1:30` is 90), floats that PyYAML does not
+//! recognise (`1.0e5` is a string) and `.nan`.
 
 use indexmap::IndexMap;
-use regex::Regex;
 use serde_json::{Map, Number, Value};
 
 use super::types::{MountSpec, ServicePort, VolumeSpec};
 use crate::source::Span;
-use crate::yaml::{Node, NodeValue};
+use crate::yaml::{Form, NodeValue, Resolved, Scalar, Style, Written, resolve_plain};
 
 /// A value and the place it was written.
 #[derive(Debug, Clone)]
@@ -229,27 +227,16 @@ impl Val {
     }
 }
 
-static SEXAGESIMAL_INT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+$").expect("pattern"));
-static SEXAGESIMAL_FLOAT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$").expect("pattern"));
-static PYYAML_FLOAT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
-        .expect("pattern")
-});
-
 /// Converts a YAML node to a value, resolving scalars as PyYAML does.
-pub fn from_node(node: &Node) -> Val {
-    let v = match &node.value {
-        NodeValue::Null => V::Null,
-        NodeValue::Bool(b) => V::Bool(*b),
-        NodeValue::Int(i) => V::Int(*i),
-        NodeValue::Float(f) => fix_float(*f, &node.span),
-        NodeValue::Str(s) => fix_str(s, &node.span),
-        NodeValue::Seq(items) => V::List(items.iter().map(from_node).collect()),
-        NodeValue::Map(entries) => {
+pub fn from_node(node: &Written) -> Val {
+    let v = match &node.form {
+        Form::Scalar(scalar) => from_scalar(scalar),
+        Form::Seq(items) => V::List(items.iter().map(from_node).collect()),
+        Form::Map(entries) => {
             let mut d = Dict::new();
             for (k, v) in entries {
+                // Keys are as bgrun's loader reads them.
+                let k = k.to_node();
                 if k.as_str().is_none() {
                     d.non_string_keys.push(k.key_text());
                 }
@@ -259,6 +246,29 @@ pub fn from_node(node: &Node) -> Val {
         }
     };
     Val::new(v, node.span.clone())
+}
+
+/// A plain scalar as PyYAML reads it (what it cannot hold in JSON, timestamps and integers
+/// beyond 64 bits, stays text); a quoted or tagged one as bgrun's loader does.
+fn from_scalar(scalar: &Scalar) -> V {
+    if scalar.style != Style::Plain || scalar.tagged {
+        return match &scalar.value {
+            NodeValue::Null => V::Null,
+            NodeValue::Bool(b) => V::Bool(*b),
+            NodeValue::Int(i) => V::Int(*i),
+            NodeValue::Float(f) => V::Float(*f),
+            _ => V::Str(scalar.text.clone()),
+        };
+    }
+    match resolve_plain(&scalar.text) {
+        Resolved::Null => V::Null,
+        Resolved::Bool(b) => V::Bool(b),
+        Resolved::Int(Some(i)) => V::Int(i),
+        Resolved::Float(f) => V::Float(f),
+        Resolved::Int(None) | Resolved::Timestamp | Resolved::Merge | Resolved::Value | Resolved::Str => {
+            V::Str(scalar.text.clone())
+        }
+    }
 }
 
 /// The text of the source from a span's position to the end of its line.
@@ -279,58 +289,13 @@ pub fn written_word(span: &Span) -> Option<String> {
     (!word.is_empty() && !word.starts_with(['\'', '"'])).then_some(word)
 }
 
-/// A string PyYAML would have read as a number when it was written without quotes.
-fn fix_str(s: &str, span: &Span) -> V {
-    let plain_here = || source_at(span).is_some_and(|src| src.starts_with(s));
-    if SEXAGESIMAL_INT.is_match(s) && plain_here() {
-        if let Some(i) = sexagesimal(s) {
-            return V::Int(i.round() as i64);
-        }
-    } else if SEXAGESIMAL_FLOAT.is_match(s) && plain_here() {
-        if let Some(f) = sexagesimal(s) {
-            return V::Float(f);
-        }
-    } else if matches!(s, ".nan" | ".NaN" | ".NAN") && plain_here() {
-        return V::Float(f64::NAN);
-    }
-    V::Str(s.to_string())
-}
-
-fn sexagesimal(s: &str) -> Option<f64> {
-    let clean = s.replace('_', "");
-    let (negative, body) = match clean.as_bytes().first()? {
-        b'-' => (true, &clean[1..]),
-        b'+' => (false, &clean[1..]),
-        _ => (false, clean.as_str()),
-    };
-    let mut value = 0.0;
-    for part in body.split(':') {
-        value = value * 60.0 + part.parse::<f64>().ok()?;
-    }
-    Some(if negative { -value } else { value })
-}
-
-/// A float only where PyYAML's float pattern matches the written text; otherwise the text.
-fn fix_float(f: f64, span: &Span) -> V {
-    let Some(src) = source_at(span) else { return V::Float(f) };
-    let text: String = src
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'))
-        .collect();
-    if text.is_empty() || PYYAML_FLOAT.is_match(&text) {
-        V::Float(f)
-    } else {
-        V::Str(text)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::source::SourceFile;
 
     fn load(text: &str) -> Value {
-        let node = crate::yaml::parse(&SourceFile::new("t.yml", text)).unwrap();
+        let node = crate::yaml::parse_written(&SourceFile::new("t.yml", text)).unwrap();
         from_node(&node).to_json()
     }
 
@@ -343,5 +308,19 @@ mod tests {
                 1342, 90, "22:22", "80:80", 685230, "1.0e5", 1.5, "-.5", 80.5, 8080, 1500.0
             ])
         );
+    }
+
+    #[test]
+    fn plain_scalars_only_and_wherever_they_are_written() {
+        let json = load("a: [0+7, !!str 1:30, &x 1:30, *x, \"1:30\", 2001-12-14]\n");
+        assert_eq!(
+            json["a"],
+            serde_json::json!(["0+7", "1:30", 90, 90, "1:30", "2001-12-14"])
+        );
+        let node = crate::yaml::parse_written(&SourceFile::new("t.yml", "a: [+.Inf, .nan]\n")).unwrap();
+        let val = from_node(&node);
+        let items = val.as_map().unwrap().get("a").unwrap().as_list().unwrap();
+        assert!(matches!(items[0].v, V::Float(f) if f == f64::INFINITY));
+        assert!(matches!(items[1].v, V::Float(f) if f.is_nan()));
     }
 }

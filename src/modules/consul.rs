@@ -312,7 +312,10 @@ impl Module for Consul {
             Err(other) => return Err(other),
         };
         let secret = client.token().map(str::to_string);
-        let result = self.dispatch(cx, &client).await;
+        let result = match self.operation() {
+            Ok(operation) => operation.run(cx, &client).await,
+            Err(e) => Err(e),
+        };
         match result {
             Ok(outcome) => Ok(outcome.scrub(secret.as_deref())),
             Err(HostError::Failed(msg)) => Ok(Outcome::failed(msg).scrub(secret.as_deref())),
@@ -321,8 +324,96 @@ impl Module for Consul {
     }
 }
 
+/// What a step does, each with only the arguments that go with it (where Consul is aside).
+#[derive(Debug, PartialEq)]
+enum Operation {
+    Catalog(Catalog),
+    KvGet(KvGet),
+    KvGetTree(KvTree),
+    KvPut(KvPut),
+    KvDelete(KvDelete),
+    KvDeleteTree(KvTree),
+    Read(Read),
+    Wait(Wait),
+    Register(Register),
+    Deregister(Deregister),
+}
+
+/// `catalog: services` or `catalog: nodes`.
+#[derive(Debug, PartialEq)]
+enum Catalog {
+    Services,
+    Nodes,
+}
+
+/// `key` alone: its value, or `default` when it is absent.
+#[derive(Debug, PartialEq)]
+struct KvGet {
+    key: String,
+    default: Option<Json>,
+}
+
+/// `key` with `recurse: true`: every key below it (read, or deleted with `state: absent`).
+#[derive(Debug, PartialEq)]
+struct KvTree {
+    key: String,
+}
+
+/// `key` with `value`: the text Consul is to store, only at modify index `cas` if given.
+#[derive(Debug, PartialEq)]
+struct KvPut {
+    key: String,
+    value: String,
+    cas: Option<u64>,
+}
+
+/// `key` with `state: absent`, only at modify index `cas` if given.
+#[derive(Debug, PartialEq)]
+struct KvDelete {
+    key: String,
+    cas: Option<u64>,
+}
+
+/// `service` alone: its instances.
+#[derive(Debug, PartialEq)]
+struct Read {
+    service: String,
+    tag: Option<String>,
+    only_passing: bool,
+}
+
+/// `service` with `wait`: until `count` instances pass every check, for `timeout` at most.
+#[derive(Debug, PartialEq)]
+struct Wait {
+    read: Read,
+    count: u32,
+    timeout: Duration,
+}
+
+/// `service` with `state: present`: the agent's registration, as Consul's JSON once registered.
+#[derive(Debug, PartialEq)]
+struct Register {
+    service: String,
+    id: String,
+    address: String,
+    port: u16,
+    tags: Vec<String>,
+    /// The meta, every value as text, with the checks' fingerprint.
+    meta: serde_json::Map<String, Json>,
+    /// The checks' definitions.
+    checks: Vec<Json>,
+}
+
+/// `service` with `state: absent`: the instance `id`, else every instance of the name.
+#[derive(Debug, PartialEq)]
+struct Deregister {
+    service: String,
+    id: Option<String>,
+}
+
 impl Consul {
-    async fn dispatch(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+    /// The operation the arguments ask for; an argument that does not go with it is an error.
+    fn operation(self) -> Result<Operation, HostError> {
         let state = self.state.clone().unwrap_or_default();
         if !matches!(state.as_str(), "" | "present" | "absent") {
             return Err(failed(format!("`state` is `present` or `absent`, not `{state}`")));
@@ -335,26 +426,43 @@ impl Consul {
         }
         if let Some(catalog) = &self.catalog {
             self.only(&["catalog"], "reading the catalog")?;
-            return self.catalog(client, catalog).await;
+            return match catalog.as_str() {
+                "services" => Ok(Operation::Catalog(Catalog::Services)),
+                "nodes" => Ok(Operation::Catalog(Catalog::Nodes)),
+                other => Err(failed(format!("`catalog` is `services` or `nodes`, not `{other}`"))),
+            };
         }
         if let Some(key) = self.key.clone() {
             self.only(&["key", "value", "default", "cas", "recurse", "state"], "a KV key")?;
             return match (state.as_str(), &self.value) {
-                ("absent", _) => self.delete(cx, client, &key).await,
-                (_, Some(value)) => self.put(cx, client, &key, value).await,
+                ("absent", _) if self.recurse => Ok(Operation::KvDeleteTree(KvTree { key })),
+                ("absent", _) => Ok(Operation::KvDelete(KvDelete { key, cas: self.cas })),
+                (_, Some(_)) if self.recurse => Err(failed("`recurse` reads or deletes keys; put them one by one")),
+                (_, Some(value)) => Ok(Operation::KvPut(KvPut {
+                    key,
+                    value: value_text(value),
+                    cas: self.cas,
+                })),
                 ("present", None) => Err(failed(format!("`state: present` for key `{key}` needs a `value`"))),
-                _ => self.get(client, &key).await,
+                _ if self.recurse => Ok(Operation::KvGetTree(KvTree { key })),
+                _ => Ok(Operation::KvGet(KvGet {
+                    key,
+                    default: self.default,
+                })),
             };
         }
         let name = self.service.clone().unwrap_or_default();
         match state.as_str() {
             "present" => {
                 self.only(REGISTRATION, "registering a service")?;
-                self.register(cx, client, &name).await
+                self.registration(name).map(Operation::Register)
             }
             "absent" => {
                 self.only(&["service", "state", "id"], "deregistering a service")?;
-                self.deregister(cx, client, &name).await
+                Ok(Operation::Deregister(Deregister {
+                    service: name,
+                    id: self.id,
+                }))
             }
             _ => {
                 let (allowed, what) = match self.wait {
@@ -370,10 +478,24 @@ impl Consul {
                         format!("`{field}` does not apply to {what}")
                     }));
                 }
-                match self.wait {
-                    Some(count) => self.wait_for(cx, client, &name, count).await,
-                    None => self.read(client, &name).await,
-                }
+                let read = Read {
+                    service: name,
+                    tag: self.tag,
+                    only_passing: self.only_passing,
+                };
+                let Some(count) = self.wait else {
+                    return Ok(Operation::Read(read));
+                };
+                let timeout = match &self.timeout {
+                    None => DEFAULT_WAIT,
+                    Some(value) => parse_duration(&crate::yaml::scalar_text(value)).ok_or_else(|| {
+                        failed(format!(
+                            "`timeout` is the seconds to wait (or 30s, 2m), not {}",
+                            crate::yaml::scalar_text(value)
+                        ))
+                    })?,
+                };
+                Ok(Operation::Wait(Wait { read, count, timeout }))
             }
         }
     }
@@ -420,9 +542,79 @@ impl Consul {
         }
     }
 
-    async fn catalog(&self, client: &Client, what: &str) -> Result<Outcome, HostError> {
-        match what {
-            "services" => {
+    /// The checks of a registration, as Consul's JSON.
+    fn check_definitions(&self) -> Result<Vec<Json>, HostError> {
+        let mut list = Vec::new();
+        if self.http.is_some() || self.tcp.is_some() || self.ttl.is_some() {
+            let single = CheckArgs {
+                http: self.http.clone(),
+                tcp: self.tcp.clone(),
+                ttl: self.ttl.clone(),
+                interval: self.interval.clone(),
+                timeout: self.timeout.clone(),
+                name: self.check_name.clone(),
+                id: self.check_id.clone(),
+                ..CheckArgs::default()
+            };
+            list.push(single.definition()?);
+        } else if self.interval.is_some() || self.check_name.is_some() || self.check_id.is_some() {
+            return Err(failed("a check needs one of `http`, `tcp` or `ttl`"));
+        }
+        for check in self.checks.iter().flatten() {
+            list.push(check.definition()?);
+        }
+        Ok(list)
+    }
+
+    /// The registration of service `name` the arguments describe.
+    fn registration(&self, name: String) -> Result<Register, HostError> {
+        let id = self.id.clone().unwrap_or_else(|| name.clone());
+        let checks = self.check_definitions()?;
+        let fingerprint: String = Sha256::digest(Json::Array(checks.clone()).to_string().as_bytes())
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut meta: serde_json::Map<String, Json> = self
+            .meta
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), Json::String(crate::yaml::scalar_text(v))))
+            .collect();
+        meta.insert(CHECKS_META.into(), Json::String(fingerprint));
+        Ok(Register {
+            service: name,
+            id,
+            address: self.address.clone().unwrap_or_default(),
+            port: self.port.unwrap_or_default(),
+            tags: self.tags.as_ref().map(tag_list).unwrap_or_default(),
+            meta,
+            checks,
+        })
+    }
+}
+
+impl Operation {
+    async fn run(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+        match self {
+            Operation::Catalog(catalog) => catalog.run(client).await,
+            Operation::KvGet(get) => get.run(client).await,
+            Operation::KvGetTree(tree) => tree.get(client).await,
+            Operation::KvPut(put) => put.run(cx, client).await,
+            Operation::KvDelete(delete) => delete.run(cx, client).await,
+            Operation::KvDeleteTree(tree) => tree.delete(cx, client).await,
+            Operation::Read(read) => read.run(client).await,
+            Operation::Wait(wait) => wait.run(cx, client).await,
+            Operation::Register(register) => register.run(cx, client).await,
+            Operation::Deregister(deregister) => deregister.run(cx, client).await,
+        }
+    }
+}
+
+impl Catalog {
+    async fn run(self, client: &Client) -> Result<Outcome, HostError> {
+        match self {
+            Catalog::Services => {
                 let services = client.services().await.map_err(consul_error)?;
                 let map: serde_json::Map<String, Json> = services
                     .into_iter()
@@ -430,7 +622,7 @@ impl Consul {
                     .collect();
                 Ok(Outcome::ok().with("services", Json::Object(map)))
             }
-            "nodes" => {
+            Catalog::Nodes => {
                 let nodes = client.node_list().await.map_err(consul_error)?;
                 let list: Vec<Json> = nodes
                     .iter()
@@ -438,49 +630,65 @@ impl Consul {
                     .collect();
                 Ok(Outcome::ok().with("nodes", list))
             }
-            other => Err(failed(format!("`catalog` is `services` or `nodes`, not `{other}`"))),
         }
     }
+}
 
-    async fn get(&self, client: &Client, key: &str) -> Result<Outcome, HostError> {
-        if self.recurse {
-            let entries = client.kv_list(key).await.map_err(consul_error)?;
-            let values: serde_json::Map<String, Json> =
-                entries.into_iter().map(|(k, v)| (k, Json::String(v))).collect();
-            return Ok(Outcome::ok().with("key", key).with("values", Json::Object(values)));
-        }
+impl KvGet {
+    async fn run(self, client: &Client) -> Result<Outcome, HostError> {
+        let key = self.key.as_str();
         let found = client.kv_get(key).await.map_err(consul_error)?;
         let outcome = Outcome::ok().with("key", key);
         Ok(match found {
             Some((value, index)) => outcome.with("value", value).with("index", index).with("exists", true),
             None => outcome
-                .with("value", self.default.clone().unwrap_or(Json::Null))
+                .with("value", self.default.unwrap_or(Json::Null))
                 .with("index", 0)
                 .with("exists", false),
         })
     }
+}
 
-    /// The error for a check-and-set that found the key moved on.
-    fn conflict(key: &str, expected: u64, current: Option<&(String, u64)>) -> HostError {
-        let now = match current {
-            Some((_, index)) => format!("it is at modify index {index}"),
-            None => "it does not exist".to_string(),
-        };
-        let expected_text = if expected == 0 {
-            "0 (the key absent)".to_string()
-        } else {
-            expected.to_string()
-        };
-        failed(format!(
-            "check-and-set on key `{key}` failed: expected modify index {expected_text}, but {now}; someone else wrote it since it was read"
-        ))
+impl KvTree {
+    async fn get(self, client: &Client) -> Result<Outcome, HostError> {
+        let entries = client.kv_list(&self.key).await.map_err(consul_error)?;
+        let values: serde_json::Map<String, Json> = entries.into_iter().map(|(k, v)| (k, Json::String(v))).collect();
+        Ok(Outcome::ok().with("key", self.key).with("values", Json::Object(values)))
     }
 
-    async fn put(&self, cx: &StepContext<'_>, client: &Client, key: &str, value: &Json) -> Result<Outcome, HostError> {
-        if self.recurse {
-            return Err(failed("`recurse` reads or deletes keys; put them one by one"));
+    async fn delete(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+        let key = self.key.as_str();
+        let count = client.kv_list(key).await.map_err(consul_error)?.len();
+        if count > 0 && !cx.check {
+            client.kv_delete_tree(key).await.map_err(consul_error)?;
         }
-        let text = value_text(value);
+        Ok(Outcome {
+            changed: count > 0,
+            ..Outcome::ok().with("key", key)
+        }
+        .with("deleted", count))
+    }
+}
+
+/// The error for a check-and-set that found the key moved on.
+fn conflict(key: &str, expected: u64, current: Option<&(String, u64)>) -> HostError {
+    let now = match current {
+        Some((_, index)) => format!("it is at modify index {index}"),
+        None => "it does not exist".to_string(),
+    };
+    let expected_text = if expected == 0 {
+        "0 (the key absent)".to_string()
+    } else {
+        expected.to_string()
+    };
+    failed(format!(
+        "check-and-set on key `{key}` failed: expected modify index {expected_text}, but {now}; someone else wrote it since it was read"
+    ))
+}
+
+impl KvPut {
+    async fn run(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+        let (key, text) = (self.key.as_str(), self.value.as_str());
         let current = client.kv_get(key).await.map_err(consul_error)?;
         if let Some(expected) = self.cas {
             let matches = match &current {
@@ -488,12 +696,12 @@ impl Consul {
                 None => expected == 0,
             };
             if !matches {
-                return Err(Self::conflict(key, expected, current.as_ref()));
+                return Err(conflict(key, expected, current.as_ref()));
             }
         }
-        let outcome = Outcome::ok().with("key", key).with("value", text.as_str());
+        let outcome = Outcome::ok().with("key", key).with("value", text);
         if let Some((existing, index)) = &current
-            && *existing == text
+            && existing == text
         {
             return Ok(outcome.with("index", *index));
         }
@@ -503,9 +711,9 @@ impl Consul {
                 ..outcome
             });
         }
-        if !client.kv_put(key, &text, self.cas).await.map_err(consul_error)? {
+        if !client.kv_put(key, text, self.cas).await.map_err(consul_error)? {
             let now = client.kv_get(key).await.map_err(consul_error)?;
-            return Err(Self::conflict(key, self.cas.unwrap_or_default(), now.as_ref()));
+            return Err(conflict(key, self.cas.unwrap_or_default(), now.as_ref()));
         }
         let index = client
             .kv_get(key)
@@ -519,25 +727,17 @@ impl Consul {
         }
         .with("index", index))
     }
+}
 
-    async fn delete(&self, cx: &StepContext<'_>, client: &Client, key: &str) -> Result<Outcome, HostError> {
+impl KvDelete {
+    async fn run(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+        let key = self.key.as_str();
         let outcome = Outcome::ok().with("key", key);
-        if self.recurse {
-            let count = client.kv_list(key).await.map_err(consul_error)?.len();
-            if count > 0 && !cx.check {
-                client.kv_delete_tree(key).await.map_err(consul_error)?;
-            }
-            return Ok(Outcome {
-                changed: count > 0,
-                ..outcome
-            }
-            .with("deleted", count));
-        }
         let current = client.kv_get(key).await.map_err(consul_error)?;
         if let Some(expected) = self.cas {
             let matches = current.as_ref().is_none_or(|(_, index)| *index == expected);
             if !matches {
-                return Err(Self::conflict(key, expected, current.as_ref()));
+                return Err(conflict(key, expected, current.as_ref()));
             }
         }
         let existed = current.is_some();
@@ -546,7 +746,7 @@ impl Consul {
                 Some(expected) => {
                     if !client.kv_delete_cas(key, expected).await.map_err(consul_error)? {
                         let now = client.kv_get(key).await.map_err(consul_error)?;
-                        return Err(Self::conflict(key, expected, now.as_ref()));
+                        return Err(conflict(key, expected, now.as_ref()));
                     }
                 }
                 None => client.kv_delete(key).await.map_err(consul_error)?,
@@ -558,38 +758,40 @@ impl Consul {
         }
         .with("existed", existed))
     }
+}
 
-    async fn health(&self, client: &Client, name: &str) -> Result<Vec<HealthEntry>, HostError> {
+/// Fills in what failing checks said from the agent's own copy when the catalog has no
+/// output yet (the agent syncs a check's output to the catalog only now and then).
+async fn with_outputs(client: &Client, mut entries: Vec<HealthEntry>) -> Vec<HealthEntry> {
+    let lacking = entries
+        .iter()
+        .flat_map(|e| &e.checks)
+        .any(|c| c.status != "passing" && c.output.trim().is_empty());
+    if !lacking {
+        return entries;
+    }
+    let Ok(agent) = client.agent_checks().await else {
+        return entries;
+    };
+    for check in entries.iter_mut().flat_map(|e| e.checks.iter_mut()) {
+        if check.output.trim().is_empty()
+            && let Some(live) = agent.get(&check.check_id)
+        {
+            check.output = live.output.clone();
+        }
+    }
+    entries
+}
+
+impl Read {
+    async fn health(&self, client: &Client) -> Result<Vec<HealthEntry>, HostError> {
         client
-            .health_service(name, self.tag.as_deref())
+            .health_service(&self.service, self.tag.as_deref())
             .await
             .map_err(consul_error)
     }
 
-    /// Fills in what failing checks said from the agent's own copy when the catalog has no
-    /// output yet (the agent syncs a check's output to the catalog only now and then).
-    async fn with_outputs(client: &Client, mut entries: Vec<HealthEntry>) -> Vec<HealthEntry> {
-        let lacking = entries
-            .iter()
-            .flat_map(|e| &e.checks)
-            .any(|c| c.status != "passing" && c.output.trim().is_empty());
-        if !lacking {
-            return entries;
-        }
-        let Ok(agent) = client.agent_checks().await else {
-            return entries;
-        };
-        for check in entries.iter_mut().flat_map(|e| e.checks.iter_mut()) {
-            if check.output.trim().is_empty()
-                && let Some(live) = agent.get(&check.check_id)
-            {
-                check.output = live.output.clone();
-            }
-        }
-        entries
-    }
-
-    fn instances_outcome(&self, name: &str, entries: &[HealthEntry]) -> Outcome {
+    fn outcome(&self, entries: &[HealthEntry]) -> Outcome {
         let passing = entries.iter().filter(|e| e.status() == "passing").count();
         let instances: Vec<Json> = entries
             .iter()
@@ -597,42 +799,31 @@ impl Consul {
             .map(instance_json)
             .collect();
         Outcome::ok()
-            .with("service", name)
+            .with("service", self.service.as_str())
             .with("instances", instances)
             .with("passing", passing)
     }
 
-    async fn read(&self, client: &Client, name: &str) -> Result<Outcome, HostError> {
-        let entries = self.health(client, name).await?;
-        Ok(self.instances_outcome(name, &entries))
+    async fn run(self, client: &Client) -> Result<Outcome, HostError> {
+        let entries = self.health(client).await?;
+        Ok(self.outcome(&entries))
     }
+}
 
-    async fn wait_for(
-        &self,
-        cx: &StepContext<'_>,
-        client: &Client,
-        name: &str,
-        count: u32,
-    ) -> Result<Outcome, HostError> {
-        let timeout = match &self.timeout {
-            None => DEFAULT_WAIT,
-            Some(value) => parse_duration(&crate::yaml::scalar_text(value)).ok_or_else(|| {
-                failed(format!(
-                    "`timeout` is the seconds to wait (or 30s, 2m), not {}",
-                    crate::yaml::scalar_text(value)
-                ))
-            })?,
-        };
-        let want = count as usize;
+impl Wait {
+    async fn run(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+        let (read, timeout) = (&self.read, self.timeout);
+        let name = read.service.as_str();
+        let want = self.count as usize;
         let started = Instant::now();
         loop {
-            let entries = self.health(client, name).await?;
+            let entries = read.health(client).await?;
             let passing = entries.iter().filter(|e| e.status() == "passing").count();
             if passing >= want {
-                return Ok(self.instances_outcome(name, &entries));
+                return Ok(read.outcome(&entries));
             }
-            let entries = Self::with_outputs(client, entries).await;
-            let outcome = self.instances_outcome(name, &entries);
+            let entries = with_outputs(client, entries).await;
+            let outcome = read.outcome(&entries);
             if cx.check {
                 return Ok(outcome.msg(format!(
                     "check mode: {passing} of the {want} passing instances of `{name}` wanted are there now; not waiting"
@@ -646,7 +837,7 @@ impl Consul {
             (cx.progress)(detail);
             if started.elapsed() >= timeout {
                 let seconds = timeout.as_secs_f64();
-                let tag = self
+                let tag = read
                     .tag
                     .as_ref()
                     .map(|t| format!(" with tag `{t}`"))
@@ -679,57 +870,19 @@ impl Consul {
             }
         }
     }
+}
 
-    /// The checks of a registration, as Consul's JSON.
-    fn check_definitions(&self) -> Result<Vec<Json>, HostError> {
-        let mut list = Vec::new();
-        if self.http.is_some() || self.tcp.is_some() || self.ttl.is_some() {
-            let single = CheckArgs {
-                http: self.http.clone(),
-                tcp: self.tcp.clone(),
-                ttl: self.ttl.clone(),
-                interval: self.interval.clone(),
-                timeout: self.timeout.clone(),
-                name: self.check_name.clone(),
-                id: self.check_id.clone(),
-                ..CheckArgs::default()
-            };
-            list.push(single.definition()?);
-        } else if self.interval.is_some() || self.check_name.is_some() || self.check_id.is_some() {
-            return Err(failed("a check needs one of `http`, `tcp` or `ttl`"));
-        }
-        for check in self.checks.iter().flatten() {
-            list.push(check.definition()?);
-        }
-        Ok(list)
-    }
-
-    async fn register(&self, cx: &StepContext<'_>, client: &Client, name: &str) -> Result<Outcome, HostError> {
-        let id = self.id.clone().unwrap_or_else(|| name.to_string());
-        let checks = self.check_definitions()?;
-        let fingerprint: String = Sha256::digest(Json::Array(checks.clone()).to_string().as_bytes())
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let mut meta: serde_json::Map<String, Json> = self
-            .meta
-            .iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), Json::String(crate::yaml::scalar_text(v))))
-            .collect();
-        meta.insert(CHECKS_META.into(), Json::String(fingerprint));
-        let tags = self.tags.as_ref().map(tag_list).unwrap_or_default();
-        let address = self.address.clone().unwrap_or_default();
-        let port = self.port.unwrap_or_default();
-        let outcome = Outcome::ok().with("id", id.as_str()).with("service", name);
+impl Register {
+    async fn run(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+        let (id, name) = (self.id.as_str(), self.service.as_str());
+        let outcome = Outcome::ok().with("id", id).with("service", name);
         let existing = client.agent_services().await.map_err(consul_error)?;
-        if let Some(current) = existing.get(&id) {
+        if let Some(current) = existing.get(id) {
             let same = current.get("Service").and_then(Json::as_str) == Some(name)
-                && current.get("Address").and_then(Json::as_str).unwrap_or_default() == address
-                && current.get("Port").and_then(Json::as_u64).unwrap_or_default() == u64::from(port)
-                && tag_list(current.get("Tags").unwrap_or(&Json::Null)) == tags
-                && current.get("Meta").cloned().unwrap_or(Json::Null) == Json::Object(meta.clone());
+                && current.get("Address").and_then(Json::as_str).unwrap_or_default() == self.address
+                && current.get("Port").and_then(Json::as_u64).unwrap_or_default() == u64::from(self.port)
+                && tag_list(current.get("Tags").unwrap_or(&Json::Null)) == self.tags
+                && current.get("Meta").cloned().unwrap_or(Json::Null) == Json::Object(self.meta.clone());
             if same {
                 return Ok(outcome);
             }
@@ -738,13 +891,13 @@ impl Consul {
             let mut definition = json!({
                 "ID": id,
                 "Name": name,
-                "Address": address,
-                "Port": port,
-                "Tags": tags,
-                "Meta": meta,
+                "Address": self.address,
+                "Port": self.port,
+                "Tags": self.tags,
+                "Meta": self.meta,
             });
-            if !checks.is_empty() {
-                definition["Checks"] = Json::Array(checks);
+            if !self.checks.is_empty() {
+                definition["Checks"] = Json::Array(self.checks);
             }
             client.register_definition(&definition).await.map_err(consul_error)?;
         }
@@ -753,8 +906,11 @@ impl Consul {
             ..outcome
         })
     }
+}
 
-    async fn deregister(&self, cx: &StepContext<'_>, client: &Client, name: &str) -> Result<Outcome, HostError> {
+impl Deregister {
+    async fn run(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+        let name = self.service.as_str();
         let existing = client.agent_services().await.map_err(consul_error)?;
         let ids: Vec<String> = match &self.id {
             Some(id) => existing.keys().filter(|k| *k == id).cloned().collect(),
@@ -845,6 +1001,167 @@ mod tests {
         let aliases = args(json!({"service_name": "web", "service_port": 80, "service_id": "w1", "state": "present"}));
         assert!(aliases.only(REGISTRATION, "registering a service").is_ok());
         assert_eq!(aliases.port, Some(80));
+    }
+
+    fn operation(value: Json) -> Result<Operation, String> {
+        args(value).operation().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn kv_arguments_make_kv_operations() {
+        let get = |default| {
+            Operation::KvGet(KvGet {
+                key: "a".into(),
+                default,
+            })
+        };
+        assert_eq!(operation(json!({"key": "a"})), Ok(get(None)));
+        assert_eq!(
+            operation(json!({"key": "a", "default": "x"})),
+            Ok(get(Some(json!("x"))))
+        );
+        let tree = || KvTree { key: "a".into() };
+        assert_eq!(
+            operation(json!({"key": "a", "recurse": true})),
+            Ok(Operation::KvGetTree(tree()))
+        );
+        assert_eq!(
+            operation(json!({"key": "a", "recurse": true, "state": "absent"})),
+            Ok(Operation::KvDeleteTree(tree()))
+        );
+        assert_eq!(
+            operation(json!({"key": "a", "value": {"b": 1}, "cas": 0})),
+            Ok(Operation::KvPut(KvPut {
+                key: "a".into(),
+                value: "{\"b\":1}".into(),
+                cas: Some(0)
+            }))
+        );
+        assert_eq!(
+            operation(json!({"key": "a", "state": "absent", "cas": 7})),
+            Ok(Operation::KvDelete(KvDelete {
+                key: "a".into(),
+                cas: Some(7)
+            }))
+        );
+        assert_eq!(
+            operation(json!({"key": "a", "value": 1, "recurse": true})),
+            Err("`recurse` reads or deletes keys; put them one by one".into())
+        );
+        assert_eq!(
+            operation(json!({"key": "a", "state": "present"})),
+            Err("`state: present` for key `a` needs a `value`".into())
+        );
+        assert_eq!(
+            operation(json!({"key": "a", "tag": "x"})),
+            Err("`tag` does not apply to a KV key".into())
+        );
+    }
+
+    #[test]
+    fn one_kind_of_operation_and_a_known_state() {
+        let one =
+            "give one of `key` (KV), `service` (a service's instances, wait, register) or `catalog` (services, nodes)";
+        assert_eq!(operation(json!({})), Err(one.into()));
+        assert_eq!(operation(json!({"key": "a", "catalog": "nodes"})), Err(one.into()));
+        assert_eq!(
+            operation(json!({"key": "a", "state": "gone"})),
+            Err("`state` is `present` or `absent`, not `gone`".into())
+        );
+        assert_eq!(
+            operation(json!({"catalog": "services"})),
+            Ok(Operation::Catalog(Catalog::Services))
+        );
+        assert_eq!(
+            operation(json!({"catalog": "nodes"})),
+            Ok(Operation::Catalog(Catalog::Nodes))
+        );
+        assert_eq!(
+            operation(json!({"catalog": "kv"})),
+            Err("`catalog` is `services` or `nodes`, not `kv`".into())
+        );
+        assert_eq!(
+            operation(json!({"catalog": "nodes", "state": "absent"})),
+            Err("`state` does not apply to reading the catalog".into())
+        );
+    }
+
+    #[test]
+    fn service_arguments_read_wait_or_deregister() {
+        let read = || Read {
+            service: "web".into(),
+            tag: Some("blue".into()),
+            only_passing: true,
+        };
+        assert_eq!(
+            operation(json!({"service": "web", "tag": "blue", "only_passing": true})),
+            Ok(Operation::Read(read()))
+        );
+        assert_eq!(
+            operation(json!({"service": "web", "tag": "blue", "only_passing": true, "wait": 2, "timeout": "2m"})),
+            Ok(Operation::Wait(Wait {
+                read: read(),
+                count: 2,
+                timeout: Duration::from_secs(120)
+            }))
+        );
+        let Ok(Operation::Wait(wait)) = operation(json!({"service": "web", "wait": 1})) else {
+            panic!("a wait")
+        };
+        assert_eq!(wait.timeout, DEFAULT_WAIT);
+        assert_eq!(
+            operation(json!({"service": "web", "wait": 1, "timeout": "soon"})),
+            Err("`timeout` is the seconds to wait (or 30s, 2m), not soon".into())
+        );
+        assert_eq!(
+            operation(json!({"service": "web", "timeout": 3})),
+            Err("`timeout` is for registering: to register `web` with the agent add `state: present`".into())
+        );
+        assert_eq!(
+            operation(json!({"service": "web", "wait": 1, "recurse": true})),
+            Err("`recurse` does not apply to waiting for a service".into())
+        );
+        assert_eq!(
+            operation(json!({"service": "web", "port": 80})),
+            Err("`port` is for registering: to register `web` with the agent add `state: present`".into())
+        );
+        assert_eq!(
+            operation(json!({"service_name": "web", "service_id": "w1", "state": "absent"})),
+            Ok(Operation::Deregister(Deregister {
+                service: "web".into(),
+                id: Some("w1".into())
+            }))
+        );
+        assert_eq!(
+            operation(json!({"service": "web", "state": "absent", "port": 80})),
+            Err("`port` does not apply to deregistering a service".into())
+        );
+    }
+
+    #[test]
+    fn registering_arguments_make_the_registration() {
+        let Ok(Operation::Register(register)) = operation(json!({
+            "service_name": "web", "state": "present", "service_port": 80, "tags": "a, b",
+            "meta": {"v": 2}, "http": "http://x/", "interval": 5,
+        })) else {
+            panic!("a registration")
+        };
+        assert_eq!(
+            (register.id.as_str(), register.address.as_str(), register.port),
+            ("web", "", 80)
+        );
+        assert_eq!(register.tags, ["a", "b"]);
+        assert_eq!(register.checks, [json!({"HTTP": "http://x/", "Interval": "5s"})]);
+        assert_eq!(register.meta["v"], "2");
+        assert_eq!(register.meta[CHECKS_META].as_str().map(str::len), Some(16));
+        assert_eq!(
+            operation(json!({"service": "web", "state": "present", "interval": "5s"})),
+            Err("a check needs one of `http`, `tcp` or `ttl`".into())
+        );
+        assert_eq!(
+            operation(json!({"service": "web", "state": "present", "wait": 1})),
+            Err("`wait` does not apply to registering a service".into())
+        );
     }
 
     #[test]

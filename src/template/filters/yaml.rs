@@ -1,11 +1,8 @@
 //! `from_yaml`, `to_yaml` and `to_nice_yaml`: a port of the PyYAML emitter behind Ansible's
 //! `to_yaml`, so the text matches line for line.
 
-use std::sync::LazyLock;
-
 use minijinja::Error;
 use minijinja::value::{Kwargs, Serde, Value};
-use regex::Regex;
 
 use crate::compat::python::float_repr;
 use crate::source::SourceFile;
@@ -109,42 +106,9 @@ fn represent(data: Data, flow: Option<bool>, sort_keys: bool) -> YamlNode {
     }
 }
 
-static YAML_BOOL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$").unwrap()
-});
-static YAML_FLOAT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?",
-        r"|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?",
-        r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*",
-        r"|[-+]?\.(?:inf|Inf|INF)",
-        r"|\.(?:nan|NaN|NAN))$",
-    ))
-    .unwrap()
-});
-static YAML_INT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^(?:[-+]?0b[0-1_]+",
-        r"|[-+]?0[0-7_]+",
-        r"|[-+]?(?:0|[1-9][0-9_]*)",
-        r"|[-+]?0x[0-9a-fA-F_]+",
-        r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$",
-    ))
-    .unwrap()
-});
-static YAML_OTHER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^(?:<<|=|~|null|Null|NULL|",
-        r"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]",
-        r"|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?",
-        r":[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$",
-    ))
-    .unwrap()
-});
-
 /// Whether a YAML 1.1 reader would take this text, unquoted, for something other than a string.
 fn resolves_to_non_string(s: &str) -> bool {
-    s.is_empty() || YAML_BOOL.is_match(s) || YAML_FLOAT.is_match(s) || YAML_INT.is_match(s) || YAML_OTHER.is_match(s)
+    crate::yaml::resolve_plain(s) != crate::yaml::Resolved::Str
 }
 
 struct Analysis {
