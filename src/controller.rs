@@ -1,7 +1,7 @@
 //! The machine bgrun runs on, as deploy locks and the audit trail name it: the user, the host
 //! name, the process and the time in UTC.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 /// The user running bgrun (`$USER`, else `$LOGNAME`, else the name of its uid).
 pub fn user() -> String {
@@ -46,16 +46,28 @@ pub fn host_name() -> String {
 /// The time now in UTC, RFC 3339 with milliseconds: `2026-12-01T22:58:01.123Z`. Such stamps
 /// sort as they happened.
 pub fn utc_now() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    crate::ctmpl::gotime::format(
-        "2006-01-02T15:04:05.000Z07:00",
-        i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
-        now.subsec_nanos(),
-    )
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+/// Seconds from one of [`utc_now`]'s stamps to another, when both parse.
+pub fn seconds_between(started: &str, finished: &str) -> Option<f64> {
+    let started = humantime::parse_rfc3339(started).ok()?;
+    let finished = humantime::parse_rfc3339(finished).ok()?;
+    let seconds = finished.duration_since(started).ok()?.as_secs_f64();
+    Some((seconds * 1000.0).round() / 1000.0)
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn durations_between_stamps() {
+        assert_eq!(
+            super::seconds_between("2026-12-31T23:59:59.500Z", "2027-01-01T00:00:01.750Z"),
+            Some(2.25)
+        );
+        assert_eq!(super::seconds_between("yesterday", "2027-01-01T00:00:01.750Z"), None);
+    }
+
     #[test]
     fn utc_stamps_have_milliseconds() {
         let now = super::utc_now();

@@ -23,7 +23,7 @@ mod catalog;
 mod exec;
 mod fetch;
 mod funcs;
-pub(crate) mod gotime;
+mod gotime;
 mod lex;
 mod parse;
 mod printf;

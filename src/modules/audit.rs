@@ -46,32 +46,6 @@ pub struct Audit {
     token_file: Option<String>,
 }
 
-/// Seconds between two of bgrun's UTC stamps, when both parse.
-fn seconds_between(started: &str, finished: &str) -> Option<f64> {
-    let parse = |s: &str| -> Option<f64> {
-        // 2026-12-01T22:58:01.123Z
-        let (date, time) = s.trim_end_matches('Z').split_once('T')?;
-        let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-        let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-        let mut t = time.split(':');
-        let (h, min, sec) = (
-            t.next()?.parse::<f64>().ok()?,
-            t.next()?.parse::<f64>().ok()?,
-            t.next()?.parse::<f64>().ok()?,
-        );
-        // Days from the civil date (Howard Hinnant's algorithm).
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (m + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + day - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
-        Some(days as f64 * 86_400.0 + h * 3600.0 + min * 60.0 + sec)
-    };
-    Some(((parse(finished)? - parse(started)?) * 1000.0).round() / 1000.0)
-}
-
 impl Module for Audit {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         if !crate::audit::OUTCOMES.contains(&self.outcome.as_str()) {
@@ -95,7 +69,10 @@ impl Module for Audit {
         record.insert("pid".into(), json!(std::process::id()));
         record.insert("started".into(), json!(started));
         record.insert("finished".into(), json!(finished));
-        record.insert("seconds".into(), json!(seconds_between(&started, &finished)));
+        record.insert(
+            "seconds".into(),
+            json!(crate::controller::seconds_between(&started, &finished)),
+        );
         record.insert("from".into(), self.from.clone());
         record.insert("to".into(), self.to.clone());
         record.insert("message".into(), json!(self.message.clone().unwrap_or_default()));
@@ -122,17 +99,5 @@ impl Module for Audit {
             .msg(format!("recorded as `{key}`"));
         outcome.audit = Some((key, record));
         Ok(outcome)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn durations_from_stamps() {
-        assert_eq!(
-            super::seconds_between("2026-12-31T23:59:59.500Z", "2027-01-01T00:00:01.750Z"),
-            Some(2.25)
-        );
-        assert_eq!(super::seconds_between("yesterday", "2027-01-01T00:00:01.750Z"), None);
     }
 }
