@@ -57,6 +57,7 @@ pub async fn acquire(
     let session = consul.session_create(&format!("bgrun lock {key}"), ttl_seconds).await?;
     let text = value.to_string();
     let started = Instant::now();
+    let mut retried_free = false;
     loop {
         match consul.kv_acquire(key, &session, &text).await {
             Ok(true) => break,
@@ -70,8 +71,14 @@ pub async fn acquire(
             Ok(Some(found)) if found.session.is_some() => {
                 serde_json::from_str(&found.value).unwrap_or(Json::String(found.value))
             }
-            // Free again between the two requests: try at once.
-            Ok(_) => continue,
+            // Free again between the two requests: try once more at once. A key that stays free
+            // but cannot be taken is held back by Consul's lock delay (a lock another tool made):
+            // wait for it like any holder, never in a tight loop.
+            Ok(_) if !retried_free => {
+                retried_free = true;
+                continue;
+            }
+            Ok(_) => Json::String("nobody: Consul's lock delay of its last holder".into()),
             Err(e) => {
                 let _ = consul.session_destroy(&session).await;
                 return Err(e.into());

@@ -87,3 +87,53 @@ fn an_unreachable_consul_names_its_address() {
         err.0
     );
 }
+
+/// A lock key another tool left under Consul's lock delay is free but cannot be taken: a
+/// `consul_lock` that may not wait is refused at once, never spinning until the delay ends.
+#[test]
+fn a_lock_held_back_by_a_lock_delay_is_refused_at_once() {
+    crate::harness::require_lab();
+    let key = format!("bgrun-test/lock-delay-{}", std::process::id());
+    let curl = |args: &[&str]| {
+        let out = std::process::Command::new("curl")
+            .arg("-s")
+            .args(args)
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let created = curl(&[
+        "-X",
+        "PUT",
+        "http://127.0.0.3:8500/v1/session/create",
+        "-d",
+        r#"{"Name":"another tool","LockDelay":"15s","Behavior":"release"}"#,
+    ]);
+    let session: serde_json::Value = serde_json::from_str(&created).expect("a session");
+    let session = session["ID"].as_str().expect("its ID");
+    let url = format!("http://127.0.0.3:8500/v1/kv/{key}");
+    assert_eq!(
+        curl(&["-X", "PUT", &format!("{url}?acquire={session}"), "-d", "x"]),
+        "true"
+    );
+    curl(&[
+        "-X",
+        "PUT",
+        &format!("http://127.0.0.3:8500/v1/session/destroy/{session}"),
+    ]);
+    let started = std::time::Instant::now();
+    let out = crate::harness::Test::new()
+        .file(
+            "hosts",
+            "prod ansible_connection=local consul_addr=http://127.0.0.3:8500\n",
+        )
+        .playbook(&format!(
+            "- hosts: all\n  gather_facts: false\n  steps:\n    - consul_lock: {{key: {key}}}\n"
+        ))
+        .args(&["-i", "hosts"])
+        .expect(2);
+    let took = started.elapsed();
+    curl(&["-X", "DELETE", &url]);
+    assert!(out.stdout.contains("lock delay"), "{}", out.stdout);
+    assert!(took < std::time::Duration::from_secs(3), "refused in {took:?}");
+}
