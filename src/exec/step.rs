@@ -12,11 +12,11 @@ use tokio::sync::Semaphore;
 
 use super::scope::HostVars;
 use super::{PlayRun, Runner};
-use crate::modules::{ModuleKind, Outcome, StepContext};
+use crate::modules::{Failure, ModuleKind, Outcome, StepContext};
 use crate::output::{DiffEvent, Event, Status};
 use crate::playbook::{Action, Step};
 use crate::template::{Scope, TemplateError, Vars};
-use crate::transport::{Become, BecomeMethod, HostError};
+use crate::transport::{Become, BecomeMethod};
 
 const CENSORED: &str = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
@@ -252,7 +252,7 @@ impl Runner<'_> {
         let cx = StepContext {
             host,
             connection: &connection,
-            check: self.options.check,
+            legacy_check: self.options.check,
             diff: self.options.diff,
             verbosity: self.options.verbosity,
             templar: &self.templar,
@@ -267,12 +267,12 @@ impl Runner<'_> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut outcome = match kind.run(args.clone(), &cx).await {
+            let mut outcome = match kind.run(args.clone(), &cx, self.options.check).await {
                 Ok(outcome) => outcome,
-                Err(HostError::Unreachable(msg)) => {
+                Err(Failure::Unreachable(msg)) => {
                     return done(Status::Unreachable, Outcome::failed(msg));
                 }
-                Err(HostError::Failed(msg)) => Outcome::failed(msg),
+                Err(Failure::Failed(outcome)) => *outcome,
             };
             if let Err(e) = self.apply_conditions(step, scope, &mut outcome) {
                 return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));

@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::transport::{Exec, HostError, Remote};
 
 #[derive(Debug, Deserialize)]
@@ -263,8 +263,21 @@ fn lines(text: &str) -> Json {
     Json::from(text.lines().map(Json::from).collect::<Vec<_>>())
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Apt {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Apt {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let _ = self.force_apt_get;
         let wanted = wanted(&self.name)?;
         let state = self.state.unwrap_or(State::Present);
@@ -297,7 +310,7 @@ impl Module for Apt {
             let (now, mtime) = read.cache.unwrap_or_default();
             let fresh = self.cache_valid_time > 0 && now.saturating_sub(mtime) < self.cache_valid_time;
             if !fresh {
-                if cx.check {
+                if cx.legacy_check {
                     cache_updated = true;
                 } else {
                     let exec = self.apt_get(cx, "update", &[]);
@@ -314,7 +327,7 @@ impl Module for Apt {
                     read = self.read(&remote, true, &wanted).await?;
                 }
             }
-            let time = if cache_updated && !cx.check {
+            let time = if cache_updated && !cx.legacy_check {
                 read.cache.map(|(now, _)| now).unwrap_or(now)
             } else {
                 mtime
@@ -345,7 +358,7 @@ impl Module for Apt {
             if !needed || (self.only_upgrade && installed.is_none()) {
                 continue;
             }
-            if state != State::Absent && candidate.is_none() && !(cx.check && cache_updated) {
+            if state != State::Absent && candidate.is_none() && !(cx.legacy_check && cache_updated) {
                 return Ok(Outcome::failed(format!(
                     "No package matching '{}' is available",
                     want.name
@@ -357,7 +370,7 @@ impl Module for Apt {
         if wanted.is_empty() && upgrade.is_none() && !self.autoremove {
             changed = cache_updated;
         }
-        if cx.check {
+        if cx.legacy_check {
             if !todo.is_empty() {
                 outcome = outcome.msg(format!("check mode: would {verb} {}", todo.join(", ")));
             }

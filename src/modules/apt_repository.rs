@@ -9,7 +9,7 @@
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Diff, Module, Outcome, StepContext, parse_mode};
+use super::{Diff, Failure, Module, Outcome, Plan, StepContext, parse_mode};
 use crate::transport::files::{self, Attributes};
 use crate::transport::{Exec, HostError, Remote};
 
@@ -225,8 +225,21 @@ async fn read_sources(remote: &Remote<'_>) -> Result<Vec<(String, String)>, Host
     Ok(parse_files(&output.stdout_text()))
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for AptRepository {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl AptRepository {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         if self.repo.trim_start().starts_with("ppa:") {
             return Err(HostError::Failed(
                 "invalid arguments: PPA repositories (`ppa:`) are not supported; give the `deb` line".into(),
@@ -284,7 +297,7 @@ impl Module for AptRepository {
                 },
             });
         }
-        if cx.check || changes.is_empty() {
+        if cx.legacy_check || changes.is_empty() {
             return Ok(outcome);
         }
         for change in &changes {

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Inspect, Outcome, StepContext};
 use crate::transport::HostError;
 
 #[derive(Debug, Deserialize)]
@@ -19,8 +19,8 @@ pub struct Assert {
     quiet: bool,
 }
 
-impl Module for Assert {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Inspect for Assert {
+    async fn inspect(self, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
         let conditions = match self.that {
             Json::Array(items) => items,
             single => vec![single],
@@ -33,7 +33,7 @@ impl Module for Assert {
             if !holds {
                 let text = crate::yaml::scalar_text(condition);
                 let msg = self.fail_msg.unwrap_or_else(|| format!("assertion failed: `{text}`"));
-                return Ok(Outcome::failed(msg).with("assertion", text).with("evaluated_to", false));
+                return Err(Failure::new(msg).with("assertion", text).with("evaluated_to", false));
             }
         }
         let msg = self.success_msg.unwrap_or_else(|| "All assertions passed".to_string());

@@ -15,7 +15,7 @@
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::consul::{ConsulSettings, Secret};
 use crate::transport::HostError;
 
@@ -46,8 +46,21 @@ pub struct Audit {
     token_file: Option<String>,
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Audit {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Audit {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         if !crate::audit::OUTCOMES.contains(&self.outcome.as_str()) {
             return Err(HostError::Failed(format!(
                 "invalid arguments: outcome `{}`: give one of {}",
@@ -78,7 +91,7 @@ impl Module for Audit {
         record.insert("message".into(), json!(self.message.clone().unwrap_or_default()));
         record.extend(self.extra.clone());
         let record = Json::Object(record);
-        if cx.check {
+        if cx.legacy_check {
             return Ok(Outcome::changed(true)
                 .with("record", record)
                 .msg("would record the deploy"));

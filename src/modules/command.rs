@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::transport::files;
 use crate::transport::{Exec, HostError};
 
@@ -58,10 +58,23 @@ fn yes() -> bool {
     true
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Command {
     const FREE_FORM: Option<&'static str> = Some("cmd");
 
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Command {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let argv = match (self.argv, &self.cmd) {
             (Some(argv), None) if !argv.is_empty() => argv,
             (None, Some(cmd)) => shlex::split(cmd).filter(|words| !words.is_empty()).ok_or_else(|| {
@@ -74,7 +87,7 @@ impl Module for Command {
             }
             _ => return Err(HostError::Failed("no command given".into())),
         };
-        let plan = Plan {
+        let plan = Invocation {
             argv,
             shown: self.cmd.unwrap_or_default(),
             chdir: self.chdir,
@@ -88,15 +101,28 @@ impl Module for Command {
     }
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Shell {
     const FREE_FORM: Option<&'static str> = Some("cmd");
 
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Shell {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let Some(cmd) = self.cmd else {
             return Err(HostError::Failed("no command given".into()));
         };
         let shell = self.executable.unwrap_or_else(|| "/bin/sh".into());
-        let plan = Plan {
+        let plan = Invocation {
             argv: vec![shell, "-c".into(), cmd.clone()],
             shown: cmd,
             chdir: self.chdir,
@@ -110,7 +136,7 @@ impl Module for Shell {
     }
 }
 
-struct Plan {
+struct Invocation {
     argv: Vec<String>,
     shown: String,
     chdir: Option<String>,
@@ -121,7 +147,7 @@ struct Plan {
     strip_empty_ends: bool,
 }
 
-impl Plan {
+impl Invocation {
     async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let remote = cx.remote().await?;
         if let Some(path) = &self.creates
@@ -136,7 +162,7 @@ impl Plan {
                 .msg(format!("skipped, since {path} does not exist"))
                 .with("rc", 0));
         }
-        if cx.check {
+        if cx.legacy_check {
             return Ok(Outcome::skipped(format!("check mode: would run `{}`", self.display())));
         }
         let mut exec = Exec::new(self.argv.clone());

@@ -12,7 +12,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::compose::{LABEL_CONFIG_HASH, Project};
 use crate::docker::compose::{containers, create, ensure_networks, undo};
 use crate::docker::container::{self as engine, pull};
@@ -119,8 +119,21 @@ impl Compose {
     }
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Compose {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Compose {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let project = self.load(cx)?;
         let docker = cx.docker().await?;
         let consul = cx.host_consul()?;
@@ -131,7 +144,7 @@ impl Module for Compose {
                 for name in self.selected(&project) {
                     let service = &project.services[&name];
                     let before = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
-                    if cx.check {
+                    if cx.legacy_check {
                         changes.push(Change {
                             name: service.image.clone(),
                             service: name.clone(),
@@ -158,7 +171,7 @@ impl Module for Compose {
                 } else {
                     project.start_order(&self.services)
                 };
-                if !project.v1 && !cx.check {
+                if !project.v1 && !cx.legacy_check {
                     ensure_networks(docker, &project).await?;
                 }
                 let mut created_now: Vec<String> = Vec::new();
@@ -169,7 +182,7 @@ impl Module for Compose {
                         "{e} (containers this step created were removed)"
                     )));
                 }
-                if let (Some(consul), false) = (&consul, cx.check) {
+                if let (Some(consul), false) = (&consul, cx.legacy_check) {
                     for name in &order {
                         for container in containers(docker, &project, name).await? {
                             if let Some(container_name) = container_name(&container) {
@@ -203,7 +216,7 @@ impl Module for Compose {
                             (Action::Kill, true) => "killed",
                             _ => continue,
                         };
-                        if !cx.check {
+                        if !cx.legacy_check {
                             match self.action {
                                 Action::Stop => engine::stop(docker, &container_name, self.timeout).await?,
                                 Action::Start => engine::start(docker, &container_name).await?,
@@ -232,7 +245,7 @@ impl Module for Compose {
                         changes.push(Change {
                             name: container_name,
                             service: name.clone(),
-                            action: if cx.check { "would change" } else { action },
+                            action: if cx.legacy_check { "would change" } else { action },
                         });
                     }
                 }
@@ -288,7 +301,7 @@ impl Compose {
             let service = &project.services[name];
             let scale = self.scale.get(name).copied().unwrap_or(service.scale.max(1) as u32);
             let present = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
-            let image_id = match (present, cx.check) {
+            let image_id = match (present, cx.legacy_check) {
                 (Some(id), _) if !self.pull => id,
                 (_, true) => {
                     changes.push(Change {
@@ -320,7 +333,7 @@ impl Compose {
                     }
                     Some(_) => "recreated",
                 };
-                if cx.check {
+                if cx.legacy_check {
                     changes.push(Change {
                         name: container,
                         service: name.clone(),

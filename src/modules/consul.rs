@@ -56,7 +56,7 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::consul::{Consul as Client, ConsulError, ConsulSettings, HealthEntry, Secret};
 use crate::transport::HostError;
 
@@ -297,8 +297,21 @@ fn failing_checks(entries: &[HealthEntry]) -> Vec<String> {
         .collect()
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Consul {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Consul {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let settings = ConsulSettings {
             address: self.consul_addr.clone(),
             token: self.token.as_ref().map(|t| t.0.clone()),
@@ -659,7 +672,7 @@ impl KvTree {
     async fn delete(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
         let key = self.key.as_str();
         let count = client.kv_list(key).await.map_err(consul_error)?.len();
-        if count > 0 && !cx.check {
+        if count > 0 && !cx.legacy_check {
             client.kv_delete_tree(key).await.map_err(consul_error)?;
         }
         Ok(Outcome {
@@ -705,7 +718,7 @@ impl KvPut {
         {
             return Ok(outcome.with("index", *index));
         }
-        if cx.check {
+        if cx.legacy_check {
             return Ok(Outcome {
                 changed: true,
                 ..outcome
@@ -741,7 +754,7 @@ impl KvDelete {
             }
         }
         let existed = current.is_some();
-        if existed && !cx.check {
+        if existed && !cx.legacy_check {
             match self.cas {
                 Some(expected) => {
                     if !client.kv_delete_cas(key, expected).await.map_err(consul_error)? {
@@ -824,7 +837,7 @@ impl Wait {
             }
             let entries = with_outputs(client, entries).await;
             let outcome = read.outcome(&entries);
-            if cx.check {
+            if cx.legacy_check {
                 return Ok(outcome.msg(format!(
                     "check mode: {passing} of the {want} passing instances of `{name}` wanted are there now; not waiting"
                 )));
@@ -887,7 +900,7 @@ impl Register {
                 return Ok(outcome);
             }
         }
-        if !cx.check {
+        if !cx.legacy_check {
             let mut definition = json!({
                 "ID": id,
                 "Name": name,
@@ -920,7 +933,7 @@ impl Deregister {
                 .map(|(id, _)| id.clone())
                 .collect(),
         };
-        if !cx.check {
+        if !cx.legacy_check {
             for id in &ids {
                 client.deregister(id).await.map_err(consul_error)?;
             }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::consul::lock::{self, Refused};
 use crate::consul::{ConsulSettings, Secret};
 use crate::transport::HostError;
@@ -58,8 +58,21 @@ fn default_ttl() -> u64 {
     15
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for ConsulLock {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl ConsulLock {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let settings = ConsulSettings {
             address: self.consul_addr.clone(),
             token: self.token.as_ref().map(|t| t.0.clone()),
@@ -73,7 +86,7 @@ impl Module for ConsulLock {
         }
         let address = consul.address().to_string();
         if self.state == State::Released {
-            if cx.check {
+            if cx.legacy_check {
                 let held = lock::holds(&address, &key);
                 return Ok(Outcome::changed(held).with("key", key.as_str()));
             }
@@ -100,7 +113,7 @@ impl Module for ConsulLock {
                 lock::describe(current)
             )
         };
-        if cx.check {
+        if cx.legacy_check {
             let found = consul.lock_key(&key).await.map_err(|e| HostError::Failed(e.0))?;
             return Ok(match found {
                 Some(current) if current.session.is_some() => {

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::docker::container::{self as engine, ContainerSpec, PortSpec};
 use crate::docker::registrator;
 use crate::template::Vars;
@@ -82,8 +82,21 @@ pub fn words(value: Option<&Json>, what: &str) -> Result<Option<Vec<String>>, Ho
     }
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Container {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Container {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let state = self.state.unwrap_or(State::Started);
         let docker = cx.docker().await?;
         let existing = engine::find(docker, &self.name).await?;
@@ -96,7 +109,7 @@ impl Module for Container {
             let Some(found) = existing else {
                 return Ok(outcome(false, "none"));
             };
-            if !cx.check {
+            if !cx.legacy_check {
                 engine::remove(docker, &found.id).await?;
             }
             return Ok(outcome(true, "removed"));
@@ -139,7 +152,7 @@ impl Module for Container {
                 .collect(),
             links: Vec::new(),
         };
-        if cx.check {
+        if cx.legacy_check {
             let action = match &existing {
                 None => "would create",
                 Some(found) if !found.running && state == State::Started => "would start",

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use super::{Diff, Module, Outcome, StepContext, find_source, parse_mode};
+use super::{Diff, Failure, Module, Outcome, Plan, StepContext, find_source, parse_mode};
 use crate::compat::checksum::hex;
 use crate::transport::files::{self, Attributes, FileKind};
 use crate::transport::{Exec, HostError, Remote};
@@ -37,8 +37,21 @@ fn yes() -> bool {
     true
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Copy {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Copy {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let (content, name) = match (&self.src, self.content) {
             (Some(src), None) => {
                 let path = find_source(cx, "files", src)?;
@@ -148,7 +161,7 @@ pub async fn put_file(
             after: String::from_utf8_lossy(content).into_owned(),
         });
     }
-    if cx.check {
+    if cx.legacy_check {
         return Ok(outcome);
     }
     if content_changed {

@@ -37,7 +37,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::copy::{Put, put_file};
-use super::{Module, Outcome, StepContext, find_source, parse_mode};
+use super::{Failure, Module, Outcome, Plan, StepContext, find_source, parse_mode};
 use crate::consul::{Consul, ConsulSettings, Secret};
 use crate::ctmpl::{
     Catalog, CatalogService, Dependency, HealthState, KeyPair, Lookup, Node, RenderContext, Rendered, ServiceInstance,
@@ -94,8 +94,21 @@ pub struct Options {
     pub consul: ConsulSettings,
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Ctmpl {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Ctmpl {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let path = find_source(cx, "templates", &self.src)?;
         let attrs = Attributes {
             mode: parse_mode(&self.mode)?,

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Inspect, Outcome, StepContext};
 use crate::transport::HostError;
 
 #[derive(Debug, Deserialize)]
@@ -19,8 +19,8 @@ pub struct Debug {
     verbosity: u8,
 }
 
-impl Module for Debug {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Inspect for Debug {
+    async fn inspect(self, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
         if self.verbosity > cx.verbosity {
             return Ok(Outcome::skipped(format!(
                 "verbosity threshold {} not reached",

@@ -3,8 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Module, Outcome, StepContext};
-use crate::transport::HostError;
+use super::{Failure, Inspect, Outcome, StepContext};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -14,13 +13,13 @@ pub struct Fail {
     msg: Option<Json>,
 }
 
-impl Module for Fail {
-    async fn run(self, _cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Inspect for Fail {
+    async fn inspect(self, _cx: &StepContext<'_>) -> Result<Outcome, Failure> {
         let msg = match self.msg {
             None | Some(Json::Null) => "Failed as requested from task".to_string(),
             Some(Json::String(s)) => s,
             Some(other) => serde_json::to_string_pretty(&other).unwrap_or_default(),
         };
-        Ok(Outcome::failed(msg))
+        Err(Failure::new(msg))
     }
 }

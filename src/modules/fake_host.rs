@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
-use super::{ModuleKind, Outcome, StepContext};
+use super::{Failure, ModuleKind, Outcome, StepContext};
 use crate::connection::Connection;
 use crate::template::{Scope, Templar, Vars};
 use crate::transport::fake::FakeTransport;
-use crate::transport::{ConnectionSpec, HostError, Transport};
+use crate::transport::{ConnectionSpec, Transport};
 
 pub struct Harness {
     /// The fake host, to set up and to look at after a run.
@@ -64,7 +64,7 @@ impl Harness {
         StepContext {
             host: "fake",
             connection: &self.connection,
-            check: self.check,
+            legacy_check: self.check,
             diff: self.diff,
             verbosity: 0,
             templar: &self.templar,
@@ -79,9 +79,9 @@ impl Harness {
     }
 
     /// Runs module `name` with `args`, as a step does after templating them.
-    pub async fn run(&self, name: &str, args: Json) -> Result<Outcome, HostError> {
+    pub async fn run(&self, name: &str, args: Json) -> Result<Outcome, Failure> {
         let kind = ModuleKind::lookup(name).unwrap_or_else(|| panic!("no module {name}"));
-        kind.run(args, &self.cx()).await
+        kind.run(args, &self.cx(), self.check).await
     }
 
     /// Runs module `name` in check mode (with diff), then asserts the fake host was not changed and

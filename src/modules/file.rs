@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Diff, Module, Outcome, StepContext, parse_mode};
+use super::{Diff, Failure, Module, Outcome, Plan, StepContext, parse_mode};
 use crate::transport::files::{self, Attributes, FileKind};
 use crate::transport::{Exec, HostError, Remote};
 
@@ -39,8 +39,21 @@ enum State {
     Link,
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for File {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl File {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let remote = cx.remote().await?;
         let attrs = Attributes {
             mode: parse_mode(&self.mode)?,
@@ -101,7 +114,7 @@ impl Module for File {
                 after: describe(after, attrs.mode.or(before.mode)),
             });
         }
-        if cx.check || !changed {
+        if cx.legacy_check || !changed {
             return Ok(outcome);
         }
         if let Some(exec) = action {

@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 use sha2::Digest;
 
 use super::lineinfile::resolve;
-use super::{Module, Outcome, StepContext, parse_mode};
+use super::{Failure, Module, Outcome, Plan, StepContext, parse_mode};
 use crate::compat::checksum::{Checksum, hex, sha1};
 use crate::transport::files::{self, Attributes, FileKind};
 use crate::transport::{Exec, HostError, Remote};
@@ -259,8 +259,21 @@ async fn host_digest(
     }
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for GetUrl {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl GetUrl {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let _ = self.force_basic_auth;
         let attrs = Attributes {
             mode: parse_mode(&self.mode)?,
@@ -285,7 +298,7 @@ impl Module for GetUrl {
             };
             if keep {
                 let attrs_changed = !attrs.satisfied_by(&state);
-                if attrs_changed && !cx.check {
+                if attrs_changed && !cx.legacy_check {
                     files::set_attributes(&remote, &dest, &attrs).await?;
                 }
                 return Ok(Outcome::changed(attrs_changed)
@@ -342,7 +355,7 @@ impl Module for GetUrl {
             .with("checksum_src", checksum.as_str())
             .with("checksum_dest", checksum.as_str())
             .with("state", "file");
-        if cx.check {
+        if cx.legacy_check {
             return Ok(outcome);
         }
         if content_changed {

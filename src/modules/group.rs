@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::transport::{Exec, HostError, Remote};
 
 #[derive(Debug, Deserialize)]
@@ -75,8 +75,21 @@ pub(crate) async fn run_checked(remote: &Remote<'_>, argv: &[String]) -> Result<
     Ok(())
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Group {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Group {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         if self.name.is_empty() || self.name.contains([':', '\n']) {
             return Err(HostError::Failed(format!(
                 "invalid arguments: `{}` is not a group name",
@@ -126,7 +139,7 @@ impl Module for Group {
             State::Absent => "absent",
         };
         outcome = outcome.with("state", state_name);
-        if cx.check {
+        if cx.legacy_check {
             if state == State::Present {
                 if let Some(gid) = self.gid.or(current.as_ref().map(|g| g.gid)) {
                     outcome = outcome.with("gid", gid);

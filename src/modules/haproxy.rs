@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::transport::HostError;
 
 #[derive(Debug, Deserialize)]
@@ -128,15 +128,28 @@ impl Haproxy {
     }
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Haproxy {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Haproxy {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let transport = cx.connection.get().await?;
         let socket = transport
             .socket(Path::new(&self.socket))
             .await
             .map_err(|e| HostError::Failed(e.0))?;
         if let Some(command) = &self.command {
-            if cx.check {
+            if cx.legacy_check {
                 return Ok(Outcome::changed(true).msg(format!("would send `{command}`")));
             }
             let answer = self.send(&socket, command).await?;
@@ -186,7 +199,7 @@ impl Module for Haproxy {
             .iter()
             .map(|s| json!({"name": s.name, "address": s.address, "port": s.port, "admin": s.admin}))
             .collect();
-        if cx.check || commands.is_empty() {
+        if cx.legacy_check || commands.is_empty() {
             let verb = if commands.is_empty() {
                 "already serves"
             } else {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::template::Vars;
 use crate::transport::HostError;
 
@@ -64,12 +64,25 @@ fn client(validate_certs: bool) -> Result<reqwest::Client, HostError> {
     Ok(cell.get_or_init(|| client).clone())
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Http {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Http {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let method = reqwest::Method::from_bytes(self.method.to_uppercase().as_bytes())
             .map_err(|_| HostError::Failed(format!("invalid HTTP method `{}`", self.method)))?;
         let read_only = matches!(method, reqwest::Method::GET | reqwest::Method::HEAD);
-        if cx.check && !read_only {
+        if cx.legacy_check && !read_only {
             return Ok(Outcome::skipped(format!(
                 "check mode: would send {method} {}",
                 self.url

@@ -5,7 +5,7 @@ use bollard::query_parameters::{PushImageOptions, TagImageOptions};
 use futures::StreamExt;
 use serde::Deserialize;
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::docker::container::{ensure_image, split_tag};
 use crate::docker::error_text;
 use crate::transport::HostError;
@@ -39,8 +39,21 @@ fn present() -> String {
     "present".into()
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Image {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Image {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         if self.state != "present" {
             return Err(HostError::Failed(format!(
                 "image `{}`: `state: {}` is not supported; bgrun has `present`",
@@ -49,7 +62,7 @@ impl Module for Image {
         }
         let docker = cx.docker().await?;
         let there = docker.inspect_image(&self.name).await.ok();
-        if cx.check {
+        if cx.legacy_check {
             let would = there.is_none() || self.force_source || self.push || self.repository.is_some();
             return Ok(Outcome::changed(would).with("image", self.name.as_str()));
         }

@@ -10,7 +10,7 @@ use regex::bytes::{Captures, Regex};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Diff, Module, Outcome, StepContext, parse_mode};
+use super::{Diff, Failure, Module, Outcome, Plan, StepContext, parse_mode};
 use crate::transport::files::{self, Attributes, FileKind, FileState};
 use crate::transport::{Exec, HostError, Remote};
 
@@ -69,8 +69,21 @@ fn invalid(msg: &str) -> HostError {
     HostError::Failed(format!("invalid arguments: {msg}"))
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for LineInFile {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl LineInFile {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let state = self.state.unwrap_or(State::Present);
         if self.insertafter.is_some() && self.insertbefore.is_some() {
             return Err(invalid("give `insertafter` or `insertbefore`, not both"));
@@ -175,7 +188,7 @@ impl Module for LineInFile {
             });
         }
         let mut backup = String::new();
-        if !cx.check {
+        if !cx.legacy_check {
             if content_changed {
                 if exists && self.backup {
                     backup = backup_file(&remote, &path).await?;

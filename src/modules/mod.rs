@@ -1,6 +1,8 @@
 //! The built-in modules, found through one alphabetized list. Each module is a type whose fields
-//! are its arguments (serde, unknown names rejected) and whose `run` converges the host, or in
-//! check mode says what it would do.
+//! are its arguments (serde, unknown names rejected). Its `plan` reads the host and says what
+//! would change; its `apply` makes exactly those changes. [`execute`] calls `apply` only outside
+//! `--check`, so check mode is exact for every module by construction: a module never learns
+//! whether it runs in check mode.
 
 pub mod apt;
 pub mod apt_repository;
@@ -52,7 +54,7 @@ use serde_json::Value as Json;
 use crate::connection::Connection;
 use crate::consul::{Consul, ConsulSettings};
 use crate::template::{Scope, Templar, Vars};
-use crate::transport::{Become, HostError, Remote};
+use crate::transport::{Become, HostError, Remote, TransportError};
 
 /// A module: its arguments are its fields.
 pub trait Module: DeserializeOwned + Send {
@@ -61,7 +63,125 @@ pub trait Module: DeserializeOwned + Send {
     /// Whether the module takes arguments of any name (`set_fact`).
     const ANY_ARGUMENTS: bool = false;
 
-    fn run(self, cx: &StepContext<'_>) -> impl Future<Output = Result<Outcome, HostError>> + Send;
+    /// What `apply` needs to make the changes `plan` found.
+    type Work: Send;
+
+    /// Reads the host, changes nothing, and says what would change: the result `--check`
+    /// reports (with `changed` and the diff) and the work that makes it so.
+    fn plan(self, cx: &StepContext<'_>) -> impl Future<Output = Result<Plan<Self::Work>, Failure>> + Send;
+
+    /// Makes exactly the changes of the plan; `planned` is the result the plan reported.
+    fn apply(
+        work: Self::Work,
+        planned: Outcome,
+        cx: &StepContext<'_>,
+    ) -> impl Future<Output = Result<Outcome, Failure>> + Send;
+}
+
+/// A module that only reads (`debug`, `stat`, `wait_for`): it has no changes to apply.
+pub trait Inspect: DeserializeOwned + Send {
+    const FREE_FORM: Option<&'static str> = None;
+    const ANY_ARGUMENTS: bool = false;
+
+    fn inspect(self, cx: &StepContext<'_>) -> impl Future<Output = Result<Outcome, Failure>> + Send;
+}
+
+impl<T: Inspect> Module for T {
+    const FREE_FORM: Option<&'static str> = <T as Inspect>::FREE_FORM;
+    const ANY_ARGUMENTS: bool = <T as Inspect>::ANY_ARGUMENTS;
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        self.inspect(cx).await.map(Plan::Done)
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+/// What a module's `plan` found.
+#[derive(Debug)]
+pub enum Plan<W> {
+    /// Nothing to change: the result as it stands.
+    Done(Outcome),
+    /// Changes to make: the result `--check` reports, and the work `apply` does.
+    Change(Outcome, W),
+}
+
+/// Runs a module on one host: its plan, then, outside `--check`, its apply.
+pub async fn execute<M: Module>(module: M, cx: &StepContext<'_>, check: bool) -> Result<Outcome, Failure> {
+    match module.plan(cx).await? {
+        Plan::Done(outcome) => Ok(outcome),
+        Plan::Change(planned, _) if check => Ok(planned),
+        Plan::Change(planned, work) => M::apply(work, planned, cx).await,
+    }
+}
+
+/// How a module's work ends when it does not succeed: the one channel of a module's failures.
+#[derive(Debug)]
+pub enum Failure {
+    /// The connection is gone: the host is unreachable for the rest of the run.
+    Unreachable(String),
+    /// The host answered but the work failed: the result to register, with its message.
+    Failed(Box<Outcome>),
+}
+
+impl Failure {
+    pub fn new(msg: impl Into<String>) -> Self {
+        Failure::Failed(Box::new(Outcome::failed(msg)))
+    }
+
+    /// The failure with a result field, as [`Outcome::with`].
+    pub fn with(self, key: &str, value: impl Into<Json>) -> Self {
+        match self {
+            Failure::Failed(outcome) => Failure::Failed(Box::new(outcome.with(key, value))),
+            unreachable => unreachable,
+        }
+    }
+
+    /// The failure with `secret` replaced by `********`, as [`Outcome::scrub`].
+    pub fn scrub(self, secret: Option<&str>) -> Self {
+        match self {
+            Failure::Failed(outcome) => Failure::Failed(Box::new(outcome.scrub(secret))),
+            Failure::Unreachable(msg) => Failure::Unreachable(match secret.filter(|s| !s.is_empty()) {
+                Some(secret) => crate::consul::scrub_text(&msg, secret),
+                None => msg,
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Unreachable(msg) => f.write_str(msg),
+            Failure::Failed(outcome) => f.write_str(outcome.msg.as_deref().unwrap_or("failed")),
+        }
+    }
+}
+
+impl From<HostError> for Failure {
+    fn from(error: HostError) -> Self {
+        match error {
+            HostError::Unreachable(msg) => Failure::Unreachable(msg),
+            HostError::Failed(msg) => Failure::new(msg),
+        }
+    }
+}
+
+impl From<TransportError> for Failure {
+    fn from(error: TransportError) -> Self {
+        Failure::Unreachable(error.0)
+    }
+}
+
+impl From<Outcome> for Failure {
+    /// A result that failed (`rc` not 0), with its fields.
+    fn from(mut outcome: Outcome) -> Self {
+        outcome.failed = true;
+        Failure::Failed(Box::new(outcome))
+    }
 }
 
 macro_rules! modules {
@@ -88,9 +208,9 @@ macro_rules! modules {
                 match self { $(ModuleKind::$variant => <$ty as Module>::FREE_FORM),* }
             }
 
-            /// Runs the module with its templated arguments.
-            pub async fn run(self, args: Json, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
-                match self { $(ModuleKind::$variant => parse::<$ty>(args)?.run(cx).await),* }
+            /// Runs the module with its templated arguments; with `check`, its plan only.
+            pub async fn run(self, args: Json, cx: &StepContext<'_>, check: bool) -> Result<Outcome, Failure> {
+                match self { $(ModuleKind::$variant => execute(parse::<$ty>(args)?, cx, check).await),* }
             }
         }
     };
@@ -149,15 +269,16 @@ impl ModuleKind {
     }
 }
 
-fn parse<T: Module>(args: Json) -> Result<T, HostError> {
-    T::deserialize(lenient::Lenient(args)).map_err(|e| HostError::Failed(format!("invalid arguments: {e}")))
+fn parse<T: Module>(args: Json) -> Result<T, Failure> {
+    T::deserialize(lenient::Lenient(args)).map_err(|e| Failure::new(format!("invalid arguments: {e}")))
 }
 
 /// What a module sees of the run while it works on one host.
 pub struct StepContext<'a> {
     pub host: &'a str,
     pub connection: &'a Connection,
-    pub check: bool,
+    /// Transitional: read by the modules not yet split into plan and apply.
+    pub legacy_check: bool,
     pub diff: bool,
     pub verbosity: u8,
     pub templar: &'a Arc<Templar>,

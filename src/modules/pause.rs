@@ -6,8 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Module, Outcome, StepContext};
-use crate::transport::HostError;
+use super::{Failure, Inspect, Outcome, StepContext};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,9 +34,9 @@ fn now() -> f64 {
         .unwrap_or_default()
 }
 
-impl Module for Pause {
-    async fn run(self, _cx: &StepContext<'_>) -> Result<Outcome, HostError> {
-        let invalid = |msg: &str| Err(HostError::Failed(format!("invalid arguments: {msg}")));
+impl Inspect for Pause {
+    async fn inspect(self, _cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let invalid = |msg: &str| Err(Failure::new(format!("invalid arguments: {msg}")));
         if self.prompt.is_some() {
             return invalid("`prompt`: interactive prompts are not supported; give `seconds` or `minutes`");
         }
@@ -56,7 +55,7 @@ impl Module for Pause {
         }
         let start = now();
         if !crate::interrupt::sleep(Duration::from_secs_f64(seconds)).await {
-            return Ok(Outcome::failed(format!(
+            return Err(Failure::new(format!(
                 "the pause stopped: bgrun received {}",
                 crate::interrupt::received().unwrap_or("a signal")
             )));

@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 
-use super::{Module, Outcome, StepContext};
-use crate::transport::{Exec, HostError};
+use super::{Failure, Inspect, Outcome, StepContext};
+use crate::transport::Exec;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,14 +18,14 @@ fn pong() -> String {
     "pong".into()
 }
 
-impl Module for Ping {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Inspect for Ping {
+    async fn inspect(self, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
         if self.data == "crash" {
-            return Ok(Outcome::failed("boom (ping with data=crash)"));
+            return Err(Failure::new("boom (ping with data=crash)"));
         }
         let output = cx.remote().await?.exec(&Exec::new(["true"])).await?;
         if output.rc != 0 {
-            return Ok(Outcome::failed(format!(
+            return Err(Failure::new(format!(
                 "the host cannot run commands: `true` exited {}: {}",
                 output.rc,
                 output.stderr_text().trim()

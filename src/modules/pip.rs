@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::transport::{Exec, HostError};
 
 #[derive(Debug, Deserialize)]
@@ -50,8 +50,21 @@ impl Pip {
     }
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Pip {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Pip {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let names = self.names();
         if names.is_empty() {
             return Err(HostError::Failed("`name` names no package".into()));
@@ -83,7 +96,7 @@ impl Module for Pip {
                 missing.push(name.clone());
             }
         }
-        if missing.is_empty() || cx.check {
+        if missing.is_empty() || cx.legacy_check {
             let changed = !missing.is_empty() && self.state != "latest";
             return Ok(Outcome::changed(changed)
                 .with("name", names.clone())

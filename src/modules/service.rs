@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::transport::{Exec, HostError, Remote};
 
 #[derive(Debug, Deserialize)]
@@ -223,8 +223,21 @@ async fn control(remote: &Remote<'_>, argv: &[String]) -> Result<(), HostError> 
     Ok(())
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Service {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Service {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let manager = match self.manager.as_deref() {
             None | Some("auto") => "auto",
             Some("systemd") => "systemd",
@@ -262,7 +275,7 @@ impl Module for Service {
             )));
         }
         let mut probe = parse_probe(&output.stdout_text());
-        if probe.systemd && (self.daemon_reload || self.daemon_reexec) && !cx.check {
+        if probe.systemd && (self.daemon_reload || self.daemon_reexec) && !cx.legacy_check {
             self.daemon_reload(&remote).await?;
             let output = remote.exec(&probe_exec).await?;
             probe = parse_probe(&output.stdout_text());
@@ -354,7 +367,7 @@ impl Module for Service {
         if probe.systemd {
             outcome = outcome.with("status", Json::Object(probe.props.clone()));
         }
-        if cx.check {
+        if cx.legacy_check {
             let shown: Vec<String> = steps.iter().flatten().map(|argv| argv.join(" ")).collect();
             if changed {
                 outcome = outcome.msg(format!("check mode: would run {}", shown.join("; ")));
@@ -392,7 +405,7 @@ impl Service {
     /// Only `daemon_reload` / `daemon_reexec`: no unit to look at.
     async fn reload_only(&self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let remote = cx.remote().await?;
-        if !cx.check {
+        if !cx.legacy_check {
             self.daemon_reload(&remote).await?;
         }
         Ok(Outcome::ok().with("name", self.name.clone().unwrap_or_default()))

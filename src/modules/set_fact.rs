@@ -2,18 +2,17 @@
 
 use serde::Deserialize;
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Inspect, Outcome, StepContext};
 use crate::template::Vars;
-use crate::transport::HostError;
 
 #[derive(Debug, Deserialize)]
 #[serde(transparent)]
 pub struct SetFact(Vars);
 
-impl Module for SetFact {
+impl Inspect for SetFact {
     const ANY_ARGUMENTS: bool = true;
 
-    async fn run(self, _cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    async fn inspect(self, _cx: &StepContext<'_>) -> Result<Outcome, Failure> {
         let mut facts = self.0;
         facts.remove("cacheable");
         let mut outcome = Outcome::ok();

@@ -10,7 +10,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Inspect, Outcome, StepContext};
 use crate::template::Vars;
 use crate::transport::{Exec, HostError};
 
@@ -515,8 +515,8 @@ fn subsets(items: &[String]) -> Result<(bool, bool), HostError> {
     Ok((wants("hardware"), wants("network")))
 }
 
-impl Module for Setup {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Inspect for Setup {
+    async fn inspect(self, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
         let (hardware, network) = subsets(&strings(&self.gather_subset, "gather_subset")?)?;
         let mut filters = strings(&self.filter, "filter")?;
         if filters.is_empty() {
@@ -525,7 +525,7 @@ impl Module for Setup {
         let remote = cx.remote().await?;
         let output = remote.exec(&Exec::script(GATHER, &[])).await?;
         if output.rc != 0 && output.stdout.is_empty() {
-            return Ok(Outcome::failed(format!(
+            return Err(Failure::new(format!(
                 "cannot gather facts: {}",
                 output.stderr_text().trim()
             )));

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::docker::container as engine;
 use crate::transport::HostError;
 
@@ -18,12 +18,25 @@ fn hup() -> String {
     "HUP".into()
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Signal {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Signal {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let outcome = Outcome::changed(true)
             .with("container", self.container.as_str())
             .with("signal", self.signal.as_str());
-        if cx.check {
+        if cx.legacy_check {
             return Ok(outcome.msg(format!("would send {} to {}", self.signal, self.container)));
         }
         let docker = cx.docker().await?;

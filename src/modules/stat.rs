@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Inspect, Outcome, StepContext};
 use crate::compat::checksum::Checksum;
 use crate::transport::{Exec, HostError};
 
@@ -55,8 +55,8 @@ if [ -L "$p" ]; then
   printf '%s\n' "$(readlink -- "$p")" "$(readlink -f -- "$p")"
 fi"#;
 
-impl Module for Stat {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Inspect for Stat {
+    async fn inspect(self, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
         let remote = cx.remote().await?;
         let algorithm = self.checksum_algorithm.unwrap_or(Checksum::Sha1);
         let program = if self.get_checksum { algorithm.program() } else { "" };
@@ -66,7 +66,7 @@ impl Module for Stat {
             .exec(&Exec::script(STAT, &[&self.path, follow, program, mime]))
             .await?;
         if output.rc != 0 {
-            return Ok(Outcome::failed(format!(
+            return Err(Failure::new(format!(
                 "cannot stat `{}`: {}",
                 self.path,
                 output.stderr_text().trim()

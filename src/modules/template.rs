@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::copy::{Put, put_file};
-use super::{Module, Outcome, StepContext, find_source, parse_mode};
+use super::{Failure, Module, Outcome, Plan, StepContext, find_source, parse_mode};
 use crate::transport::HostError;
 use crate::transport::files::Attributes;
 
@@ -32,8 +32,21 @@ fn yes() -> bool {
     true
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Template {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Template {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         let path = find_source(cx, "templates", &self.src)?;
         if path.extension().is_some_and(|e| e == "ctmpl") {
             let attrs = Attributes {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
-use super::{Module, Outcome, StepContext, find_source, parse_mode};
+use super::{Failure, Module, Outcome, Plan, StepContext, find_source, parse_mode};
 use crate::transport::files;
 use crate::transport::{Exec, HostError};
 
@@ -211,8 +211,21 @@ impl Unarchive {
     }
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for Unarchive {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl Unarchive {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         if !self.dest.starts_with('/') {
             return Err(HostError::Failed(format!(
                 "invalid arguments: `dest` {} is not an absolute path",
@@ -242,7 +255,7 @@ impl Module for Unarchive {
         let host_src = if self.remote_src { self.src.as_str() } else { "" };
         let owner = self.owner.clone().unwrap_or_default();
         let group = self.group.clone().unwrap_or_default();
-        let action = if cx.check { "check" } else { "apply" };
+        let action = if cx.legacy_check { "check" } else { "apply" };
         let mut exec = Exec::script(UNPACK, &[action, &self.dest, host_src, &mode, &owner, &group]);
         exec.env = vec![("BGRUN_EXTRA".into(), extra), ("BGRUN_EXCLUDE".into(), exclude)];
         if let Some(bytes) = archive {
@@ -287,7 +300,7 @@ impl Module for Unarchive {
         if self.list_files {
             outcome = outcome.with("files", report.files.clone());
         }
-        if cx.check && changed {
+        if cx.legacy_check && changed {
             outcome = outcome.msg(format!(
                 "check mode: would unpack {} into {} ({} path(s) differ)",
                 self.src,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::group::run_checked;
-use super::{Module, Outcome, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::transport::{Exec, HostError, Remote};
 
 /// What results show in place of the password.
@@ -184,8 +184,21 @@ impl User {
     }
 }
 
+// Transitional: converted to plan/apply next.
 impl Module for User {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    type Work = std::convert::Infallible;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        Ok(Plan::Done(self.legacy(cx).await?))
+    }
+
+    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {}
+    }
+}
+
+impl User {
+    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
         if self.name.is_empty() || self.name.contains([':', '\n']) || self.name.starts_with('-') {
             return Err(HostError::Failed(format!(
                 "invalid arguments: `{}` is not a user name",
@@ -203,7 +216,7 @@ impl Module for User {
                 .with("state", "absent")
                 .with("force", self.force)
                 .with("remove", self.remove);
-            if account.exists && !cx.check {
+            if account.exists && !cx.legacy_check {
                 let mut argv = vec!["userdel".to_string()];
                 if self.force {
                     argv.push("-f".into());
@@ -225,7 +238,7 @@ impl Module for User {
         }
         if !missing.is_empty() {
             let msg = format!("Group {} does not exist", missing.join(", "));
-            if !cx.check {
+            if !cx.legacy_check {
                 return Ok(Outcome::failed(msg).with("name", self.name.as_str()));
             }
             // In check mode an earlier step may be about to create the group.
@@ -336,7 +349,7 @@ impl Module for User {
         };
         let changed = !account.exists || !args.is_empty();
         let mut after = account.clone();
-        if changed && !cx.check {
+        if changed && !cx.legacy_check {
             let mut argv = vec![program.to_string()];
             argv.extend(args.iter().cloned());
             argv.push(self.name.clone());

@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::{Module, Outcome, StepContext};
-use crate::transport::{Exec, HostError};
+use super::{Failure, Inspect, Outcome, StepContext};
+use crate::transport::Exec;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,8 +63,8 @@ else
   exec nc -z -w "$3" "$1" "$2"
 fi"#;
 
-impl Module for WaitFor {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Inspect for WaitFor {
+    async fn inspect(self, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
         let remote = cx.remote().await?;
         let want_present = !matches!(self.state, Some(State::Stopped | State::Absent));
         let (probe, what) = match (&self.port, &self.path) {
@@ -77,7 +77,7 @@ impl Module for WaitFor {
             ),
             (None, Some(path)) => (Exec::new(["test", "-e", path.as_str()]), format!("path {path}")),
             (Some(_), Some(_)) => {
-                return Err(HostError::Failed("give `port` or `path`, not both".into()));
+                return Err(Failure::new("give `port` or `path`, not both"));
             }
             (None, None) => {
                 tokio::time::sleep(Duration::from_secs(self.timeout)).await;
@@ -97,7 +97,7 @@ impl Module for WaitFor {
                 let msg = self
                     .msg
                     .unwrap_or_else(|| format!("timeout after {}s waiting for {what} {state}", self.timeout));
-                return Ok(Outcome::failed(msg).with("elapsed", started.elapsed().as_secs()));
+                return Err(Failure::new(msg).with("elapsed", started.elapsed().as_secs()));
             }
             tokio::time::sleep(Duration::from_secs(self.sleep).min(deadline.saturating_sub(started.elapsed()))).await;
         }
