@@ -16,9 +16,9 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::{Failure, Module, Outcome, Plan, StepContext};
-use crate::consul::{ConsulSettings, Secret};
-use crate::transport::HostError;
+use crate::consul::ConsulSettings;
 
+consul_module! {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Audit {
@@ -36,33 +36,15 @@ pub struct Audit {
     /// More fields for the record.
     #[serde(default)]
     extra: serde_json::Map<String, Json>,
-    #[serde(default)]
-    consul_addr: Option<String>,
-    #[serde(default)]
-    datacenter: Option<String>,
-    #[serde(default)]
-    token: Option<Secret>,
-    #[serde(default)]
-    token_file: Option<String>,
+}
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for Audit {
-    type Work = std::convert::Infallible;
+    type Work = (ConsulSettings, Json);
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl Audit {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    async fn plan(self, _: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
         if !crate::audit::OUTCOMES.contains(&self.outcome.as_str()) {
-            return Err(HostError::Failed(format!(
+            return Err(Failure::new(format!(
                 "invalid arguments: outcome `{}`: give one of {}",
                 self.outcome,
                 crate::audit::OUTCOMES.join(", ")
@@ -91,21 +73,18 @@ impl Audit {
         record.insert("message".into(), json!(self.message.clone().unwrap_or_default()));
         record.extend(self.extra.clone());
         let record = Json::Object(record);
-        if cx.legacy_check {
-            return Ok(Outcome::changed(true)
-                .with("record", record)
-                .msg("would record the deploy"));
-        }
-        let settings = ConsulSettings {
-            address: self.consul_addr.clone(),
-            token: self.token.as_ref().map(|t| t.0.clone()),
-            token_file: self.token_file.clone(),
-            datacenter: self.datacenter.clone(),
-        };
+        let planned = Outcome::changed(true)
+            .with("record", record.clone())
+            .msg("would record the deploy");
+        Ok(Plan::Change(planned, (self.consul_settings(), record)))
+    }
+
+    async fn apply((settings, record): Self::Work, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
         let consul = cx.consul(&settings)?;
-        let key = crate::audit::write(&consul, &self.service, &record)
+        let service = record["service"].as_str().unwrap_or_default();
+        let key = crate::audit::write(&consul, service, &record)
             .await
-            .map_err(|e| HostError::Failed(e.0))?;
+            .map_err(|e| Failure::new(e.0))?;
         let mut outcome = Outcome::changed(true)
             .with("key", key.as_str())
             .with("record", record.clone())

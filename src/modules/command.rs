@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 
 use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::transport::files;
-use crate::transport::{Exec, HostError};
+use crate::transport::Exec;
 
 /// Arguments both modules share.
 #[derive(Debug, Deserialize)]
@@ -58,34 +58,23 @@ fn yes() -> bool {
     true
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for Command {
     const FREE_FORM: Option<&'static str> = Some("cmd");
 
-    type Work = std::convert::Infallible;
+    type Work = Invocation;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl Command {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Invocation>, Failure> {
         let argv = match (self.argv, &self.cmd) {
             (Some(argv), None) if !argv.is_empty() => argv,
             (None, Some(cmd)) => shlex::split(cmd).filter(|words| !words.is_empty()).ok_or_else(|| {
-                HostError::Failed(format!(
+                Failure::new(format!(
                     "cannot split the command `{cmd}` into words (check its quotes)"
                 ))
             })?,
             (Some(_), Some(_)) => {
-                return Err(HostError::Failed("give either `cmd` or `argv`, not both".into()));
+                return Err(Failure::new("give either `cmd` or `argv`, not both"));
             }
-            _ => return Err(HostError::Failed("no command given".into())),
+            _ => return Err(Failure::new("no command given")),
         };
         let plan = Invocation {
             argv,
@@ -97,29 +86,22 @@ impl Command {
             stdin_add_newline: self.stdin_add_newline,
             strip_empty_ends: self.strip_empty_ends,
         };
-        plan.run(cx).await
+        plan.plan(cx).await
+    }
+
+    async fn apply(work: Invocation, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        work.run(cx).await
     }
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for Shell {
     const FREE_FORM: Option<&'static str> = Some("cmd");
 
-    type Work = std::convert::Infallible;
+    type Work = Invocation;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl Shell {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Invocation>, Failure> {
         let Some(cmd) = self.cmd else {
-            return Err(HostError::Failed("no command given".into()));
+            return Err(Failure::new("no command given"));
         };
         let shell = self.executable.unwrap_or_else(|| "/bin/sh".into());
         let plan = Invocation {
@@ -132,11 +114,16 @@ impl Shell {
             stdin_add_newline: self.stdin_add_newline,
             strip_empty_ends: self.strip_empty_ends,
         };
-        plan.run(cx).await
+        plan.plan(cx).await
+    }
+
+    async fn apply(work: Invocation, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        work.run(cx).await
     }
 }
 
-struct Invocation {
+/// A command to run, with the conditions it runs under.
+pub struct Invocation {
     argv: Vec<String>,
     shown: String,
     chdir: Option<String>,
@@ -148,23 +135,27 @@ struct Invocation {
 }
 
 impl Invocation {
-    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    /// Nothing to do when `creates` exists or `removes` does not; otherwise the command would
+    /// run, which check mode reports as skipped, as Ansible does.
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Invocation>, Failure> {
         let remote = cx.remote().await?;
         if let Some(path) = &self.creates
             && files::stat(&remote, path).await?.exists()
         {
-            return Ok(Outcome::ok().msg(format!("skipped, since {path} exists")).with("rc", 0));
+            return Ok(Plan::Done(Outcome::ok().msg(format!("skipped, since {path} exists")).with("rc", 0)));
         }
         if let Some(path) = &self.removes
             && !files::stat(&remote, path).await?.exists()
         {
-            return Ok(Outcome::ok()
-                .msg(format!("skipped, since {path} does not exist"))
-                .with("rc", 0));
+            let outcome = Outcome::ok().msg(format!("skipped, since {path} does not exist"));
+            return Ok(Plan::Done(outcome.with("rc", 0)));
         }
-        if cx.legacy_check {
-            return Ok(Outcome::skipped(format!("check mode: would run `{}`", self.display())));
-        }
+        let planned = Outcome::skipped(format!("check mode: would run `{}`", self.display()));
+        Ok(Plan::Change(planned, self))
+    }
+
+    async fn run(self, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let remote = cx.remote().await?;
         let mut exec = Exec::new(self.argv.clone());
         exec.env = cx.environment.to_vec();
         exec.chdir = self.chdir.clone();
@@ -195,8 +186,8 @@ impl Invocation {
             .with("stderr", stderr)
             .with("delta", format!("{:.6}", started.elapsed().as_secs_f64()));
         if output.rc != 0 {
-            outcome.failed = true;
             outcome.msg = Some(format!("non-zero return code {}", output.rc));
+            return Err(outcome.into());
         }
         Ok(outcome)
     }

@@ -1,7 +1,8 @@
 //! `consul_lock` takes a lock in Consul for the rest of the run, or releases it: one deploy of a
 //! service at a time. The key holds who took it (user, controller, pid, `holder` fields, since
 //! when). A lock another run holds fails the step at once, naming the holder, unless `wait`
-//! (default: `--lock-wait`) gives it time. In check mode it only says whether the lock is free.
+//! (default: `--lock-wait`) gives it time. Its plan says whether the lock is free, so check mode
+//! reports that and takes nothing.
 //!
 //! ```yaml
 //! - consul_lock:
@@ -19,9 +20,9 @@ use serde_json::{Value as Json, json};
 
 use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::consul::lock::{self, Refused};
-use crate::consul::{ConsulSettings, Secret};
-use crate::transport::HostError;
+use crate::consul::Consul;
 
+consul_module! {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsulLock {
@@ -36,14 +37,7 @@ pub struct ConsulLock {
     /// Seconds to wait for a held lock; default the run's `--lock-wait`.
     #[serde(default)]
     wait: Option<f64>,
-    #[serde(default)]
-    consul_addr: Option<String>,
-    #[serde(default)]
-    datacenter: Option<String>,
-    #[serde(default)]
-    token: Option<Secret>,
-    #[serde(default)]
-    token_file: Option<String>,
+}
 }
 
 #[derive(Debug, Default, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -58,48 +52,35 @@ fn default_ttl() -> u64 {
     15
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for ConsulLock {
-    type Work = std::convert::Infallible;
+    type Work = LockWork;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl ConsulLock {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
-        let settings = ConsulSettings {
-            address: self.consul_addr.clone(),
-            token: self.token.as_ref().map(|t| t.0.clone()),
-            token_file: self.token_file.clone(),
-            datacenter: self.datacenter.clone(),
-        };
-        let consul = cx.consul(&settings)?;
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<LockWork>, Failure> {
+        let consul = cx.consul(&self.consul_settings())?;
         let key = self.key.trim_matches('/').to_string();
         if key.is_empty() {
-            return Err(HostError::Failed("invalid arguments: `key` is empty".into()));
+            return Err(Failure::new("invalid arguments: `key` is empty"));
         }
         let address = consul.address().to_string();
         if self.state == State::Released {
-            if cx.legacy_check {
-                let held = lock::holds(&address, &key);
-                return Ok(Outcome::changed(held).with("key", key.as_str()));
-            }
-            let released = lock::release(&address, &key)
-                .await
-                .map_err(|e| HostError::Failed(e.0))?;
-            return Ok(Outcome::changed(released).with("key", key.as_str()));
+            let outcome = Outcome::changed(true).with("key", key.as_str());
+            return Ok(match lock::holds(&address, &key) {
+                true => Plan::Change(outcome, LockWork::Release { address, key }),
+                false => Plan::Done(Outcome { changed: false, ..outcome }),
+            });
         }
         if lock::holds(&address, &key) {
-            return Ok(Outcome::ok()
-                .with("key", key.as_str())
-                .msg(format!("`{key}` is already held by this run")));
+            return Ok(Plan::Done(
+                Outcome::ok()
+                    .with("key", key.as_str())
+                    .msg(format!("`{key}` is already held by this run")),
+            ));
         }
+        let wait = match self.wait {
+            Some(seconds) if seconds.is_finite() && seconds >= 0.0 => Duration::from_secs_f64(seconds),
+            Some(seconds) => return Err(Failure::new(format!("invalid arguments: `wait` {seconds}"))),
+            None => cx.lock_wait,
+        };
         let mut holder = serde_json::Map::new();
         holder.insert("user".into(), json!(crate::controller::user()));
         holder.insert("controller".into(), json!(crate::controller::host_name()));
@@ -107,44 +88,77 @@ impl ConsulLock {
         holder.extend(self.holder.clone());
         holder.insert("since".into(), json!(crate::controller::utc_now()));
         let holder = Json::Object(holder);
-        let refused = |current: &Json| {
-            format!(
-                "the lock `{key}` is held by {}: another run is at work; nothing was changed (wait for it with --lock-wait SECONDS)",
-                lock::describe(current)
-            )
-        };
-        if cx.legacy_check {
-            let found = consul.lock_key(&key).await.map_err(|e| HostError::Failed(e.0))?;
-            return Ok(match found {
-                Some(current) if current.session.is_some() => {
-                    let current: Json = serde_json::from_str(&current.value).unwrap_or(Json::String(current.value));
-                    Outcome::ok()
-                        .with("key", key.as_str())
-                        .with("free", false)
-                        .with("holder", current.clone())
-                        .msg(refused(&current))
-                }
-                _ => Outcome::changed(true)
+        let found = consul.lock_key(&key).await.map_err(|e| Failure::new(e.0))?;
+        let planned = match found {
+            Some(current) if current.session.is_some() => {
+                let current: Json = serde_json::from_str(&current.value).unwrap_or(Json::String(current.value));
+                Outcome::ok()
                     .with("key", key.as_str())
-                    .with("free", true)
-                    .msg(format!("the lock `{key}` is free")),
-            });
-        }
-        let wait = match self.wait {
-            Some(seconds) if seconds.is_finite() && seconds >= 0.0 => Duration::from_secs_f64(seconds),
-            Some(seconds) => return Err(HostError::Failed(format!("invalid arguments: `wait` {seconds}"))),
-            None => cx.lock_wait,
+                    .with("free", false)
+                    .with("holder", current.clone())
+                    .msg(refused(&key, &current))
+            }
+            _ => Outcome::changed(true)
+                .with("key", key.as_str())
+                .with("free", true)
+                .msg(format!("the lock `{key}` is free")),
         };
-        match lock::acquire(&consul, &key, &holder, self.ttl, wait, cx.progress).await {
-            Ok(()) => Ok(Outcome::changed(true)
-                .with("key", key.as_str())
-                .with("holder", holder.clone())
-                .with("since", holder["since"].clone())),
-            Err(Refused::Held { holder: current }) => Ok(Outcome::failed(refused(&current))
-                .with("key", key.as_str())
-                .with("holder", current)
-                .with("refused", true)),
-            Err(Refused::Consul(e)) => Err(HostError::Failed(e.0)),
+        let work = LockWork::Acquire {
+            consul,
+            key,
+            holder,
+            ttl: self.ttl,
+            wait,
+        };
+        Ok(Plan::Change(planned, work))
+    }
+
+    async fn apply(work: LockWork, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {
+            LockWork::Release { address, key } => {
+                let released = lock::release(&address, &key).await.map_err(|e| Failure::new(e.0))?;
+                Ok(Outcome::changed(released).with("key", key.as_str()))
+            }
+            LockWork::Acquire {
+                consul,
+                key,
+                holder,
+                ttl,
+                wait,
+            } => match lock::acquire(&consul, &key, &holder, ttl, wait, cx.progress).await {
+                Ok(()) => Ok(Outcome::changed(true)
+                    .with("key", key.as_str())
+                    .with("since", holder["since"].clone())
+                    .with("holder", holder)),
+                Err(Refused::Held { holder: current }) => Err(Failure::new(refused(&key, &current))
+                    .with("key", key.as_str())
+                    .with("holder", current)
+                    .with("refused", true)),
+                Err(Refused::Consul(e)) => Err(Failure::new(e.0)),
+            },
         }
     }
+}
+
+/// What `consul_lock` does: take the lock (waiting up to `wait` for its holder), or let it go.
+pub enum LockWork {
+    Acquire {
+        consul: Consul,
+        key: String,
+        holder: Json,
+        ttl: u64,
+        wait: Duration,
+    },
+    Release {
+        address: String,
+        key: String,
+    },
+}
+
+/// Why a held lock stops the step, naming its holder.
+fn refused(key: &str, current: &Json) -> String {
+    format!(
+        "the lock `{key}` is held by {}: another run is at work; nothing was changed (wait for it with --lock-wait SECONDS)",
+        lock::describe(current)
+    )
 }

@@ -37,29 +37,18 @@ fn yes() -> bool {
     true
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for Copy {
-    type Work = std::convert::Infallible;
+    type Work = PutWork;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl Copy {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<PutWork>, Failure> {
         let (content, name) = match (&self.src, self.content) {
             (Some(src), None) => {
                 let path = find_source(cx, "files", src)?;
                 if path.is_dir() {
-                    return Err(HostError::Failed(format!("`{src}` is a directory; copy takes files")));
+                    return Err(Failure::new(format!("`{src}` is a directory; copy takes files")));
                 }
                 let bytes = std::fs::read(&path)
-                    .map_err(|e| HostError::Failed(format!("cannot read `{}`: {e}", path.display())))?;
+                    .map_err(|e| Failure::new(format!("cannot read `{}`: {e}", path.display())))?;
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
                 (bytes, name)
             }
@@ -69,9 +58,9 @@ impl Copy {
                 None,
             ),
             (Some(_), Some(_)) => {
-                return Err(HostError::Failed("give either `src` or `content`, not both".into()));
+                return Err(Failure::new("give either `src` or `content`, not both"));
             }
-            (None, None) => return Err(HostError::Failed("give `src` or `content`".into())),
+            (None, None) => return Err(Failure::new("give `src` or `content`")),
         };
         let attrs = Attributes {
             mode: parse_mode(&self.mode)?,
@@ -83,58 +72,62 @@ impl Copy {
             match name {
                 Some(name) => dest.push_str(&name),
                 None => {
-                    return Err(HostError::Failed(format!(
+                    return Err(Failure::new(format!(
                         "`dest` {dest} is a directory; with `content` give a file name"
                     )));
                 }
             }
         }
-        put_file(
-            cx,
-            &dest,
-            &content,
-            &attrs,
-            Put {
-                force: self.force,
-                validate: self.validate.as_deref(),
-                create_folder: false,
-            },
-        )
-        .await
+        let put = Put {
+            force: self.force,
+            validate: self.validate,
+            create_folder: false,
+        };
+        plan_put(cx, dest, content, attrs, put).await
+    }
+
+    async fn apply(work: PutWork, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        apply_put(work, cx).await?;
+        Ok(planned)
     }
 }
 
-/// How [`put_file`] writes.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Put<'a> {
+/// How [`plan_put`] writes.
+#[derive(Debug, Clone, Default)]
+pub struct Put {
     /// Replace an existing file whose content differs.
     pub force: bool,
     /// A command that checks the staged file (`%s`) before it replaces the old one.
-    pub validate: Option<&'a str>,
+    pub validate: Option<String>,
     /// Create `dest`'s folder when it is missing, as consul-template does.
     pub create_folder: bool,
 }
 
-/// Puts content at `dest` unless it is already there with the same attributes; shared with
-/// `template` and `ctmpl`. With a validator, the new content is staged beside `dest` and checked
-/// first; if the check fails the old file stays.
-pub async fn put_file(
+/// The writing [`plan_put`] found needed.
+#[derive(Debug)]
+pub struct PutWork {
+    dest: String,
+    content: Vec<u8>,
+    attrs: Attributes,
+    /// The content differs (else only the attributes do).
+    write: bool,
+    put: Put,
+}
+
+/// Plans putting content at `dest`: nothing to do when it is already there with the same
+/// attributes; shared with `template` and `ctmpl`.
+pub async fn plan_put(
     cx: &StepContext<'_>,
-    dest: &str,
-    content: &[u8],
-    attrs: &Attributes,
-    put: Put<'_>,
-) -> Result<Outcome, HostError> {
-    let Put {
-        force,
-        validate,
-        create_folder,
-    } = put;
+    dest: String,
+    content: Vec<u8>,
+    attrs: Attributes,
+    put: Put,
+) -> Result<Plan<PutWork>, Failure> {
     let remote = cx.remote().await?;
-    let mut dest = dest.to_string();
+    let mut dest = dest;
     let mut state = files::stat(&remote, &dest).await?;
     if state.kind == FileKind::Directory {
-        return Err(HostError::Failed(format!("`dest` {dest} is a directory")));
+        return Err(Failure::new(format!("`dest` {dest} is a directory")));
     }
     if state.kind == FileKind::Link
         && let Some(target) = state.link_target.clone()
@@ -142,14 +135,17 @@ pub async fn put_file(
         dest = target;
         state = files::stat(&remote, &dest).await?;
     }
-    let checksum = hex(&Sha256::digest(content));
-    let content_changed = state.sha256.as_deref() != Some(checksum.as_str()) && (force || !state.exists());
+    let checksum = hex(&Sha256::digest(&content));
+    let write = state.sha256.as_deref() != Some(checksum.as_str()) && (put.force || !state.exists());
     let attrs_changed = !attrs.satisfied_by(&state);
-    let mut outcome = Outcome::changed(content_changed || attrs_changed)
+    let mut outcome = Outcome::changed(write || attrs_changed)
         .with("dest", dest.as_str())
         .with("checksum", checksum.as_str())
         .with("size", content.len() as u64);
-    if content_changed && cx.diff {
+    if !write && !attrs_changed {
+        return Ok(Plan::Done(outcome));
+    }
+    if write && cx.diff {
         let before = if state.exists() {
             files::read(&remote, &dest).await?.unwrap_or_default()
         } else {
@@ -158,29 +154,45 @@ pub async fn put_file(
         outcome.diff = Some(Diff {
             path: dest.clone(),
             before: String::from_utf8_lossy(&before).into_owned(),
-            after: String::from_utf8_lossy(content).into_owned(),
+            after: String::from_utf8_lossy(&content).into_owned(),
         });
     }
-    if cx.legacy_check {
-        return Ok(outcome);
-    }
-    if content_changed {
-        if validate.is_none() && !create_folder {
-            files::write(&remote, &dest, content, attrs).await?;
-        } else {
-            let staged = files::stage(&remote, &dest, content, attrs).await?;
-            if let Some(command) = validate
-                && let Err(error) = run_validator(cx, &remote, command, &staged, &dest).await
-            {
-                let _ = files::discard(&remote, &staged).await;
-                return Err(error);
-            }
-            files::commit(&remote, &staged, &dest).await?;
+    let work = PutWork {
+        dest,
+        content,
+        attrs,
+        write,
+        put,
+    };
+    Ok(Plan::Change(outcome, work))
+}
+
+/// Writes what [`plan_put`] found. With a validator, the new content is staged beside `dest` and
+/// checked first; if the check fails the old file stays.
+pub async fn apply_put(work: PutWork, cx: &StepContext<'_>) -> Result<(), Failure> {
+    let PutWork {
+        dest,
+        content,
+        attrs,
+        write,
+        put,
+    } = work;
+    let remote = cx.remote().await?;
+    if !write {
+        files::set_attributes(&remote, &dest, &attrs).await?;
+    } else if put.validate.is_none() && !put.create_folder {
+        files::write(&remote, &dest, &content, &attrs).await?;
+    } else {
+        let staged = files::stage(&remote, &dest, &content, &attrs).await?;
+        if let Some(command) = &put.validate
+            && let Err(error) = run_validator(cx, &remote, command, &staged, &dest).await
+        {
+            let _ = files::discard(&remote, &staged).await;
+            return Err(error.into());
         }
-    } else if attrs_changed {
-        files::set_attributes(&remote, &dest, attrs).await?;
+        files::commit(&remote, &staged, &dest).await?;
     }
-    Ok(outcome)
+    Ok(())
 }
 
 /// The validator's argument vector with `%s` standing for the staged file.

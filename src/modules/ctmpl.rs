@@ -36,9 +36,9 @@ use std::sync::Mutex;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::copy::{Put, put_file};
+use super::copy::{Put, PutWork, apply_put, plan_put};
 use super::{Failure, Module, Outcome, Plan, StepContext, find_source, parse_mode};
-use crate::consul::{Consul, ConsulSettings, Secret};
+use crate::consul::{Consul, ConsulSettings};
 use crate::ctmpl::{
     Catalog, CatalogService, Dependency, HealthState, KeyPair, Lookup, Node, RenderContext, Rendered, ServiceInstance,
     Snapshot, Template,
@@ -50,6 +50,7 @@ use crate::transport::files::Attributes;
 /// Rounds of fetching before a template that keeps asking for more is given up on.
 const MAX_ROUNDS: usize = 32;
 
+consul_module! {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ctmpl {
@@ -71,75 +72,50 @@ pub struct Ctmpl {
     /// When false, an existing destination is left as it is.
     #[serde(default = "yes")]
     force: bool,
-    #[serde(default)]
-    consul_addr: Option<String>,
-    #[serde(default)]
-    datacenter: Option<String>,
-    #[serde(default)]
-    token: Option<Secret>,
-    #[serde(default)]
-    token_file: Option<String>,
+}
 }
 
 fn yes() -> bool {
     true
 }
 
-/// How a `.ctmpl` file is put on a host.
-#[derive(Debug, Default)]
-pub struct Options {
-    pub validate: Option<String>,
-    pub allow_empty: bool,
-    pub force: bool,
-    pub consul: ConsulSettings,
-}
-
-// Transitional: converted to plan/apply next.
 impl Module for Ctmpl {
-    type Work = std::convert::Infallible;
+    type Work = PutWork;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl Ctmpl {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<PutWork>, Failure> {
+        let consul = self.consul_settings();
         let path = find_source(cx, "templates", &self.src)?;
         let attrs = Attributes {
             mode: parse_mode(&self.mode)?,
             owner: self.owner,
             group: self.group,
         };
-        let options = Options {
-            validate: self.validate,
-            allow_empty: self.allow_empty,
+        let put = Put {
             force: self.force,
-            consul: ConsulSettings {
-                address: self.consul_addr,
-                token: self.token.map(|t| t.0),
-                token_file: self.token_file,
-                datacenter: self.datacenter,
-            },
+            validate: self.validate,
+            create_folder: true,
         };
-        put_template(cx, &path, &self.dest, &attrs, &options).await
+        plan_template(cx, &path, self.dest, attrs, put, self.allow_empty, &consul).await
+    }
+
+    async fn apply(work: PutWork, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        apply_put(work, cx).await?;
+        Ok(planned)
     }
 }
 
-/// Renders the `.ctmpl` file at `path` from the host's Consul and puts it at `dest`; shared with
-/// `template`.
-pub async fn put_template(
+/// Renders the `.ctmpl` file at `path` from the host's Consul and plans putting it at `dest`;
+/// shared with `template`. The Consul token is scrubbed from what is reported.
+pub async fn plan_template(
     cx: &StepContext<'_>,
     path: &Path,
-    dest: &str,
-    attrs: &Attributes,
-    options: &Options,
-) -> Result<Outcome, HostError> {
-    let consul = cx.consul(&options.consul)?;
+    dest: String,
+    attrs: Attributes,
+    put: Put,
+    allow_empty: bool,
+    consul: &ConsulSettings,
+) -> Result<Plan<PutWork>, Failure> {
+    let consul = cx.consul(consul)?;
     let secret = consul.token().map(str::to_string);
     let result = async {
         let template = parse(path)?;
@@ -149,29 +125,16 @@ pub async fn put_template(
         };
         let progress = |text: String| (cx.progress)(text);
         let rendered = render_from_consul(&template, &consul, &context, &progress).await?;
-        if !options.allow_empty
-            && let Some(message) = rendered.empty_message()
-        {
-            return Err(HostError::Failed(format!("`{}`: {message}", path.display())));
+        if !allow_empty && let Some(message) = rendered.empty_message() {
+            return Err(Failure::new(format!("`{}`: {message}", path.display())));
         }
-        put_file(
-            cx,
-            dest,
-            rendered.text.as_bytes(),
-            attrs,
-            Put {
-                force: options.force,
-                validate: options.validate.as_deref(),
-                create_folder: true,
-            },
-        )
-        .await
+        plan_put(cx, dest, rendered.text.into_bytes(), attrs, put).await
     }
     .await;
     match result {
-        Ok(outcome) => Ok(outcome.scrub(secret.as_deref())),
-        Err(HostError::Failed(msg)) => Ok(Outcome::failed(msg).scrub(secret.as_deref())),
-        Err(other) => Err(other),
+        Ok(Plan::Done(outcome)) => Ok(Plan::Done(outcome.scrub(secret.as_deref()))),
+        Ok(Plan::Change(outcome, work)) => Ok(Plan::Change(outcome.scrub(secret.as_deref()), work)),
+        Err(failure) => Err(failure.scrub(secret.as_deref())),
     }
 }
 

@@ -39,21 +39,10 @@ enum State {
     Link,
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for File {
-    type Work = std::convert::Infallible;
+    type Work = FileWork;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl File {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<FileWork>, Failure> {
         let remote = cx.remote().await?;
         let attrs = Attributes {
             mode: parse_mode(&self.mode)?,
@@ -63,7 +52,7 @@ impl File {
         let before = files::stat(&remote, &self.path).await?;
         let state = self.state.unwrap_or(State::File);
         let path = self.path.as_str();
-        let fail = |msg: String| Ok(Outcome::failed(msg).with("path", path));
+        let fail = |msg: String| Err(Failure::new(msg).with("path", path));
         let (action, after): (Option<Exec>, &str) = match state {
             State::Absent => match before.kind {
                 FileKind::Absent => (None, "absent"),
@@ -114,17 +103,35 @@ impl File {
                 after: describe(after, attrs.mode.or(before.mode)),
             });
         }
-        if cx.legacy_check || !changed {
-            return Ok(outcome);
+        if !changed {
+            return Ok(Plan::Done(outcome));
         }
-        if let Some(exec) = action {
-            run(&remote, &exec).await?;
-        }
-        if attrs_changed {
-            files::set_attributes(&remote, path, &attrs).await?;
-        }
-        Ok(outcome)
+        let work = FileWork {
+            path: self.path,
+            action,
+            attrs: attrs_changed.then_some(attrs),
+        };
+        Ok(Plan::Change(outcome, work))
     }
+
+    async fn apply(work: FileWork, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let remote = cx.remote().await?;
+        if let Some(exec) = &work.action {
+            run(&remote, exec).await?;
+        }
+        if let Some(attrs) = &work.attrs {
+            files::set_attributes(&remote, &work.path, attrs).await?;
+        }
+        Ok(planned)
+    }
+}
+
+/// What `file` changes: the command that makes the path what it should be, then its attributes.
+#[derive(Debug)]
+pub struct FileWork {
+    path: String,
+    action: Option<Exec>,
+    attrs: Option<Attributes>,
 }
 
 fn has_attrs(attrs: &Attributes) -> bool {

@@ -64,30 +64,28 @@ fn client(validate_certs: bool) -> Result<reqwest::Client, HostError> {
     Ok(cell.get_or_init(|| client).clone())
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for Http {
-    type Work = std::convert::Infallible;
+    type Work = (Self, reqwest::Method);
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
+    /// A GET or HEAD only reads, so it is sent in check mode too; other methods are not.
+    async fn plan(self, _: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+        let method = reqwest::Method::from_bytes(self.method.to_uppercase().as_bytes())
+            .map_err(|_| Failure::new(format!("invalid HTTP method `{}`", self.method)))?;
+        if matches!(method, reqwest::Method::GET | reqwest::Method::HEAD) {
+            return self.request(method).await.map(Plan::Done);
+        }
+        let planned = Outcome::skipped(format!("check mode: would send {method} {}", self.url));
+        Ok(Plan::Change(planned, (self, method)))
     }
 
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
+    async fn apply((this, method): Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        this.request(method).await
     }
 }
 
 impl Http {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
-        let method = reqwest::Method::from_bytes(self.method.to_uppercase().as_bytes())
-            .map_err(|_| HostError::Failed(format!("invalid HTTP method `{}`", self.method)))?;
+    async fn request(self, method: reqwest::Method) -> Result<Outcome, Failure> {
         let read_only = matches!(method, reqwest::Method::GET | reqwest::Method::HEAD);
-        if cx.legacy_check && !read_only {
-            return Ok(Outcome::skipped(format!(
-                "check mode: would send {method} {}",
-                self.url
-            )));
-        }
         let expected: Vec<u16> = match &self.status_code {
             Json::Array(items) => items.iter().filter_map(status_of).collect(),
             single => status_of(single).into_iter().collect(),
@@ -118,7 +116,7 @@ impl Http {
                 let reason = std::error::Error::source(&e)
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| e.to_string());
-                return Ok(Outcome::failed(format!("request to {} failed: {reason}", self.url))
+                return Err(Failure::new(format!("request to {} failed: {reason}", self.url))
                     .with("status", -1)
                     .with("url", self.url));
             }
@@ -136,13 +134,14 @@ impl Http {
         if expected.contains(&status) {
             Ok(outcome.msg(format!("OK ({} bytes)", content.len())))
         } else {
-            outcome.failed = true;
             let want: Vec<String> = expected.iter().map(u16::to_string).collect();
-            Ok(outcome.msg(format!(
-                "status code was {status}, not {}: {method} {}",
-                want.join(" or "),
-                self.url
-            )))
+            Err(outcome
+                .msg(format!(
+                    "status code was {status}, not {}: {method} {}",
+                    want.join(" or "),
+                    self.url
+                ))
+                .into())
         }
     }
 }

@@ -8,7 +8,6 @@ use serde::Deserialize;
 use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::docker::container::{ensure_image, split_tag};
 use crate::docker::error_text;
-use crate::transport::HostError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,66 +38,65 @@ fn present() -> String {
     "present".into()
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for Image {
-    type Work = std::convert::Infallible;
+    type Work = Self;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl Image {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self>, Failure> {
         if self.state != "present" {
-            return Err(HostError::Failed(format!(
+            return Err(Failure::new(format!(
                 "image `{}`: `state: {}` is not supported; bgrun has `present`",
                 self.name, self.state
             )));
         }
         let docker = cx.docker().await?;
         let there = docker.inspect_image(&self.name).await.ok();
-        if cx.legacy_check {
-            let would = there.is_none() || self.force_source || self.push || self.repository.is_some();
-            return Ok(Outcome::changed(would).with("image", self.name.as_str()));
-        }
-        let (id, pulled) = match (self.source.as_str(), there) {
-            ("local", Some(found)) => (found.id.unwrap_or_default(), false),
+        match (self.source.as_str(), &there) {
+            ("pull", _) | ("local", Some(_)) => {}
             ("local", None) => {
-                return Err(HostError::Failed(format!(
+                return Err(Failure::new(format!(
                     "image `{}` is not on the host and `source: local` does not pull it",
                     self.name
                 )));
             }
-            ("pull", _) => ensure_image(docker, &self.name, self.force_source, cx.progress).await?,
             (other, _) => {
-                return Err(HostError::Failed(format!(
+                return Err(Failure::new(format!(
                     "`source: {other}` is not supported; bgrun has `pull` and `local`"
                 )));
             }
+        }
+        let outcome = Outcome::changed(false).with("image", self.name.as_str());
+        match there {
+            Some(found) if !self.force_source && !self.push && self.repository.is_none() => Ok(Plan::Done(
+                outcome.with("id", found.id.unwrap_or_default()).with("pulled", false),
+            )),
+            _ => Ok(Plan::Change(Outcome { changed: true, ..outcome }, self)),
+        }
+    }
+
+    async fn apply(this: Self, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let docker = cx.docker().await?;
+        let (id, pulled) = match this.source.as_str() {
+            "local" => (docker.inspect_image(&this.name).await.ok().and_then(|i| i.id).unwrap_or_default(), false),
+            _ => ensure_image(docker, &this.name, this.force_source, cx.progress).await?,
         };
         let mut changed = pulled;
-        let target = self.repository.clone().unwrap_or_else(|| self.name.clone());
-        if let Some(repository) = &self.repository {
+        let target = this.repository.clone().unwrap_or_else(|| this.name.clone());
+        if let Some(repository) = &this.repository {
             let (repo, tag) = split_tag(repository);
             let options = TagImageOptions {
                 repo: Some(repo.to_string()),
                 tag: Some(tag.to_string()),
             };
-            docker.tag_image(&self.name, Some(options)).await.map_err(|e| {
-                HostError::Failed(format!(
+            docker.tag_image(&this.name, Some(options)).await.map_err(|e| {
+                Failure::new(format!(
                     "cannot tag `{}` as `{repository}`: {}",
-                    self.name,
+                    this.name,
                     error_text(&e)
                 ))
             })?;
             changed = true;
         }
-        if self.push {
+        if this.push {
             let (repo, tag) = split_tag(&target);
             let mut stream = docker.push_image(
                 repo,
@@ -110,9 +108,9 @@ impl Image {
             );
             while let Some(item) = stream.next().await {
                 let info =
-                    item.map_err(|e| HostError::Failed(format!("cannot push `{target}`: {}", error_text(&e))))?;
+                    item.map_err(|e| Failure::new(format!("cannot push `{target}`: {}", error_text(&e))))?;
                 if let Some(error) = info.error_detail.and_then(|d| d.message) {
-                    return Err(HostError::Failed(format!("cannot push `{target}`: {error}")));
+                    return Err(Failure::new(format!("cannot push `{target}`: {error}")));
                 }
                 if let Some(status) = info.status {
                     (cx.progress)(format!("pushing {target}: {status}"));
@@ -121,7 +119,7 @@ impl Image {
             changed = true;
         }
         Ok(Outcome::changed(changed)
-            .with("image", self.name.as_str())
+            .with("image", this.name.as_str())
             .with("id", id)
             .with("pulled", pulled))
     }

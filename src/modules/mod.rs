@@ -4,6 +4,9 @@
 //! `--check`, so check mode is exact for every module by construction: a module never learns
 //! whether it runs in check mode.
 
+#[macro_use]
+mod consul_arguments;
+
 pub mod apt;
 pub mod apt_repository;
 pub mod assert;

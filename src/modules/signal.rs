@@ -4,7 +4,6 @@ use serde::Deserialize;
 
 use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::docker::container as engine;
-use crate::transport::HostError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,29 +17,19 @@ fn hup() -> String {
     "HUP".into()
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for Signal {
-    type Work = std::convert::Infallible;
+    type Work = Self;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl Signal {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    async fn plan(self, _: &StepContext<'_>) -> Result<Plan<Self>, Failure> {
         let outcome = Outcome::changed(true)
             .with("container", self.container.as_str())
-            .with("signal", self.signal.as_str());
-        if cx.legacy_check {
-            return Ok(outcome.msg(format!("would send {} to {}", self.signal, self.container)));
-        }
-        let docker = cx.docker().await?;
-        engine::kill(docker, &self.container, &self.signal).await?;
-        Ok(outcome)
+            .with("signal", self.signal.as_str())
+            .msg(format!("would send {} to {}", self.signal, self.container));
+        Ok(Plan::Change(outcome, self))
+    }
+
+    async fn apply(work: Self, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        engine::kill(cx.docker().await?, &work.container, &work.signal).await?;
+        Ok(Outcome { msg: None, ..planned })
     }
 }

@@ -5,9 +5,9 @@
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::copy::{Put, put_file};
+use super::copy::{Put, PutWork, apply_put, plan_put};
 use super::{Failure, Module, Outcome, Plan, StepContext, find_source, parse_mode};
-use crate::transport::HostError;
+use crate::consul::ConsulSettings;
 use crate::transport::files::Attributes;
 
 #[derive(Debug, Deserialize)]
@@ -32,57 +32,36 @@ fn yes() -> bool {
     true
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for Template {
-    type Work = std::convert::Infallible;
+    type Work = PutWork;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl Template {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<PutWork>, Failure> {
         let path = find_source(cx, "templates", &self.src)?;
-        if path.extension().is_some_and(|e| e == "ctmpl") {
-            let attrs = Attributes {
-                mode: parse_mode(&self.mode)?,
-                owner: self.owner,
-                group: self.group,
-            };
-            let options = super::ctmpl::Options {
-                force: self.force,
-                validate: self.validate.clone(),
-                ..Default::default()
-            };
-            return super::ctmpl::put_template(cx, &path, &self.dest, &attrs, &options).await;
-        }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| HostError::Failed(format!("cannot read `{}`: {e}", path.display())))?;
-        let rendered = cx
-            .templar
-            .render_file(&path, &text, cx.scope)
-            .map_err(|e| HostError::Failed(e.0))?;
         let attrs = Attributes {
             mode: parse_mode(&self.mode)?,
             owner: self.owner,
             group: self.group,
         };
-        put_file(
-            cx,
-            &self.dest,
-            rendered.as_bytes(),
-            &attrs,
-            Put {
-                force: self.force,
-                validate: self.validate.as_deref(),
-                create_folder: false,
-            },
-        )
-        .await
+        let put = Put {
+            force: self.force,
+            validate: self.validate,
+            create_folder: false,
+        };
+        if path.extension().is_some_and(|e| e == "ctmpl") {
+            let consul = ConsulSettings::default();
+            return super::ctmpl::plan_template(cx, &path, self.dest, attrs, put, false, &consul).await;
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Failure::new(format!("cannot read `{}`: {e}", path.display())))?;
+        let rendered = cx
+            .templar
+            .render_file(&path, &text, cx.scope)
+            .map_err(|e| Failure::new(e.0))?;
+        plan_put(cx, self.dest, rendered.into_bytes(), attrs, put).await
+    }
+
+    async fn apply(work: PutWork, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        apply_put(work, cx).await?;
+        Ok(planned)
     }
 }
