@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::{Failure, Module, Outcome, Plan, StepContext};
-use crate::docker::container::{self as engine, ContainerSpec, PortSpec};
+use crate::docker::container::{self as engine, ContainerSpec, Existing, PortSpec};
 use crate::docker::registrator;
 use crate::template::Vars;
 use crate::transport::HostError;
@@ -82,40 +82,31 @@ pub fn words(value: Option<&Json>, what: &str) -> Result<Option<Vec<String>>, Ho
     }
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for Container {
-    type Work = std::convert::Infallible;
+    type Work = Work;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl Container {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    /// Predicts exactly what a run does when the image is on the host (its ID decides the
+    /// configuration hash); when it must be pulled first, the container is created or recreated
+    /// unless the pulled image turns out to be the one it runs.
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
         let state = self.state.unwrap_or(State::Started);
         let docker = cx.docker().await?;
         let existing = engine::find(docker, &self.name).await?;
-        let outcome = |changed: bool, action: &str| {
-            Outcome::changed(changed)
-                .with("container", self.name.as_str())
-                .with("action", action)
+        let this = Converge {
+            name: self.name.clone(),
+            recreate: self.recreate,
+            start: state == State::Started,
+            stop: state == State::Stopped,
+            stop_timeout: self.stop_timeout,
         };
         if state == State::Absent {
             let Some(found) = existing else {
-                return Ok(outcome(false, "none"));
+                return Ok(Plan::Done(this.outcome(false, "none")));
             };
-            if !cx.legacy_check {
-                engine::remove(docker, &found.id).await?;
-            }
-            return Ok(outcome(true, "removed"));
+            return Ok(Plan::Change(this.outcome(true, "removed"), Work::Remove(found.id)));
         }
         let Some(image) = self.image.clone() else {
-            return Err(HostError::Failed(format!(
+            return Err(Failure::new(format!(
                 "container `{}`: `image` is required unless `state: absent`",
                 self.name
             )));
@@ -138,7 +129,7 @@ impl Container {
             ports: self
                 .ports
                 .iter()
-                .map(|p| PortSpec::parse(p).map_err(HostError::Failed))
+                .map(|p| PortSpec::parse(p).map_err(Failure::new))
                 .collect::<Result<_, _>>()?,
             binds: self.volumes.clone(),
             network_mode: self.network_mode.clone(),
@@ -152,65 +143,133 @@ impl Container {
                 .collect(),
             links: Vec::new(),
         };
-        if cx.legacy_check {
-            let action = match &existing {
-                None => "would create",
-                Some(found) if !found.running && state == State::Started => "would start",
-                Some(found) if found.running && state == State::Stopped => "would stop",
-                Some(_) => "would keep or recreate (depends on the image)",
-            };
-            return Ok(outcome(
-                existing
-                    .as_ref()
-                    .is_none_or(|_| action != "would keep or recreate (depends on the image)"),
-                action,
-            ));
-        }
-        let (image_id, pulled) = engine::ensure_image(docker, &image, self.pull, cx.progress)
-            .await
-            .map_err(|e| HostError::Failed(format!("{e} (container `{}`)", self.name)))?;
-        let wanted_hash = spec.config_hash(&image_id);
-        let start = state == State::Started;
-        let result: Result<Outcome, HostError> = match existing {
-            Some(found) if !self.recreate && found.config_hash.as_deref() == Some(wanted_hash.as_str()) => {
-                if start && !found.running {
-                    engine::start(docker, &found.id).await?;
-                    Ok(outcome(true, "started"))
-                } else if state == State::Stopped && found.running {
-                    engine::stop(docker, &found.id, self.stop_timeout).await?;
-                    Ok(outcome(true, "stopped"))
-                } else {
-                    Ok(outcome(false, "unchanged").with("pulled", pulled))
-                }
-            }
-            Some(found) => {
-                engine::remove(docker, &found.id).await?;
-                let id = engine::create_and_start(docker, &spec, &image_id, start).await?;
-                Ok(outcome(true, "recreated").with("id", id))
-            }
+        let local_image = match self.pull {
+            true => None,
+            false => docker.inspect_image(&image).await.ok().and_then(|i| i.id),
+        };
+        let (planned, step) = match local_image {
+            Some(image_id) => this.decide(existing, &spec, image_id),
             None => {
-                let id = engine::create_and_start(docker, &spec, &image_id, start).await?;
-                Ok(outcome(true, "created").with("id", id))
+                let action = if existing.is_some() { "would pull, then recreate" } else { "would pull, then create" };
+                (this.outcome(true, action), Step::Pull { image, existing })
             }
         };
-        let result = result?;
-        let registered = self.sync_consul(cx, start).await?;
+        if matches!(step, Step::Keep) && cx.host_consul()?.is_none() {
+            return Ok(Plan::Done(planned.with("consul_services", Vec::<String>::new())));
+        }
+        Ok(Plan::Change(planned, Work::Converge { this, spec: Box::new(spec), step }))
+    }
+
+    async fn apply(work: Work, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let docker = cx.docker().await?;
+        let (this, spec, step) = match work {
+            Work::Remove(id) => {
+                engine::remove(docker, &id).await?;
+                return Ok(planned);
+            }
+            Work::Converge { this, spec, step } => (this, spec, step),
+        };
+        let (result, step) = match step {
+            Step::Pull { image, existing } => {
+                let (image_id, pulled) = engine::ensure_image(docker, &image, true, cx.progress)
+                    .await
+                    .map_err(|e| Failure::new(format!("{e} (container `{}`)", this.name)))?;
+                let (outcome, step) = this.decide(existing, &spec, image_id);
+                (outcome.with("pulled", pulled), step)
+            }
+            step => (planned, step),
+        };
+        let result = match step {
+            Step::Keep | Step::Pull { .. } => result,
+            Step::Start(id) => {
+                engine::start(docker, &id).await?;
+                result
+            }
+            Step::Stop(id) => {
+                engine::stop(docker, &id, this.stop_timeout).await?;
+                result
+            }
+            Step::Recreate { old, image_id } => {
+                engine::remove(docker, &old).await?;
+                let id = engine::create_and_start(docker, &spec, &image_id, this.start).await?;
+                result.with("id", id)
+            }
+            Step::Create { image_id } => {
+                let id = engine::create_and_start(docker, &spec, &image_id, this.start).await?;
+                result.with("id", id)
+            }
+        };
+        let registered = sync_consul(cx, &this.name, this.start).await?;
         Ok(result.with("consul_services", registered))
     }
 }
 
-impl Container {
-    /// Keeps the host's Consul agent in step with the container, as Registrator would: its
-    /// published ports registered while it runs, deregistered when it stops or goes.
-    async fn sync_consul(&self, cx: &StepContext<'_>, running: bool) -> Result<Vec<String>, HostError> {
-        let Some(consul) = cx.host_consul()? else {
-            return Ok(Vec::new());
-        };
-        if running {
-            let docker = cx.docker().await?;
-            registrator::register(docker, &consul, cx.host, &cx.connection.spec.address, &self.name).await
-        } else {
-            registrator::deregister(&consul, cx.host, &self.name).await
+/// What `container` does, as its plan decided.
+pub enum Work {
+    Remove(String),
+    Converge {
+        this: Converge,
+        spec: Box<ContainerSpec>,
+        step: Step,
+    },
+}
+
+/// What keeping a container as described depends on.
+pub struct Converge {
+    name: String,
+    recreate: bool,
+    start: bool,
+    stop: bool,
+    stop_timeout: i32,
+}
+
+pub enum Step {
+    Keep,
+    Start(String),
+    Stop(String),
+    Recreate { old: String, image_id: String },
+    Create { image_id: String },
+    /// The image must be pulled before its ID, and so the configuration hash, is known.
+    Pull { image: String, existing: Option<Existing> },
+}
+
+impl Converge {
+    fn outcome(&self, changed: bool, action: &str) -> Outcome {
+        Outcome::changed(changed)
+            .with("container", self.name.as_str())
+            .with("action", action)
+    }
+
+    /// What to do with the container found, given the image it should run: kept when its
+    /// configuration hash (the spec and the image ID) is the one wanted, else recreated.
+    fn decide(&self, existing: Option<Existing>, spec: &ContainerSpec, image_id: String) -> (Outcome, Step) {
+        let wanted_hash = spec.config_hash(&image_id);
+        match existing {
+            Some(found) if !self.recreate && found.config_hash.as_deref() == Some(wanted_hash.as_str()) => {
+                if self.start && !found.running {
+                    (self.outcome(true, "started"), Step::Start(found.id))
+                } else if self.stop && found.running {
+                    (self.outcome(true, "stopped"), Step::Stop(found.id))
+                } else {
+                    (self.outcome(false, "unchanged").with("pulled", false), Step::Keep)
+                }
+            }
+            Some(found) => (self.outcome(true, "recreated"), Step::Recreate { old: found.id, image_id }),
+            None => (self.outcome(true, "created"), Step::Create { image_id }),
         }
+    }
+}
+
+/// Keeps the host's Consul agent in step with the container, as Registrator would: its
+/// published ports registered while it runs, deregistered when it stops or goes.
+async fn sync_consul(cx: &StepContext<'_>, name: &str, running: bool) -> Result<Vec<String>, HostError> {
+    let Some(consul) = cx.host_consul()? else {
+        return Ok(Vec::new());
+    };
+    if running {
+        let docker = cx.docker().await?;
+        registrator::register(docker, &consul, cx.host, &cx.connection.spec.address, name).await
+    } else {
+        registrator::deregister(&consul, cx.host, name).await
     }
 }

@@ -16,7 +16,7 @@
 //! - haproxy: {socket: /data/haproxy/run/admin.sock, command: "show info"}
 //! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -128,49 +128,37 @@ impl Haproxy {
     }
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for Haproxy {
-    type Work = std::convert::Infallible;
+    type Work = Work;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl Haproxy {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
         let transport = cx.connection.get().await?;
         let socket = transport
             .socket(Path::new(&self.socket))
             .await
-            .map_err(|e| HostError::Failed(e.0))?;
+            .map_err(|e| Failure::new(e.0))?;
         if let Some(command) = &self.command {
-            if cx.legacy_check {
-                return Ok(Outcome::changed(true).msg(format!("would send `{command}`")));
-            }
-            let answer = self.send(&socket, command).await?;
-            return Ok(Outcome::changed(true).with("output", answer.trim_end()));
+            let planned = Outcome::changed(true).msg(format!("would send `{command}`"));
+            let command = command.clone();
+            return Ok(Plan::Change(planned, Work::Send(self, socket, command)));
         }
         let (Some(backend), Some(target)) = (self.backend.clone(), self.server.clone()) else {
-            return Err(HostError::Failed(
-                "invalid arguments: give `command`, or `backend` and `server` (with `address` and `port`)".into(),
+            return Err(Failure::new(
+                "invalid arguments: give `command`, or `backend` and `server` (with `address` and `port`)",
             ));
         };
         let Some(servers) = self.servers(&socket, &backend).await? else {
             if self.allow_missing {
-                return Ok(Outcome::ok().with("missing", true).with("backend", backend.as_str()));
+                let outcome = Outcome::ok().with("missing", true).with("backend", backend.as_str());
+                return Ok(Plan::Done(outcome));
             }
-            return Err(HostError::Failed(format!(
+            return Err(Failure::new(format!(
                 "HAProxy has no backend `{backend}`; add it to its configuration and reload it once"
             )));
         };
         let Some(current) = servers.iter().find(|s| s.name == target).cloned() else {
             let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
-            return Err(HostError::Failed(format!(
+            return Err(Failure::new(format!(
                 "backend `{backend}` has no server `{target}`; its servers: {}",
                 names.join(", ")
             )));
@@ -199,46 +187,87 @@ impl Haproxy {
             .iter()
             .map(|s| json!({"name": s.name, "address": s.address, "port": s.port, "admin": s.admin}))
             .collect();
-        if cx.legacy_check || commands.is_empty() {
-            let verb = if commands.is_empty() {
-                "already serves"
-            } else {
-                "would serve"
-            };
-            return Ok(Outcome::changed(!commands.is_empty())
-                .with("backend", backend.as_str())
-                .with("servers", before)
-                .with("commands", commands.clone())
-                .msg(format!("`{backend}/{target}` at {address}:{port} {verb}")));
+        let verb = if commands.is_empty() {
+            "already serves"
+        } else {
+            "would serve"
+        };
+        let planned = Outcome::changed(!commands.is_empty())
+            .with("backend", backend.as_str())
+            .with("servers", before)
+            .with("commands", commands.clone())
+            .msg(format!("`{backend}/{target}` at {address}:{port} {verb}"));
+        if commands.is_empty() {
+            return Ok(Plan::Done(planned));
         }
+        let switch = Switch {
+            socket,
+            backend,
+            target,
+            address,
+            port,
+            commands,
+        };
+        Ok(Plan::Change(planned, Work::Switch(self, switch)))
+    }
+
+    async fn apply(work: Work, planned: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let (this, switch) = match work {
+            Work::Send(this, socket, command) => {
+                let answer = this.send(&socket, &command).await?;
+                return Ok(Outcome::changed(true).with("output", answer.trim_end()));
+            }
+            Work::Switch(this, switch) => (this, switch),
+        };
+        let Switch {
+            socket,
+            backend,
+            target,
+            address,
+            port,
+            commands,
+        } = switch;
         for command in &commands {
-            let answer = self.send(&socket, command).await?;
+            let answer = this.send(&socket, command).await?;
             let answer = answer.trim();
             if !answer.is_empty() && !answer.contains("changed") && !answer.contains("no need to change") {
-                return Err(HostError::Failed(format!("HAProxy refused `{command}`: {answer}")));
+                return Err(Failure::new(format!("HAProxy refused `{command}`: {answer}")));
             }
         }
-        let after = self.servers(&socket, &backend).await?.unwrap_or_default();
+        let after = this.servers(&socket, &backend).await?.unwrap_or_default();
         match after.iter().find(|s| s.name == target) {
             Some(s) if s.ready() && s.address == address && s.port == port => {}
             Some(s) => {
-                return Err(HostError::Failed(format!(
+                return Err(Failure::new(format!(
                     "`{backend}/{target}` is at {}:{} with admin state {:#x} after the switch, not ready at {address}:{port}",
                     s.address, s.port, s.admin
                 )));
             }
             None => {
-                return Err(HostError::Failed(format!(
+                return Err(Failure::new(format!(
                     "`{backend}/{target}` is gone after the switch"
                 )));
             }
         }
-        Ok(Outcome::changed(true)
-            .with("backend", backend.as_str())
-            .with("servers", before)
-            .with("commands", commands)
-            .msg(format!("`{backend}/{target}` at {address}:{port} serves")))
+        Ok(planned.msg(format!("`{backend}/{target}` at {address}:{port} serves")))
     }
+
+}
+
+/// What `haproxy` sends: one runtime command, or the commands of a switch.
+pub enum Work {
+    Send(Haproxy, PathBuf, String),
+    Switch(Haproxy, Switch),
+}
+
+/// The runtime commands that make `target` serve from `address:port`.
+pub struct Switch {
+    socket: PathBuf,
+    backend: String,
+    target: String,
+    address: String,
+    port: u16,
+    commands: Vec<String>,
 }
 
 #[cfg(test)]
