@@ -119,51 +119,22 @@ impl Compose {
     }
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for Compose {
-    type Work = std::convert::Infallible;
+    type Work = Work;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl Compose {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
         let project = self.load(cx)?;
         let docker = cx.docker().await?;
-        let consul = cx.host_consul()?;
         let mut changes: Vec<Change> = Vec::new();
-        let mut listing: Vec<Json> = Vec::new();
-        match self.action {
+        let steps = match self.action {
             Action::Pull => {
+                let mut pulls = Vec::new();
                 for name in self.selected(&project) {
-                    let service = &project.services[&name];
-                    let before = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
-                    if cx.legacy_check {
-                        changes.push(Change {
-                            name: service.image.clone(),
-                            service: name.clone(),
-                            action: "would pull",
-                        });
-                        continue;
-                    }
-                    pull(docker, &service.image, cx.progress)
-                        .await
-                        .map_err(|e| HostError::Failed(format!("service `{name}`: {e}")))?;
-                    let after = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
-                    if before != after {
-                        changes.push(Change {
-                            name: service.image.clone(),
-                            service: name.clone(),
-                            action: "pulled",
-                        });
-                    }
+                    let image = project.services[&name].image.clone();
+                    changes.push(Change::new(&image, &name, "would pull"));
+                    pulls.push(name);
                 }
+                Steps::Pull(pulls)
             }
             Action::Up => {
                 let order = if self.no_deps {
@@ -171,35 +142,29 @@ impl Compose {
                 } else {
                     project.start_order(&self.services)
                 };
-                if !project.v1 && !cx.legacy_check {
-                    ensure_networks(docker, &project).await?;
-                }
-                let mut created_now: Vec<String> = Vec::new();
-                let result = self.up(cx, &project, &order, &mut changes, &mut created_now).await;
-                if let Err(e) = result {
-                    undo(docker, &created_now).await;
-                    return Err(HostError::Failed(format!(
-                        "{e} (containers this step created were removed)"
-                    )));
-                }
-                if let (Some(consul), false) = (&consul, cx.legacy_check) {
-                    for name in &order {
-                        for container in containers(docker, &project, name).await? {
-                            if let Some(container_name) = container_name(&container) {
-                                registrator::register(
-                                    docker,
-                                    consul,
-                                    cx.host,
-                                    &cx.connection.spec.address,
-                                    &container_name,
-                                )
-                                .await?;
-                            }
-                        }
+                let mut services = Vec::new();
+                for name in &order {
+                    let service = &project.services[name];
+                    let present = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
+                    let image_id = present.filter(|_| !self.pull);
+                    if image_id.is_none() {
+                        changes.push(Change::new(&service.image, name, "would pull"));
                     }
+                    let containers = self.decide(cx, &project, name, image_id.as_deref()).await?;
+                    for (_, container, decision) in &containers {
+                        let action = if image_id.is_some() { decision.action() } else { "would change" };
+                        changes.push(Change::new(container, name, action));
+                    }
+                    services.push(ServiceUp {
+                        name: name.clone(),
+                        image_id,
+                        containers,
+                    });
                 }
+                Steps::Up(services)
             }
             Action::Stop | Action::Start | Action::Restart | Action::Rm | Action::Kill => {
+                let mut acts = Vec::new();
                 for name in self.selected(&project) {
                     for container in containers(docker, &project, &name).await? {
                         let Some(container_name) = container_name(&container) else {
@@ -216,41 +181,14 @@ impl Compose {
                             (Action::Kill, true) => "killed",
                             _ => continue,
                         };
-                        if !cx.legacy_check {
-                            match self.action {
-                                Action::Stop => engine::stop(docker, &container_name, self.timeout).await?,
-                                Action::Start => engine::start(docker, &container_name).await?,
-                                Action::Restart => {
-                                    engine::stop(docker, &container_name, self.timeout).await?;
-                                    engine::start(docker, &container_name).await?;
-                                }
-                                Action::Rm => engine::remove(docker, &container_name).await?,
-                                _ => engine::kill(docker, &container_name, &self.signal).await?,
-                            }
-                            if let Some(consul) = &consul {
-                                if matches!(self.action, Action::Start | Action::Restart) {
-                                    registrator::register(
-                                        docker,
-                                        consul,
-                                        cx.host,
-                                        &cx.connection.spec.address,
-                                        &container_name,
-                                    )
-                                    .await?;
-                                } else {
-                                    registrator::deregister(consul, cx.host, &container_name).await?;
-                                }
-                            }
-                        }
-                        changes.push(Change {
-                            name: container_name,
-                            service: name.clone(),
-                            action: if cx.legacy_check { "would change" } else { action },
-                        });
+                        changes.push(Change::new(&container_name, &name, action));
+                        acts.push((container_name, name.clone()));
                     }
                 }
+                Steps::Act(acts)
             }
             Action::Ps => {
+                let mut listing: Vec<Json> = Vec::new();
                 for name in project.services.keys() {
                     for container in containers(docker, &project, name).await? {
                         let ports: Vec<Json> = container
@@ -269,107 +207,249 @@ impl Compose {
                         }));
                     }
                 }
+                return Ok(Plan::Done(report(&project, &changes).with("containers", listing)));
+            }
+        };
+        let planned = report(&project, &changes);
+        // An `up` that changes nothing still registers its containers in the host's Consul.
+        let registers = self.action == Action::Up && cx.host_consul()?.is_some();
+        if !planned.changed && !registers {
+            return Ok(Plan::Done(planned));
+        }
+        Ok(Plan::Change(planned, Work { this: self, project, steps }))
+    }
+
+    async fn apply(work: Work, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let Work { this, project, steps } = work;
+        let docker = cx.docker().await?;
+        let consul = cx.host_consul()?;
+        let mut changes: Vec<Change> = Vec::new();
+        match steps {
+            Steps::Pull(names) => {
+                for name in names {
+                    let service = &project.services[&name];
+                    let before = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
+                    pull(docker, &service.image, cx.progress)
+                        .await
+                        .map_err(|e| Failure::new(format!("service `{name}`: {e}")))?;
+                    let after = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
+                    if before != after {
+                        changes.push(Change::new(&service.image, &name, "pulled"));
+                    }
+                }
+            }
+            Steps::Up(services) => {
+                if !project.v1 {
+                    ensure_networks(docker, &project).await?;
+                }
+                let mut created_now: Vec<String> = Vec::new();
+                let result = this.up(cx, &project, &services, &mut changes, &mut created_now).await;
+                if let Err(e) = result {
+                    undo(docker, &created_now).await;
+                    return Err(Failure::new(format!(
+                        "{e} (containers this step created were removed)"
+                    )));
+                }
+                if let Some(consul) = &consul {
+                    for service in &services {
+                        for container in containers(docker, &project, &service.name).await? {
+                            if let Some(container_name) = container_name(&container) {
+                                registrator::register(
+                                    docker,
+                                    consul,
+                                    cx.host,
+                                    &cx.connection.spec.address,
+                                    &container_name,
+                                )
+                                .await?;
+                            }
+                        }
+                    }
+                }
+            }
+            Steps::Act(names) => {
+                for (container_name, service) in names {
+                    let action = match this.action {
+                        Action::Stop => {
+                            engine::stop(docker, &container_name, this.timeout).await?;
+                            "stopped"
+                        }
+                        Action::Start => {
+                            engine::start(docker, &container_name).await?;
+                            "started"
+                        }
+                        Action::Restart => {
+                            engine::stop(docker, &container_name, this.timeout).await?;
+                            engine::start(docker, &container_name).await?;
+                            "restarted"
+                        }
+                        Action::Rm => {
+                            engine::remove(docker, &container_name).await?;
+                            "removed"
+                        }
+                        _ => {
+                            engine::kill(docker, &container_name, &this.signal).await?;
+                            "killed"
+                        }
+                    };
+                    if let Some(consul) = &consul {
+                        if matches!(this.action, Action::Start | Action::Restart) {
+                            registrator::register(docker, consul, cx.host, &cx.connection.spec.address, &container_name)
+                                .await?;
+                        } else {
+                            registrator::deregister(consul, cx.host, &container_name).await?;
+                        }
+                    }
+                    changes.push(Change::new(&container_name, &service, action));
+                }
             }
         }
-        let summary: Vec<Json> = changes
-            .iter()
-            .map(|c| json!({"name": c.name, "service": c.service, "action": c.action}))
-            .collect();
-        let changed = changes.iter().any(|c| c.action != "unchanged");
-        let mut outcome = Outcome::changed(changed)
-            .with("project", project.name.as_str())
-            .with("changes", summary);
-        if self.action == Action::Ps {
-            outcome = outcome.with("containers", listing);
-        }
-        Ok(outcome)
+        Ok(report(&project, &changes))
     }
 }
-
 impl Compose {
-    /// `up`: each service in order, each of its containers created, kept, started or recreated.
+    /// What `up` does with each container of service `name`, given the image it should run
+    /// (`None` until it is pulled: then every container that exists counts as recreated).
+    async fn decide(
+        &self,
+        cx: &StepContext<'_>,
+        project: &Project,
+        name: &str,
+        image_id: Option<&str>,
+    ) -> Result<Vec<(u32, String, Decision)>, HostError> {
+        let docker = cx.docker().await?;
+        let service = &project.services[name];
+        let scale = self.scale.get(name).copied().unwrap_or(service.scale.max(1) as u32);
+        let wanted = image_id.map(|id| project.config_hash(name, id));
+        let mut decisions = Vec::new();
+        for number in 1..=scale {
+            let container = project.container_name(name, number);
+            let decision = match engine::find(docker, &container).await? {
+                None => Decision::Create,
+                Some(found) if wanted.is_some() && found.labels.get(LABEL_CONFIG_HASH) == wanted.as_ref() => {
+                    if found.running {
+                        Decision::Keep
+                    } else {
+                        Decision::Start(found.id)
+                    }
+                }
+                Some(found) => Decision::Recreate(found.id),
+            };
+            decisions.push((number, container, decision));
+        }
+        Ok(decisions)
+    }
+
+    /// `up`: each service in order, its image pulled if the plan said so, then each of its
+    /// containers created, kept, started or recreated.
     async fn up(
         &self,
         cx: &StepContext<'_>,
         project: &Project,
-        order: &[String],
+        services: &[ServiceUp],
         changes: &mut Vec<Change>,
         created_now: &mut Vec<String>,
     ) -> Result<(), HostError> {
         let docker = cx.docker().await?;
-        for name in order {
+        for planned in services {
+            let name = &planned.name;
             let service = &project.services[name];
-            let scale = self.scale.get(name).copied().unwrap_or(service.scale.max(1) as u32);
-            let present = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
-            let image_id = match (present, cx.legacy_check) {
-                (Some(id), _) if !self.pull => id,
-                (_, true) => {
-                    changes.push(Change {
-                        name: service.image.clone(),
-                        service: name.clone(),
-                        action: "would pull",
-                    });
-                    String::new()
-                }
-                _ => {
-                    engine::ensure_image(docker, &service.image, true, cx.progress)
+            let (image_id, containers) = match &planned.image_id {
+                Some(id) => (id.clone(), planned.containers.clone()),
+                None => {
+                    let (id, _) = engine::ensure_image(docker, &service.image, true, cx.progress)
                         .await
-                        .map_err(|e| HostError::Failed(format!("service `{name}`: {e}")))?
-                        .0
+                        .map_err(|e| HostError::Failed(format!("service `{name}`: {e}")))?;
+                    let containers = self.decide(cx, project, name, Some(&id)).await?;
+                    (id, containers)
                 }
             };
-            let wanted = project.config_hash(name, &image_id);
-            for number in 1..=scale {
-                let container = project.container_name(name, number);
-                let existing = engine::find(docker, &container).await?;
-                let action = match &existing {
-                    None => "created",
-                    Some(found) if found.labels.get(LABEL_CONFIG_HASH) == Some(&wanted) && !image_id.is_empty() => {
-                        if found.running {
-                            "unchanged"
-                        } else {
-                            "started"
-                        }
-                    }
-                    Some(_) => "recreated",
-                };
-                if cx.legacy_check {
-                    changes.push(Change {
-                        name: container,
-                        service: name.clone(),
-                        action: if action == "unchanged" {
-                            "unchanged"
-                        } else {
-                            "would change"
-                        },
-                    });
-                    continue;
-                }
-                match (action, &existing) {
-                    ("started", Some(found)) => engine::start(docker, &found.id).await?,
-                    ("recreated", Some(found)) => {
-                        engine::stop(docker, &found.id, self.timeout).await?;
-                        engine::remove(docker, &found.id).await?;
+            for (number, container, decision) in containers {
+                match &decision {
+                    Decision::Keep => {}
+                    Decision::Start(id) => engine::start(docker, id).await?,
+                    Decision::Recreate(old) => {
+                        engine::stop(docker, old, self.timeout).await?;
+                        engine::remove(docker, old).await?;
                         let id = create(docker, project, service, number, &image_id).await?;
                         created_now.push(id.clone());
                         engine::start(docker, &id).await?;
                     }
-                    ("created", _) => {
+                    Decision::Create => {
                         let id = create(docker, project, service, number, &image_id).await?;
                         created_now.push(id.clone());
                         engine::start(docker, &id).await?;
                     }
-                    _ => {}
                 }
-                changes.push(Change {
-                    name: container,
-                    service: name.clone(),
-                    action,
-                });
+                changes.push(Change::new(&container, name, decision.action()));
             }
         }
         Ok(())
     }
+}
+
+/// What a `compose` step does, as its plan found.
+pub struct Work {
+    this: Compose,
+    project: Project,
+    steps: Steps,
+}
+
+enum Steps {
+    /// The services whose images are pulled.
+    Pull(Vec<String>),
+    Up(Vec<ServiceUp>),
+    /// The containers (and their services) that are stopped, started, restarted, removed or
+    /// killed.
+    Act(Vec<(String, String)>),
+}
+
+/// One service of an `up`: the image its containers run (`None`: pulled first) and what is
+/// done with each container (number, name, decision).
+struct ServiceUp {
+    name: String,
+    image_id: Option<String>,
+    containers: Vec<(u32, String, Decision)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Decision {
+    Create,
+    Keep,
+    Start(String),
+    Recreate(String),
+}
+
+impl Decision {
+    fn action(&self) -> &'static str {
+        match self {
+            Decision::Create => "created",
+            Decision::Keep => "unchanged",
+            Decision::Start(_) => "started",
+            Decision::Recreate(_) => "recreated",
+        }
+    }
+}
+
+impl Change {
+    fn new(name: &str, service: &str, action: &'static str) -> Self {
+        Change {
+            name: name.to_string(),
+            service: service.to_string(),
+            action,
+        }
+    }
+}
+
+/// The step's result: the project and what happened to each container or image.
+fn report(project: &Project, changes: &[Change]) -> Outcome {
+    let summary: Vec<Json> = changes
+        .iter()
+        .map(|c| json!({"name": c.name, "service": c.service, "action": c.action}))
+        .collect();
+    Outcome::changed(changes.iter().any(|c| c.action != "unchanged"))
+        .with("project", project.name.as_str())
+        .with("changes", summary)
 }
 
 fn container_name(container: &bollard::models::ContainerSummary) -> Option<String> {
