@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::{Failure, Module, Outcome, Plan, StepContext};
-use crate::transport::files;
 use crate::transport::Exec;
+use crate::transport::files;
 
 /// Arguments both modules share.
 #[derive(Debug, Deserialize)]
@@ -142,7 +142,9 @@ impl Invocation {
         if let Some(path) = &self.creates
             && files::stat(&remote, path).await?.exists()
         {
-            return Ok(Plan::Done(Outcome::ok().msg(format!("skipped, since {path} exists")).with("rc", 0)));
+            return Ok(Plan::Done(
+                Outcome::ok().msg(format!("skipped, since {path} exists")).with("rc", 0),
+            ));
         }
         if let Some(path) = &self.removes
             && !files::stat(&remote, path).await?.exists()

@@ -152,7 +152,11 @@ impl Module for Compose {
                     }
                     let containers = self.decide(cx, &project, name, image_id.as_deref()).await?;
                     for (_, container, decision) in &containers {
-                        let action = if image_id.is_some() { decision.action() } else { "would change" };
+                        let action = if image_id.is_some() {
+                            decision.action()
+                        } else {
+                            "would change"
+                        };
                         changes.push(Change::new(container, name, action));
                     }
                     services.push(ServiceUp {
@@ -216,7 +220,14 @@ impl Module for Compose {
         if !planned.changed && !registers {
             return Ok(Plan::Done(planned));
         }
-        Ok(Plan::Change(planned, Work { this: self, project, steps }))
+        Ok(Plan::Change(
+            planned,
+            Work {
+                this: self,
+                project,
+                steps,
+            },
+        ))
     }
 
     async fn apply(work: Work, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
@@ -246,9 +257,7 @@ impl Module for Compose {
                 let result = this.up(cx, &project, &services, &mut changes, &mut created_now).await;
                 if let Err(e) = result {
                     undo(docker, &created_now).await;
-                    return Err(Failure::new(format!(
-                        "{e} (containers this step created were removed)"
-                    )));
+                    return Err(Failure::new(format!("{e} (containers this step created were removed)")));
                 }
                 if let Some(consul) = &consul {
                     for service in &services {
@@ -294,8 +303,14 @@ impl Module for Compose {
                     };
                     if let Some(consul) = &consul {
                         if matches!(this.action, Action::Start | Action::Restart) {
-                            registrator::register(docker, consul, cx.host, &cx.connection.spec.address, &container_name)
-                                .await?;
+                            registrator::register(
+                                docker,
+                                consul,
+                                cx.host,
+                                &cx.connection.spec.address,
+                                &container_name,
+                            )
+                            .await?;
                         } else {
                             registrator::deregister(consul, cx.host, &container_name).await?;
                         }

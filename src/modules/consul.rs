@@ -57,7 +57,7 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use super::{Failure, Module, Outcome, Plan, StepContext};
-use crate::consul::{Consul as Client, ConsulError, ConsulSettings, HealthEntry, Secret};
+use crate::consul::{Consul as Client, ConsulError, HealthEntry};
 use crate::transport::HostError;
 
 /// How long `wait` waits unless told.
@@ -88,6 +88,7 @@ const REGISTRATION: &[&str] = &[
 const READING: &[&str] = &["service", "tag", "only_passing"];
 /// The arguments of waiting for a service's instances.
 const WAITING: &[&str] = &["service", "tag", "only_passing", "wait", "timeout"];
+consul_module! {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Consul {
@@ -154,15 +155,7 @@ pub struct Consul {
     check_id: Option<String>,
     #[serde(default)]
     checks: Option<Vec<CheckArgs>>,
-
-    #[serde(default)]
-    consul_addr: Option<String>,
-    #[serde(default)]
-    datacenter: Option<String>,
-    #[serde(default)]
-    token: Option<Secret>,
-    #[serde(default)]
-    token_file: Option<String>,
+}
 }
 
 /// One health check of a registration.
@@ -297,44 +290,56 @@ fn failing_checks(entries: &[HealthEntry]) -> Vec<String> {
         .collect()
 }
 
-// Transitional: converted to plan/apply next.
 impl Module for Consul {
-    type Work = std::convert::Infallible;
+    type Work = Work;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
+        let settings = self.consul_settings();
+        let client = cx
+            .consul(&settings)
+            .map_err(|e| Failure::from(e).scrub(settings.token.as_deref()))?;
+        let secret = client.token().map(str::to_string);
+        let planned = async { self.operation()?.plan(&client).await }.await;
+        match planned {
+            Ok(Plan::Done(outcome)) => Ok(Plan::Done(outcome.scrub(secret.as_deref()))),
+            Ok(Plan::Change(outcome, change)) => {
+                let work = Work {
+                    client,
+                    secret: secret.clone(),
+                    change,
+                };
+                Ok(Plan::Change(outcome.scrub(secret.as_deref()), work))
+            }
+            Err(e) => Err(Failure::from(e).scrub(secret.as_deref())),
+        }
     }
 
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
+    async fn apply(work: Work, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let Work { client, secret, change } = work;
+        match change.apply(planned, cx, &client).await {
+            Ok(outcome) => Ok(outcome.scrub(secret.as_deref())),
+            Err(e) => Err(e.scrub(secret.as_deref())),
+        }
     }
 }
 
-impl Consul {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
-        let settings = ConsulSettings {
-            address: self.consul_addr.clone(),
-            token: self.token.as_ref().map(|t| t.0.clone()),
-            token_file: self.token_file.clone(),
-            datacenter: self.datacenter.clone(),
-        };
-        let secret = settings.token.clone();
-        let client = match cx.consul(&settings) {
-            Ok(client) => client,
-            Err(HostError::Failed(msg)) => return Ok(Outcome::failed(msg).scrub(secret.as_deref())),
-            Err(other) => return Err(other),
-        };
-        let secret = client.token().map(str::to_string);
-        let result = match self.operation() {
-            Ok(operation) => operation.run(cx, &client).await,
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(outcome) => Ok(outcome.scrub(secret.as_deref())),
-            Err(HostError::Failed(msg)) => Ok(Outcome::failed(msg).scrub(secret.as_deref())),
-            Err(other) => Err(other),
-        }
-    }
+/// What a `consul` step changes, with the client to change it through.
+pub struct Work {
+    client: Client,
+    /// The token, scrubbed from what is reported.
+    secret: Option<String>,
+    change: Change,
+}
+
+/// The writes a plan found needed.
+enum Change {
+    KvPut(KvPut),
+    KvDelete(KvDelete),
+    KvDeleteTree(String),
+    /// Wait for the passing instances the plan did not find yet.
+    Wait(Wait),
+    Register(Json),
+    Deregister(Vec<String>),
 }
 
 /// What a step does, each with only the arguments that go with it (where Consul is aside).
@@ -608,18 +613,47 @@ impl Consul {
 }
 
 impl Operation {
-    async fn run(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+    /// Reads what the operation needs; a read is done here, a write is planned.
+    async fn plan(self, client: &Client) -> Result<Plan<Change>, HostError> {
+        let done = |outcome: Outcome| Plan::Done(outcome);
         match self {
-            Operation::Catalog(catalog) => catalog.run(client).await,
-            Operation::KvGet(get) => get.run(client).await,
-            Operation::KvGetTree(tree) => tree.get(client).await,
-            Operation::KvPut(put) => put.run(cx, client).await,
-            Operation::KvDelete(delete) => delete.run(cx, client).await,
-            Operation::KvDeleteTree(tree) => tree.delete(cx, client).await,
-            Operation::Read(read) => read.run(client).await,
-            Operation::Wait(wait) => wait.run(cx, client).await,
-            Operation::Register(register) => register.run(cx, client).await,
-            Operation::Deregister(deregister) => deregister.run(cx, client).await,
+            Operation::Catalog(catalog) => catalog.run(client).await.map(done),
+            Operation::KvGet(get) => get.run(client).await.map(done),
+            Operation::KvGetTree(tree) => tree.get(client).await.map(done),
+            Operation::KvPut(put) => put.plan(client).await,
+            Operation::KvDelete(delete) => delete.plan(client).await,
+            Operation::KvDeleteTree(tree) => tree.plan_delete(client).await,
+            Operation::Read(read) => read.run(client).await.map(done),
+            Operation::Wait(wait) => wait.plan(client).await,
+            Operation::Register(register) => register.plan(client).await,
+            Operation::Deregister(deregister) => deregister.plan(client).await,
+        }
+    }
+}
+
+impl Change {
+    async fn apply(self, planned: Outcome, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, Failure> {
+        match self {
+            Change::KvPut(put) => Ok(put.apply(planned, client).await?),
+            Change::KvDelete(delete) => {
+                delete.apply(client).await?;
+                Ok(planned)
+            }
+            Change::KvDeleteTree(key) => {
+                client.kv_delete_tree(&key).await.map_err(consul_error)?;
+                Ok(planned)
+            }
+            Change::Wait(wait) => wait.run(cx, client).await,
+            Change::Register(definition) => {
+                client.register_definition(&definition).await.map_err(consul_error)?;
+                Ok(planned)
+            }
+            Change::Deregister(ids) => {
+                for id in &ids {
+                    client.deregister(id).await.map_err(consul_error)?;
+                }
+                Ok(planned)
+            }
         }
     }
 }
@@ -669,17 +703,15 @@ impl KvTree {
         Ok(Outcome::ok().with("key", self.key).with("values", Json::Object(values)))
     }
 
-    async fn delete(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
-        let key = self.key.as_str();
-        let count = client.kv_list(key).await.map_err(consul_error)?.len();
-        if count > 0 && !cx.legacy_check {
-            client.kv_delete_tree(key).await.map_err(consul_error)?;
-        }
-        Ok(Outcome {
-            changed: count > 0,
-            ..Outcome::ok().with("key", key)
-        }
-        .with("deleted", count))
+    async fn plan_delete(self, client: &Client) -> Result<Plan<Change>, HostError> {
+        let count = client.kv_list(&self.key).await.map_err(consul_error)?.len();
+        let outcome = Outcome::changed(count > 0)
+            .with("key", self.key.as_str())
+            .with("deleted", count);
+        Ok(match count {
+            0 => Plan::Done(outcome),
+            _ => Plan::Change(outcome, Change::KvDeleteTree(self.key)),
+        })
     }
 }
 
@@ -700,7 +732,7 @@ fn conflict(key: &str, expected: u64, current: Option<&(String, u64)>) -> HostEr
 }
 
 impl KvPut {
-    async fn run(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+    async fn plan(self, client: &Client) -> Result<Plan<Change>, HostError> {
         let (key, text) = (self.key.as_str(), self.value.as_str());
         let current = client.kv_get(key).await.map_err(consul_error)?;
         if let Some(expected) = self.cas {
@@ -716,14 +748,19 @@ impl KvPut {
         if let Some((existing, index)) = &current
             && existing == text
         {
-            return Ok(outcome.with("index", *index));
+            return Ok(Plan::Done(outcome.with("index", *index)));
         }
-        if cx.legacy_check {
-            return Ok(Outcome {
+        Ok(Plan::Change(
+            Outcome {
                 changed: true,
                 ..outcome
-            });
-        }
+            },
+            Change::KvPut(self),
+        ))
+    }
+
+    async fn apply(self, planned: Outcome, client: &Client) -> Result<Outcome, HostError> {
+        let (key, text) = (self.key.as_str(), self.value.as_str());
         if !client.kv_put(key, text, self.cas).await.map_err(consul_error)? {
             let now = client.kv_get(key).await.map_err(consul_error)?;
             return Err(conflict(key, self.cas.unwrap_or_default(), now.as_ref()));
@@ -734,16 +771,12 @@ impl KvPut {
             .map_err(consul_error)?
             .map(|(_, i)| i)
             .unwrap_or_default();
-        Ok(Outcome {
-            changed: true,
-            ..outcome
-        }
-        .with("index", index))
+        Ok(planned.with("index", index))
     }
 }
 
 impl KvDelete {
-    async fn run(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+    async fn plan(self, client: &Client) -> Result<Plan<Change>, HostError> {
         let key = self.key.as_str();
         let outcome = Outcome::ok().with("key", key);
         let current = client.kv_get(key).await.map_err(consul_error)?;
@@ -754,22 +787,29 @@ impl KvDelete {
             }
         }
         let existed = current.is_some();
-        if existed && !cx.legacy_check {
-            match self.cas {
-                Some(expected) => {
-                    if !client.kv_delete_cas(key, expected).await.map_err(consul_error)? {
-                        let now = client.kv_get(key).await.map_err(consul_error)?;
-                        return Err(conflict(key, expected, now.as_ref()));
-                    }
-                }
-                None => client.kv_delete(key).await.map_err(consul_error)?,
-            }
-        }
-        Ok(Outcome {
+        let outcome = Outcome {
             changed: existed,
             ..outcome
         }
-        .with("existed", existed))
+        .with("existed", existed);
+        Ok(match existed {
+            true => Plan::Change(outcome, Change::KvDelete(self)),
+            false => Plan::Done(outcome),
+        })
+    }
+
+    async fn apply(self, client: &Client) -> Result<(), HostError> {
+        let key = self.key.as_str();
+        match self.cas {
+            Some(expected) => {
+                if !client.kv_delete_cas(key, expected).await.map_err(consul_error)? {
+                    let now = client.kv_get(key).await.map_err(consul_error)?;
+                    return Err(conflict(key, expected, now.as_ref()));
+                }
+            }
+            None => client.kv_delete(key).await.map_err(consul_error)?,
+        }
+        Ok(())
     }
 }
 
@@ -824,7 +864,25 @@ impl Read {
 }
 
 impl Wait {
-    async fn run(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+    /// Done when the instances wanted pass now; otherwise the wait is the work, so check mode
+    /// reports how many pass and does not wait.
+    async fn plan(self, client: &Client) -> Result<Plan<Change>, HostError> {
+        let read = &self.read;
+        let want = self.count as usize;
+        let entries = read.health(client).await?;
+        let passing = entries.iter().filter(|e| e.status() == "passing").count();
+        if passing >= want {
+            return Ok(Plan::Done(read.outcome(&entries)));
+        }
+        let entries = with_outputs(client, entries).await;
+        let outcome = read.outcome(&entries).msg(format!(
+            "check mode: {passing} of the {want} passing instances of `{}` wanted are there now; not waiting",
+            read.service
+        ));
+        Ok(Plan::Change(outcome, Change::Wait(self)))
+    }
+
+    async fn run(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, Failure> {
         let (read, timeout) = (&self.read, self.timeout);
         let name = read.service.as_str();
         let want = self.count as usize;
@@ -837,11 +895,6 @@ impl Wait {
             }
             let entries = with_outputs(client, entries).await;
             let outcome = read.outcome(&entries);
-            if cx.legacy_check {
-                return Ok(outcome.msg(format!(
-                    "check mode: {passing} of the {want} passing instances of `{name}` wanted are there now; not waiting"
-                )));
-            }
             let failing = failing_checks(&entries);
             let mut detail = format!("{name}: {passing} of {want} passing");
             if let Some(first) = failing.first() {
@@ -865,28 +918,28 @@ impl Wait {
                 } else {
                     format!("{passing} of {} instances pass; {}", entries.len(), failing.join("; "))
                 };
-                let mut outcome = outcome;
-                outcome.failed = true;
-                return Ok(outcome.msg(format!(
-                    "timed out after {seconds} s waiting for {want} passing instance{} of `{name}`{tag}: {why}",
-                    if want == 1 { "" } else { "s" }
-                )));
+                return Err(outcome
+                    .msg(format!(
+                        "timed out after {seconds} s waiting for {want} passing instance{} of `{name}`{tag}: {why}",
+                        if want == 1 { "" } else { "s" }
+                    ))
+                    .into());
             }
             let left = timeout.saturating_sub(started.elapsed());
             if !crate::interrupt::sleep(POLL.min(left)).await {
-                let mut outcome = outcome;
-                outcome.failed = true;
-                return Ok(outcome.msg(format!(
-                    "stopped waiting for `{name}` ({passing} of {want} passing): bgrun received {}",
-                    crate::interrupt::received().unwrap_or("a signal")
-                )));
+                return Err(outcome
+                    .msg(format!(
+                        "stopped waiting for `{name}` ({passing} of {want} passing): bgrun received {}",
+                        crate::interrupt::received().unwrap_or("a signal")
+                    ))
+                    .into());
             }
         }
     }
 }
 
 impl Register {
-    async fn run(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+    async fn plan(self, client: &Client) -> Result<Plan<Change>, HostError> {
         let (id, name) = (self.id.as_str(), self.service.as_str());
         let outcome = Outcome::ok().with("id", id).with("service", name);
         let existing = client.agent_services().await.map_err(consul_error)?;
@@ -897,32 +950,32 @@ impl Register {
                 && tag_list(current.get("Tags").unwrap_or(&Json::Null)) == self.tags
                 && current.get("Meta").cloned().unwrap_or(Json::Null) == Json::Object(self.meta.clone());
             if same {
-                return Ok(outcome);
+                return Ok(Plan::Done(outcome));
             }
         }
-        if !cx.legacy_check {
-            let mut definition = json!({
-                "ID": id,
-                "Name": name,
-                "Address": self.address,
-                "Port": self.port,
-                "Tags": self.tags,
-                "Meta": self.meta,
-            });
-            if !self.checks.is_empty() {
-                definition["Checks"] = Json::Array(self.checks);
-            }
-            client.register_definition(&definition).await.map_err(consul_error)?;
+        let mut definition = json!({
+            "ID": id,
+            "Name": name,
+            "Address": self.address,
+            "Port": self.port,
+            "Tags": self.tags,
+            "Meta": self.meta,
+        });
+        if !self.checks.is_empty() {
+            definition["Checks"] = Json::Array(self.checks);
         }
-        Ok(Outcome {
-            changed: true,
-            ..outcome
-        })
+        Ok(Plan::Change(
+            Outcome {
+                changed: true,
+                ..outcome
+            },
+            Change::Register(definition),
+        ))
     }
 }
 
 impl Deregister {
-    async fn run(self, cx: &StepContext<'_>, client: &Client) -> Result<Outcome, HostError> {
+    async fn plan(self, client: &Client) -> Result<Plan<Change>, HostError> {
         let name = self.service.as_str();
         let existing = client.agent_services().await.map_err(consul_error)?;
         let ids: Vec<String> = match &self.id {
@@ -933,12 +986,13 @@ impl Deregister {
                 .map(|(id, _)| id.clone())
                 .collect(),
         };
-        if !cx.legacy_check {
-            for id in &ids {
-                client.deregister(id).await.map_err(consul_error)?;
-            }
-        }
-        Ok(Outcome::changed(!ids.is_empty()).with("service", name).with("ids", ids))
+        let outcome = Outcome::changed(!ids.is_empty())
+            .with("service", name)
+            .with("ids", ids.clone());
+        Ok(match ids.is_empty() {
+            true => Plan::Done(outcome),
+            false => Plan::Change(outcome, Change::Deregister(ids)),
+        })
     }
 }
 
@@ -998,6 +1052,7 @@ impl CheckArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consul::Secret;
 
     fn args(value: Json) -> Consul {
         Consul::deserialize(value).unwrap()

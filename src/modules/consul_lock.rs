@@ -19,8 +19,8 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::{Failure, Module, Outcome, Plan, StepContext};
-use crate::consul::lock::{self, Refused};
 use crate::consul::Consul;
+use crate::consul::lock::{self, Refused};
 
 consul_module! {
 #[derive(Debug, Deserialize)]
@@ -66,7 +66,10 @@ impl Module for ConsulLock {
             let outcome = Outcome::changed(true).with("key", key.as_str());
             return Ok(match lock::holds(&address, &key) {
                 true => Plan::Change(outcome, LockWork::Release { address, key }),
-                false => Plan::Done(Outcome { changed: false, ..outcome }),
+                false => Plan::Done(Outcome {
+                    changed: false,
+                    ..outcome
+                }),
             });
         }
         if lock::holds(&address, &key) {

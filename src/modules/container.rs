@@ -150,14 +150,25 @@ impl Module for Container {
         let (planned, step) = match local_image {
             Some(image_id) => this.decide(existing, &spec, image_id),
             None => {
-                let action = if existing.is_some() { "would pull, then recreate" } else { "would pull, then create" };
+                let action = if existing.is_some() {
+                    "would pull, then recreate"
+                } else {
+                    "would pull, then create"
+                };
                 (this.outcome(true, action), Step::Pull { image, existing })
             }
         };
         if matches!(step, Step::Keep) && cx.host_consul()?.is_none() {
             return Ok(Plan::Done(planned.with("consul_services", Vec::<String>::new())));
         }
-        Ok(Plan::Change(planned, Work::Converge { this, spec: Box::new(spec), step }))
+        Ok(Plan::Change(
+            planned,
+            Work::Converge {
+                this,
+                spec: Box::new(spec),
+                step,
+            },
+        ))
     }
 
     async fn apply(work: Work, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
@@ -227,10 +238,18 @@ pub enum Step {
     Keep,
     Start(String),
     Stop(String),
-    Recreate { old: String, image_id: String },
-    Create { image_id: String },
+    Recreate {
+        old: String,
+        image_id: String,
+    },
+    Create {
+        image_id: String,
+    },
     /// The image must be pulled before its ID, and so the configuration hash, is known.
-    Pull { image: String, existing: Option<Existing> },
+    Pull {
+        image: String,
+        existing: Option<Existing>,
+    },
 }
 
 impl Converge {
@@ -254,7 +273,13 @@ impl Converge {
                     (self.outcome(false, "unchanged").with("pulled", false), Step::Keep)
                 }
             }
-            Some(found) => (self.outcome(true, "recreated"), Step::Recreate { old: found.id, image_id }),
+            Some(found) => (
+                self.outcome(true, "recreated"),
+                Step::Recreate {
+                    old: found.id,
+                    image_id,
+                },
+            ),
             None => (self.outcome(true, "created"), Step::Create { image_id }),
         }
     }

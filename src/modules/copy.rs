@@ -47,8 +47,8 @@ impl Module for Copy {
                 if path.is_dir() {
                     return Err(Failure::new(format!("`{src}` is a directory; copy takes files")));
                 }
-                let bytes = std::fs::read(&path)
-                    .map_err(|e| Failure::new(format!("cannot read `{}`: {e}", path.display())))?;
+                let bytes =
+                    std::fs::read(&path).map_err(|e| Failure::new(format!("cannot read `{}`: {e}", path.display())))?;
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
                 (bytes, name)
             }

@@ -244,14 +244,11 @@ impl Module for Haproxy {
                 )));
             }
             None => {
-                return Err(Failure::new(format!(
-                    "`{backend}/{target}` is gone after the switch"
-                )));
+                return Err(Failure::new(format!("`{backend}/{target}` is gone after the switch")));
             }
         }
         Ok(planned.msg(format!("`{backend}/{target}` at {address}:{port} serves")))
     }
-
 }
 
 /// What `haproxy` sends: one runtime command, or the commands of a switch.

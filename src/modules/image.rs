@@ -69,14 +69,28 @@ impl Module for Image {
             Some(found) if !self.force_source && !self.push && self.repository.is_none() => Ok(Plan::Done(
                 outcome.with("id", found.id.unwrap_or_default()).with("pulled", false),
             )),
-            _ => Ok(Plan::Change(Outcome { changed: true, ..outcome }, self)),
+            _ => Ok(Plan::Change(
+                Outcome {
+                    changed: true,
+                    ..outcome
+                },
+                self,
+            )),
         }
     }
 
     async fn apply(this: Self, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
         let docker = cx.docker().await?;
         let (id, pulled) = match this.source.as_str() {
-            "local" => (docker.inspect_image(&this.name).await.ok().and_then(|i| i.id).unwrap_or_default(), false),
+            "local" => (
+                docker
+                    .inspect_image(&this.name)
+                    .await
+                    .ok()
+                    .and_then(|i| i.id)
+                    .unwrap_or_default(),
+                false,
+            ),
             _ => ensure_image(docker, &this.name, this.force_source, cx.progress).await?,
         };
         let mut changed = pulled;
@@ -107,8 +121,7 @@ impl Module for Image {
                 None,
             );
             while let Some(item) = stream.next().await {
-                let info =
-                    item.map_err(|e| Failure::new(format!("cannot push `{target}`: {}", error_text(&e))))?;
+                let info = item.map_err(|e| Failure::new(format!("cannot push `{target}`: {}", error_text(&e))))?;
                 if let Some(error) = info.error_detail.and_then(|d| d.message) {
                     return Err(Failure::new(format!("cannot push `{target}`: {error}")));
                 }
