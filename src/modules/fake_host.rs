@@ -84,6 +84,14 @@ impl Harness {
         kind.run(args, &self.cx(), self.check).await
     }
 
+    /// Runs module `name`, expecting it to fail; the failed result, as `register` would see it.
+    pub async fn run_failing(&self, name: &str, args: Json) -> Outcome {
+        match self.run(name, args).await {
+            Err(Failure::Failed(outcome)) => *outcome,
+            other => panic!("expected {name} to fail, got {other:?}"),
+        }
+    }
+
     /// Runs module `name` in check mode (with diff), then asserts the fake host was not changed and
     /// no command that writes was sent.
     pub async fn run_checked(&mut self, name: &str, args: Json) -> Outcome {

@@ -251,7 +251,7 @@ async fn file_link_is_made_once_and_a_file_in_the_way_needs_force() {
 
     h.fake.file("/etc/other", "a file", 0o644);
     let args = json!({"path": "/etc/other", "src": "/opt/app-2", "state": "link"});
-    let refused = h.run("file", args).await.unwrap();
+    let refused = h.run_failing("file", args).await;
     assert!(refused.failed && refused.msg.unwrap().contains("force"));
     assert_eq!(h.fake.content("/etc/other"), "a file");
     let args = json!({"path": "/etc/other", "src": "/opt/app-2", "state": "link", "force": true});
@@ -263,7 +263,7 @@ async fn file_link_is_made_once_and_a_file_in_the_way_needs_force() {
 async fn file_state_file_does_not_create_and_touch_does() {
     let h = Harness::new();
     h.fake.dir("/tmp");
-    let missing = h.run("file", json!({"path": "/tmp/flag"})).await.unwrap();
+    let missing = h.run_failing("file", json!({"path": "/tmp/flag"})).await;
     assert!(missing.failed && missing.msg.unwrap().contains("state: touch"));
     assert!(h.fake.writes().is_empty());
     assert!(
@@ -376,7 +376,7 @@ async fn command_reports_a_failing_program() {
             stderr: b"nope\n".to_vec(),
         },
     );
-    let outcome = h.run("command", json!({"cmd": "false"})).await.unwrap();
+    let outcome = h.run_failing("command", json!({"cmd": "false"})).await;
     assert!(outcome.failed);
     assert_eq!(outcome.data["rc"], 1);
     assert_eq!(outcome.data["stderr"], "nope");
