@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::harness::consul_get;
+
 /// Deploys of one service cannot run beside each other (the second is refused), so every test
 /// that deploys holds this, and the lock of tests that read prod's Consul.
 fn deploys() -> (MutexGuard<'static, ()>, MutexGuard<'static, ()>) {
@@ -115,14 +117,6 @@ impl Client {
         self.stop.store(true, Ordering::SeqCst);
         self.thread.join().expect("client thread")
     }
-}
-
-fn consul_get(path: &str) -> String {
-    let out = Command::new("curl")
-        .args(["-s", &format!("http://127.0.0.3:8500{path}")])
-        .output()
-        .expect("curl");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn color() -> String {

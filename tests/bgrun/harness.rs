@@ -136,6 +136,15 @@ impl Test {
     }
 }
 
+/// GETs a path of the lab's Consul HTTP API (`/v1/...`); the body, empty when there is none.
+pub fn consul_get(path: &str) -> String {
+    let out = Command::new("curl")
+        .args(["-s", &format!("http://127.0.0.3:8500{path}")])
+        .output()
+        .expect("curl");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Held by tests that assert what prod's Consul agent holds while `bgrun registrator` (which
 /// re-registers and removes services of the whole host) may run in another test.
 pub fn consul_lock() -> std::sync::MutexGuard<'static, ()> {

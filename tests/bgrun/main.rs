@@ -2,6 +2,7 @@
 
 mod ansible_compat;
 mod blue_green;
+mod check_exact;
 mod compose;
 mod consul;
 mod discovery;
