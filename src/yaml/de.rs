@@ -11,8 +11,8 @@
 
 use std::fmt;
 
-use serde::de::value::StrDeserializer;
 use serde::Deserialize;
+use serde::de::value::StrDeserializer;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 
 use super::spanned::{self, Handed};
@@ -293,12 +293,16 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
             _ => return Err(self.type_error("a mapping")),
         };
         result.map_err(|mut e| {
-            if let Kind::UnknownKey {
-                expected, complete, ..
-            } = &mut e.kind
+            if let Kind::UnknownKey { expected, complete, .. } = &mut e.kind
                 && !*complete
             {
-                *expected = self.taken().iter().chain(fields).copied().filter(|f| *f != REST).collect();
+                *expected = self
+                    .taken()
+                    .iter()
+                    .chain(fields)
+                    .copied()
+                    .filter(|f| *f != REST)
+                    .collect();
                 *complete = true;
             }
             if matches!(e.kind, Kind::UnknownKey { .. } | Kind::Missing(_))
@@ -446,7 +450,10 @@ mod tests {
     fn reads_structs_with_positions_and_leftover_keys() {
         let node = load("name: x\ntags: [a, b]\nflag: yes\nzap: 1\ncount: 3\n");
         let thing: Thing = from_node(&node).unwrap();
-        assert_eq!((thing.name.value.as_str(), thing.name.span.line, thing.name.span.col), ("x", 1, 7));
+        assert_eq!(
+            (thing.name.value.as_str(), thing.name.span.line, thing.name.span.col),
+            ("x", 1, 7)
+        );
         assert_eq!(thing.count, Some(3));
         let tags = thing.tags.unwrap();
         assert_eq!((tags[1].value.as_str(), tags[1].span.col), ("b", 11));
@@ -477,14 +484,23 @@ mod tests {
         let err = from_node::<Thing>(&load("name: x\ncount: many\n")).unwrap_err();
         assert_eq!(err.to_string(), "t.yml:2:8: `count` is i64, but this is a string");
         let err = from_node::<Closed>(&load("name: x\nnmae: y\n")).unwrap_err().render();
-        assert!(err.starts_with("error: t.yml:2:1: unknown key `nmae` in a closed thing"), "{err}");
+        assert!(
+            err.starts_with("error: t.yml:2:1: unknown key `nmae` in a closed thing"),
+            "{err}"
+        );
         assert!(err.ends_with("help: did you mean `name`?"), "{err}");
         let err = from_node::<Thing>(&load("[1]")).unwrap_err();
-        assert_eq!(err.to_string(), "t.yml:1:1: a mapping was expected here, but this is a list");
+        assert_eq!(
+            err.to_string(),
+            "t.yml:1:1: a mapping was expected here, but this is a list"
+        );
         let err = from_node::<Thing>(&load("count: 1\n")).unwrap_err();
         assert_eq!(err.to_string(), "t.yml:1:1: a thing has no `name`");
         let err = from_node::<Thing>(&load("name: x\ntags: [a, [b]]\n")).unwrap_err();
-        assert_eq!(err.to_string(), "t.yml:2:11: a string was expected here, but this is a list");
+        assert_eq!(
+            err.to_string(),
+            "t.yml:2:11: a string was expected here, but this is a list"
+        );
     }
 
     #[test]
