@@ -502,4 +502,72 @@ mod tests {
             assert!(text.contains(&format!("play.yml:{line}")), "{key}: {text}");
         }
     }
+
+    #[test]
+    fn keywords_that_would_not_apply_are_refused() {
+        let step = |text: &str| error(&format!("- hosts: all\n  steps:\n    - {text}\n"));
+        let text = step("meta: end_play\n      when: done");
+        assert!(
+            text.starts_with(
+                "error: play.yml:4:13: `when` is an Ansible keyword that bgrun does not support in a `meta` step"
+            ),
+            "{text}"
+        );
+        let text = step("meta: flush_handlers\n      become: true");
+        assert!(
+            text.starts_with("error: play.yml:4:7: unknown key `become` in a `meta` step"),
+            "{text}"
+        );
+        let text = step("debug: msg=x\n      loop: [1]\n      loop_control: {index_var: i}");
+        assert!(
+            text.starts_with(
+                "error: play.yml:5:22: `index_var` is an Ansible keyword that bgrun does not support in loop_control"
+            ),
+            "{text}"
+        );
+        let text = step("include_tasks: a.yml\n      import_tasks: b.yml");
+        assert!(
+            text.starts_with("error: play.yml:4:7: a step runs one include, but this one has `include_tasks` (line 3) and `import_tasks`"),
+            "{text}"
+        );
+        let text = step("import_role: r\n      include_tasks: b.yml");
+        assert!(
+            text.starts_with("error: play.yml:4:7: unknown key `include_tasks` in an include"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn values_of_the_wrong_kind_name_their_key() {
+        for (text, want) in [
+            (
+                "gather_facts: maybe",
+                "2:17: `gather_facts` is true or false, but this is a string",
+            ),
+            ("tags: 3", "2:9: `tags` is a list, but this is an integer"),
+            ("hosts: {a: 1}", "1:11: `hosts` is a pattern, but this is a mapping"),
+            ("roles: x", "2:10: `roles` is a list, but this is a string"),
+            (
+                "steps:\n    - debug: msg=x\n      needs: [1]",
+                "4:15: a step id (a string) was expected here",
+            ),
+            (
+                "steps:\n    - debug: msg=x\n      throttle: x",
+                "4:17: `throttle` is a whole number above 0",
+            ),
+            (
+                "steps:\n    - debug: msg=x\n      loop_control: 3",
+                "4:21: `loop_control` is a mapping, but this is an integer",
+            ),
+            ("become_method: doas", "2:18: `become_method: doas` is not supported"),
+        ] {
+            let play = if text.starts_with("hosts") {
+                format!("- {text}\n")
+            } else {
+                format!("- hosts: all\n  {text}\n")
+            };
+            let err = error(&play);
+            assert!(err.starts_with(&format!("error: play.yml:{want}")), "{text}: {err}");
+        }
+    }
 }

@@ -434,29 +434,30 @@ fn only_one<'a, const N: usize>(
     node: &Node,
     keys: [(&'static str, &'a Option<Node>); N],
 ) -> Result<(&'static str, &'a Node), Error> {
-    let mut present = keys
+    let key_of = |name: &str| {
+        node.as_map()
+            .unwrap_or_default()
+            .iter()
+            .map(|(k, _)| k)
+            .find(|k| k.as_str() == Some(name))
+    };
+    let mut present: Vec<(&'static str, &'a Node, Option<&Node>)> = keys
         .into_iter()
-        .filter_map(|(key, value)| value.as_ref().map(|v| (key, v)));
-    let first = present.next().expect("the step was read for one of these keys");
-    if let Some((second, _)) = present.next() {
-        let line = |name: &str| {
-            node.as_map()
-                .unwrap_or_default()
-                .iter()
-                .find(|(k, _)| k.as_str() == Some(name))
-        };
-        let (first_key, _) = line(first.0).expect("a key of the step");
-        let (second_key, _) = line(second).expect("a key of the step");
+        .filter_map(|(name, value)| value.as_ref().map(|v| (name, v, key_of(name))))
+        .collect();
+    present.sort_by_key(|(_, _, key)| key.map(|k| (k.span.line, k.span.col)));
+    if let [(first, _, Some(first_key)), (second, _, Some(second_key)), ..] = present.as_slice() {
         return Err(Error::invalid(
             second_key.span.clone(),
             format!(
-                "a step runs one include, but this one has `{}` (line {}) and `{second}`",
-                first.0, first_key.span.line
+                "a step runs one include, but this one has `{first}` (line {}) and `{second}`",
+                first_key.span.line
             ),
         )
         .with_help("split it into two steps"));
     }
-    Ok(first)
+    let (name, value, _) = present.first().expect("the step was read for one of these keys");
+    Ok((name, value))
 }
 
 /// The context a step hands to the steps inside it: its keywords without its own identity.
