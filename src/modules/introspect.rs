@@ -1,7 +1,7 @@
-//! Reads a module's argument names from its serde definition, so the list of accepted arguments
-//! is written once, as the struct's fields.
+//! Reads the field names of a serde struct, so a list of accepted names is written once, as the
+//! struct's fields: a module's arguments, a step's keywords.
 
-use serde::de::{self, Visitor};
+use serde::de::{self, DeserializeOwned, Visitor};
 
 use super::Module;
 
@@ -10,6 +10,11 @@ pub fn arguments<T: Module>() -> Option<&'static [&'static str]> {
     if T::ANY_ARGUMENTS {
         return None;
     }
+    fields::<T>()
+}
+
+/// The field names of `T`, as serde names them; `None` when `T` is not a struct.
+pub fn fields<T: DeserializeOwned>() -> Option<&'static [&'static str]> {
     let mut fields = None;
     let _ = T::deserialize(FieldCatcher { fields: &mut fields });
     fields

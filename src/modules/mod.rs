@@ -42,7 +42,7 @@ pub mod wait_for;
 
 #[cfg(test)]
 mod fake_host;
-mod introspect;
+pub(crate) mod introspect;
 mod lenient;
 #[cfg(test)]
 mod tests_fake;

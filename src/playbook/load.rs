@@ -6,45 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-use super::step::{
-    Loader, add_tags, check_keys, conditions, mapping, optional_bool, optional_string, privilege, read_yaml, root_step,
-    strings, tags,
-};
-use super::{Action, Batch, Meta, Play, Playbook, Privilege, Step};
+use super::raw::{self, Hosts, Serial, read};
+use super::step::{Loader, add_tags, read_yaml, root_step};
+use super::{Action, Meta, Play, Playbook, Privilege, Step};
 pub use crate::config::Settings;
 use crate::error::Error;
-use crate::yaml::{self, Node, NodeValue};
-
-const PLAY_KEYS: &[&str] = &[
-    "any_errors_fatal",
-    "become",
-    "become_method",
-    "become_user",
-    "connection",
-    "environment",
-    "force_handlers",
-    "gather_facts",
-    "handlers",
-    "hosts",
-    "max_fail_percentage",
-    "name",
-    "post_tasks",
-    "pre_tasks",
-    "remote_user",
-    "roles",
-    "serial",
-    "steps",
-    "strategy",
-    "sudo",
-    "sudo_user",
-    "tags",
-    "tasks",
-    "vars",
-    "vars_files",
-];
-
-/// Keys of an `import_playbook` entry (`include` is its old name).
-const IMPORT_PLAYBOOK_KEYS: &[&str] = &["import_playbook", "include", "name", "tags", "vars", "when"];
+use crate::yaml::{Node, NodeValue};
 
 /// How deep `import_playbook` may nest before bgrun calls it a loop.
 const MAX_IMPORT_DEPTH: usize = 16;
@@ -60,11 +27,11 @@ struct Imported {
 
 impl Imported {
     /// The context of the plays that `import` brings in.
-    fn through(&self, import: &Node) -> Result<Imported, Error> {
+    fn through(&self, import: &raw::Import) -> Imported {
         let mut inner = self.clone();
-        inner.when.extend(conditions(import, "when"));
-        add_tags(&mut inner.tags, tags(import)?);
-        Ok(inner)
+        inner.when.extend(import.when.0.iter().cloned());
+        add_tags(&mut inner.tags, import.tags.0.clone());
+        inner
     }
 }
 
@@ -99,12 +66,12 @@ fn load_into(
     match &root.value {
         NodeValue::Seq(items) => {
             for item in items {
-                if let Some(import) = item
-                    .get("import_playbook")
-                    .or_else(|| item.get("include"))
-                    .filter(|_| item.get("hosts").is_none())
+                if (item.get("import_playbook").is_some() || item.get("include").is_some())
+                    && item.get("hosts").is_none()
                 {
-                    check_keys(item, IMPORT_PLAYBOOK_KEYS, "an import_playbook")?;
+                    let entry: raw::Import = read(item, None)?;
+                    let import = (entry.import_playbook.as_ref().or(entry.include.as_ref()))
+                        .expect("an entry read for its `import_playbook` or `include` has one");
                     let Some(file) = import.as_str() else {
                         return Err(import.error("`import_playbook` takes a file name"));
                     };
@@ -113,16 +80,15 @@ fn load_into(
                     }
                     let target = dir.join(file);
                     let before = plays.len();
-                    let inner = imported.through(item)?;
+                    let inner = imported.through(&entry);
                     load_into(&target, settings, plays, depth + 1, &inner).map_err(|e| match e {
                         Error::Read { path, source } => {
                             import.error(format!("cannot read `{}`: {source}", path.display()))
                         }
                         other => other,
                     })?;
-                    let vars = mapping(item, "vars")?;
                     for play in &mut plays[before..] {
-                        for (k, v) in &vars {
+                        for (k, v) in entry.vars.iter().flatten() {
                             play.vars.entry(k.clone()).or_insert_with(|| v.clone());
                         }
                     }
@@ -147,47 +113,38 @@ fn load_play(node: &Node, dir: &Path, settings: &Settings, imported: &Imported) 
             .error(format!("a play is a mapping, but this is {}", node.kind()))
             .with_help("start the play with `- hosts: ...`"));
     }
-    check_keys(node, PLAY_KEYS, "a play")?;
-    let hosts = match node.get("hosts") {
-        Some(h) => match &h.value {
-            NodeValue::Str(s) => s.clone(),
-            NodeValue::Seq(items) => items
-                .iter()
-                .map(|i| yaml::scalar_text(&i.to_json()))
-                .collect::<Vec<_>>()
-                .join(":"),
-            _ => return Err(h.error(format!("`hosts` is a pattern, but this is {}", h.kind()))),
-        },
-        None => {
-            return Err(node
-                .error("the play has no `hosts`")
-                .with_help("add `hosts: all` or a group name"));
-        }
+    let play: raw::Play = read(node, None)?;
+    let Some(Hosts(hosts)) = play.hosts else {
+        return Err(node
+            .error("the play has no `hosts`")
+            .with_help("add `hosts: all` or a group name"));
     };
-    if let Some(strategy) = node.get("strategy")
-        && strategy.as_str() != Some("linear")
+    if let Some(strategy) = &play.strategy
+        && strategy.value.as_str() != Some("linear")
     {
-        return Err(strategy
-            .error("bgrun runs plays with the `linear` strategy, steps in the order of their graph")
-            .with_help("remove `strategy`"));
+        return Err(Error::invalid(
+            strategy.span.clone(),
+            "bgrun runs plays with the `linear` strategy, steps in the order of their graph",
+        )
+        .with_help("remove `strategy`"));
     }
-    let local = match node.get("connection") {
+    let local = match &play.connection {
         None => false,
-        Some(c) if c.as_str() == Some("local") => true,
-        Some(c) if c.as_str() == Some("ssh") => false,
-        Some(c) => return Err(c.error("`connection` may be `local` or `ssh`")),
+        Some(c) if c.value.as_str() == Some("local") => true,
+        Some(c) if c.value.as_str() == Some("ssh") => false,
+        Some(c) => return Err(Error::invalid(c.span.clone(), "`connection` may be `local` or `ssh`")),
     };
     let roles_path: Vec<PathBuf> = settings.roles_path.clone();
     let loader = Loader::new(dir, &roles_path);
     let mut root = root_step(&node.span);
-    root.tags = tags(node)?;
+    root.tags = play.tags.0.clone();
     add_tags(&mut root.tags, imported.tags.clone());
     root.when = imported.when.clone();
-    if let Some(env) = node.get("environment") {
-        root.environment.push(env.to_json());
+    if let Some(env) = &play.environment {
+        root.environment.push(env.clone());
     }
-    root.remote_user = optional_string(node, "remote_user")?.or(settings.remote_user.clone());
-    root.privilege = match (privilege(node)?, settings.become_enabled) {
+    root.remote_user = play.remote_user.clone().map(|t| t.0).or(settings.remote_user.clone());
+    root.privilege = match (play.privilege.privilege()?, settings.become_enabled) {
         (Some(p), _) => Some(Privilege {
             enabled: p.enabled,
             user: p.user.or(settings.become_user.clone()),
@@ -200,13 +157,13 @@ fn load_play(node: &Node, dir: &Path, settings: &Settings, imported: &Imported) 
         }),
         (None, None) => None,
     };
-    let section = |key: &str| -> Result<Vec<Step>, Error> {
-        match node.get(key) {
+    let section = |steps: &Option<Node>| -> Result<Vec<Step>, Error> {
+        match steps {
             Some(n) => loader.steps(n, dir, &root, false),
             None => Ok(Vec::new()),
         }
     };
-    let pre_tasks = section("pre_tasks")?;
+    let pre_tasks = section(&play.pre_tasks)?;
     let mut steps = Vec::new();
     let flush = |steps: &mut Vec<Step>| {
         let mut step = root_step(&node.span);
@@ -218,32 +175,27 @@ fn load_play(node: &Node, dir: &Path, settings: &Settings, imported: &Imported) 
         steps.extend(pre_tasks);
         flush(&mut steps);
     }
-    if let Some(roles) = node.get("roles") {
-        let Some(entries) = roles.as_seq() else {
-            return Err(roles.error(format!("`roles` is a list of roles, but this is {}", roles.kind())));
-        };
-        for entry in entries {
-            let (name, params, context) = loader.role_entry(entry, &root)?;
-            let role_steps = loader.role(&name, None, params, &context, &entry.span, false)?;
-            if role_steps.is_empty() {
-                continue;
-            }
-            // A role whose steps name their order (`id`/`needs`) joins the play's step graph.
-            if role_steps.iter().any(|s| s.needs.is_some()) {
-                steps.extend(role_steps);
-                continue;
-            }
-            let mut step = root_step(&entry.span);
-            step.name = Some(format!("role {name}"));
-            step.action = Action::Block {
-                steps: role_steps,
-                rescue: Vec::new(),
-                always: Vec::new(),
-            };
-            steps.push(step);
+    for entry in play.roles.iter().flatten() {
+        let (name, params, context) = loader.role_entry(entry, &root)?;
+        let role_steps = loader.role(&name, None, params, &context, &entry.span, false)?;
+        if role_steps.is_empty() {
+            continue;
         }
+        // A role whose steps name their order (`id`/`needs`) joins the play's step graph.
+        if role_steps.iter().any(|s| s.needs.is_some()) {
+            steps.extend(role_steps);
+            continue;
+        }
+        let mut step = root_step(&entry.span);
+        step.name = Some(format!("role {name}"));
+        step.action = Action::Block {
+            steps: role_steps,
+            rescue: Vec::new(),
+            always: Vec::new(),
+        };
+        steps.push(step);
     }
-    let main = match (node.get("steps"), node.get("tasks")) {
+    let main = match (&play.steps, &play.tasks) {
         (Some(_), Some(tasks)) => {
             return Err(tasks.error("a play has `steps` or `tasks`, not both"));
         }
@@ -251,90 +203,53 @@ fn load_play(node: &Node, dir: &Path, settings: &Settings, imported: &Imported) 
         (None, None) => Vec::new(),
     };
     steps.extend(main);
-    let post_tasks = section("post_tasks")?;
+    let post_tasks = section(&play.post_tasks)?;
     if !post_tasks.is_empty() {
         flush(&mut steps);
         steps.extend(post_tasks);
     }
     let mut handlers = loader.handlers.take();
-    if let Some(n) = node.get("handlers") {
+    if let Some(n) = &play.handlers {
         let mut handler_root = root.clone();
         handler_root.when.clear();
         handlers.extend(loader.steps(n, dir, &handler_root, true)?);
     }
-    let vars_files = match node.get("vars_files") {
+    let vars_files = match play.vars_files {
         None => Vec::new(),
-        Some(n) => strings(n, "vars_files")?
-            .into_iter()
-            .map(|s| (s, n.span.clone()))
-            .collect(),
+        Some(files) => files.value.0.into_iter().map(|s| (s, files.span.clone())).collect(),
     };
     Ok(Play {
-        name: optional_string(node, "name")?.unwrap_or_else(|| hosts.clone()),
+        name: play.name.map_or_else(|| hosts.clone(), |t| t.0),
         hosts,
-        gather_facts: optional_bool(node, "gather_facts")?.unwrap_or(true),
-        vars: mapping(node, "vars")?,
+        gather_facts: play.gather_facts.unwrap_or(true),
+        vars: play.vars.unwrap_or_default(),
         vars_files,
         steps,
         handlers,
-        serial: serial(node)?,
-        any_errors_fatal: optional_bool(node, "any_errors_fatal")?.unwrap_or(false),
-        max_fail_percentage: match node.get("max_fail_percentage") {
+        serial: play.serial.map(|Serial(batches)| batches).unwrap_or_default(),
+        any_errors_fatal: play.any_errors_fatal.unwrap_or(false),
+        max_fail_percentage: match play.max_fail_percentage {
             None => None,
-            Some(n) => Some(match n.to_json() {
-                Json::Number(v) => v.as_f64().unwrap_or(0.0),
-                Json::String(s) => s
-                    .trim_end_matches('%')
-                    .trim()
-                    .parse()
-                    .map_err(|_| n.error("`max_fail_percentage` is a number"))?,
-                _ => return Err(n.error("`max_fail_percentage` is a number")),
-            }),
+            Some(n) => {
+                let error = || Error::invalid(n.span.clone(), "`max_fail_percentage` is a number");
+                Some(match &n.value {
+                    Json::Number(v) => v.as_f64().unwrap_or(0.0),
+                    Json::String(s) => s.trim_end_matches('%').trim().parse().map_err(|_| error())?,
+                    _ => return Err(error()),
+                })
+            }
         },
-        force_handlers: optional_bool(node, "force_handlers")?.unwrap_or(false),
+        force_handlers: play.force_handlers.unwrap_or(false),
         local,
         span: node.span.clone(),
     })
-}
-
-/// `serial: 2`, `serial: "30%"`, or a list of such batch sizes.
-fn serial(node: &Node) -> Result<Vec<Batch>, Error> {
-    let Some(value) = node.get("serial") else {
-        return Ok(Vec::new());
-    };
-    let one = |n: &Node| -> Result<Batch, Error> {
-        match &n.value {
-            NodeValue::Int(i) if *i > 0 => Ok(Batch::Count(*i as usize)),
-            NodeValue::Str(s) if s.trim().ends_with('%') => s
-                .trim()
-                .trim_end_matches('%')
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|p| *p > 0.0)
-                .map(Batch::Percent)
-                .ok_or_else(|| n.error("a `serial` percentage is like \"30%\"")),
-            NodeValue::Str(s) => s
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|c| *c > 0)
-                .map(Batch::Count)
-                .ok_or_else(|| n.error("`serial` is a host count or a percentage")),
-            _ => Err(n.error("`serial` is a host count or a percentage")),
-        }
-    };
-    match &value.value {
-        NodeValue::Seq(items) => items.iter().map(one).collect(),
-        _ => Ok(vec![one(value)?]),
-    }
 }
 
 /// Parses a playbook held in memory; for tests.
 #[cfg(test)]
 pub(crate) fn load_text(text: &str) -> Result<Playbook, Error> {
     let file = crate::source::SourceFile::new("play.yml", text);
-    let root = yaml::parse(&file)?;
+    let root = crate::yaml::parse(&file)?;
     let settings = Settings::default();
     let plays = root
         .as_seq()
@@ -352,6 +267,7 @@ pub(crate) fn load_text(text: &str) -> Result<Playbook, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::playbook::Batch;
 
     fn error(text: &str) -> String {
         load_text(text).unwrap_err().render()
@@ -584,6 +500,74 @@ mod tests {
         ] {
             let text = error(&format!("- hosts: all\n  steps:\n    - name: s\n      {key}\n"));
             assert!(text.contains(&format!("play.yml:{line}")), "{key}: {text}");
+        }
+    }
+
+    #[test]
+    fn keywords_that_would_not_apply_are_refused() {
+        let step = |text: &str| error(&format!("- hosts: all\n  steps:\n    - {text}\n"));
+        let text = step("meta: end_play\n      when: done");
+        assert!(
+            text.starts_with(
+                "error: play.yml:4:13: `when` is an Ansible keyword that bgrun does not support in a `meta` step"
+            ),
+            "{text}"
+        );
+        let text = step("meta: flush_handlers\n      become: true");
+        assert!(
+            text.starts_with("error: play.yml:4:7: unknown key `become` in a `meta` step"),
+            "{text}"
+        );
+        let text = step("debug: msg=x\n      loop: [1]\n      loop_control: {index_var: i}");
+        assert!(
+            text.starts_with(
+                "error: play.yml:5:22: `index_var` is an Ansible keyword that bgrun does not support in loop_control"
+            ),
+            "{text}"
+        );
+        let text = step("include_tasks: a.yml\n      import_tasks: b.yml");
+        assert!(
+            text.starts_with("error: play.yml:4:7: a step runs one include, but this one has `include_tasks` (line 3) and `import_tasks`"),
+            "{text}"
+        );
+        let text = step("import_role: r\n      include_tasks: b.yml");
+        assert!(
+            text.starts_with("error: play.yml:4:7: unknown key `include_tasks` in an include"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn values_of_the_wrong_kind_name_their_key() {
+        for (text, want) in [
+            (
+                "gather_facts: maybe",
+                "2:17: `gather_facts` is true or false, but this is a string",
+            ),
+            ("tags: 3", "2:9: `tags` is a list, but this is an integer"),
+            ("hosts: {a: 1}", "1:11: `hosts` is a pattern, but this is a mapping"),
+            ("roles: x", "2:10: `roles` is a list, but this is a string"),
+            (
+                "steps:\n    - debug: msg=x\n      needs: [1]",
+                "4:15: a step id (a string) was expected here",
+            ),
+            (
+                "steps:\n    - debug: msg=x\n      throttle: x",
+                "4:17: `throttle` is a whole number above 0",
+            ),
+            (
+                "steps:\n    - debug: msg=x\n      loop_control: 3",
+                "4:21: `loop_control` is a mapping, but this is an integer",
+            ),
+            ("become_method: doas", "2:18: `become_method: doas` is not supported"),
+        ] {
+            let play = if text.starts_with("hosts") {
+                format!("- {text}\n")
+            } else {
+                format!("- hosts: all\n  {text}\n")
+            };
+            let err = error(&play);
+            assert!(err.starts_with(&format!("error: play.yml:{want}")), "{text}: {err}");
         }
     }
 }

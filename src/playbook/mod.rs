@@ -3,6 +3,7 @@
 
 pub mod free_form;
 mod load;
+mod raw;
 mod role;
 mod step;
 

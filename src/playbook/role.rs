@@ -4,29 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::step::{Loader, check_keys, mapping, optional_string, read_yaml};
+use super::raw::{self, RoleMeta, StepKeys, read};
+use super::step::{Loader, read_yaml};
 use super::{Role, Step};
 use crate::error::Error;
 use crate::source::Span;
 use crate::template::Vars;
 use crate::yaml::{Node, NodeValue};
-
-/// Keywords a `roles:` entry may carry beside the role's parameters.
-const ROLE_ENTRY_KEYWORDS: &[&str] = &[
-    "become",
-    "become_user",
-    "become_method",
-    "delegate_to",
-    "environment",
-    "ignore_errors",
-    "no_log",
-    "role",
-    "name",
-    "run_once",
-    "tags",
-    "vars",
-    "when",
-];
 
 impl Loader<'_> {
     /// The folder of a role: `roles/NAME` beside the playbook, then each `roles_path` entry, then
@@ -87,12 +71,11 @@ impl Loader<'_> {
         let mut steps = Vec::new();
         if let Some(meta) = main_file(&dir.join("meta")) {
             let node = read_yaml(&meta)?;
-            if let Some(deps) = node.get("dependencies") {
-                for dep in deps.as_seq().unwrap_or_default() {
-                    let (dep_name, dep_params, dep_inherit) = self.role_entry(dep, inherit)?;
-                    let dep_steps = self.role(&dep_name, None, dep_params, &dep_inherit, &dep.span, false)?;
-                    steps.extend(dep_steps);
-                }
+            let meta: RoleMeta = read(&node, None)?;
+            for dep in meta.dependencies.iter().flatten() {
+                let (dep_name, dep_params, dep_inherit) = self.role_entry(dep, inherit)?;
+                let dep_steps = self.role(&dep_name, None, dep_params, &dep_inherit, &dep.span, false)?;
+                steps.extend(dep_steps);
             }
         }
         let mut context = inherit.clone();
@@ -117,36 +100,29 @@ impl Loader<'_> {
     pub fn role_entry(&self, node: &Node, inherit: &Step) -> Result<(String, Vars, Step), Error> {
         match &node.value {
             NodeValue::Str(name) => Ok((name.clone(), Vars::new(), inherit.clone())),
-            NodeValue::Map(entries) => {
-                let name = optional_string(node, "role")?
-                    .or(optional_string(node, "name")?)
-                    .ok_or_else(|| {
-                        node.error("the role entry names no role")
-                            .with_help("write `- role: NAME`")
-                    })?;
-                let mut params = mapping(node, "vars")?;
-                for (key, value) in entries {
-                    let key_name = key.key_text();
-                    if !ROLE_ENTRY_KEYWORDS.contains(&key_name.as_str()) {
-                        params.insert(key_name, value.to_json());
-                    }
-                }
-                let keywords: Vec<(Node, Node)> = entries
-                    .iter()
-                    .filter(|(k, _)| {
-                        ROLE_ENTRY_KEYWORDS.contains(&k.key_text().as_str())
-                            && !matches!(k.as_str(), Some("role" | "name" | "vars"))
-                    })
-                    .cloned()
-                    .collect();
-                let keyword_node = Node {
-                    value: NodeValue::Map(keywords),
-                    span: node.span.clone(),
+            NodeValue::Map(_) => {
+                let entry: raw::RoleEntry = read(node, None)?;
+                let name = entry.role.or(entry.name).ok_or_else(|| {
+                    node.error("the role entry names no role")
+                        .with_help("write `- role: NAME`")
+                })?;
+                // Parameters: the entry's `vars`, then its keys that are not keywords.
+                let mut params = entry.vars.unwrap_or_default();
+                params.extend(entry.privilege.rest.clone());
+                let keys = StepKeys {
+                    when: entry.when,
+                    tags: entry.tags,
+                    environment: entry.environment,
+                    ignore_errors: entry.ignore_errors,
+                    no_log: entry.no_log,
+                    run_once: entry.run_once,
+                    delegate_to: entry.delegate_to,
+                    privilege: entry.privilege,
+                    ..StepKeys::default()
                 };
-                check_keys(&keyword_node, ROLE_ENTRY_KEYWORDS, "a role entry")?;
-                let mut context = self.inherit_keywords(&keyword_node, inherit)?;
+                let mut context = self.inherit_keywords(&keys, &node.span, inherit)?;
                 context.params.extend(params.clone());
-                Ok((name, params, context))
+                Ok((name.0, params, context))
             }
             _ => Err(node.error(format!(
                 "a role entry is a name or a mapping, but this is {}",

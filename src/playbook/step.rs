@@ -9,89 +9,18 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::free_form::{self, Word};
+use super::raw::{
+    self, FileTarget, MetaStep, ModuleStep, NOT_SUPPORTED, Needs, RoleInclude, RoleTarget, StepKeys, TasksInclude,
+    Throttle, read, unsupported,
+};
 use super::{Action, Meta, Privilege, Role, Step};
 use crate::error::{Error, suggest};
 use crate::modules::ModuleKind;
+use crate::modules::introspect::fields;
 use crate::source::{SourceFile, Span};
 use crate::template::{Vars, is_template};
+use crate::yaml::de::{End, REST};
 use crate::yaml::{self, Node, NodeValue};
-
-/// Keywords every kind of step takes.
-const COMMON_KEYS: &[&str] = &[
-    "become",
-    "become_method",
-    "become_user",
-    "delegate_to",
-    "environment",
-    "id",
-    "ignore_errors",
-    "name",
-    "needs",
-    "no_log",
-    "remote_user",
-    "run_once",
-    "sudo",
-    "sudo_user",
-    "tags",
-    "throttle",
-    "vars",
-    "when",
-];
-
-/// Keywords of a step that runs a module.
-const MODULE_KEYS: &[&str] = &[
-    "args",
-    "changed_when",
-    "delay",
-    "failed_when",
-    "listen",
-    "loop",
-    "loop_control",
-    "notify",
-    "register",
-    "retries",
-    "until",
-    "with_dict",
-    "with_items",
-    "with_list",
-];
-
-const BLOCK_KEYS: &[&str] = &["always", "block", "rescue"];
-
-const INCLUDE_KEYS: &[&str] = &[
-    "import_role",
-    "import_tasks",
-    "include",
-    "include_role",
-    "include_tasks",
-    "meta",
-];
-
-/// Ansible keywords bgrun knows of but does not have; naming them beats calling them typos.
-pub const NOT_SUPPORTED: &[&str] = &[
-    "any_errors_fatal",
-    "apply",
-    "check_mode",
-    "collections",
-    "connection",
-    "debugger",
-    "defaults_from",
-    "delegate_facts",
-    "diff",
-    "include_vars",
-    "local_action",
-    "module_defaults",
-    "order",
-    "port",
-    "strategy",
-    "vars_from",
-    "vars_prompt",
-    "with_fileglob",
-    "with_nested",
-    "with_sequence",
-    "with_subelements",
-    "with_together",
-];
 
 /// Reads steps from YAML, with where roles and files are found.
 pub struct Loader<'a> {
@@ -144,41 +73,57 @@ impl<'a> Loader<'a> {
                 ))
                 .with_help("write a step as `- name: ...` followed by a module, e.g. `command: uptime`"));
         };
-        let mut step = self.inherit_keywords(node, inherit)?;
-        if node.get("block").is_some() {
-            check_keys(node, &[COMMON_KEYS, BLOCK_KEYS].concat(), "a block")?;
-            let body = |key: &str| match node.get(key) {
+        let key = |name: &str| entries.iter().map(|(k, _)| k).find(|k| k.as_str() == Some(name));
+        if key("block").is_some() {
+            let keys: StepKeys<raw::Block> = read(node, None)?;
+            let mut step = self.inherit_keywords(&keys, &node.span, inherit)?;
+            let block = &keys.privilege.rest;
+            let body = |n: &Option<Node>| match n {
                 Some(n) => self.steps(n, base, &step, handler),
                 None => Ok(Vec::new()),
             };
             let action = Action::Block {
-                steps: body("block")?,
-                rescue: body("rescue")?,
-                always: body("always")?,
+                steps: body(&block.block)?,
+                rescue: body(&block.rescue)?,
+                always: body(&block.always)?,
             };
             step.action = action;
             return Ok(step);
         }
-        for key in ["rescue", "always"] {
-            if let Some((k, _)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) {
-                return Err(Error::invalid(k.span.clone(), format!("`{key}` belongs to a `block`"))
+        for name in ["rescue", "always"] {
+            if let Some(k) = key(name) {
+                return Err(Error::invalid(k.span.clone(), format!("`{name}` belongs to a `block`"))
                     .with_help("add `block:` with the steps it guards"));
             }
         }
-        for key in INCLUDE_KEYS {
-            if let Some(value) = node.get(key) {
-                let own: &[&str] = if is_role_include(key) { &["tasks_from"] } else { &[] };
-                check_keys(node, &[COMMON_KEYS, INCLUDE_KEYS, own].concat(), "an include")?;
-                return self.include(node, key, value, base, step);
-            }
+        if key("import_role").or(key("include_role")).is_some() {
+            return self.role_include(node, inherit);
         }
+        if key("import_tasks")
+            .or(key("include_tasks"))
+            .or(key("include"))
+            .is_some()
+        {
+            return self.tasks_include(node, base, inherit);
+        }
+        if key("meta").is_some() {
+            return self.meta(node, inherit);
+        }
+        if !handler && let Some(k) = key("listen") {
+            return Err(Error::invalid(k.span.clone(), "`listen` belongs to handlers")
+                .with_help("move the step under the play's `handlers:`"));
+        }
+        self.module_step(node, inherit)
+    }
+
+    fn module_step(&self, node: &Node, inherit: &Step) -> Result<Step, Error> {
+        let keys: StepKeys<ModuleStep> = read(node, None)?;
+        let mut step = self.inherit_keywords(&keys, &node.span, inherit)?;
+        let own = &keys.privilege.rest;
+        let leftover = own.module.as_map().unwrap_or_default();
         let mut module: Option<(ModuleKind, &Node, &Node)> = None;
-        let known: Vec<&str> = [COMMON_KEYS, MODULE_KEYS].concat();
-        for (key, value) in entries {
+        for (key, value) in leftover {
             let name = key.key_text();
-            if known.contains(&name.as_str()) {
-                continue;
-            }
             if let Some(kind) = ModuleKind::lookup(&name) {
                 if let Some((first, first_key, _)) = &module {
                     return Err(Error::invalid(
@@ -195,10 +140,23 @@ impl<'a> Loader<'a> {
                 continue;
             }
             if NOT_SUPPORTED.contains(&name.as_str()) {
-                return Err(unsupported(key, &name, "a step"));
+                return Err(unsupported(key.span.clone(), &name, "a step"));
             }
-            let candidates = known.iter().copied().chain(ModuleKind::names());
-            let has_other_module = entries.iter().any(|(k, _)| ModuleKind::lookup(&k.key_text()).is_some());
+            let keywords = [
+                fields::<StepKeys<End>>(),
+                fields::<raw::Become>(),
+                fields::<ModuleStep>(),
+            ];
+            let candidates = keywords
+                .into_iter()
+                .flatten()
+                .flatten()
+                .copied()
+                .filter(|k| *k != REST)
+                .chain(ModuleKind::names());
+            let has_other_module = leftover
+                .iter()
+                .any(|(k, _)| ModuleKind::lookup(&k.key_text()).is_some());
             return Err(if has_other_module {
                 Error::UnknownKey {
                     span: key.span.clone(),
@@ -220,7 +178,7 @@ impl<'a> Loader<'a> {
                 .with_help("add a module, e.g. `command: uptime` or `debug: msg=hello`"));
         };
         let mut args = module_args(kind, module_key, module_value)?;
-        if let Some(extra) = node.get("args") {
+        if let Some(extra) = &own.args {
             let Some(pairs) = extra.as_map() else {
                 return Err(extra.error(format!("`args` is a mapping, but this is {}", extra.kind())));
             };
@@ -229,85 +187,79 @@ impl<'a> Loader<'a> {
                 args.entry(key.key_text()).or_insert_with(|| value.to_json());
             }
         }
-        let (loop_items, loop_var) = load_loop(node)?;
-        step.action = Action::Module { kind, args };
-        step.register = optional_string(node, "register")?;
-        step.loop_items = loop_items;
-        step.loop_var = loop_var;
-        step.failed_when = conditions(node, "failed_when");
-        step.changed_when = conditions(node, "changed_when");
-        step.until = node.get("until").map(Node::to_json);
-        step.retries = node.get("retries").map(Node::to_json);
-        step.delay = node.get("delay").map(Node::to_json);
-        step.notify = node
-            .get("notify")
-            .map(|n| strings(n, "notify"))
-            .transpose()?
-            .unwrap_or_default();
-        step.listen = node
-            .get("listen")
-            .map(|n| strings(n, "listen"))
-            .transpose()?
-            .unwrap_or_default();
-        if !handler && let Some((key, _)) = entries.iter().find(|(k, _)| k.as_str() == Some("listen")) {
-            return Err(Error::invalid(key.span.clone(), "`listen` belongs to handlers")
-                .with_help("move the step under the play's `handlers:`"));
+        let mut loop_items = None;
+        for (key, source) in [
+            ("loop", &own.r#loop),
+            ("with_items", &own.with_items),
+            ("with_list", &own.with_list),
+            ("with_dict", &own.with_dict),
+        ] {
+            let Some(source) = source else { continue };
+            if loop_items.is_some() {
+                return Err(Error::invalid(
+                    source.span.clone(),
+                    "a step has one loop; use `loop` alone",
+                ));
+            }
+            let json = &source.value;
+            loop_items = Some(match key {
+                // with_items flattens one level, as Ansible's does.
+                "with_items" => Json::String(format!("{{{{ {} | flatten(levels=1) }}}}", inline(json))),
+                "with_dict" => Json::String(format!("{{{{ {} | dict2items }}}}", inline(json))),
+                _ => json.clone(),
+            });
         }
+        step.action = Action::Module { kind, args };
+        step.register = own.register.clone().map(|t| t.0);
+        step.loop_items = loop_items;
+        if let Some(var) = own.loop_control.as_ref().and_then(|c| c.loop_var.clone()) {
+            step.loop_var = var.0;
+        }
+        step.failed_when = own.failed_when.0.clone();
+        step.changed_when = own.changed_when.0.clone();
+        step.until = own.until.clone();
+        step.retries = own.retries.clone();
+        step.delay = own.delay.clone();
+        step.notify = own.notify.0.clone();
+        step.listen = own.listen.0.clone();
         Ok(step)
     }
 
     /// The keywords of a step, combined with what the blocks and imports around it hand down.
-    pub(super) fn inherit_keywords(&self, node: &Node, inherit: &Step) -> Result<Step, Error> {
+    pub(super) fn inherit_keywords<K>(&self, keys: &StepKeys<K>, span: &Span, inherit: &Step) -> Result<Step, Error> {
         let mut step = inherit.clone();
-        step.id = optional_string(node, "id")?;
-        step.name = optional_string(node, "name")?;
-        step.span = node.span.clone();
-        step.needs = match node.get("needs") {
-            None => None,
-            Some(n) => Some(match &n.value {
-                NodeValue::Str(s) => vec![(s.clone(), n.span.clone())],
-                NodeValue::Seq(items) => items
-                    .iter()
-                    .map(|i| {
-                        i.as_str()
-                            .map(|s| (s.to_string(), i.span.clone()))
-                            .ok_or_else(|| i.error("a step id is a string"))
-                    })
-                    .collect::<Result<_, _>>()?,
-                NodeValue::Null => Vec::new(),
-                _ => {
-                    return Err(n.error(format!("`needs` is a list of step ids, but this is {}", n.kind())));
-                }
-            }),
-        };
-        step.vars.extend(mapping(node, "vars")?);
-        step.when.extend(conditions(node, "when"));
-        add_tags(&mut step.tags, tags(node)?);
-        if let Some(env) = node.get("environment") {
-            step.environment.push(env.to_json());
+        step.id = keys.id.clone().map(|t| t.0);
+        step.name = keys.name.clone().map(|t| t.0);
+        step.span = span.clone();
+        step.needs = keys.needs.as_ref().map(|needs| match &needs.value {
+            Needs::One(id) => vec![(id.clone(), needs.span.clone())],
+            Needs::Many(ids) => ids.iter().map(|id| (id.value.0.clone(), id.span.clone())).collect(),
+        });
+        step.vars.extend(keys.vars.clone().unwrap_or_default());
+        step.when.extend(keys.when.0.iter().cloned());
+        add_tags(&mut step.tags, keys.tags.0.clone());
+        if let Some(env) = &keys.environment {
+            step.environment.push(env.clone());
         }
-        if let Some(value) = node.get("ignore_errors") {
-            step.ignore_errors = value.to_json();
+        if let Some(value) = &keys.ignore_errors {
+            step.ignore_errors = value.clone();
         }
-        if let Some(value) = optional_bool(node, "no_log")? {
+        if let Some(value) = keys.no_log {
             step.no_log = value;
         }
-        if let Some(value) = optional_bool(node, "run_once")? {
+        if let Some(value) = keys.run_once {
             step.run_once = value;
         }
-        if let Some(value) = optional_string(node, "delegate_to")? {
-            step.delegate_to = Some(value);
+        if let Some(value) = &keys.delegate_to {
+            step.delegate_to = Some(value.0.clone());
         }
-        if let Some(value) = optional_string(node, "remote_user")? {
-            step.remote_user = Some(value);
+        if let Some(value) = &keys.remote_user {
+            step.remote_user = Some(value.0.clone());
         }
-        if let Some(n) = node.get("throttle") {
-            step.throttle = Some(match &n.value {
-                NodeValue::Int(i) if *i > 0 => *i as usize,
-                _ => return Err(n.error("`throttle` is a whole number above 0")),
-            });
+        if let Some(Throttle(n)) = keys.throttle {
+            step.throttle = Some(n);
         }
-        if let Some(privilege) = privilege(node)? {
+        if let Some(privilege) = keys.privilege.privilege()? {
             step.privilege = Some(match step.privilege.take() {
                 Some(outer) => Privilege {
                     enabled: privilege.enabled,
@@ -331,119 +283,181 @@ impl<'a> Loader<'a> {
         Ok(step)
     }
 
-    fn include(&self, node: &Node, key: &str, value: &Node, base: &Path, mut step: Step) -> Result<Step, Error> {
+    fn meta(&self, node: &Node, inherit: &Step) -> Result<Step, Error> {
+        let meta: MetaStep = read(node, None)?;
+        if let Some(when) = meta.when {
+            return Err(unsupported(when.span, "when", "a `meta` step"));
+        }
+        let keys = StepKeys::<End> {
+            id: meta.id,
+            name: meta.name,
+            needs: meta.needs,
+            tags: meta.tags,
+            ..StepKeys::default()
+        };
+        let mut step = self.inherit_keywords(&keys, &node.span, inherit)?;
+        let value = &meta.meta;
+        let action = match &value.value {
+            NodeValue::Str(action) => action,
+            NodeValue::Map(_) => {
+                return Err(value.error("`meta` takes an action name, e.g. `meta: flush_handlers`"));
+            }
+            _ => return Err(value.error(format!("`meta` takes a name, but this is {}", value.kind()))),
+        };
+        step.action = Action::Meta(match action.as_str() {
+            "flush_handlers" => Meta::FlushHandlers,
+            "end_play" => Meta::EndPlay,
+            "end_host" => Meta::EndHost,
+            "noop" | "refresh_inventory" | "clear_host_errors" => Meta::Noop,
+            other => {
+                let known = [
+                    "flush_handlers",
+                    "end_play",
+                    "end_host",
+                    "noop",
+                    "refresh_inventory",
+                    "clear_host_errors",
+                ];
+                return Err(
+                    Error::invalid(value.span.clone(), format!("`meta: {other}` is not supported")).with_help(
+                        suggest(other, known).map_or_else(
+                            || format!("bgrun has {}", known.join(", ")),
+                            |s| format!("did you mean `{s}`?"),
+                        ),
+                    ),
+                );
+            }
+        });
+        Ok(step)
+    }
+
+    /// `import_tasks`, `include_tasks` and the old `include`.
+    fn tasks_include(&self, node: &Node, base: &Path, inherit: &Step) -> Result<Step, Error> {
+        let keys: StepKeys<TasksInclude> = read(node, None)?;
+        let mut step = self.inherit_keywords(&keys, &node.span, inherit)?;
+        let own = &keys.privilege.rest;
+        let (key, value) = only_one(
+            node,
+            [
+                ("import_tasks", &own.import_tasks),
+                ("include_tasks", &own.include_tasks),
+                ("include", &own.include),
+            ],
+        )?;
         let target = match &value.value {
             NodeValue::Str(s) => s.clone(),
-            NodeValue::Map(_) => match key {
-                "meta" => {
-                    return Err(value.error("`meta` takes an action name, e.g. `meta: flush_handlers`"));
-                }
-                _ if is_role_include(key) => {
-                    check_keys(value, &["name", "tasks_from"], &format!("`{key}`"))?;
-                    optional_string(value, "name")?.ok_or_else(|| value.error("the role's `name` is missing"))?
-                }
-                _ => {
-                    check_keys(value, &["file"], &format!("`{key}`"))?;
-                    optional_string(value, "file")?
-                        .ok_or_else(|| value.error("the file to include is missing: give `file:`"))?
-                }
-            },
-            _ => {
-                return Err(value.error(format!("`{key}` takes a name, but this is {}", value.kind())));
+            NodeValue::Map(_) => {
+                read::<FileTarget>(value, Some(&format!("`{key}`")))?
+                    .file
+                    .ok_or_else(|| value.error("the file to include is missing: give `file:`"))?
+                    .0
             }
+            _ => return Err(value.error(format!("`{key}` takes a name, but this is {}", value.kind()))),
         };
-        let tasks_from = node
-            .get("tasks_from")
-            .or_else(|| value.get("tasks_from"))
-            .map(|n| yaml::scalar_text(&n.to_json()));
         // Parameters of an include are the include's `vars` (already in `step.vars`).
-        match key {
-            "meta" => {
-                step.action = Action::Meta(match target.as_str() {
-                    "flush_handlers" => Meta::FlushHandlers,
-                    "end_play" => Meta::EndPlay,
-                    "end_host" => Meta::EndHost,
-                    "noop" | "refresh_inventory" | "clear_host_errors" => Meta::Noop,
-                    other => {
-                        let known = [
-                            "flush_handlers",
-                            "end_play",
-                            "end_host",
-                            "noop",
-                            "refresh_inventory",
-                            "clear_host_errors",
-                        ];
-                        return Err(
-                            Error::invalid(value.span.clone(), format!("`meta: {other}` is not supported")).with_help(
-                                suggest(other, known).map_or_else(
-                                    || format!("bgrun has {}", known.join(", ")),
-                                    |s| format!("did you mean `{s}`?"),
-                                ),
-                            ),
-                        );
-                    }
-                });
-                Ok(step)
-            }
-            "import_tasks" if !is_template(&target) => {
-                let path = base.join(&target);
-                let steps = self
-                    .steps_file(&path, &without_own(&step), false)
-                    .map_err(|e| with_context(e, node, &target))?;
-                step.action = Action::Block {
-                    steps,
-                    rescue: Vec::new(),
-                    always: Vec::new(),
-                };
-                Ok(step)
-            }
-            "import_tasks" => Err(value
-                .error("`import_tasks` is read before the run, so its file name cannot be a template")
-                .with_help("use `include_tasks` for a file chosen at run time")),
-            "include" | "include_tasks" => {
-                // The include's own `when` decides whether it runs at all; its steps do not repeat it.
-                let mut context = Box::new(without_own(&step));
-                context.when.clear();
-                step.action = Action::IncludeTasks {
-                    file: target,
-                    base: base.to_path_buf(),
-                    context,
-                };
-                Ok(step)
-            }
-            "import_role" => {
-                let params = Vars::new();
-                let steps = self.role(
-                    &target,
-                    tasks_from.as_deref(),
-                    params,
-                    &without_own(&step),
-                    &value.span,
-                    true,
-                )?;
-                step.action = Action::Block {
-                    steps,
-                    rescue: Vec::new(),
-                    always: Vec::new(),
-                };
-                Ok(step)
-            }
-            _ => {
-                let mut context = Box::new(without_own(&step));
-                context.when.clear();
-                step.action = Action::IncludeRole {
-                    name: target,
-                    tasks_from,
-                    context,
-                };
-                Ok(step)
-            }
+        if key != "import_tasks" {
+            // The include's own `when` decides whether it runs at all; its steps do not repeat it.
+            let mut context = Box::new(without_own(&step));
+            context.when.clear();
+            step.action = Action::IncludeTasks {
+                file: target,
+                base: base.to_path_buf(),
+                context,
+            };
+            return Ok(step);
         }
+        if is_template(&target) {
+            return Err(value
+                .error("`import_tasks` is read before the run, so its file name cannot be a template")
+                .with_help("use `include_tasks` for a file chosen at run time"));
+        }
+        let path = base.join(&target);
+        let steps = self
+            .steps_file(&path, &without_own(&step), false)
+            .map_err(|e| with_context(e, node, &target))?;
+        step.action = Action::Block {
+            steps,
+            rescue: Vec::new(),
+            always: Vec::new(),
+        };
+        Ok(step)
+    }
+
+    /// `import_role` and `include_role`.
+    fn role_include(&self, node: &Node, inherit: &Step) -> Result<Step, Error> {
+        let keys: StepKeys<RoleInclude> = read(node, None)?;
+        let mut step = self.inherit_keywords(&keys, &node.span, inherit)?;
+        let own = &keys.privilege.rest;
+        let (key, value) = only_one(
+            node,
+            [("import_role", &own.import_role), ("include_role", &own.include_role)],
+        )?;
+        let (name, tasks_from) = match &value.value {
+            NodeValue::Str(s) => (s.clone(), None),
+            NodeValue::Map(_) => {
+                let target: RoleTarget = read(value, Some(&format!("`{key}`")))?;
+                let name = target.name.ok_or_else(|| value.error("the role's `name` is missing"))?;
+                (name.0, target.tasks_from)
+            }
+            _ => return Err(value.error(format!("`{key}` takes a name, but this is {}", value.kind()))),
+        };
+        let tasks_from = own.tasks_from.clone().or(tasks_from).map(|t| t.0);
+        if key == "import_role" {
+            let steps = self.role(
+                &name,
+                tasks_from.as_deref(),
+                Vars::new(),
+                &without_own(&step),
+                &value.span,
+                true,
+            )?;
+            step.action = Action::Block {
+                steps,
+                rescue: Vec::new(),
+                always: Vec::new(),
+            };
+            return Ok(step);
+        }
+        let mut context = Box::new(without_own(&step));
+        context.when.clear();
+        step.action = Action::IncludeRole {
+            name,
+            tasks_from,
+            context,
+        };
+        Ok(step)
     }
 }
 
-fn is_role_include(key: &str) -> bool {
-    matches!(key, "include_role" | "import_role")
+/// The one of `keys` a step has, with its value: a step runs one include.
+fn only_one<'a, const N: usize>(
+    node: &Node,
+    keys: [(&'static str, &'a Option<Node>); N],
+) -> Result<(&'static str, &'a Node), Error> {
+    let key_of = |name: &str| {
+        node.as_map()
+            .unwrap_or_default()
+            .iter()
+            .map(|(k, _)| k)
+            .find(|k| k.as_str() == Some(name))
+    };
+    let mut present: Vec<(&'static str, &'a Node, Option<&Node>)> = keys
+        .into_iter()
+        .filter_map(|(name, value)| value.as_ref().map(|v| (name, v, key_of(name))))
+        .collect();
+    present.sort_by_key(|(_, _, key)| key.map(|k| (k.span.line, k.span.col)));
+    if let [(first, _, Some(first_key)), (second, _, Some(second_key)), ..] = present.as_slice() {
+        return Err(Error::invalid(
+            second_key.span.clone(),
+            format!(
+                "a step runs one include, but this one has `{first}` (line {}) and `{second}`",
+                first_key.span.line
+            ),
+        )
+        .with_help("split it into two steps"));
+    }
+    let (name, value, _) = present.first().expect("the step was read for one of these keys");
+    Ok((name, value))
 }
 
 /// The context a step hands to the steps inside it: its keywords without its own identity.
@@ -515,90 +529,6 @@ pub(super) fn read_yaml(path: &Path) -> Result<Node, Error> {
         source,
     })?;
     yaml::parse(&SourceFile::new(path, text))
-}
-
-/// `become`, `become_user`, `become_method`, and the older `sudo` / `sudo_user`.
-pub(super) fn privilege(node: &Node) -> Result<Option<Privilege>, Error> {
-    let enabled = node.get("become").or_else(|| node.get("sudo")).map(Node::to_json);
-    let user = optional_string(node, "become_user")?.or(optional_string(node, "sudo_user")?);
-    let method = optional_string(node, "become_method")?;
-    if let Some(m) = node.get("become_method")
-        && !matches!(method.as_deref(), Some("sudo" | "su"))
-    {
-        return Err(m.error(format!(
-            "`become_method: {}` is not supported; bgrun has `sudo` and `su`",
-            yaml::scalar_text(&m.to_json())
-        )));
-    }
-    Ok(match (enabled, user, method) {
-        (None, None, None) => None,
-        (enabled, user, method) => Some(Privilege {
-            enabled: enabled.unwrap_or(Json::Null),
-            user,
-            method,
-        }),
-    })
-}
-
-pub(super) fn check_keys(node: &Node, known: &[&str], context: &str) -> Result<(), Error> {
-    for (key, _) in node.as_map().unwrap_or_default() {
-        let name = key.key_text();
-        if known.contains(&name.as_str()) {
-            continue;
-        }
-        if NOT_SUPPORTED.contains(&name.as_str()) {
-            return Err(unsupported(key, &name, context));
-        }
-        return Err(Error::UnknownKey {
-            span: key.span.clone(),
-            key: name.to_string(),
-            context: context.to_string(),
-            suggestion: suggest(&name, known.iter().copied()),
-        });
-    }
-    Ok(())
-}
-
-pub(super) fn unsupported(key: &Node, name: &str, context: &str) -> Error {
-    let help = match name {
-        "any_errors_fatal" => "bgrun has `any_errors_fatal` on plays: set it on the play",
-        _ => "see the compatibility table in bgrun's README",
-    };
-    Error::invalid(
-        key.span.clone(),
-        format!("`{name}` is an Ansible keyword that bgrun does not support in {context}"),
-    )
-    .with_help(help)
-}
-
-fn load_loop(node: &Node) -> Result<(Option<Json>, String), Error> {
-    let mut items = None;
-    for key in ["loop", "with_items", "with_list", "with_dict"] {
-        if let Some(value) = node.get(key) {
-            if items.is_some() {
-                return Err(value.error("a step has one loop; use `loop` alone"));
-            }
-            let json = value.to_json();
-            items = Some(match key {
-                // with_items flattens one level, as Ansible's does.
-                "with_items" => Json::String(format!("{{{{ {} | flatten(levels=1) }}}}", inline(&json))),
-                "with_dict" => Json::String(format!("{{{{ {} | dict2items }}}}", inline(&json))),
-                _ => json,
-            });
-        }
-    }
-    let mut loop_var = "item".to_string();
-    if let Some(control) = node.get("loop_control") {
-        check_keys(
-            control,
-            &["label", "loop_var", "index_var", "pause", "extended"],
-            "loop_control",
-        )?;
-        if let Some(var) = optional_string(control, "loop_var")? {
-            loop_var = var;
-        }
-    }
-    Ok((items, loop_var))
 }
 
 /// A loop source as an expression: a template's inside, a bare variable name, or a literal.
@@ -682,72 +612,11 @@ fn check_argument(kind: ModuleKind, at: &Node, name: &str) -> Result<(), Error> 
     }
 }
 
-pub(super) fn optional_string(node: &Node, key: &str) -> Result<Option<String>, Error> {
-    match node.get(key) {
-        None => Ok(None),
-        Some(v) => match &v.value {
-            NodeValue::Str(s) => Ok(Some(s.clone())),
-            NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_) => Ok(Some(yaml::scalar_text(&v.to_json()))),
-            _ => Err(v.error(format!("`{key}` is a string, but this is {}", v.kind()))),
-        },
-    }
-}
-
-pub(super) fn optional_bool(node: &Node, key: &str) -> Result<Option<bool>, Error> {
-    match node.get(key) {
-        None => Ok(None),
-        Some(v) => match &v.value {
-            NodeValue::Bool(b) => Ok(Some(*b)),
-            _ => Err(v.error(format!("`{key}` is true or false, but this is {}", v.kind()))),
-        },
-    }
-}
-
-pub(super) fn mapping(node: &Node, key: &str) -> Result<Vars, Error> {
-    match node.get(key) {
-        None => Ok(Vars::new()),
-        Some(v) => match v.to_json() {
-            Json::Object(map) => Ok(map),
-            Json::Null => Ok(Vars::new()),
-            _ => Err(v.error(format!("`{key}` is a mapping, but this is {}", v.kind()))),
-        },
-    }
-}
-
-pub(super) fn strings(node: &Node, key: &str) -> Result<Vec<String>, Error> {
-    match &node.value {
-        NodeValue::Seq(items) => Ok(items.iter().map(|i| yaml::scalar_text(&i.to_json())).collect()),
-        NodeValue::Str(s) => Ok(s
-            .split(',')
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .collect()),
-        _ => Err(node.error(format!("`{key}` is a list, but this is {}", node.kind()))),
-    }
-}
-
-/// The `tags` of a play, a step or an import.
-pub(super) fn tags(node: &Node) -> Result<Vec<String>, Error> {
-    Ok(node
-        .get("tags")
-        .map(|n| strings(n, "tags"))
-        .transpose()?
-        .unwrap_or_default())
-}
-
 /// Adds `more` to `tags`, each tag once.
 pub(super) fn add_tags(tags: &mut Vec<String>, more: Vec<String>) {
     for tag in more {
         if !tags.contains(&tag) {
             tags.push(tag);
         }
-    }
-}
-
-pub(super) fn conditions(node: &Node, key: &str) -> Vec<Json> {
-    match node.get(key).map(Node::to_json) {
-        None => Vec::new(),
-        Some(Json::Array(items)) => items,
-        Some(single) => vec![single],
     }
 }

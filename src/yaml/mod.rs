@@ -8,6 +8,9 @@
 //! which strings must be quoted, and the Compose reader, which gets each scalar's text and
 //! [`Style`] from [`parse_written`], resolves plain scalars with it as docker-compose does.
 
+pub mod de;
+mod spanned;
+
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
@@ -19,6 +22,8 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::error::Error;
 use crate::source::{SourceFile, Span};
+
+pub use spanned::Spanned;
 
 /// One YAML value and where it was written.
 #[derive(Debug, Clone)]
