@@ -54,7 +54,10 @@ fn world(dir: &Path, id: &str) -> BTreeMap<String, String> {
         .collect();
     seen.insert("services".into(), ours.join("\n"));
     let getent = |db: &str| {
-        let out = Command::new("getent").args([db, &format!("bgrex{id}")]).output().expect("getent");
+        let out = Command::new("getent")
+            .args([db, &format!("bgrex{id}")])
+            .output()
+            .expect("getent");
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     seen.insert("group".into(), getent("group"));
@@ -93,7 +96,12 @@ fn results(out: &Output) -> Vec<(String, String)> {
     out.events()
         .into_iter()
         .filter(|e| e["event"] == "host_result" && e["host"] == "prod")
-        .map(|e| (e["step"].as_str().unwrap_or_default().to_string(), e["status"].as_str().unwrap_or_default().to_string()))
+        .map(|e| {
+            (
+                e["step"].as_str().unwrap_or_default().to_string(),
+                e["status"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -112,13 +120,23 @@ fn clean(id: &str) {
     }
     docker(&["rmi", &format!("127.0.0.2:5000/hello:example-{id}")]);
     let _ = Command::new("curl")
-        .args(["-s", "-X", "DELETE", &format!("http://127.0.0.3:8500/v1/kv/{name}?recurse")])
+        .args([
+            "-s",
+            "-X",
+            "DELETE",
+            &format!("http://127.0.0.3:8500/v1/kv/{name}?recurse"),
+        ])
         .output();
     let services: serde_json::Value = serde_json::from_str(&consul_get("/v1/agent/services")).unwrap_or_default();
     for (key, service) in services.as_object().into_iter().flatten() {
         if service["Service"].as_str().is_some_and(|n| n.starts_with(&name)) {
             let _ = Command::new("curl")
-                .args(["-s", "-X", "PUT", &format!("http://127.0.0.3:8500/v1/agent/service/deregister/{key}")])
+                .args([
+                    "-s",
+                    "-X",
+                    "PUT",
+                    &format!("http://127.0.0.3:8500/v1/agent/service/deregister/{key}"),
+                ])
                 .output();
         }
     }
@@ -139,11 +157,28 @@ fn run_example(file: &str, number: u32, changes: bool) {
     let run = |extra: &[&str]| {
         let out = Test::new()
             .arg(&examples.join(file).display().to_string())
-            .args(&["-i", &Path::new(env!("CARGO_MANIFEST_DIR")).join("inventories/lab").display().to_string()])
-            .args(&["-e", &format!("dir={}", dir.display()), "-e", &format!("id={id}"), "--output", "json"])
+            .args(&[
+                "-i",
+                &Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("inventories/lab")
+                    .display()
+                    .to_string(),
+            ])
+            .args(&[
+                "-e",
+                &format!("dir={}", dir.display()),
+                "-e",
+                &format!("id={id}"),
+                "--output",
+                "json",
+            ])
             .args(extra)
             .run();
-        assert_eq!(out.code, 0, "{file} {extra:?}\n--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
+        assert_eq!(
+            out.code, 0,
+            "{file} {extra:?}\n--- stdout\n{}\n--- stderr\n{}",
+            out.stdout, out.stderr
+        );
         out
     };
     let before = world(&dir, &id);
@@ -161,7 +196,11 @@ fn run_example(file: &str, number: u32, changes: bool) {
     }
     let again = results(&run(&[]));
     let changed: Vec<&(String, String)> = again.iter().filter(|(_, s)| s == "changed").collect();
-    let always: &[&str] = &["audit records a deploy", "haproxy sends a runtime command to HAProxy", "signal sends a signal to a container"];
+    let always: &[&str] = &[
+        "audit records a deploy",
+        "haproxy sends a runtime command to HAProxy",
+        "signal sends a signal to a container",
+    ];
     assert!(
         changed.iter().all(|(step, _)| always.contains(&step.as_str())),
         "{file}: a second run changed {changed:?}"
