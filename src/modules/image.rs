@@ -49,8 +49,8 @@ impl Module for Image {
             )));
         }
         let docker = cx.docker().await?;
-        let there = docker.inspect_image(&self.name).await.ok();
-        match (self.source.as_str(), &there) {
+        let id = tag_of(docker, &self.name).await;
+        match (self.source.as_str(), &id) {
             ("pull", _) | ("local", Some(_)) => {}
             ("local", None) => {
                 return Err(Failure::new(format!(
@@ -65,10 +65,15 @@ impl Module for Image {
             }
         }
         let outcome = Outcome::changed(false).with("image", self.name.as_str());
-        match there {
-            Some(found) if !self.force_source && !self.push && self.repository.is_none() => Ok(Plan::Done(
-                outcome.with("id", found.id.unwrap_or_default()).with("pulled", false),
-            )),
+        let tagged = match (&id, &self.repository) {
+            (Some(id), Some(repository)) => tag_of(docker, repository).await.as_ref() == Some(id),
+            (_, None) => true,
+            (None, Some(_)) => false,
+        };
+        match id {
+            Some(id) if !self.force_source && !self.push && tagged => {
+                Ok(Plan::Done(outcome.with("id", id).with("pulled", false)))
+            }
             _ => Ok(Plan::Change(
                 Outcome {
                     changed: true,
@@ -82,20 +87,14 @@ impl Module for Image {
     async fn apply(this: Self, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
         let docker = cx.docker().await?;
         let (id, pulled) = match this.source.as_str() {
-            "local" => (
-                docker
-                    .inspect_image(&this.name)
-                    .await
-                    .ok()
-                    .and_then(|i| i.id)
-                    .unwrap_or_default(),
-                false,
-            ),
+            "local" => (tag_of(docker, &this.name).await.unwrap_or_default(), false),
             _ => ensure_image(docker, &this.name, this.force_source, cx.progress).await?,
         };
         let mut changed = pulled;
         let target = this.repository.clone().unwrap_or_else(|| this.name.clone());
-        if let Some(repository) = &this.repository {
+        if let Some(repository) = &this.repository
+            && tag_of(docker, repository).await.as_deref() != Some(id.as_str())
+        {
             let (repo, tag) = split_tag(repository);
             let options = TagImageOptions {
                 repo: Some(repo.to_string()),
@@ -136,4 +135,9 @@ impl Module for Image {
             .with("id", id)
             .with("pulled", pulled))
     }
+}
+
+/// The ID of the image `reference` names on the engine, if it is there.
+async fn tag_of(docker: &bollard::Docker, reference: &str) -> Option<String> {
+    docker.inspect_image(reference).await.ok().and_then(|found| found.id)
 }
