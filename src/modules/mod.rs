@@ -43,6 +43,8 @@ mod introspect;
 mod lenient;
 #[cfg(test)]
 mod tests_fake;
+#[cfg(test)]
+mod tests_fake_provision;
 
 use std::future::Future;
 use std::path::Path;
