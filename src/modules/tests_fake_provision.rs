@@ -6,9 +6,23 @@ use serde_json::json;
 
 use super::Failure;
 use super::fake_host::Harness;
+use crate::transport::ExecOutput;
 
 fn ops(h: &Harness) -> Vec<&'static str> {
     h.fake.calls().iter().map(|c| c.op).collect()
+}
+
+fn output(rc: i32, stdout: &str) -> ExecOutput {
+    ExecOutput {
+        rc,
+        stdout: stdout.as_bytes().to_vec(),
+        stderr: Vec::new(),
+    }
+}
+
+/// The argument vectors of the commands that changed the host.
+fn writes(h: &Harness) -> Vec<Vec<String>> {
+    h.fake.writes().into_iter().map(|c| c.exec.argv).collect()
 }
 
 /// The failed result a module's failure registers.
@@ -100,4 +114,96 @@ async fn lineinfile_failures_carry_their_rc() {
     assert!(!absent.changed);
     assert_eq!(absent.msg.as_deref(), Some("file not present"));
     assert!(h.fake.writes().is_empty());
+}
+
+// ---- group ----
+
+const GETENT_APP: [&str; 3] = ["getent", "group", "app"];
+
+#[tokio::test]
+async fn group_check_reports_groupadd_then_a_run_adds_it_once() {
+    let mut h = Harness::new();
+    let args = json!({"name": "app", "gid": 1500, "system": true});
+    h.fake.query(&GETENT_APP, output(2, ""));
+    let checked = h.run_checked("group", args.clone()).await;
+    h.fake.assert_answered();
+    assert!(checked.changed);
+    assert_eq!(
+        checked.registered(),
+        json!({"changed": true, "failed": false, "name": "app", "state": "present", "gid": 1500, "system": true})
+    );
+
+    h.fake.clear_calls();
+    h.fake
+        .query(&GETENT_APP, output(2, ""))
+        .answer(&["groupadd", "-g", "1500", "-r", "app"], output(0, ""))
+        .query(&GETENT_APP, output(0, "app:x:1500:\n"));
+    let outcome = h.run("group", args.clone()).await.unwrap();
+    h.fake.assert_answered();
+    assert_eq!(outcome.registered(), checked.registered());
+    assert_eq!(writes(&h), [["groupadd", "-g", "1500", "-r", "app"]]);
+
+    h.fake.clear_calls();
+    h.fake.query(&GETENT_APP, output(0, "app:x:1500:\n"));
+    let again = h.run("group", args).await.unwrap();
+    h.fake.assert_answered();
+    assert!(!again.changed);
+    assert_eq!(again.data["gid"], 1500);
+    assert!(writes(&h).is_empty());
+}
+
+#[tokio::test]
+async fn group_changes_only_the_gid_and_reads_it_back() {
+    let mut h = Harness::new();
+    let args = json!({"name": "app", "gid": 1600});
+    h.fake.query(&GETENT_APP, output(0, "app:x:1500:bob\n"));
+    let checked = h.run_checked("group", args.clone()).await;
+    assert!(checked.changed);
+    assert_eq!(checked.data["gid"], 1600);
+
+    h.fake
+        .query(&GETENT_APP, output(0, "app:x:1500:bob\n"))
+        .answer(&["groupmod", "-g", "1600", "app"], output(0, ""))
+        .query(&GETENT_APP, output(0, "app:x:1600:bob\n"));
+    let outcome = h.run("group", args).await.unwrap();
+    h.fake.assert_answered();
+    assert!(outcome.changed);
+    assert_eq!(outcome.data["gid"], 1600);
+}
+
+#[tokio::test]
+async fn group_absent_deletes_once_and_a_refusal_fails() {
+    let mut h = Harness::new();
+    let args = json!({"name": "app", "state": "absent", "force": true});
+    h.fake.query(&GETENT_APP, output(0, "app:x:1500:\n"));
+    let checked = h.run_checked("group", args.clone()).await;
+    assert_eq!(
+        checked.registered(),
+        json!({"changed": true, "failed": false, "name": "app", "state": "absent"})
+    );
+
+    h.fake.query(&GETENT_APP, output(0, "app:x:1500:\n")).answer(
+        &["groupdel", "-f", "app"],
+        ExecOutput {
+            rc: 8,
+            stdout: Vec::new(),
+            stderr: b"groupdel: cannot remove the primary group of user 'app'\n".to_vec(),
+        },
+    );
+    let error = failed(h.run("group", args.clone()).await.unwrap_err());
+    assert_eq!(
+        error.msg.as_deref(),
+        Some("`groupdel -f app` failed (8): groupdel: cannot remove the primary group of user 'app'")
+    );
+
+    h.fake
+        .query(&GETENT_APP, output(0, "app:x:1500:\n"))
+        .answer(&["groupdel", "-f", "app"], output(0, ""));
+    assert_eq!(
+        h.run("group", args.clone()).await.unwrap().registered(),
+        checked.registered()
+    );
+    h.fake.query(&GETENT_APP, output(2, ""));
+    assert!(!h.run("group", args).await.unwrap().changed);
+    h.fake.assert_answered();
 }
