@@ -207,3 +207,154 @@ async fn group_absent_deletes_once_and_a_refusal_fails() {
     assert!(!h.run("group", args).await.unwrap().changed);
     h.fake.assert_answered();
 }
+
+// ---- user ----
+
+/// The argument vector of user's read of `app` (its primary group `app`, then `groups`).
+fn user_read(groups: &[&'static str]) -> Vec<&'static str> {
+    let mut argv = vec!["/bin/sh", "-c", super::user::READ, "sh", "app", "app"];
+    argv.extend(groups);
+    argv
+}
+
+const NO_USER: &str = "passwd:\nshadow:\ngroups:\ngroup:app:x:1500:\nown:1\nmissing:\n";
+const APP_USER: &str =
+    "passwd:app:x:1500:1500::/home/app:/bin/bash\nshadow:$6$hash\ngroups:app adm\ngroup:app:x:1500:\nown:1\nmissing:\n";
+const USERADD: [&str; 13] = [
+    "useradd",
+    "-u",
+    "1500",
+    "-g",
+    "1500",
+    "-G",
+    "adm",
+    "-s",
+    "/bin/bash",
+    "-p",
+    "$6$hash",
+    "-m",
+    "app",
+];
+
+#[tokio::test]
+async fn user_check_reports_the_new_account_then_a_run_creates_it_once() {
+    let mut h = Harness::new();
+    let args = json!({"name": "app", "uid": 1500, "group": "app", "groups": ["adm"], "shell": "/bin/bash", "password": "$6$hash"});
+    h.fake.query(&user_read(&["adm"]), output(0, NO_USER));
+    let checked = h.run_checked("user", args.clone()).await;
+    h.fake.assert_answered();
+    assert!(checked.changed);
+    assert_eq!(
+        checked.registered(),
+        json!({
+            "changed": true, "failed": false, "name": "app", "state": "present", "append": false,
+            "system": false, "create_home": true, "move_home": false, "uid": 1500, "group": 1500,
+            "shell": "/bin/bash", "groups": "adm", "password": "NOT_LOGGING_PASSWORD"
+        })
+    );
+
+    h.fake.clear_calls();
+    h.fake
+        .query(&user_read(&["adm"]), output(0, NO_USER))
+        .answer(&USERADD, output(0, ""))
+        .query(&user_read(&[]), output(0, APP_USER));
+    let outcome = h.run("user", args.clone()).await.unwrap();
+    h.fake.assert_answered();
+    assert_eq!(writes(&h), [USERADD.to_vec()]);
+    assert!(outcome.changed);
+    assert_eq!(outcome.data["home"], "/home/app", "read back from the host");
+    assert_eq!(outcome.data["groups"], "adm");
+    assert_eq!(outcome.data["password"], "NOT_LOGGING_PASSWORD");
+
+    h.fake.clear_calls();
+    h.fake.query(&user_read(&["adm"]), output(0, APP_USER));
+    let again = h.run("user", args).await.unwrap();
+    h.fake.assert_answered();
+    assert!(!again.changed);
+    assert!(writes(&h).is_empty());
+    assert_eq!(again.data["uid"], 1500);
+}
+
+#[tokio::test]
+async fn user_modifies_only_what_differs_and_hides_the_password_when_it_fails() {
+    let mut h = Harness::new();
+    let args = json!({"name": "app", "group": "app", "shell": "/bin/zsh", "password": "$6$new"});
+    h.fake.query(&user_read(&[]), output(0, APP_USER));
+    let checked = h.run_checked("user", args.clone()).await;
+    assert!(checked.changed);
+    assert_eq!(
+        checked.data["shell"], "/bin/bash",
+        "check mode shows the account as it is"
+    );
+
+    let usermod = ["usermod", "-s", "/bin/zsh", "-p", "$6$new", "app"];
+    h.fake.query(&user_read(&[]), output(0, APP_USER)).answer(
+        &usermod,
+        ExecOutput {
+            rc: 1,
+            stdout: Vec::new(),
+            stderr: b"usermod: user app is currently used by process 42\n".to_vec(),
+        },
+    );
+    let error = failed(h.run("user", args.clone()).await.unwrap_err());
+    assert_eq!(
+        error.msg.as_deref(),
+        Some(
+            "`usermod -s /bin/zsh -p NOT_LOGGING_PASSWORD app` failed (1): usermod: user app is currently used by process 42"
+        )
+    );
+    assert_eq!(error.data["name"], "app");
+
+    h.fake
+        .query(&user_read(&[]), output(0, APP_USER))
+        .answer(&usermod, output(0, ""))
+        .query(&user_read(&[]), output(0, &APP_USER.replace("/bin/bash", "/bin/zsh")));
+    let outcome = h.run("user", args).await.unwrap();
+    h.fake.assert_answered();
+    assert!(outcome.changed);
+    assert_eq!(outcome.data["shell"], "/bin/zsh");
+}
+
+#[tokio::test]
+async fn user_with_a_missing_group_is_a_change_in_check_mode_and_a_failure_in_a_run() {
+    let mut h = Harness::new();
+    let args = json!({"name": "app", "group": "app", "groups": "ops"});
+    let read = NO_USER.replace("missing:", "missing: ops");
+    h.fake.query(&user_read(&["ops"]), output(0, &read));
+    let checked = h.run_checked("user", args.clone()).await;
+    assert!(checked.changed);
+    assert_eq!(
+        checked.msg.as_deref(),
+        Some("check mode: Group ops does not exist yet; the user would be changed once it does")
+    );
+
+    h.fake.query(&user_read(&["ops"]), output(0, &read));
+    let error = failed(h.run("user", args).await.unwrap_err());
+    h.fake.assert_answered();
+    assert_eq!(error.msg.as_deref(), Some("Group ops does not exist"));
+    assert_eq!(error.data["name"], "app");
+    assert!(writes(&h).is_empty());
+}
+
+#[tokio::test]
+async fn user_absent_deletes_once() {
+    let mut h = Harness::new();
+    let args = json!({"name": "app", "group": "app", "state": "absent", "remove": true});
+    h.fake.query(&user_read(&[]), output(0, APP_USER));
+    let checked = h.run_checked("user", args.clone()).await;
+    assert!(checked.changed && checked.msg.is_none());
+
+    h.fake
+        .query(&user_read(&[]), output(0, APP_USER))
+        .answer(&["userdel", "-r", "app"], output(0, ""));
+    assert_eq!(
+        h.run("user", args.clone()).await.unwrap().registered(),
+        checked.registered()
+    );
+
+    h.fake.query(&user_read(&[]), output(0, NO_USER));
+    let again = h.run("user", args).await.unwrap();
+    h.fake.assert_answered();
+    assert!(!again.changed);
+    assert_eq!(again.msg.as_deref(), Some("user app does not exist"));
+}
