@@ -358,3 +358,124 @@ async fn user_absent_deletes_once() {
     assert!(!again.changed);
     assert_eq!(again.msg.as_deref(), Some("user app does not exist"));
 }
+
+// ---- service ----
+
+const NGINX_PROBE: [&str; 7] = ["/bin/sh", "-c", super::service::PROBE, "sh", "nginx", "auto", ""];
+
+fn nginx_state(load: &str, active: &str, file_state: &str, enabled_rc: i32) -> String {
+    format!(
+        "manager=systemd\nId=nginx.service\nLoadState={load}\nActiveState={active}\nSubState=x\nUnitFileState={file_state}\nis_enabled={enabled_rc}:{file_state}\n"
+    )
+}
+
+/// The argument vector of `words` run through service's output-to-a-file wrapper.
+fn control(words: &[&'static str]) -> Vec<&'static str> {
+    let mut argv = vec!["/bin/sh", "-c", super::service::CONTROL, "sh"];
+    argv.extend(words);
+    argv
+}
+
+#[tokio::test]
+async fn service_check_reports_the_commands_then_a_run_sends_exactly_them() {
+    let mut h = Harness::new();
+    let args = json!({"name": "nginx", "state": "started", "enabled": true});
+    let stopped = nginx_state("loaded", "inactive", "disabled", 1);
+    h.fake.query(&NGINX_PROBE, output(0, &stopped));
+    let checked = h.run_checked("service", args.clone()).await;
+    h.fake.assert_answered();
+    assert!(checked.changed);
+    assert_eq!(
+        checked.msg.as_deref(),
+        Some("check mode: would run systemctl enable nginx; systemctl start nginx")
+    );
+    assert_eq!(checked.data["state"], "started");
+    assert_eq!(checked.data["enabled"], true);
+    assert_eq!(checked.data["status"]["ActiveState"], "inactive");
+    let probe = &h.fake.calls()[0].exec;
+    assert_eq!(
+        probe.stdin.as_deref(),
+        Some(&b"\n"[..]),
+        "the pattern comes on standard input"
+    );
+
+    h.fake.clear_calls();
+    h.fake
+        .query(&NGINX_PROBE, output(0, &stopped))
+        .answer(&control(&["systemctl", "enable", "nginx"]), output(0, ""))
+        .answer(&control(&["systemctl", "start", "nginx"]), output(0, ""));
+    let outcome = h.run("service", args.clone()).await.unwrap();
+    h.fake.assert_answered();
+    assert!(outcome.changed && outcome.msg.is_none());
+    assert_eq!(outcome.data, checked.data);
+    assert_eq!(writes(&h).len(), 2);
+
+    h.fake.clear_calls();
+    h.fake
+        .query(&NGINX_PROBE, output(0, &nginx_state("loaded", "active", "enabled", 0)));
+    let again = h.run("service", args).await.unwrap();
+    h.fake.assert_answered();
+    assert!(!again.changed);
+    assert!(writes(&h).is_empty());
+}
+
+#[tokio::test]
+async fn service_daemon_reload_finds_a_new_unit_in_a_run() {
+    let mut h = Harness::new();
+    let args = json!({"name": "nginx", "state": "started", "daemon_reload": true});
+    let unknown = nginx_state("not-found", "inactive", "", 1);
+    h.fake.query(&NGINX_PROBE, output(0, &unknown));
+    let checked = h.run_checked("service", args.clone()).await;
+    assert!(checked.changed);
+    assert_eq!(
+        checked.msg.as_deref(),
+        Some("check mode: systemd does not know nginx yet; it would look again after daemon-reload")
+    );
+
+    h.fake
+        .query(&NGINX_PROBE, output(0, &unknown))
+        .answer(&control(&["systemctl", "daemon-reload"]), output(0, ""))
+        .query(
+            &NGINX_PROBE,
+            output(0, &nginx_state("loaded", "inactive", "disabled", 1)),
+        )
+        .answer(&control(&["systemctl", "start", "nginx"]), output(0, ""));
+    let outcome = h.run("service", args).await.unwrap();
+    h.fake.assert_answered();
+    assert!(outcome.changed);
+    assert_eq!(
+        outcome.data["status"]["LoadState"], "loaded",
+        "the state read after the reload"
+    );
+}
+
+#[tokio::test]
+async fn service_that_the_host_does_not_know_fails() {
+    let h = Harness::new();
+    h.fake
+        .query(&NGINX_PROBE, output(0, &nginx_state("not-found", "inactive", "", 1)));
+    let error = failed(
+        h.run("service", json!({"name": "nginx", "state": "started"}))
+            .await
+            .unwrap_err(),
+    );
+    h.fake.assert_answered();
+    assert_eq!(
+        error.msg.as_deref(),
+        Some("Could not find the requested service nginx: systemd does not know it")
+    );
+    assert_eq!(error.data["name"], "nginx");
+    assert!(writes(&h).is_empty());
+}
+
+#[tokio::test]
+async fn service_reload_only_reloads_in_a_run() {
+    let mut h = Harness::new();
+    let args = json!({"daemon_reload": true});
+    let checked = h.run_checked("service", args.clone()).await;
+    assert!(!checked.changed && h.fake.calls().is_empty());
+    h.fake.answer(&control(&["systemctl", "daemon-reload"]), output(0, ""));
+    let outcome = h.run("service", args).await.unwrap();
+    h.fake.assert_answered();
+    assert_eq!(outcome.registered(), checked.registered());
+}
