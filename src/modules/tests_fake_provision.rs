@@ -479,3 +479,32 @@ async fn service_reload_only_reloads_in_a_run() {
     h.fake.assert_answered();
     assert_eq!(outcome.registered(), checked.registered());
 }
+
+// ---- pip ----
+
+#[tokio::test]
+async fn pip_check_reports_the_install_then_a_run_installs_once() {
+    let mut h = Harness::new();
+    let args = json!({"name": "requests", "version": "2.31.0"});
+    let show = ["python3", "-m", "pip", "show", "requests"];
+    h.fake.query(&show, output(1, ""));
+    let checked = h.run_checked("pip", args.clone()).await;
+    assert_eq!(
+        checked.registered(),
+        json!({"changed": true, "failed": false, "name": ["requests"], "state": "present"})
+    );
+
+    h.fake.query(&show, output(1, "")).answer(
+        &["python3", "-m", "pip", "install", "requests==2.31.0"],
+        output(0, "Successfully installed requests-2.31.0\n"),
+    );
+    let outcome = h.run("pip", args.clone()).await.unwrap();
+    assert!(outcome.changed);
+    assert_eq!(outcome.data["stdout"], "Successfully installed requests-2.31.0\n");
+
+    h.fake.clear_calls();
+    h.fake.query(&show, output(0, "Name: requests\nVersion: 2.31.0\n"));
+    assert!(!h.run("pip", args).await.unwrap().changed);
+    h.fake.assert_answered();
+    assert!(writes(&h).is_empty());
+}
