@@ -508,3 +508,45 @@ async fn pip_check_reports_the_install_then_a_run_installs_once() {
     h.fake.assert_answered();
     assert!(writes(&h).is_empty());
 }
+
+// ---- apt_repository ----
+
+#[tokio::test]
+async fn apt_repository_check_shows_the_new_file_then_a_run_writes_it_and_refreshes() {
+    let mut h = Harness::new();
+    h.fake.dir("/etc/apt/sources.list.d");
+    let read = ["/bin/sh", "-c", super::apt_repository::READ, "sh"];
+    let sources = "\u{1e}/etc/apt/sources.list\ndeb http://deb.debian.org/debian bookworm main\n";
+    let args = json!({"repo": "deb http://apt.example.org/debian bookworm main", "filename": "example"});
+    h.fake.query(&read, output(0, sources));
+    let checked = h.run_checked("apt_repository", args.clone()).await;
+    assert!(checked.changed);
+    assert_eq!(
+        checked.data["sources_added"],
+        json!(["/etc/apt/sources.list.d/example.list"])
+    );
+    assert_eq!(
+        checked.diff.unwrap().after,
+        "deb http://apt.example.org/debian bookworm main\n"
+    );
+
+    h.fake
+        .query(&read, output(0, sources))
+        .answer(&["apt-get", "-q", "update"], output(0, ""));
+    let outcome = h.run("apt_repository", args.clone()).await.unwrap();
+    h.fake.assert_answered();
+    assert!(outcome.changed);
+    assert_eq!(
+        h.fake.content("/etc/apt/sources.list.d/example.list"),
+        "deb http://apt.example.org/debian bookworm main\n"
+    );
+    assert_eq!(h.fake.node("/etc/apt/sources.list.d/example.list").unwrap().mode, 0o644);
+
+    h.fake.clear_calls();
+    let sources = format!(
+        "{sources}\u{1e}/etc/apt/sources.list.d/example.list\ndeb http://apt.example.org/debian bookworm main\n"
+    );
+    h.fake.query(&read, output(0, &sources));
+    assert!(!h.run("apt_repository", args).await.unwrap().changed);
+    assert!(writes(&h).is_empty());
+}
