@@ -550,3 +550,74 @@ async fn apt_repository_check_shows_the_new_file_then_a_run_writes_it_and_refres
     assert!(!h.run("apt_repository", args).await.unwrap().changed);
     assert!(writes(&h).is_empty());
 }
+
+// ---- apt ----
+
+fn apt_get(words: &[&'static str]) -> Vec<&'static str> {
+    let mut argv = vec![
+        "apt-get",
+        "-y",
+        "-q",
+        "-o=DPkg::Lock::Timeout=60",
+        "-o=Dpkg::Options::=--force-confdef",
+        "-o=Dpkg::Options::=--force-confold",
+    ];
+    argv.extend(words);
+    argv
+}
+
+#[tokio::test]
+async fn apt_check_does_not_refresh_the_lists_and_a_run_refreshes_then_installs() {
+    let mut h = Harness::new();
+    let read = ["/bin/sh", "-c", super::apt::READ, "sh", "1", "sl"];
+    let args = json!({"name": "sl", "update_cache": true});
+    // Not in the lists yet: the refresh may bring it.
+    h.fake.query(&read, output(0, "cache|1000|0\npkg|sl|||\n"));
+    let checked = h.run_checked("apt", args.clone()).await;
+    h.fake.assert_answered();
+    assert_eq!(
+        checked.registered(),
+        json!({"changed": true, "failed": false, "cache_updated": true, "cache_update_time": 0, "msg": "check mode: would install sl"})
+    );
+
+    h.fake
+        .query(&read, output(0, "cache|1000|0\npkg|sl|||\n"))
+        .answer(&apt_get(&["update"]), output(0, ""))
+        .query(&read, output(0, "cache|1001|1001\npkg|sl|||5.02-1\n"))
+        .answer(
+            &apt_get(&["install", "sl"]),
+            output(0, "0 upgraded, 1 newly installed, 0 to remove and 0 not upgraded.\n"),
+        );
+    let outcome = h.run("apt", args).await.unwrap();
+    h.fake.assert_answered();
+    assert!(outcome.changed && outcome.msg.is_none());
+    assert_eq!(outcome.data["cache_update_time"], 1001);
+    assert_eq!(
+        outcome.data["stdout_lines"][0],
+        "0 upgraded, 1 newly installed, 0 to remove and 0 not upgraded."
+    );
+
+    let fresh = json!({"name": "sl", "cache_valid_time": 3600});
+    h.fake.clear_calls();
+    h.fake.query(
+        &read,
+        output(0, "cache|1002|1001\npkg|sl|install ok installed|5.02-1|5.02-1\n"),
+    );
+    let again = h.run("apt", fresh).await.unwrap();
+    h.fake.assert_answered();
+    assert!(!again.changed);
+    assert_eq!(again.data["cache_updated"], false);
+    assert!(writes(&h).is_empty());
+}
+
+#[tokio::test]
+async fn apt_fails_for_a_package_no_list_has() {
+    let h = Harness::new();
+    h.fake.query(
+        &["/bin/sh", "-c", super::apt::READ, "sh", "0", "nope"],
+        output(0, "pkg|nope|||\n"),
+    );
+    let error = h.run("apt", json!({"name": "nope"})).await.unwrap_err();
+    assert_eq!(error.to_string(), "No package matching 'nope' is available");
+    h.fake.assert_answered();
+}
