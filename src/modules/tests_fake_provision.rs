@@ -621,3 +621,23 @@ async fn apt_fails_for_a_package_no_list_has() {
     assert_eq!(error.to_string(), "No package matching 'nope' is available");
     h.fake.assert_answered();
 }
+
+// ---- get_url ----
+
+#[tokio::test]
+async fn get_url_keeps_an_existing_file_and_fixes_only_its_mode() {
+    let mut h = Harness::new();
+    h.fake.file("/opt/app.tar.gz", "archive", 0o644);
+    let args = json!({"url": "http://127.0.0.1:9/app.tar.gz", "dest": "/opt/app.tar.gz", "mode": "0600"});
+    let checked = h.run_checked("get_url", args.clone()).await;
+    assert!(checked.changed);
+    assert_eq!(checked.msg.as_deref(), Some("file already exists"));
+
+    h.fake.clear_calls();
+    let outcome = h.run("get_url", args.clone()).await.unwrap();
+    assert_eq!(outcome.registered(), checked.registered());
+    assert_eq!(ops(&h), ["stat", "set_attributes"]);
+    assert_eq!(h.fake.node("/opt/app.tar.gz").unwrap().mode, 0o600);
+    assert_eq!(h.fake.content("/opt/app.tar.gz"), "archive");
+    assert!(!h.run("get_url", args).await.unwrap().changed);
+}
