@@ -641,3 +641,50 @@ async fn get_url_keeps_an_existing_file_and_fixes_only_its_mode() {
     assert_eq!(h.fake.content("/opt/app.tar.gz"), "archive");
     assert!(!h.run("get_url", args).await.unwrap().changed);
 }
+
+// ---- unarchive ----
+
+#[tokio::test]
+async fn unarchive_check_only_compares_and_a_run_unpacks_once() {
+    let mut h = Harness::new();
+    let unpack = |action| {
+        [
+            "/bin/sh",
+            "-c",
+            super::unarchive::UNPACK,
+            "sh",
+            action,
+            "/opt",
+            "/tmp/a.tgz",
+            "",
+            "",
+            "",
+        ]
+    };
+    let args = json!({"src": "/tmp/a.tgz", "dest": "/opt", "remote_src": true});
+    h.fake
+        .query(&unpack("check"), output(0, "handler=tar-z\nfile:a\ndiffers:a\n"));
+    let checked = h.run_checked("unarchive", args.clone()).await;
+    assert!(checked.changed);
+    assert_eq!(
+        checked.msg.as_deref(),
+        Some("check mode: would unpack /tmp/a.tgz into /opt (1 path(s) differ)")
+    );
+
+    h.fake
+        .query(&unpack("check"), output(0, "handler=tar-z\nfile:a\ndiffers:a\n"))
+        .answer(
+            &unpack("apply"),
+            output(0, "handler=tar-z\nfile:a\ndiffers:a\nextracted\n"),
+        );
+    let outcome = h.run("unarchive", args.clone()).await.unwrap();
+    assert!(outcome.changed && outcome.msg.is_none());
+    assert_eq!(outcome.data["handler"], "TgzArchive");
+    assert_eq!(outcome.data["extract_results"]["cmd"], "tar");
+
+    h.fake.clear_calls();
+    h.fake.query(&unpack("check"), output(0, "handler=tar-z\nfile:a\n"));
+    assert!(!h.run("unarchive", args).await.unwrap().changed);
+    h.fake.assert_answered();
+    assert!(writes(&h).is_empty());
+}
