@@ -76,7 +76,7 @@ enum State {
 
 /// For each package: what `dpkg-query` says of it and `apt-cache policy`'s candidate. With
 /// `$1 = 1`, first the host's time and the package lists' age.
-const READ: &str = r#"
+pub(super) const READ: &str = r#"
 export LC_ALL=C
 c=$1; shift
 if [ "$c" = 1 ]; then
@@ -263,21 +263,24 @@ fn lines(text: &str) -> Json {
     Json::from(text.lines().map(Json::from).collect::<Vec<_>>())
 }
 
-// Transitional: converted to plan/apply next.
-impl Module for Apt {
-    type Work = std::convert::Infallible;
-
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
+/// What a run does: refresh the package lists (then look at the packages again), and run
+/// `apt-get` for the packages, the upgrade and the autoremove.
+#[derive(Debug)]
+pub struct Work {
+    apt: Apt,
+    wanted: Vec<Wanted>,
+    state: State,
+    upgrade: Option<&'static str>,
+    todo: Vec<String>,
+    /// With `update_cache`, the host's time and the lists' age, and whether they are refreshed.
+    cache: Option<(u64, u64)>,
+    refresh: bool,
 }
 
-impl Apt {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Module for Apt {
+    type Work = Work;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
         let _ = self.force_apt_get;
         let wanted = wanted(&self.name)?;
         let state = self.state.unwrap_or(State::Present);
@@ -290,7 +293,7 @@ impl Apt {
                 "yes" | "true" | "safe" => Some("upgrade"),
                 "full" | "dist" => Some("dist-upgrade"),
                 text => {
-                    return Err(HostError::Failed(format!(
+                    return Err(Failure::new(format!(
                         "invalid arguments: `upgrade: {text}`: give no, yes, safe, full or dist"
                     )));
                 }
@@ -298,111 +301,106 @@ impl Apt {
         };
         let update_cache = self.update_cache.unwrap_or(self.cache_valid_time > 0);
         if wanted.is_empty() && upgrade.is_none() && !update_cache && !self.autoremove {
-            return Err(HostError::Failed(
-                "invalid arguments: give `name`, `upgrade`, `update_cache` or `autoremove`".into(),
+            return Err(Failure::new(
+                "invalid arguments: give `name`, `upgrade`, `update_cache` or `autoremove`",
             ));
         }
         let remote = cx.remote().await?;
-        let mut read = self.read(&remote, update_cache, &wanted).await?;
+        let read = self.read(&remote, update_cache, &wanted).await?;
         let mut outcome = Outcome::ok();
-        let mut cache_updated = false;
-        if update_cache {
-            let (now, mtime) = read.cache.unwrap_or_default();
+        let cache = update_cache.then(|| read.cache.unwrap_or_default());
+        let mut refresh = false;
+        if let Some((now, mtime)) = cache {
             let fresh = self.cache_valid_time > 0 && now.saturating_sub(mtime) < self.cache_valid_time;
-            if !fresh {
-                if cx.legacy_check {
-                    cache_updated = true;
-                } else {
-                    let exec = self.apt_get(cx, "update", &[]);
-                    let output = remote.exec(&exec).await?;
-                    if output.rc != 0 {
-                        return Ok(Outcome::failed(format!(
-                            "Failed to update apt cache: {}",
-                            output.stderr_text().trim()
-                        ))
-                        .with("stdout", output.stdout_text())
-                        .with("stderr", output.stderr_text()));
-                    }
-                    cache_updated = true;
-                    read = self.read(&remote, true, &wanted).await?;
-                }
+            refresh = !fresh;
+            outcome = outcome.with("cache_updated", refresh).with("cache_update_time", mtime);
+        }
+        // Before the lists are refreshed, a package they do not have yet is no error.
+        let todo = self.todo(&wanted, state, &read, refresh)?;
+        let mut changed = !todo.is_empty();
+        if wanted.is_empty() && upgrade.is_none() && !self.autoremove {
+            changed = refresh;
+        }
+        if !todo.is_empty() {
+            outcome = outcome.msg(format!("check mode: would {} {}", state.verb(), todo.join(", ")));
+        }
+        let mut simulated = Vec::new();
+        if let Some(upgrade) = upgrade {
+            simulated.push(upgrade);
+        }
+        if self.autoremove && wanted.is_empty() {
+            simulated.push("autoremove");
+        }
+        let runs = !todo.is_empty() || !simulated.is_empty();
+        for verb in simulated {
+            let mut exec = self.apt_get(cx, verb, &[]);
+            exec.argv.insert(1, "-s".into());
+            let output = remote.exec(&exec).await?;
+            if summary_changes(&output.stdout_text()).unwrap_or(0) > 0 {
+                changed = true;
             }
-            let time = if cache_updated && !cx.legacy_check {
+        }
+        outcome.changed = changed;
+        if !refresh && !runs {
+            return Ok(Plan::Done(outcome));
+        }
+        let work = Work {
+            apt: self,
+            wanted,
+            state,
+            upgrade,
+            todo,
+            cache,
+            refresh,
+        };
+        Ok(Plan::Change(outcome, work))
+    }
+
+    async fn apply(work: Work, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let Work {
+            apt,
+            wanted,
+            state,
+            upgrade,
+            mut todo,
+            cache,
+            refresh,
+        } = work;
+        let remote = cx.remote().await?;
+        let mut outcome = Outcome::ok();
+        if let Some((now, mtime)) = cache {
+            let time = if refresh {
+                let output = remote.exec(&apt.apt_get(cx, "update", &[])).await?;
+                if output.rc != 0 {
+                    return Err(
+                        Failure::new(format!("Failed to update apt cache: {}", output.stderr_text().trim()))
+                            .with("stdout", output.stdout_text())
+                            .with("stderr", output.stderr_text()),
+                    );
+                }
+                let read = apt.read(&remote, true, &wanted).await?;
+                todo = apt.todo(&wanted, state, &read, false)?;
                 read.cache.map(|(now, _)| now).unwrap_or(now)
             } else {
                 mtime
             };
-            outcome = outcome
-                .with("cache_updated", cache_updated)
-                .with("cache_update_time", time);
-        }
-        let find = |name: &str| read.packages.iter().find(|p| p.name == name);
-        let mut todo: Vec<String> = Vec::new();
-        let verb = match state {
-            State::Absent => "remove",
-            _ => "install",
-        };
-        for want in &wanted {
-            let package = find(&want.name);
-            let installed = package.and_then(|p| p.installed.as_deref());
-            let candidate = package.and_then(|p| p.candidate.as_deref());
-            let needed = match state {
-                State::Absent => installed.is_some(),
-                State::Present => !installed.is_some_and(|v| want.version_matches(v)),
-                State::Latest => match (installed, want.version.is_some()) {
-                    (None, _) => true,
-                    (Some(v), true) => !want.version_matches(v),
-                    (Some(v), false) => candidate.is_some_and(|c| c != v),
-                },
-            };
-            if !needed || (self.only_upgrade && installed.is_none()) {
-                continue;
-            }
-            if state != State::Absent && candidate.is_none() && !(cx.legacy_check && cache_updated) {
-                return Ok(Outcome::failed(format!(
-                    "No package matching '{}' is available",
-                    want.name
-                )));
-            }
-            todo.push(want.spec());
+            outcome = outcome.with("cache_updated", refresh).with("cache_update_time", time);
         }
         let mut changed = !todo.is_empty();
-        if wanted.is_empty() && upgrade.is_none() && !self.autoremove {
-            changed = cache_updated;
-        }
-        if cx.legacy_check {
-            if !todo.is_empty() {
-                outcome = outcome.msg(format!("check mode: would {verb} {}", todo.join(", ")));
-            }
-            let mut simulated = Vec::new();
-            if let Some(upgrade) = upgrade {
-                simulated.push(upgrade);
-            }
-            if self.autoremove && wanted.is_empty() {
-                simulated.push("autoremove");
-            }
-            for verb in simulated {
-                let mut exec = self.apt_get(cx, verb, &[]);
-                exec.argv.insert(1, "-s".into());
-                let output = remote.exec(&exec).await?;
-                if summary_changes(&output.stdout_text()).unwrap_or(0) > 0 {
-                    changed = true;
-                }
-            }
-            outcome.changed = changed;
-            return Ok(outcome);
+        if wanted.is_empty() && upgrade.is_none() && !apt.autoremove {
+            changed = refresh;
         }
         let mut stdout = String::new();
         let mut stderr = String::new();
         let mut runs: Vec<(Exec, bool)> = Vec::new();
         if !todo.is_empty() {
-            runs.push((self.apt_get(cx, verb, &todo), false));
+            runs.push((apt.apt_get(cx, state.verb(), &todo), false));
         }
         if let Some(upgrade) = upgrade {
-            runs.push((self.apt_get(cx, upgrade, &[]), true));
+            runs.push((apt.apt_get(cx, upgrade, &[]), true));
         }
-        if self.autoremove && wanted.is_empty() {
-            runs.push((self.apt_get(cx, "autoremove", &[]), true));
+        if apt.autoremove && wanted.is_empty() {
+            runs.push((apt.apt_get(cx, "autoremove", &[]), true));
         }
         for (exec, counted) in runs {
             let output = remote.exec(&exec).await?;
@@ -414,8 +412,8 @@ impl Apt {
             stdout.push_str(&out);
             stderr.push_str(&err);
             if output.rc != 0 {
-                return Ok(
-                    Outcome::failed(format!("'{}' failed: {}", exec.argv.join(" "), err.trim()))
+                return Err(
+                    Failure::new(format!("'{}' failed: {}", exec.argv.join(" "), err.trim()))
                         .with("rc", output.rc)
                         .with("stdout_lines", lines(&stdout))
                         .with("stdout", stdout)
@@ -432,6 +430,50 @@ impl Apt {
                 .with("stderr", stderr);
         }
         Ok(outcome)
+    }
+}
+
+impl State {
+    /// The `apt-get` command for the packages.
+    fn verb(self) -> &'static str {
+        match self {
+            State::Absent => "remove",
+            _ => "install",
+        }
+    }
+}
+
+impl Apt {
+    /// The packages `apt-get` installs or removes; a package no list has fails, unless the lists
+    /// are about to be refreshed (`refreshing`).
+    fn todo(&self, wanted: &[Wanted], state: State, read: &Read, refreshing: bool) -> Result<Vec<String>, Failure> {
+        let find = |name: &str| read.packages.iter().find(|p| p.name == name);
+        let mut todo: Vec<String> = Vec::new();
+        for want in wanted {
+            let package = find(&want.name);
+            let installed = package.and_then(|p| p.installed.as_deref());
+            let candidate = package.and_then(|p| p.candidate.as_deref());
+            let needed = match state {
+                State::Absent => installed.is_some(),
+                State::Present => !installed.is_some_and(|v| want.version_matches(v)),
+                State::Latest => match (installed, want.version.is_some()) {
+                    (None, _) => true,
+                    (Some(v), true) => !want.version_matches(v),
+                    (Some(v), false) => candidate.is_some_and(|c| c != v),
+                },
+            };
+            if !needed || (self.only_upgrade && installed.is_none()) {
+                continue;
+            }
+            if state != State::Absent && candidate.is_none() && !refreshing {
+                return Err(Failure::new(format!(
+                    "No package matching '{}' is available",
+                    want.name
+                )));
+            }
+            todo.push(want.spec());
+        }
+        Ok(todo)
     }
 }
 

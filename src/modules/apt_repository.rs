@@ -45,7 +45,7 @@ enum State {
 }
 
 /// Every sources file, each after a line `\x1e` + its path.
-const READ: &str = r#"
+pub(super) const READ: &str = r#"
 for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
   [ -f "$f" ] || continue
   printf '\036%s\n' "$f"
@@ -225,36 +225,36 @@ async fn read_sources(remote: &Remote<'_>) -> Result<Vec<(String, String)>, Host
     Ok(parse_files(&output.stdout_text()))
 }
 
-// Transitional: converted to plan/apply next.
-impl Module for AptRepository {
-    type Work = std::convert::Infallible;
-
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
+/// The sources files to write or remove, then the package lists' refresh.
+#[derive(Debug)]
+pub struct Work {
+    changes: Vec<Change>,
+    /// The mode of a new sources file.
+    mode: u32,
+    update_cache: bool,
+    /// The normalized source line, for a failed refresh's result.
+    repo: String,
 }
 
-impl AptRepository {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Module for AptRepository {
+    type Work = Work;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
         if self.repo.trim_start().starts_with("ppa:") {
-            return Err(HostError::Failed(
-                "invalid arguments: PPA repositories (`ppa:`) are not supported; give the `deb` line".into(),
+            return Err(Failure::new(
+                "invalid arguments: PPA repositories (`ppa:`) are not supported; give the `deb` line",
             ));
         }
         let line = parse_line(&self.repo);
         if !line.valid || !line.enabled {
-            return Err(HostError::Failed(format!(
+            return Err(Failure::new(format!(
                 "invalid arguments: `{}` is not a source line (`deb URL SUITE [COMPONENT...]`)",
                 self.repo
             )));
         }
         let name = match &self.filename {
             Some(f) if f.contains('/') || f.is_empty() => {
-                return Err(HostError::Failed(format!(
+                return Err(Failure::new(format!(
                     "invalid arguments: `filename: {f}` is a name in {SOURCES_DIR}, without folders"
                 )));
             }
@@ -297,14 +297,25 @@ impl AptRepository {
                 },
             });
         }
-        if cx.legacy_check || changes.is_empty() {
-            return Ok(outcome);
+        if changes.is_empty() {
+            return Ok(Plan::Done(outcome));
         }
-        for change in &changes {
+        let work = Work {
+            changes,
+            mode,
+            update_cache: self.update_cache,
+            repo: line.source,
+        };
+        Ok(Plan::Change(outcome, work))
+    }
+
+    async fn apply(work: Work, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let remote = cx.remote().await?;
+        for change in &work.changes {
             match change {
                 Change::Write { path, after, new, .. } => {
                     let attrs = Attributes {
-                        mode: new.then_some(mode),
+                        mode: new.then_some(work.mode),
                         ..Attributes::default()
                     };
                     files::write(&remote, path, after.as_bytes(), &attrs).await?;
@@ -312,7 +323,7 @@ impl AptRepository {
                 Change::Remove { path, .. } => {
                     let output = remote.exec(&Exec::new(["rm", "-f", "--", path])).await?;
                     if output.rc != 0 {
-                        return Err(HostError::Failed(format!(
+                        return Err(Failure::new(format!(
                             "cannot remove `{path}`: {}",
                             output.stderr_text().trim()
                         )));
@@ -320,18 +331,18 @@ impl AptRepository {
                 }
             }
         }
-        if self.update_cache {
+        if work.update_cache {
             let mut exec = Exec::new(["apt-get", "-q", "update"]);
             exec.env = cx.environment.to_vec();
             let output = remote.exec(&exec).await?;
             if output.rc != 0 {
-                return Ok(
-                    Outcome::failed(format!("Failed to update apt cache: {}", output.stderr_text().trim()))
-                        .with("repo", line.source.as_str()),
+                return Err(
+                    Failure::new(format!("Failed to update apt cache: {}", output.stderr_text().trim()))
+                        .with("repo", work.repo),
                 );
             }
         }
-        Ok(outcome)
+        Ok(planned)
     }
 }
 

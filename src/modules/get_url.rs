@@ -141,9 +141,15 @@ impl GetUrl {
         }
     }
 
-    async fn fetch(&self, client: &reqwest::Client, url: &str) -> Result<Result<Fetched, Outcome>, HostError> {
+    /// GETs `url` with the `headers` (parsed by the caller, whose own errors they are).
+    async fn fetch(
+        &self,
+        client: &reqwest::Client,
+        headers: Vec<(String, String)>,
+        url: &str,
+    ) -> Result<Fetched, Failure> {
         let mut request = client.get(url);
-        for (name, value) in self.headers()? {
+        for (name, value) in headers {
             request = request.header(name, value);
         }
         if let Some(user) = &self.url_username {
@@ -155,9 +161,9 @@ impl GetUrl {
                 let reason = std::error::Error::source(&e)
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| e.to_string());
-                return Ok(Err(Outcome::failed(format!("Request failed: {url}: {reason}"))
+                return Err(Failure::new(format!("Request failed: {url}: {reason}"))
                     .with("url", url)
-                    .with("status_code", -1)));
+                    .with("status_code", -1));
             }
         };
         let status = response.status().as_u16();
@@ -167,31 +173,26 @@ impl GetUrl {
             .and_then(|v| v.to_str().ok())
             .and_then(disposition_name);
         if !response.status().is_success() {
-            return Ok(Err(Outcome::failed(format!(
-                "Request failed: HTTP Error {status}: {url}"
-            ))
-            .with("url", url)
-            .with("status_code", status)));
+            return Err(Failure::new(format!("Request failed: HTTP Error {status}: {url}"))
+                .with("url", url)
+                .with("status_code", status));
         }
         match response.bytes().await {
-            Ok(body) => Ok(Ok(Fetched {
+            Ok(body) => Ok(Fetched {
                 body: body.to_vec(),
                 status,
                 name,
-            })),
-            Err(e) => Ok(Err(Outcome::failed(format!("Request failed while reading {url}: {e}"))
+            }),
+            Err(e) => Err(Failure::new(format!("Request failed while reading {url}: {e}"))
                 .with("url", url)
-                .with("status_code", status))),
+                .with("status_code", status)),
         }
     }
 
     /// The expected checksum: its algorithm and lower-case hex digest.
-    async fn expected(
-        &self,
-        client: &reqwest::Client,
-    ) -> Result<Result<Option<(Checksum, String)>, Outcome>, HostError> {
+    async fn expected(&self, client: &reqwest::Client) -> Result<Option<(Checksum, String)>, Failure> {
         let Some(checksum) = self.checksum.as_deref().filter(|c| !c.trim().is_empty()) else {
-            return Ok(Ok(None));
+            return Ok(None);
         };
         let invalid = || {
             HostError::Failed(format!(
@@ -205,23 +206,25 @@ impl GetUrl {
             .iter()
             .any(|scheme| value.starts_with(scheme))
         {
-            let fetched = match self.fetch(client, value).await? {
-                Ok(fetched) => fetched,
-                Err(outcome) => return Ok(Err(outcome)),
-            };
+            let headers = self.headers()?;
+            let fetched = self
+                .fetch(client, headers, value)
+                .await
+                .map_err(|failure| failure.with("url", self.url.as_str()))?;
             let text = String::from_utf8_lossy(&fetched.body);
             let name = url_basename(&self.url);
             return match find_in_checksum_file(&text, &name) {
-                Some(hash) => Ok(Ok(Some((algorithm, hash)))),
-                None => Ok(Err(Outcome::failed(format!(
-                    "Unable to find a checksum for file '{name}' in '{value}'"
-                )))),
+                Some(hash) => Ok(Some((algorithm, hash))),
+                None => Err(
+                    Failure::new(format!("Unable to find a checksum for file '{name}' in '{value}'"))
+                        .with("url", self.url.as_str()),
+                ),
             };
         }
         if value.is_empty() || !value.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(invalid());
+            return Err(invalid().into());
         }
-        Ok(Ok(Some((algorithm, value.to_ascii_lowercase()))))
+        Ok(Some((algorithm, value.to_ascii_lowercase())))
     }
 }
 
@@ -259,21 +262,27 @@ async fn host_digest(
     }
 }
 
-// Transitional: converted to plan/apply next.
-impl Module for GetUrl {
-    type Work = std::convert::Infallible;
+/// What a run writes: the downloaded file, or only the attributes of the file there.
+#[derive(Debug)]
+pub struct Work(Change);
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
+#[derive(Debug)]
+enum Change {
+    Write {
+        dest: String,
+        body: Vec<u8>,
+        attrs: Attributes,
+    },
+    Attributes {
+        dest: String,
+        attrs: Attributes,
+    },
 }
 
-impl GetUrl {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Module for GetUrl {
+    type Work = Work;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
         let _ = self.force_basic_auth;
         let attrs = Attributes {
             mode: parse_mode(&self.mode)?,
@@ -281,10 +290,7 @@ impl GetUrl {
             group: self.group.clone(),
         };
         let client = self.client()?;
-        let expected = match self.expected(&client).await? {
-            Ok(expected) => expected,
-            Err(outcome) => return Ok(outcome.with("url", self.url.as_str())),
-        };
+        let expected = self.expected(&client).await?;
         let remote = cx.remote().await?;
         let (mut dest, mut state) = resolve(&remote, &self.dest).await?;
         let into_folder = state.kind == FileKind::Directory;
@@ -298,21 +304,24 @@ impl GetUrl {
             };
             if keep {
                 let attrs_changed = !attrs.satisfied_by(&state);
-                if attrs_changed && !cx.legacy_check {
-                    files::set_attributes(&remote, &dest, &attrs).await?;
-                }
-                return Ok(Outcome::changed(attrs_changed)
+                let outcome = Outcome::changed(attrs_changed)
                     .msg("file already exists")
                     .with("url", self.url.as_str())
                     .with("dest", dest.as_str())
-                    .with("state", "file"));
+                    .with("state", "file");
+                if !attrs_changed {
+                    return Ok(Plan::Done(outcome));
+                }
+                return Ok(Plan::Change(outcome, Work(Change::Attributes { dest, attrs })));
             }
         }
         let started = Instant::now();
-        let fetched = match self.fetch(&client, &self.url).await? {
-            Ok(fetched) => fetched,
-            Err(outcome) => return Ok(outcome.with("dest", self.dest.as_str())),
-        };
+        let headers = self.headers()?;
+        // The download goes to this machine only; the host gets it in a run.
+        let fetched = self
+            .fetch(&client, headers, &self.url)
+            .await
+            .map_err(|failure| failure.with("dest", self.dest.as_str()))?;
         let elapsed = started.elapsed().as_secs();
         if into_folder {
             let name = fetched
@@ -323,17 +332,17 @@ impl GetUrl {
             dest = format!("{}/{name}", dest.trim_end_matches('/'));
             state = files::stat(&remote, &dest).await?;
             if state.kind == FileKind::Directory {
-                return Ok(Outcome::failed(format!("`{dest}` is a directory")));
+                return Err(Failure::new(format!("`{dest}` is a directory")));
             }
         }
-        let body = &fetched.body;
+        let body = fetched.body;
         if let Some((algorithm, hash)) = &expected {
-            let actual = match algorithm.digest(body) {
+            let actual = match algorithm.digest(&body) {
                 Some(digest) => Some(digest),
-                None => host_digest(&remote, *algorithm, None, Some(body)).await?,
+                None => host_digest(&remote, *algorithm, None, Some(&body)).await?,
             };
             if actual.as_deref() != Some(hash.as_str()) {
-                return Ok(Outcome::failed(format!(
+                return Err(Failure::new(format!(
                     "The checksum for {dest} did not match {hash}; it was {}.",
                     actual.unwrap_or_default()
                 ))
@@ -341,10 +350,10 @@ impl GetUrl {
                 .with("dest", dest.as_str()));
             }
         }
-        let sha256 = hex(&sha2::Sha256::digest(body));
+        let sha256 = hex(&sha2::Sha256::digest(&body));
         let content_changed = state.sha256.as_deref() != Some(sha256.as_str());
         let attrs_changed = !content_changed && !attrs.satisfied_by(&state);
-        let checksum = hex(&sha1(body));
+        let checksum = hex(&sha1(&body));
         let outcome = Outcome::changed(content_changed || attrs_changed)
             .msg(format!("OK ({} bytes)", body.len()))
             .with("url", self.url.as_str())
@@ -355,20 +364,28 @@ impl GetUrl {
             .with("checksum_src", checksum.as_str())
             .with("checksum_dest", checksum.as_str())
             .with("state", "file");
-        if cx.legacy_check {
-            return Ok(outcome);
-        }
-        if content_changed {
-            let keep = Attributes {
+        let change = if content_changed {
+            let attrs = Attributes {
                 mode: attrs.mode,
-                owner: attrs.owner.clone().or_else(|| state.owner.clone()),
-                group: attrs.group.clone().or_else(|| state.group.clone()),
+                owner: attrs.owner.or(state.owner),
+                group: attrs.group.or(state.group),
             };
-            files::write(&remote, &dest, body, &keep).await?;
+            Change::Write { dest, body, attrs }
         } else if attrs_changed {
-            files::set_attributes(&remote, &dest, &attrs).await?;
+            Change::Attributes { dest, attrs }
+        } else {
+            return Ok(Plan::Done(outcome));
+        };
+        Ok(Plan::Change(outcome, Work(change)))
+    }
+
+    async fn apply(work: Work, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let remote = cx.remote().await?;
+        match work.0 {
+            Change::Write { dest, body, attrs } => files::write(&remote, &dest, &body, &attrs).await?,
+            Change::Attributes { dest, attrs } => files::set_attributes(&remote, &dest, &attrs).await?,
         }
-        Ok(outcome)
+        Ok(planned)
     }
 }
 

@@ -75,23 +75,21 @@ pub(crate) async fn run_checked(remote: &Remote<'_>, argv: &[String]) -> Result<
     Ok(())
 }
 
-// Transitional: converted to plan/apply next.
-impl Module for Group {
-    type Work = std::convert::Infallible;
-
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
+/// The `groupadd`, `groupmod` or `groupdel` command that makes the group as asked.
+#[derive(Debug)]
+pub struct Work {
+    argv: Vec<String>,
+    /// The group's name, to read its number back (`None` for `groupdel`).
+    read_back: Option<String>,
+    system: bool,
 }
 
-impl Group {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Module for Group {
+    type Work = Work;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
         if self.name.is_empty() || self.name.contains([':', '\n']) {
-            return Err(HostError::Failed(format!(
+            return Err(Failure::new(format!(
                 "invalid arguments: `{}` is not a group name",
                 self.name
             )));
@@ -132,38 +130,45 @@ impl Group {
                 }
             }
         }
-        let changed = !argv.is_empty();
-        let mut outcome = Outcome::changed(changed).with("name", self.name.as_str());
-        let state_name = match state {
-            State::Present => "present",
-            State::Absent => "absent",
+        let present = state == State::Present;
+        // What the group will be: the number asked for, else the one it has.
+        let gid = self.gid.or(current.as_ref().map(|g| g.gid)).filter(|_| present);
+        let planned = result(&self.name, present, !argv.is_empty(), gid, self.system);
+        if argv.is_empty() {
+            return Ok(Plan::Done(planned));
+        }
+        let work = Work {
+            argv,
+            read_back: present.then(|| self.name.clone()),
+            system: self.system,
         };
-        outcome = outcome.with("state", state_name);
-        if cx.legacy_check {
-            if state == State::Present {
-                if let Some(gid) = self.gid.or(current.as_ref().map(|g| g.gid)) {
-                    outcome = outcome.with("gid", gid);
-                }
-                outcome = outcome.with("system", self.system);
-            }
-            return Ok(outcome);
-        }
-        if changed {
-            run_checked(&remote, &argv).await?;
-        }
-        if state == State::Present {
-            let after = if changed {
-                lookup(&remote, &self.name).await?
-            } else {
-                current
-            };
-            if let Some(group) = after {
-                outcome = outcome.with("gid", group.gid);
-            }
-            outcome = outcome.with("system", self.system);
-        }
-        Ok(outcome)
+        Ok(Plan::Change(planned, work))
     }
+
+    async fn apply(work: Work, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let remote = cx.remote().await?;
+        run_checked(&remote, &work.argv).await?;
+        let Some(name) = work.read_back else {
+            return Ok(planned);
+        };
+        // The number the host gave the group.
+        let gid = lookup(&remote, &name).await?.map(|g| g.gid);
+        Ok(result(&name, true, true, gid, work.system))
+    }
+}
+
+/// The group's result: `gid` and `system` only for `state: present`.
+fn result(name: &str, present: bool, changed: bool, gid: Option<u32>, system: bool) -> Outcome {
+    let mut outcome = Outcome::changed(changed)
+        .with("name", name)
+        .with("state", if present { "present" } else { "absent" });
+    if present {
+        if let Some(gid) = gid {
+            outcome = outcome.with("gid", gid);
+        }
+        outcome = outcome.with("system", system);
+    }
+    outcome
 }
 
 #[cfg(test)]

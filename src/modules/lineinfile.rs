@@ -69,30 +69,38 @@ fn invalid(msg: &str) -> HostError {
     HostError::Failed(format!("invalid arguments: {msg}"))
 }
 
-// Transitional: converted to plan/apply next.
-impl Module for LineInFile {
-    type Work = std::convert::Infallible;
+/// The change a run makes to the file.
+#[derive(Debug)]
+pub struct Work(Change);
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
+#[derive(Debug)]
+enum Change {
+    /// The file's new content; `backup` keeps a copy of the old file first, `make_parent`
+    /// creates its folder (the file is new).
+    Write {
+        path: String,
+        content: Vec<u8>,
+        attrs: Attributes,
+        backup: bool,
+        make_parent: bool,
+    },
+    /// The content is right; only the mode or ownership differ.
+    Attributes { path: String, attrs: Attributes },
 }
 
-impl LineInFile {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Module for LineInFile {
+    type Work = Work;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
         let state = self.state.unwrap_or(State::Present);
         if self.insertafter.is_some() && self.insertbefore.is_some() {
-            return Err(invalid("give `insertafter` or `insertbefore`, not both"));
+            return Err(invalid("give `insertafter` or `insertbefore`, not both").into());
         }
         if self.regexp.is_some() && self.search_string.is_some() {
-            return Err(invalid("give `regexp` or `search_string`, not both"));
+            return Err(invalid("give `regexp` or `search_string`, not both").into());
         }
         if self.backrefs && self.search_string.is_some() {
-            return Err(invalid("`backrefs` works with `regexp`, not `search_string`"));
+            return Err(invalid("`backrefs` works with `regexp`, not `search_string`").into());
         }
         let regexp = match &self.regexp {
             Some(pattern) => Some(compile("regexp", pattern)?),
@@ -111,7 +119,7 @@ impl LineInFile {
         let remote = cx.remote().await?;
         let (path, before) = resolve(&remote, &self.path).await?;
         if before.kind == FileKind::Directory {
-            return Ok(Outcome::failed(format!("Path {} is a directory !", self.path)).with("rc", 256));
+            return Err(Failure::new(format!("Path {} is a directory !", self.path)).with("rc", 256));
         }
         let exists = before.exists();
         let old = if exists {
@@ -123,13 +131,13 @@ impl LineInFile {
         let (msg, found) = match state {
             State::Present => {
                 if self.backrefs && regexp.is_none() {
-                    return Err(invalid("`regexp` is required with `backrefs: true`"));
+                    return Err(invalid("`regexp` is required with `backrefs: true`").into());
                 }
                 let Some(line) = &self.line else {
-                    return Err(invalid("`line` is required with `state: present`"));
+                    return Err(invalid("`line` is required with `state: present`").into());
                 };
                 if !exists && !self.create {
-                    return Ok(Outcome::failed(format!("Destination {} does not exist !", self.path)).with("rc", 257));
+                    return Err(Failure::new(format!("Destination {} does not exist !", self.path)).with("rc", 257));
                 }
                 let insertafter = match (&self.insertafter, &self.insertbefore) {
                     (None, None) => Some("EOF"),
@@ -149,7 +157,7 @@ impl LineInFile {
             }
             State::Absent => {
                 if !exists {
-                    return Ok(Outcome::ok().msg("file not present").with("backup", ""));
+                    return Ok(Plan::Done(Outcome::ok().msg("file not present").with("backup", "")));
                 }
                 let matcher = match (&regexp, &self.search_string, &self.line) {
                     (Some(re), _, _) => Matcher::Regexp(re),
@@ -158,7 +166,8 @@ impl LineInFile {
                     (None, None, None) => {
                         return Err(invalid(
                             "one of `line`, `search_string` or `regexp` is required with `state: absent`",
-                        ));
+                        )
+                        .into());
                     }
                 };
                 let found = remove(&mut lines, &matcher);
@@ -187,26 +196,54 @@ impl LineInFile {
                 after: String::from_utf8_lossy(&new).into_owned(),
             });
         }
-        let mut backup = String::new();
-        if !cx.legacy_check {
-            if content_changed {
-                if exists && self.backup {
-                    backup = backup_file(&remote, &path).await?;
-                }
-                if !exists {
+        // The backup's path, known once a run has made it.
+        let outcome = outcome.with("backup", "");
+        let change = if content_changed {
+            Change::Write {
+                attrs: Attributes {
+                    mode: attrs.mode,
+                    owner: attrs.owner.or(before.owner),
+                    group: attrs.group.or(before.group),
+                },
+                path,
+                content: new,
+                backup: exists && self.backup,
+                make_parent: !exists,
+            }
+        } else if attrs_changed {
+            Change::Attributes { path, attrs }
+        } else {
+            return Ok(Plan::Done(outcome));
+        };
+        Ok(Plan::Change(outcome, Work(change)))
+    }
+
+    async fn apply(work: Work, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let remote = cx.remote().await?;
+        match work.0 {
+            Change::Write {
+                path,
+                content,
+                attrs,
+                backup,
+                make_parent: new,
+            } => {
+                let backup = if backup {
+                    backup_file(&remote, &path).await?
+                } else {
+                    String::new()
+                };
+                if new {
                     make_parent(&remote, &path).await?;
                 }
-                let keep = Attributes {
-                    mode: attrs.mode,
-                    owner: attrs.owner.clone().or_else(|| before.owner.clone()),
-                    group: attrs.group.clone().or_else(|| before.group.clone()),
-                };
-                files::write(&remote, &path, &new, &keep).await?;
-            } else if attrs_changed {
+                files::write(&remote, &path, &content, &attrs).await?;
+                Ok(planned.with("backup", backup))
+            }
+            Change::Attributes { path, attrs } => {
                 files::set_attributes(&remote, &path, &attrs).await?;
+                Ok(planned)
             }
         }
-        Ok(outcome.with("backup", backup))
     }
 }
 

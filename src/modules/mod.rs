@@ -46,6 +46,8 @@ pub(crate) mod introspect;
 mod lenient;
 #[cfg(test)]
 mod tests_fake;
+#[cfg(test)]
+mod tests_fake_provision;
 
 use std::future::Future;
 use std::path::Path;

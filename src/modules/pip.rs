@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::{Failure, Module, Outcome, Plan, StepContext};
-use crate::transport::{Exec, HostError};
+use crate::transport::Exec;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,27 +50,25 @@ impl Pip {
     }
 }
 
-// Transitional: converted to plan/apply next.
-impl Module for Pip {
-    type Work = std::convert::Infallible;
-
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
+/// The packages `pip` installs, upgrades or removes.
+#[derive(Debug)]
+pub struct Work {
+    pip: Pip,
+    todo: Vec<String>,
+    /// Whether `version` pins the one package named.
+    pinned: bool,
 }
 
-impl Pip {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Module for Pip {
+    type Work = Work;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
         let names = self.names();
         if names.is_empty() {
-            return Err(HostError::Failed("`name` names no package".into()));
+            return Err(Failure::new("`name` names no package"));
         }
         let remote = cx.remote().await?;
-        let mut missing = Vec::new();
+        let mut todo = Vec::new();
         for name in &names {
             let mut show = Exec::new(self.pip());
             show.argv.extend(["show".to_string(), name.clone()]);
@@ -87,48 +85,60 @@ impl Pip {
                 ("present", Some(have), Some(want)) => have != want,
                 ("present", Some(_), None) => false,
                 (other, _, _) => {
-                    return Err(HostError::Failed(format!(
+                    return Err(Failure::new(format!(
                         "`state: {other}` is not supported; bgrun has present, latest and absent"
                     )));
                 }
             };
             if wanted {
-                missing.push(name.clone());
+                todo.push(name.clone());
             }
         }
-        if missing.is_empty() || cx.legacy_check {
-            let changed = !missing.is_empty() && self.state != "latest";
-            return Ok(Outcome::changed(changed)
-                .with("name", names.clone())
-                .with("state", self.state.as_str()));
+        // Whether `latest` changes anything only pip's run tells.
+        let planned = Outcome::changed(!todo.is_empty() && self.state != "latest")
+            .with("name", names.clone())
+            .with("state", self.state.as_str());
+        if todo.is_empty() {
+            return Ok(Plan::Done(planned));
         }
-        let mut exec = Exec::new(self.pip());
-        match self.state.as_str() {
+        let work = Work {
+            pinned: names.len() == 1,
+            pip: self,
+            todo,
+        };
+        Ok(Plan::Change(planned, work))
+    }
+
+    async fn apply(work: Work, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let Work { pip, todo, pinned } = work;
+        let remote = cx.remote().await?;
+        let mut exec = Exec::new(pip.pip());
+        match pip.state.as_str() {
             "absent" => exec.argv.extend(["uninstall".to_string(), "-y".to_string()]),
             "latest" => exec.argv.extend(["install".to_string(), "--upgrade".to_string()]),
             _ => exec.argv.push("install".to_string()),
         }
-        if let Some(extra) = &self.extra_args {
+        if let Some(extra) = &pip.extra_args {
             exec.argv.extend(shlex::split(extra).unwrap_or_default());
         }
-        for name in &missing {
-            exec.argv.push(match (&self.version, names.len()) {
-                (Some(version), 1) => format!("{name}=={version}"),
+        for name in &todo {
+            exec.argv.push(match (&pip.version, pinned) {
+                (Some(version), true) => format!("{name}=={version}"),
                 _ => name.clone(),
             });
         }
         let output = remote.exec(&exec).await?;
         let stdout = output.stdout_text();
         if output.rc != 0 {
-            return Ok(Outcome::failed(format!("pip failed: {}", output.stderr_text().trim()))
+            return Err(Failure::new(format!("pip failed: {}", output.stderr_text().trim()))
                 .with("rc", output.rc)
                 .with("stdout", stdout));
         }
         // `latest` changed the host only when pip installed something new.
-        let changed = self.state != "latest" || stdout.contains("Successfully installed");
+        let changed = pip.state != "latest" || stdout.contains("Successfully installed");
         Ok(Outcome::changed(changed)
-            .with("name", missing)
-            .with("state", self.state.as_str())
+            .with("name", todo)
+            .with("state", pip.state.as_str())
             .with("stdout", stdout))
     }
 }

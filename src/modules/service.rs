@@ -70,7 +70,7 @@ enum Scope {
 
 /// Reads the service's state; the `pattern` comes on standard input so that `pgrep -f` does not
 /// find this script itself.
-const PROBE: &str = r#"
+pub(super) const PROBE: &str = r#"
 n=$1; m=$2
 IFS= read -r pat || pat=
 if [ "$m" = auto ]; then
@@ -101,7 +101,7 @@ if command -v service >/dev/null 2>&1; then echo servicecmd=1; else echo service
 
 /// Runs a command with its output in a file, not the connection: a daemon the command starts
 /// keeps its inherited output open, and must not hold the session open.
-const CONTROL: &str = r#"
+pub(super) const CONTROL: &str = r#"
 o=$(mktemp) || exit 1
 "$@" >"$o" 2>&1 </dev/null
 r=$?
@@ -209,7 +209,7 @@ impl Service {
     }
 }
 
-async fn control(remote: &Remote<'_>, argv: &[String]) -> Result<(), HostError> {
+async fn run(remote: &Remote<'_>, argv: &[String]) -> Result<(), HostError> {
     let args: Vec<&str> = argv.iter().map(String::as_str).collect();
     let output = remote.exec(&Exec::script(CONTROL, &args)).await?;
     if output.rc != 0 {
@@ -223,45 +223,61 @@ async fn control(remote: &Remote<'_>, argv: &[String]) -> Result<(), HostError> 
     Ok(())
 }
 
-// Transitional: converted to plan/apply next.
-impl Module for Service {
-    type Work = std::convert::Infallible;
+/// What a run does to the service.
+#[derive(Debug)]
+pub struct Work(Change);
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
+#[derive(Debug)]
+enum Change {
+    /// Only `daemon_reload` / `daemon_reexec`: no unit to look at.
+    Reload(Box<Service>),
+    Control(Box<Control>),
 }
 
-impl Service {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+/// The commands for the service, and the result once they ran. With `reprobe`, systemd is
+/// reloaded first and the service's state read again with it, and the commands and the result
+/// follow from what it says then.
+#[derive(Debug)]
+struct Control {
+    service: Service,
+    name: String,
+    steps: Steps,
+    result: Outcome,
+    reprobe: Option<Exec>,
+}
+
+/// Commands in order; `None` is the pause of a restart through an init script.
+type Steps = Vec<Option<Vec<String>>>;
+
+impl Module for Service {
+    type Work = Work;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
         let manager = match self.manager.as_deref() {
             None | Some("auto") => "auto",
             Some("systemd") => "systemd",
             Some("sysvinit" | "service" | "sysv") => "sysv",
             Some(other) => {
-                return Err(HostError::Failed(format!(
+                return Err(Failure::new(format!(
                     "invalid arguments: `use: {other}`: bgrun knows `auto`, `systemd`, `sysvinit` and `service`"
                 )));
             }
         };
         let name = self.name.clone().unwrap_or_default();
-        if name.is_empty() {
-            if self.daemon_reload || self.daemon_reexec {
-                return self.reload_only(cx).await;
+        let reload_only = if name.is_empty() {
+            Some("invalid arguments: `name` is required")
+        } else if self.state.is_none() && self.enabled.is_none() && self.masked.is_none() {
+            Some("invalid arguments: give at least one of `state`, `enabled` or `masked`")
+        } else {
+            None
+        };
+        if let Some(error) = reload_only {
+            if !(self.daemon_reload || self.daemon_reexec) {
+                return Err(Failure::new(error));
             }
-            return Err(HostError::Failed("invalid arguments: `name` is required".into()));
-        }
-        if self.state.is_none() && self.enabled.is_none() && self.masked.is_none() {
-            if self.daemon_reload || self.daemon_reexec {
-                return self.reload_only(cx).await;
-            }
-            return Err(HostError::Failed(
-                "invalid arguments: give at least one of `state`, `enabled` or `masked`".into(),
-            ));
+            cx.remote().await?;
+            let planned = Outcome::ok().with("name", name);
+            return Ok(Plan::Change(planned, Work(Change::Reload(Box::new(self)))));
         }
         let remote = cx.remote().await?;
         let pattern = self.pattern.clone().unwrap_or_default();
@@ -269,29 +285,115 @@ impl Service {
             Exec::script(PROBE, &[&name, manager, self.scope_flag()]).stdin(format!("{pattern}\n").into_bytes());
         let output = remote.exec(&probe_exec).await?;
         if output.rc != 0 {
-            return Err(HostError::Failed(format!(
+            return Err(Failure::new(format!(
                 "cannot read the state of service `{name}`: {}",
                 output.stderr_text().trim()
             )));
         }
-        let mut probe = parse_probe(&output.stdout_text());
-        if probe.systemd && (self.daemon_reload || self.daemon_reexec) && !cx.legacy_check {
-            self.daemon_reload(&remote).await?;
-            let output = remote.exec(&probe_exec).await?;
-            probe = parse_probe(&output.stdout_text());
+        let probe = parse_probe(&output.stdout_text());
+        if probe.systemd && (self.daemon_reload || self.daemon_reexec) {
+            // A run reloads systemd first and looks again, and then finds a unit an earlier step
+            // installed.
+            let planned = if found(&probe) {
+                let (steps, result) = self.decide(&name, &probe)?;
+                check_report(result, &steps)
+            } else {
+                Outcome::changed(true)
+                    .msg(format!(
+                        "check mode: systemd does not know {name} yet; it would look again after {}",
+                        if self.daemon_reload {
+                            "daemon-reload"
+                        } else {
+                            "daemon-reexec"
+                        }
+                    ))
+                    .with("name", name.as_str())
+            };
+            let work = Change::Control(Box::new(Control {
+                service: self,
+                name,
+                steps: Vec::new(),
+                result: Outcome::ok(),
+                reprobe: Some(probe_exec),
+            }));
+            return Ok(Plan::Change(planned, Work(work)));
         }
+        let (steps, result) = self.decide(&name, &probe)?;
+        if steps.is_empty() {
+            return Ok(Plan::Done(result));
+        }
+        let planned = check_report(result.clone(), &steps);
+        let work = Change::Control(Box::new(Control {
+            service: self,
+            name,
+            steps,
+            result,
+            reprobe: None,
+        }));
+        Ok(Plan::Change(planned, Work(work)))
+    }
+
+    async fn apply(work: Work, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let remote = cx.remote().await?;
+        match work.0 {
+            Change::Reload(service) => {
+                service.daemon_reload(&remote).await?;
+                Ok(planned)
+            }
+            Change::Control(control) => {
+                let Control {
+                    service,
+                    name,
+                    mut steps,
+                    mut result,
+                    reprobe,
+                } = *control;
+                if let Some(probe_exec) = reprobe {
+                    service.daemon_reload(&remote).await?;
+                    let output = remote.exec(&probe_exec).await?;
+                    (steps, result) = service.decide(&name, &parse_probe(&output.stdout_text()))?;
+                }
+                for step in &steps {
+                    match step {
+                        Some(argv) => run(&remote, argv).await?,
+                        None => tokio::time::sleep(Duration::from_secs(service.sleep.unwrap_or(0))).await,
+                    }
+                }
+                Ok(result)
+            }
+        }
+    }
+}
+
+/// Whether the host knows the service.
+fn found(probe: &Probe) -> bool {
+    if probe.systemd {
+        probe.prop("LoadState") != "not-found" || probe.prop("UnitFileState") == "masked"
+    } else {
+        probe.script
+    }
+}
+
+/// What check mode reports: the result, with the commands a run would send.
+fn check_report(result: Outcome, steps: &Steps) -> Outcome {
+    if steps.is_empty() {
+        return result;
+    }
+    let shown: Vec<String> = steps.iter().flatten().map(|argv| argv.join(" ")).collect();
+    result.msg(format!("check mode: would run {}", shown.join("; ")))
+}
+
+impl Service {
+    /// The commands that bring the service where it is asked (`None`: the pause of a restart
+    /// through an init script), and the result once they ran.
+    fn decide(&self, name: &str, probe: &Probe) -> Result<(Steps, Outcome), Failure> {
         if !probe.systemd && self.masked.is_some() {
-            return Err(HostError::Failed(
-                "invalid arguments: `masked` needs systemd, which does not run this host".into(),
+            return Err(Failure::new(
+                "invalid arguments: `masked` needs systemd, which does not run this host",
             ));
         }
-        let found = if probe.systemd {
-            probe.prop("LoadState") != "not-found" || probe.prop("UnitFileState") == "masked"
-        } else {
-            probe.script
-        };
-        if !found {
-            return Ok(Outcome::failed(format!(
+        if !found(probe) {
+            return Err(Failure::new(format!(
                 "Could not find the requested service {name}: {}",
                 if probe.systemd {
                     "systemd does not know it"
@@ -299,35 +401,35 @@ impl Service {
                     "no init script in /etc/init.d"
                 }
             ))
-            .with("name", name.as_str()));
+            .with("name", name));
         }
         // The commands to run, in order.
         let mut plan: Vec<Vec<String>> = Vec::new();
         if let Some(masked) = self.masked {
             let is_masked = probe.prop("UnitFileState") == "masked" || probe.prop("LoadState") == "masked";
             if masked != is_masked {
-                plan.push(self.systemctl(if masked { "mask" } else { "unmask" }, &name));
+                plan.push(self.systemctl(if masked { "mask" } else { "unmask" }, name));
             }
         }
         if let Some(enabled) = self.enabled
             && enabled != probe.enabled()
         {
             if probe.systemd {
-                plan.push(self.systemctl(if enabled { "enable" } else { "disable" }, &name));
+                plan.push(self.systemctl(if enabled { "enable" } else { "disable" }, name));
             } else if probe.update_rc_d {
                 if enabled && !probe.klinks {
-                    plan.push(vec!["update-rc.d".into(), name.clone(), "defaults".into()]);
+                    plan.push(vec!["update-rc.d".into(), name.to_string(), "defaults".into()]);
                 }
                 plan.push(vec![
                     "update-rc.d".into(),
-                    name.clone(),
+                    name.to_string(),
                     if enabled { "enable" } else { "disable" }.into(),
                 ]);
             } else {
-                return Ok(Outcome::failed(format!(
+                return Err(Failure::new(format!(
                     "cannot enable or disable {name}: the host has neither systemd nor update-rc.d"
                 ))
-                .with("name", name.as_str()));
+                .with("name", name));
             }
         }
         let running = probe.running();
@@ -340,51 +442,31 @@ impl Service {
             (Some(State::Reloaded), true) => &["reload"],
             _ => &[],
         };
-        let mut steps: Vec<Option<Vec<String>>> = plan.into_iter().map(Some).collect();
+        let mut steps: Steps = plan.into_iter().map(Some).collect();
         for verb in verbs {
             steps.push(match *verb {
                 "sleep" => None,
-                verb if probe.systemd => Some(self.systemctl(verb, &name)),
-                verb => Some(self.init_script(&probe, verb, &name)?),
+                verb if probe.systemd => Some(self.systemctl(verb, name)),
+                verb => Some(self.init_script(probe, verb, name)?),
             });
         }
-        let changed = !steps.is_empty();
-        let mut outcome = Outcome::changed(changed).with("name", name.as_str());
-        let after_state = match self.state {
-            Some(State::Stopped) => Some("stopped"),
-            Some(_) => Some("started"),
-            None => None,
+        let mut outcome = Outcome::changed(!steps.is_empty()).with("name", name);
+        let state = match self.state {
+            Some(State::Stopped) => "stopped",
+            Some(_) => "started",
+            None if running => "started",
+            None => "stopped",
         };
-        match after_state {
-            Some(state) => outcome = outcome.with("state", state),
-            None => {
-                outcome = outcome.with("state", if running { "started" } else { "stopped" });
-            }
-        }
+        outcome = outcome.with("state", state);
         if let Some(enabled) = self.enabled {
             outcome = outcome.with("enabled", enabled);
         }
         if probe.systemd {
             outcome = outcome.with("status", Json::Object(probe.props.clone()));
         }
-        if cx.legacy_check {
-            let shown: Vec<String> = steps.iter().flatten().map(|argv| argv.join(" ")).collect();
-            if changed {
-                outcome = outcome.msg(format!("check mode: would run {}", shown.join("; ")));
-            }
-            return Ok(outcome);
-        }
-        for step in &steps {
-            match step {
-                Some(argv) => control(&remote, argv).await?,
-                None => tokio::time::sleep(Duration::from_secs(self.sleep.unwrap_or(0))).await,
-            }
-        }
-        Ok(outcome)
+        Ok((steps, outcome))
     }
-}
 
-impl Service {
     async fn daemon_reload(&self, remote: &Remote<'_>) -> Result<(), HostError> {
         for (wanted, verb) in [
             (self.daemon_reload, "daemon-reload"),
@@ -396,19 +478,10 @@ impl Service {
                     argv.push(self.scope_flag().into());
                 }
                 argv.push(verb.into());
-                control(remote, &argv).await?;
+                run(remote, &argv).await?;
             }
         }
         Ok(())
-    }
-
-    /// Only `daemon_reload` / `daemon_reexec`: no unit to look at.
-    async fn reload_only(&self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
-        let remote = cx.remote().await?;
-        if !cx.legacy_check {
-            self.daemon_reload(&remote).await?;
-        }
-        Ok(Outcome::ok().with("name", self.name.clone().unwrap_or_default()))
     }
 }
 

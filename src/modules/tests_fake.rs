@@ -310,8 +310,8 @@ async fn lineinfile_creates_the_file_and_its_folder() {
     let missing = h
         .run("lineinfile", json!({"path": "/etc/none", "line": "x"}))
         .await
-        .unwrap();
-    assert!(missing.failed);
+        .unwrap_err();
+    assert_eq!(missing.to_string(), "Destination /etc/none does not exist !");
 }
 
 #[tokio::test]

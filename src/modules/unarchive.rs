@@ -7,8 +7,9 @@
 //! content (`cmp`) and the same link target, and, when `mode`, `owner` or `group` are given,
 //! those attributes. Timestamps and the archive's own permissions are not compared. `dest` is
 //! touched only when something differs (in check mode, never). `creates` skips all of this when
-//! its path exists. Looking, unpacking and setting attributes take one round trip. `mode`,
-//! `owner` and `group` apply to every unpacked path, as in Ansible.
+//! its path exists. Looking takes one round trip; when something differs, a run unpacks and sets
+//! attributes in a second one (the script compares again, then changes `dest`). `mode`, `owner`
+//! and `group` apply to every unpacked path, as in Ansible.
 
 use std::time::Duration;
 
@@ -60,7 +61,7 @@ fn yes() -> bool {
 /// `$4` mode, `$5` owner, `$6` group; `BGRUN_EXTRA` and `BGRUN_EXCLUDE` hold one word per line.
 /// Prints the handler, every unpacked path (`file:`), the paths that differ in `dest`
 /// (`differs:`) or in attributes (`attrs:`), and `extracted` once `dest` was changed.
-const UNPACK: &str = r#"
+pub(super) const UNPACK: &str = r#"
 m=$1; d=$2; s=$3; am=$4; ow=$5; gr=$6
 [ -d "$d" ] || { printf "dest '%s' must be an existing dir\n" "$d" >&2; exit 4; }
 w=$(mktemp -d) || exit 1
@@ -184,14 +185,16 @@ fn words(name: &str, items: &[String]) -> Result<String, HostError> {
 
 impl Unarchive {
     /// The archive's bytes, when it travels from here.
-    async fn local_archive(&self, cx: &StepContext<'_>) -> Result<Result<Vec<u8>, Outcome>, HostError> {
+    async fn local_archive(&self, cx: &StepContext<'_>) -> Result<Vec<u8>, Failure> {
         if self.src.starts_with("http://") || self.src.starts_with("https://") {
             let client = reqwest::Client::builder()
                 .danger_accept_invalid_certs(!self.validate_certs)
                 .timeout(Duration::from_secs(600))
                 .build()
                 .map_err(|e| HostError::Failed(format!("cannot set up HTTP: {e}")))?;
-            let failed = |why: String| Ok(Err(Outcome::failed(format!("Failure downloading {}: {why}", self.src))));
+            let failed = |why: String| {
+                Err(Failure::new(format!("Failure downloading {}: {why}", self.src)).with("dest", self.dest.as_str()))
+            };
             let response = match client.get(&self.src).send().await {
                 Ok(response) => response,
                 Err(e) => return failed(e.to_string()),
@@ -200,85 +203,136 @@ impl Unarchive {
                 return failed(format!("HTTP Error {}", response.status().as_u16()));
             }
             return match response.bytes().await {
-                Ok(body) => Ok(Ok(body.to_vec())),
+                Ok(body) => Ok(body.to_vec()),
                 Err(e) => failed(e.to_string()),
             };
         }
         let path = find_source(cx, "files", &self.src)?;
-        std::fs::read(&path)
-            .map(Ok)
-            .map_err(|e| HostError::Failed(format!("cannot read `{}`: {e}", path.display())))
+        std::fs::read(&path).map_err(|e| Failure::new(format!("cannot read `{}`: {e}", path.display())))
     }
 }
 
-// Transitional: converted to plan/apply next.
+/// The unpacking a run does: the same script, this time changing `dest`.
+#[derive(Debug)]
+pub struct Work {
+    unarchive: Unarchive,
+    /// The archive, when it travels from here.
+    archive: Option<Vec<u8>>,
+    options: Options,
+}
+
+/// The arguments as the script takes them.
+#[derive(Debug)]
+struct Options {
+    /// `mode` in octal, or empty.
+    mode: String,
+    /// `extra_opts` and `exclude`, one a line.
+    extra: String,
+    exclude: String,
+}
+
 impl Module for Unarchive {
-    type Work = std::convert::Infallible;
+    type Work = Work;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
-}
-
-impl Unarchive {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
         if !self.dest.starts_with('/') {
-            return Err(HostError::Failed(format!(
+            return Err(Failure::new(format!(
                 "invalid arguments: `dest` {} is not an absolute path",
                 self.dest
             )));
         }
-        let mode = parse_mode(&self.mode)?.map(|m| format!("{m:o}")).unwrap_or_default();
-        let extra = words("extra_opts", &self.extra_opts)?;
-        let exclude = words("exclude", &self.exclude)?;
+        let options = Options {
+            mode: parse_mode(&self.mode)?.map(|m| format!("{m:o}")).unwrap_or_default(),
+            extra: words("extra_opts", &self.extra_opts)?,
+            exclude: words("exclude", &self.exclude)?,
+        };
         let remote = cx.remote().await?;
         if let Some(creates) = &self.creates
             && files::stat(&remote, creates).await?.exists()
         {
-            return Ok(Outcome::ok()
-                .msg(format!("skipped, since {creates} exists"))
-                .with("dest", self.dest.as_str())
-                .with("src", self.src.as_str()));
+            return Ok(Plan::Done(
+                Outcome::ok()
+                    .msg(format!("skipped, since {creates} exists"))
+                    .with("dest", self.dest.as_str())
+                    .with("src", self.src.as_str()),
+            ));
         }
         let archive = if self.remote_src {
             None
         } else {
-            match self.local_archive(cx).await? {
-                Ok(bytes) => Some(bytes),
-                Err(outcome) => return Ok(outcome.with("dest", self.dest.as_str())),
-            }
+            Some(self.local_archive(cx).await?)
         };
+        let report = self.unpack(cx, "check", &options, archive.as_deref()).await?;
+        let outcome = self.result(&report);
+        if !outcome.changed {
+            return Ok(Plan::Done(outcome));
+        }
+        let planned = outcome.msg(format!(
+            "check mode: would unpack {} into {} ({} path(s) differ)",
+            self.src,
+            self.dest,
+            report.differs.len().max(report.attrs.len())
+        ));
+        let work = Work {
+            unarchive: self,
+            archive,
+            options,
+        };
+        Ok(Plan::Change(planned, work))
+    }
+
+    async fn apply(work: Work, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let Work {
+            unarchive,
+            archive,
+            options,
+        } = work;
+        let report = unarchive.unpack(cx, "apply", &options, archive.as_deref()).await?;
+        Ok(unarchive.result(&report))
+    }
+}
+
+impl Unarchive {
+    /// Runs [`UNPACK`]: with `check`, it only compares the archive with `dest`; with `apply`, it
+    /// also unpacks into `dest` and sets the attributes where they differ.
+    async fn unpack(
+        &self,
+        cx: &StepContext<'_>,
+        action: &str,
+        options: &Options,
+        archive: Option<&[u8]>,
+    ) -> Result<Report, Failure> {
+        let remote = cx.remote().await?;
         let host_src = if self.remote_src { self.src.as_str() } else { "" };
         let owner = self.owner.clone().unwrap_or_default();
         let group = self.group.clone().unwrap_or_default();
-        let action = if cx.legacy_check { "check" } else { "apply" };
-        let mut exec = Exec::script(UNPACK, &[action, &self.dest, host_src, &mode, &owner, &group]);
-        exec.env = vec![("BGRUN_EXTRA".into(), extra), ("BGRUN_EXCLUDE".into(), exclude)];
+        let mut exec = Exec::script(UNPACK, &[action, &self.dest, host_src, &options.mode, &owner, &group]);
+        exec.env = vec![
+            ("BGRUN_EXTRA".into(), options.extra.clone()),
+            ("BGRUN_EXCLUDE".into(), options.exclude.clone()),
+        ];
         if let Some(bytes) = archive {
-            exec = exec.stdin(bytes);
+            exec = exec.stdin(bytes.to_vec());
         }
         let output = remote.exec(&exec).await?;
-        let report = parse_report(&output.stdout_text());
         let err = output.stderr_text().trim().to_string();
         let failed = |msg: String| {
-            Ok(Outcome::failed(msg)
+            Err(Failure::new(msg)
                 .with("dest", self.dest.as_str())
                 .with("src", self.src.as_str()))
         };
         match output.rc {
-            0 => {}
-            4..=6 => return failed(err),
-            8 => return failed(format!("cannot unpack {}: {err}", self.src)),
-            7 => {
-                return failed(format!("failed to unpack {} into {}: {err}", self.src, self.dest));
-            }
-            9 => return failed(format!("cannot set attributes in {}: {err}", self.dest)),
-            rc => return failed(format!("unarchive failed ({rc}): {err}")),
+            0 => Ok(parse_report(&output.stdout_text())),
+            4..=6 => failed(err),
+            8 => failed(format!("cannot unpack {}: {err}", self.src)),
+            7 => failed(format!("failed to unpack {} into {}: {err}", self.src, self.dest)),
+            9 => failed(format!("cannot set attributes in {}: {err}", self.dest)),
+            rc => failed(format!("unarchive failed ({rc}): {err}")),
         }
+    }
+
+    /// The result of an unpacking the script reported.
+    fn result(&self, report: &Report) -> Outcome {
         let changed = !report.differs.is_empty() || !report.attrs.is_empty();
         let handler = handler_name(&report.handler);
         let mut outcome = Outcome::changed(changed)
@@ -300,15 +354,7 @@ impl Unarchive {
         if self.list_files {
             outcome = outcome.with("files", report.files.clone());
         }
-        if cx.legacy_check && changed {
-            outcome = outcome.msg(format!(
-                "check mode: would unpack {} into {} ({} path(s) differ)",
-                self.src,
-                self.dest,
-                report.differs.len().max(report.attrs.len())
-            ));
-        }
-        Ok(outcome)
+        outcome
     }
 }
 

@@ -83,7 +83,7 @@ enum UpdatePassword {
 /// Prints the account (`passwd:`), its password hash (`shadow:`), its groups (`groups:`), the
 /// primary group asked for (`group:`), whether a group of the user's name exists (`own:`), and
 /// which of the supplementary groups asked for do not exist (`missing:`).
-const READ: &str = r#"
+pub(super) const READ: &str = r#"
 n=$1; g=$2; shift 2
 printf 'passwd:%s\n' "$(getent passwd "$n")"
 printf 'shadow:%s\n' "$(getent shadow "$n" 2>/dev/null | cut -d: -f2)"
@@ -184,23 +184,34 @@ impl User {
     }
 }
 
-// Transitional: converted to plan/apply next.
-impl Module for User {
-    type Work = std::convert::Infallible;
+/// The command that makes the account as asked.
+#[derive(Debug)]
+pub struct Work(Change);
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
-        Ok(Plan::Done(self.legacy(cx).await?))
-    }
-
-    async fn apply(work: Self::Work, _: Outcome, _: &StepContext<'_>) -> Result<Outcome, Failure> {
-        match work {}
-    }
+#[derive(Debug)]
+enum Change {
+    /// `userdel`.
+    Delete(Vec<String>),
+    /// `useradd` or `usermod`, then the account read back for the result.
+    Run {
+        argv: Vec<String>,
+        /// Where the password is in `argv`, to hide it in messages.
+        password_at: Option<usize>,
+        user: Box<User>,
+        group: Option<(String, u32)>,
+        wanted_groups: Option<Vec<String>>,
+    },
+    /// Groups the account needs do not exist: check mode assumes an earlier step creates them,
+    /// a run fails so.
+    MissingGroups(Failure),
 }
 
-impl User {
-    async fn legacy(self, cx: &StepContext<'_>) -> Result<Outcome, HostError> {
+impl Module for User {
+    type Work = Work;
+
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
         if self.name.is_empty() || self.name.contains([':', '\n']) || self.name.starts_with('-') {
-            return Err(HostError::Failed(format!(
+            return Err(Failure::new(format!(
                 "invalid arguments: `{}` is not a user name",
                 self.name
             )));
@@ -216,21 +227,19 @@ impl User {
                 .with("state", "absent")
                 .with("force", self.force)
                 .with("remove", self.remove);
-            if account.exists && !cx.legacy_check {
-                let mut argv = vec!["userdel".to_string()];
-                if self.force {
-                    argv.push("-f".into());
-                }
-                if self.remove {
-                    argv.push("-r".into());
-                }
-                argv.push(self.name.clone());
-                run_checked(&remote, &argv).await?;
-            }
             if !account.exists {
                 outcome = outcome.msg(format!("user {} does not exist", self.name));
+                return Ok(Plan::Done(outcome));
             }
-            return Ok(outcome);
+            let mut argv = vec!["userdel".to_string()];
+            if self.force {
+                argv.push("-f".into());
+            }
+            if self.remove {
+                argv.push("-r".into());
+            }
+            argv.push(self.name.clone());
+            return Ok(Plan::Change(outcome, Work(Change::Delete(argv))));
         }
         let mut missing = read.missing.clone();
         if let Some(group) = self.group.as_ref().filter(|_| read.group.is_none()) {
@@ -238,9 +247,6 @@ impl User {
         }
         if !missing.is_empty() {
             let msg = format!("Group {} does not exist", missing.join(", "));
-            if !cx.legacy_check {
-                return Ok(Outcome::failed(msg).with("name", self.name.as_str()));
-            }
             // In check mode an earlier step may be about to create the group.
             let mut outcome = Outcome::changed(true)
                 .msg(format!("check mode: {msg} yet; the user would be changed once it does"))
@@ -254,7 +260,8 @@ impl User {
             if self.password.is_some() {
                 outcome = outcome.with("password", HIDDEN);
             }
-            return Ok(outcome);
+            let failure = Failure::new(msg).with("name", self.name.as_str());
+            return Ok(Plan::Change(outcome, Work(Change::MissingGroups(failure))));
         }
         let mut args: Vec<String> = Vec::new();
         // Where the password sits in `args`, to hide it in messages.
@@ -348,26 +355,71 @@ impl User {
             "useradd"
         };
         let changed = !account.exists || !args.is_empty();
-        let mut after = account.clone();
-        if changed && !cx.legacy_check {
-            let mut argv = vec![program.to_string()];
-            argv.extend(args.iter().cloned());
-            argv.push(self.name.clone());
-            let output = remote.exec(&Exec::new(argv.clone())).await?;
-            if output.rc != 0 {
-                if let Some(i) = password_at {
-                    argv[i + 1] = HIDDEN.to_string();
-                }
-                return Ok(Outcome::failed(format!(
-                    "`{}` failed ({}): {}",
-                    argv.join(" "),
-                    output.rc,
-                    output.stderr_text().trim()
-                ))
-                .with("name", self.name.as_str()));
-            }
-            after = self.read(&remote, &[]).await?.account;
+        // The account as it stands, or, when it does not exist yet, what it would get.
+        let planned = self.result(changed, account, &read.group, &wanted_groups);
+        if !changed {
+            return Ok(Plan::Done(planned));
         }
+        let mut argv = vec![program.to_string()];
+        argv.extend(args);
+        argv.push(self.name.clone());
+        let group = read.group;
+        Ok(Plan::Change(
+            planned,
+            Work(Change::Run {
+                argv,
+                password_at,
+                user: Box::new(self),
+                group,
+                wanted_groups,
+            }),
+        ))
+    }
+
+    async fn apply(work: Work, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let remote = cx.remote().await?;
+        match work.0 {
+            Change::Delete(argv) => {
+                run_checked(&remote, &argv).await?;
+                Ok(planned)
+            }
+            Change::MissingGroups(failure) => Err(failure),
+            Change::Run {
+                mut argv,
+                password_at,
+                user,
+                group,
+                wanted_groups,
+            } => {
+                let output = remote.exec(&Exec::new(argv.clone())).await?;
+                if output.rc != 0 {
+                    if let Some(i) = password_at {
+                        argv[i + 1] = HIDDEN.to_string();
+                    }
+                    return Err(Failure::new(format!(
+                        "`{}` failed ({}): {}",
+                        argv.join(" "),
+                        output.rc,
+                        output.stderr_text().trim()
+                    ))
+                    .with("name", user.name.as_str()));
+                }
+                let after = user.read(&remote, &[]).await?.account;
+                Ok(user.result(true, &after, &group, &wanted_groups))
+            }
+        }
+    }
+}
+
+impl User {
+    /// The result for `state: present`, from the account (when it exists) or from the arguments.
+    fn result(
+        &self,
+        changed: bool,
+        account: &Account,
+        group: &Option<(String, u32)>,
+        wanted_groups: &Option<Vec<String>>,
+    ) -> Outcome {
         let mut outcome = Outcome::changed(changed)
             .with("name", self.name.as_str())
             .with("state", "present")
@@ -375,24 +427,23 @@ impl User {
             .with("system", self.system)
             .with("create_home", self.create_home)
             .with("move_home", self.move_home);
-        if after.exists {
-            let groups: Vec<&String> = after.groups.iter().skip(1).collect();
+        if account.exists {
+            let groups: Vec<&String> = account.groups.iter().skip(1).collect();
             outcome = outcome
-                .with("uid", after.uid)
-                .with("group", after.gid)
-                .with("home", after.home.as_str())
-                .with("shell", after.shell.as_str())
-                .with("comment", after.comment.as_str())
+                .with("uid", account.uid)
+                .with("group", account.gid)
+                .with("home", account.home.as_str())
+                .with("shell", account.shell.as_str())
+                .with("comment", account.comment.as_str())
                 .with(
                     "groups",
                     groups.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(","),
                 );
         } else {
-            // Check mode, for an account that does not exist yet: what it would get.
             if let Some(uid) = self.uid {
                 outcome = outcome.with("uid", uid);
             }
-            if let Some((_, gid)) = &read.group {
+            if let Some((_, gid)) = group {
                 outcome = outcome.with("group", *gid);
             }
             for (key, value) in [("home", &self.home), ("shell", &self.shell), ("comment", &self.comment)] {
@@ -400,14 +451,14 @@ impl User {
                     outcome = outcome.with(key, value.as_str());
                 }
             }
-            if let Some(groups) = &wanted_groups {
+            if let Some(groups) = wanted_groups {
                 outcome = outcome.with("groups", groups.join(","));
             }
         }
         if self.password.is_some() {
             outcome = outcome.with("password", HIDDEN);
         }
-        Ok(outcome)
+        outcome
     }
 }
 

@@ -36,7 +36,7 @@ pub struct Node {
 
 /// One command the fake was given, with the name of what the fake took it for (`stat`, `read`,
 /// `write`, `set_attributes`, `stage`, `commit`, `discard`, `rm`, `mkdir`, `touch`, `ln`,
-/// `make_parent`, or `program` for a scripted one).
+/// `make_parent`, or for a scripted one `query` when it only reads and `program` otherwise).
 #[derive(Debug, Clone)]
 pub struct Call {
     pub op: &'static str,
@@ -46,7 +46,7 @@ pub struct Call {
 impl Call {
     /// Whether the command only looks at the host.
     pub fn is_read_only(&self) -> bool {
-        matches!(self.op, "stat" | "read")
+        matches!(self.op, "stat" | "read" | "query")
     }
 }
 
@@ -54,8 +54,9 @@ impl Call {
 struct Host {
     nodes: BTreeMap<String, Node>,
     calls: Vec<Call>,
-    /// Scripted answers to programs the fake does not interpret: the argv expected, in order.
-    answers: VecDeque<(Vec<String>, ExecOutput)>,
+    /// Scripted answers to programs the fake does not interpret: the argv expected, in order,
+    /// and the name the call is recorded under.
+    answers: VecDeque<(Vec<String>, ExecOutput, &'static str)>,
     staged: u32,
 }
 
@@ -101,9 +102,19 @@ impl FakeTransport {
 
     /// Expects `argv` as the next command the fake does not interpret, and answers it with `output`.
     pub fn answer(&self, argv: &[&str], output: ExecOutput) -> &Self {
+        self.script_answer(argv, output, "program")
+    }
+
+    /// As [`answer`](Self::answer), for a command that only reads the host (`getent`,
+    /// `systemctl show`, `apt-get -s`): check mode may send it.
+    pub fn query(&self, argv: &[&str], output: ExecOutput) -> &Self {
+        self.script_answer(argv, output, "query")
+    }
+
+    fn script_answer(&self, argv: &[&str], output: ExecOutput, op: &'static str) -> &Self {
         self.host()
             .answers
-            .push_back((argv.iter().map(|a| a.to_string()).collect(), output));
+            .push_back((argv.iter().map(|a| a.to_string()).collect(), output, op));
         self
     }
 
@@ -237,14 +248,14 @@ impl Host {
                 ("ln", ok(""))
             }
             _ => {
-                let Some((expected, output)) = self.answers.pop_front() else {
+                let Some((expected, output, op)) = self.answers.pop_front() else {
                     panic!("fake transport: a command it does not understand and no test scripted: {exec:?}");
                 };
                 assert_eq!(
                     exec.argv, expected,
                     "fake transport: not the scripted command: {exec:?}"
                 );
-                ("program", output)
+                (op, output)
             }
         }
     }
