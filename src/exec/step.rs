@@ -252,7 +252,6 @@ impl Runner<'_> {
         let cx = StepContext {
             host,
             connection: &connection,
-            legacy_check: self.options.check,
             diff: self.options.diff,
             verbosity: self.options.verbosity,
             templar: &self.templar,

@@ -64,7 +64,6 @@ impl Harness {
         StepContext {
             host: "fake",
             connection: &self.connection,
-            legacy_check: self.check,
             diff: self.diff,
             verbosity: 0,
             templar: &self.templar,

@@ -282,8 +282,6 @@ fn parse<T: Module>(args: Json) -> Result<T, Failure> {
 pub struct StepContext<'a> {
     pub host: &'a str,
     pub connection: &'a Connection,
-    /// Transitional: read by the modules not yet split into plan and apply.
-    pub legacy_check: bool,
     pub diff: bool,
     pub verbosity: u8,
     pub templar: &'a Arc<Templar>,
