@@ -18,7 +18,8 @@ use serde_json::{Value as Json, json};
 use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::consul::ConsulSettings;
 
-consul_module! {
+module_arguments! {
+[consul]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Audit {

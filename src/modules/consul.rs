@@ -88,7 +88,8 @@ const REGISTRATION: &[&str] = &[
 const READING: &[&str] = &["service", "tag", "only_passing"];
 /// The arguments of waiting for a service's instances.
 const WAITING: &[&str] = &["service", "tag", "only_passing", "wait", "timeout"];
-consul_module! {
+module_arguments! {
+[consul]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Consul {

@@ -22,7 +22,8 @@ use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::consul::Consul;
 use crate::consul::lock::{self, Refused};
 
-consul_module! {
+module_arguments! {
+[consul]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsulLock {

@@ -5,11 +5,13 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use super::{Diff, Failure, Module, Outcome, Plan, StepContext, find_source, parse_mode};
+use super::{Diff, Failure, Module, Outcome, Plan, StepContext, find_source};
 use crate::compat::checksum::hex;
 use crate::transport::files::{self, Attributes, FileKind};
 use crate::transport::{Exec, HostError, Remote};
 
+module_arguments! {
+[attributes]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Copy {
@@ -19,18 +21,13 @@ pub struct Copy {
     #[serde(default)]
     content: Option<Json>,
     dest: String,
-    #[serde(default)]
-    mode: Json,
-    #[serde(default)]
-    owner: Option<String>,
-    #[serde(default)]
-    group: Option<String>,
     /// A command that checks the new file before it replaces the old one; `%s` stands for it.
     #[serde(default)]
     validate: Option<String>,
     /// When false, an existing destination is left as it is.
     #[serde(default = "yes")]
     force: bool,
+}
 }
 
 fn yes() -> bool {
@@ -41,6 +38,7 @@ impl Module for Copy {
     type Work = PutWork;
 
     async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<PutWork>, Failure> {
+        let attrs = self.attributes()?;
         let (content, name) = match (&self.src, self.content) {
             (Some(src), None) => {
                 let path = find_source(cx, "files", src)?;
@@ -61,11 +59,6 @@ impl Module for Copy {
                 return Err(Failure::new("give either `src` or `content`, not both"));
             }
             (None, None) => return Err(Failure::new("give `src` or `content`")),
-        };
-        let attrs = Attributes {
-            mode: parse_mode(&self.mode)?,
-            owner: self.owner,
-            group: self.group,
         };
         let mut dest = self.dest;
         if dest.ends_with('/') {

@@ -34,10 +34,9 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use serde::Deserialize;
-use serde_json::Value as Json;
 
 use super::copy::{Put, PutWork, apply_put, plan_put};
-use super::{Failure, Module, Outcome, Plan, StepContext, find_source, parse_mode};
+use super::{Failure, Module, Outcome, Plan, StepContext, find_source};
 use crate::consul::{Consul, ConsulSettings};
 use crate::ctmpl::{
     Catalog, CatalogService, Dependency, HealthState, KeyPair, Lookup, Node, RenderContext, Rendered, ServiceInstance,
@@ -50,7 +49,8 @@ use crate::transport::files::Attributes;
 /// Rounds of fetching before a template that keeps asking for more is given up on.
 const MAX_ROUNDS: usize = 32;
 
-consul_module! {
+module_arguments! {
+[consul, attributes]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ctmpl {
@@ -63,12 +63,6 @@ pub struct Ctmpl {
     /// Write the file even when every service the template reads has no instance.
     #[serde(default)]
     allow_empty: bool,
-    #[serde(default)]
-    mode: Json,
-    #[serde(default)]
-    owner: Option<String>,
-    #[serde(default)]
-    group: Option<String>,
     /// When false, an existing destination is left as it is.
     #[serde(default = "yes")]
     force: bool,
@@ -85,11 +79,7 @@ impl Module for Ctmpl {
     async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<PutWork>, Failure> {
         let consul = self.consul_settings();
         let path = find_source(cx, "templates", &self.src)?;
-        let attrs = Attributes {
-            mode: parse_mode(&self.mode)?,
-            owner: self.owner,
-            group: self.group,
-        };
+        let attrs = self.attributes()?;
         let put = Put {
             force: self.force,
             validate: self.validate,

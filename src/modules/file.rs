@@ -2,12 +2,13 @@
 //! and ownership.
 
 use serde::Deserialize;
-use serde_json::Value as Json;
 
-use super::{Diff, Failure, Module, Outcome, Plan, StepContext, parse_mode};
+use super::{Diff, Failure, Module, Outcome, Plan, StepContext};
 use crate::transport::files::{self, Attributes, FileKind};
 use crate::transport::{Exec, HostError, Remote};
 
+module_arguments! {
+[attributes]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct File {
@@ -18,15 +19,10 @@ pub struct File {
     /// The target of a link.
     #[serde(default)]
     src: Option<String>,
-    #[serde(default)]
-    mode: Json,
-    #[serde(default)]
-    owner: Option<String>,
-    #[serde(default)]
-    group: Option<String>,
     /// For links: replace what is at the path.
     #[serde(default)]
     force: bool,
+}
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -44,11 +40,7 @@ impl Module for File {
 
     async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<FileWork>, Failure> {
         let remote = cx.remote().await?;
-        let attrs = Attributes {
-            mode: parse_mode(&self.mode)?,
-            owner: self.owner.clone(),
-            group: self.group.clone(),
-        };
+        let attrs = self.attributes()?;
         let before = files::stat(&remote, &self.path).await?;
         let state = self.state.unwrap_or(State::File);
         let path = self.path.as_str();

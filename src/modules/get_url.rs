@@ -13,23 +13,19 @@ use serde_json::Value as Json;
 use sha2::Digest;
 
 use super::lineinfile::resolve;
-use super::{Failure, Module, Outcome, Plan, StepContext, parse_mode};
+use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::compat::checksum::{Checksum, hex, sha1};
 use crate::transport::files::{self, Attributes, FileKind};
 use crate::transport::{Exec, HostError, Remote};
 
+module_arguments! {
+[attributes]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GetUrl {
     url: String,
     /// A file, or a folder to put the file in under the name the server or the URL gives.
     dest: String,
-    #[serde(default)]
-    mode: Json,
-    #[serde(default)]
-    owner: Option<String>,
-    #[serde(default)]
-    group: Option<String>,
     /// `ALGORITHM:HEX` or `ALGORITHM:URL` (md5, sha1, sha224, sha256, sha384, sha512).
     #[serde(default)]
     checksum: Option<String>,
@@ -56,6 +52,7 @@ pub struct GetUrl {
     /// Honour the controller's `http_proxy` / `https_proxy` variables.
     #[serde(default = "yes")]
     use_proxy: bool,
+}
 }
 
 fn ten() -> u64 {
@@ -284,11 +281,7 @@ impl Module for GetUrl {
 
     async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Work>, Failure> {
         let _ = self.force_basic_auth;
-        let attrs = Attributes {
-            mode: parse_mode(&self.mode)?,
-            owner: self.owner.clone(),
-            group: self.group.clone(),
-        };
+        let attrs = self.attributes()?;
         let client = self.client()?;
         let expected = self.expected(&client).await?;
         let remote = cx.remote().await?;

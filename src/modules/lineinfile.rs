@@ -8,12 +8,13 @@
 
 use regex::bytes::{Captures, Regex};
 use serde::Deserialize;
-use serde_json::Value as Json;
 
-use super::{Diff, Failure, Module, Outcome, Plan, StepContext, parse_mode};
+use super::{Diff, Failure, Module, Outcome, Plan, StepContext};
 use crate::transport::files::{self, Attributes, FileKind, FileState};
 use crate::transport::{Exec, HostError, Remote};
 
+module_arguments! {
+[attributes]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LineInFile {
@@ -46,12 +47,7 @@ pub struct LineInFile {
     /// Keep a copy of the old file as `PATH.PID.DATE@TIME~`.
     #[serde(default)]
     backup: bool,
-    #[serde(default)]
-    mode: Json,
-    #[serde(default)]
-    owner: Option<String>,
-    #[serde(default)]
-    group: Option<String>,
+}
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -111,11 +107,7 @@ impl Module for LineInFile {
             (_, Some(b)) if b != "BOF" => Some(compile("insertbefore", b)?),
             _ => None,
         };
-        let attrs = Attributes {
-            mode: parse_mode(&self.mode)?,
-            owner: self.owner.clone(),
-            group: self.group.clone(),
-        };
+        let attrs = self.attributes()?;
         let remote = cx.remote().await?;
         let (path, before) = resolve(&remote, &self.path).await?;
         if before.kind == FileKind::Directory {

@@ -5,7 +5,7 @@
 //! whether it runs in check mode.
 
 #[macro_use]
-mod consul_arguments;
+mod arguments;
 
 pub mod apt;
 pub mod apt_repository;

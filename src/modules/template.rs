@@ -3,29 +3,24 @@
 //! rendered from the host's Consul by the `ctmpl` module's code.
 
 use serde::Deserialize;
-use serde_json::Value as Json;
 
 use super::copy::{Put, PutWork, apply_put, plan_put};
-use super::{Failure, Module, Outcome, Plan, StepContext, find_source, parse_mode};
+use super::{Failure, Module, Outcome, Plan, StepContext, find_source};
 use crate::consul::ConsulSettings;
-use crate::transport::files::Attributes;
 
+module_arguments! {
+[attributes]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Template {
     src: String,
     dest: String,
-    #[serde(default)]
-    mode: Json,
-    #[serde(default)]
-    owner: Option<String>,
-    #[serde(default)]
-    group: Option<String>,
     /// A command that checks the new file before it replaces the old one; `%s` stands for it.
     #[serde(default)]
     validate: Option<String>,
     #[serde(default = "yes")]
     force: bool,
+}
 }
 
 fn yes() -> bool {
@@ -37,11 +32,7 @@ impl Module for Template {
 
     async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<PutWork>, Failure> {
         let path = find_source(cx, "templates", &self.src)?;
-        let attrs = Attributes {
-            mode: parse_mode(&self.mode)?,
-            owner: self.owner,
-            group: self.group,
-        };
+        let attrs = self.attributes()?;
         let put = Put {
             force: self.force,
             validate: self.validate,

@@ -16,10 +16,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
-use super::{Failure, Module, Outcome, Plan, StepContext, find_source, parse_mode};
+use super::{Failure, Module, Outcome, Plan, StepContext, find_source};
 use crate::transport::files;
 use crate::transport::{Exec, HostError};
 
+module_arguments! {
+[attributes]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Unarchive {
@@ -33,12 +35,6 @@ pub struct Unarchive {
     /// When this path exists on the host, nothing is done.
     #[serde(default)]
     creates: Option<String>,
-    #[serde(default)]
-    mode: Json,
-    #[serde(default)]
-    owner: Option<String>,
-    #[serde(default)]
-    group: Option<String>,
     /// Register the unpacked paths as `files`.
     #[serde(default)]
     list_files: bool,
@@ -51,6 +47,7 @@ pub struct Unarchive {
     /// For a URL `src`.
     #[serde(default = "yes")]
     validate_certs: bool,
+}
 }
 
 fn yes() -> bool {
@@ -242,7 +239,7 @@ impl Module for Unarchive {
             )));
         }
         let options = Options {
-            mode: parse_mode(&self.mode)?.map(|m| format!("{m:o}")).unwrap_or_default(),
+            mode: self.attributes()?.mode.map(|m| format!("{m:o}")).unwrap_or_default(),
             extra: words("extra_opts", &self.extra_opts)?,
             exclude: words("exclude", &self.exclude)?,
         };
