@@ -26,15 +26,11 @@ pub struct AptRepository {
     /// The file's name in `/etc/apt/sources.list.d`, without `.list`.
     #[serde(default)]
     filename: Option<String>,
-    #[serde(default = "yes", alias = "update-cache")]
+    #[serde(default = "super::arguments::yes", alias = "update-cache")]
     update_cache: bool,
     /// The mode of a new sources file (default 0644).
     #[serde(default)]
     mode: Json,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

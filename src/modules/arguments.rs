@@ -3,7 +3,10 @@
 //! group.
 //! - `consul`: where and how to reach Consul (`consul_addr`, `datacenter`, `token`,
 //!   `token_file`), read by `consul_settings()`;
-//! - `attributes`: a file's `mode`, `owner` and `group`, read by `attributes()`.
+//! - `attributes`: a file's `mode`, `owner` and `group`, read by `attributes()`;
+//! - `command`: a command's `cmd`, `chdir`, `creates`, `removes`, `stdin`, `stdin_add_newline`
+//!   and `strip_empty_ends`, read by `invocation()` (used by `command.rs` only, where
+//!   `Invocation` is).
 
 /// `module_arguments! { [consul, attributes] #[derive(...)] pub struct Name { fields } }`
 macro_rules! module_arguments {
@@ -38,6 +41,27 @@ macro_rules! module_arguments {
             group: Option<String>,
         ]);
     };
+    (@fields [command $(, $rest:ident)*] $meta:tt $name:ident [$($fields:tt)*]) => {
+        module_arguments!(@fields [$($rest),*] $meta $name [$($fields)*
+            /// The command line (`command` splits it into words as a shell would, without one).
+            #[serde(default)]
+            cmd: Option<String>,
+            #[serde(default)]
+            chdir: Option<String>,
+            /// Nothing is run when this path exists.
+            #[serde(default)]
+            creates: Option<String>,
+            /// Nothing is run unless this path exists.
+            #[serde(default)]
+            removes: Option<String>,
+            #[serde(default)]
+            stdin: Option<String>,
+            #[serde(default = "crate::modules::arguments::yes")]
+            stdin_add_newline: bool,
+            #[serde(default = "crate::modules::arguments::yes")]
+            strip_empty_ends: bool,
+        ]);
+    };
     (@fields [] [$($meta:tt)*] $name:ident [$($fields:tt)*]) => {
         $($meta)*
         pub struct $name { $($fields)* }
@@ -55,6 +79,23 @@ macro_rules! module_arguments {
             }
         }
     };
+    (@reader command $name:ident) => {
+        impl $name {
+            /// `argv` to run under this step's conditions; `shown` is how messages name it.
+            fn invocation(self, argv: Vec<String>, shown: String) -> Invocation {
+                Invocation {
+                    argv,
+                    shown,
+                    chdir: self.chdir,
+                    creates: self.creates,
+                    removes: self.removes,
+                    stdin: self.stdin,
+                    stdin_add_newline: self.stdin_add_newline,
+                    strip_empty_ends: self.strip_empty_ends,
+                }
+            }
+        }
+    };
     (@reader attributes $name:ident) => {
         impl $name {
             /// The mode, owner and group the step asks a file to have.
@@ -67,4 +108,9 @@ macro_rules! module_arguments {
             }
         }
     };
+}
+
+/// The default of a flag that is on unless turned off.
+pub(crate) fn yes() -> bool {
+    true
 }

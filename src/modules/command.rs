@@ -8,54 +8,26 @@ use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::transport::Exec;
 use crate::transport::files;
 
-/// Arguments both modules share.
+module_arguments! {
+[command]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Command {
-    /// The command line, split into words as a shell would, without running one.
-    #[serde(default)]
-    cmd: Option<String>,
     /// The argument vector, as a list.
     #[serde(default)]
     argv: Option<Vec<String>>,
-    #[serde(default)]
-    chdir: Option<String>,
-    #[serde(default)]
-    creates: Option<String>,
-    #[serde(default)]
-    removes: Option<String>,
-    #[serde(default)]
-    stdin: Option<String>,
-    #[serde(default = "yes")]
-    stdin_add_newline: bool,
-    #[serde(default = "yes")]
-    strip_empty_ends: bool,
+}
 }
 
+module_arguments! {
+[command]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Shell {
-    #[serde(default)]
-    cmd: Option<String>,
-    #[serde(default)]
-    chdir: Option<String>,
-    #[serde(default)]
-    creates: Option<String>,
-    #[serde(default)]
-    removes: Option<String>,
-    #[serde(default)]
-    stdin: Option<String>,
-    #[serde(default = "yes")]
-    stdin_add_newline: bool,
-    #[serde(default = "yes")]
-    strip_empty_ends: bool,
     /// The shell to run the script with.
     #[serde(default)]
     executable: Option<String>,
 }
-
-fn yes() -> bool {
-    true
 }
 
 impl Module for Command {
@@ -63,8 +35,8 @@ impl Module for Command {
 
     type Work = Invocation;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Invocation>, Failure> {
-        let argv = match (self.argv, &self.cmd) {
+    async fn plan(mut self, cx: &StepContext<'_>) -> Result<Plan<Invocation>, Failure> {
+        let argv = match (self.argv.take(), &self.cmd) {
             (Some(argv), None) if !argv.is_empty() => argv,
             (None, Some(cmd)) => shlex::split(cmd).filter(|words| !words.is_empty()).ok_or_else(|| {
                 Failure::new(format!(
@@ -76,17 +48,8 @@ impl Module for Command {
             }
             _ => return Err(Failure::new("no command given")),
         };
-        let plan = Invocation {
-            argv,
-            shown: self.cmd.unwrap_or_default(),
-            chdir: self.chdir,
-            creates: self.creates,
-            removes: self.removes,
-            stdin: self.stdin,
-            stdin_add_newline: self.stdin_add_newline,
-            strip_empty_ends: self.strip_empty_ends,
-        };
-        plan.plan(cx).await
+        let shown = self.cmd.clone().unwrap_or_default();
+        self.invocation(argv, shown).plan(cx).await
     }
 
     async fn apply(work: Invocation, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
@@ -100,21 +63,13 @@ impl Module for Shell {
     type Work = Invocation;
 
     async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Invocation>, Failure> {
-        let Some(cmd) = self.cmd else {
+        let Some(cmd) = self.cmd.clone() else {
             return Err(Failure::new("no command given"));
         };
-        let shell = self.executable.unwrap_or_else(|| "/bin/sh".into());
-        let plan = Invocation {
-            argv: vec![shell, "-c".into(), cmd.clone()],
-            shown: cmd,
-            chdir: self.chdir,
-            creates: self.creates,
-            removes: self.removes,
-            stdin: self.stdin,
-            stdin_add_newline: self.stdin_add_newline,
-            strip_empty_ends: self.strip_empty_ends,
-        };
-        plan.plan(cx).await
+        let shell = self.executable.clone().unwrap_or_else(|| "/bin/sh".into());
+        self.invocation(vec![shell, "-c".into(), cmd.clone()], cmd)
+            .plan(cx)
+            .await
     }
 
     async fn apply(work: Invocation, _: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {

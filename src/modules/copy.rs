@@ -25,13 +25,9 @@ pub struct Copy {
     #[serde(default)]
     validate: Option<String>,
     /// When false, an existing destination is left as it is.
-    #[serde(default = "yes")]
+    #[serde(default = "super::arguments::yes")]
     force: bool,
 }
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl Module for Copy {

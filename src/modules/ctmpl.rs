@@ -64,13 +64,9 @@ pub struct Ctmpl {
     #[serde(default)]
     allow_empty: bool,
     /// When false, an existing destination is left as it is.
-    #[serde(default = "yes")]
+    #[serde(default = "super::arguments::yes")]
     force: bool,
 }
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl Module for Ctmpl {

@@ -38,7 +38,7 @@ pub struct GetUrl {
     /// A mapping, or `key:value,key:value` text.
     #[serde(default)]
     headers: Json,
-    #[serde(default = "yes")]
+    #[serde(default = "super::arguments::yes")]
     validate_certs: bool,
     #[serde(default)]
     url_username: Option<String>,
@@ -50,16 +50,13 @@ pub struct GetUrl {
     #[serde(default = "agent")]
     http_agent: String,
     /// Honour the controller's `http_proxy` / `https_proxy` variables.
-    #[serde(default = "yes")]
+    #[serde(default = "super::arguments::yes")]
     use_proxy: bool,
 }
 }
 
 fn ten() -> u64 {
     10
-}
-fn yes() -> bool {
-    true
 }
 fn agent() -> String {
     "ansible-httpget".into()

@@ -33,7 +33,7 @@ pub struct Http {
     /// Whether the body is registered as `content` (JSON bodies are always registered as `json`).
     #[serde(default)]
     return_content: bool,
-    #[serde(default = "yes")]
+    #[serde(default = "super::arguments::yes")]
     validate_certs: bool,
 }
 
@@ -46,10 +46,6 @@ fn ok_status() -> Json {
 fn thirty() -> u64 {
     30
 }
-fn yes() -> bool {
-    true
-}
-
 fn client(validate_certs: bool) -> Result<reqwest::Client, HostError> {
     static STRICT: OnceLock<reqwest::Client> = OnceLock::new();
     static LAX: OnceLock<reqwest::Client> = OnceLock::new();

@@ -19,12 +19,8 @@ pub struct Pause {
     #[serde(default)]
     prompt: Option<Json>,
     /// Only meaningful with `prompt`; accepted for playbooks that set it anyway.
-    #[serde(default = "yes")]
+    #[serde(default = "super::arguments::yes")]
     echo: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 fn now() -> f64 {

@@ -18,21 +18,22 @@ pub struct Stat {
     /// Look through a symbolic link at what it points to.
     #[serde(default)]
     follow: bool,
-    #[serde(default = "yes")]
+    #[serde(default = "super::arguments::yes")]
     get_checksum: bool,
     #[serde(default, alias = "checksum", alias = "checksum_algo")]
     checksum_algorithm: Option<Checksum>,
     /// `mimetype` and `charset`, with `file` when the host has it.
-    #[serde(default = "yes", alias = "mime", alias = "mime_type", alias = "mime-type")]
+    #[serde(
+        default = "super::arguments::yes",
+        alias = "mime",
+        alias = "mime_type",
+        alias = "mime-type"
+    )]
     get_mime: bool,
     /// Accepted; bgrun does not gather file attributes.
     #[serde(default, alias = "attr", alias = "attributes")]
     #[allow(dead_code)]
     get_attributes: Option<bool>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Prints, for `$1`: `absent`, or the `stat` line, the access line, the checksum, the MIME type

@@ -18,13 +18,9 @@ pub struct Template {
     /// A command that checks the new file before it replaces the old one; `%s` stands for it.
     #[serde(default)]
     validate: Option<String>,
-    #[serde(default = "yes")]
+    #[serde(default = "super::arguments::yes")]
     force: bool,
 }
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl Module for Template {

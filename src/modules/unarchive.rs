@@ -45,13 +45,9 @@ pub struct Unarchive {
     #[serde(default)]
     extra_opts: Vec<String>,
     /// For a URL `src`.
-    #[serde(default = "yes")]
+    #[serde(default = "super::arguments::yes")]
     validate_certs: bool,
 }
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// `$1` check|apply, `$2` dest, `$3` the archive on the host (empty: it comes on standard input),

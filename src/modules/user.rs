@@ -36,7 +36,7 @@ pub struct User {
     shell: Option<String>,
     #[serde(default)]
     home: Option<String>,
-    #[serde(default = "yes", alias = "createhome")]
+    #[serde(default = "super::arguments::yes", alias = "createhome")]
     create_home: bool,
     /// Move the home folder's content when `home` changes.
     #[serde(default)]
@@ -60,10 +60,6 @@ pub struct User {
     /// With `state: absent`, remove the user even while logged in.
     #[serde(default)]
     force: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
