@@ -98,6 +98,11 @@ pub struct Cli {
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
     pub lock_wait: f64,
 
+    /// Close the SSH connections when the run ends, instead of keeping them for the next run
+    /// (ControlPersist, 60 s idle by default).
+    #[arg(long)]
+    pub no_persist: bool,
+
     /// Show module results (-v) and more.
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -13,6 +13,8 @@ pub struct Settings {
     pub forks: Option<usize>,
     pub remote_user: Option<String>,
     pub timeout: Option<u64>,
+    /// `[ssh_connection] ssh_args`, where Ansible sets `ControlPersist`.
+    pub ssh_args: Option<String>,
     pub become_enabled: Option<bool>,
     pub become_user: Option<String>,
     pub become_method: Option<String>,
@@ -84,6 +86,7 @@ impl Settings {
                 ("defaults", "forks") => settings.forks = value.parse().ok(),
                 ("defaults", "remote_user") => settings.remote_user = Some(value.to_string()),
                 ("defaults", "timeout") => settings.timeout = value.parse().ok(),
+                ("ssh_connection", "ssh_args") => settings.ssh_args = Some(value.to_string()),
                 ("privilege_escalation", "become") => settings.become_enabled = boolean(value),
                 ("privilege_escalation", "become_user") => settings.become_user = Some(value.to_string()),
                 ("privilege_escalation", "become_method") => settings.become_method = Some(value.to_string()),

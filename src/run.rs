@@ -18,6 +18,7 @@ use crate::output::Reporter;
 use crate::playbook::{self, Playbook};
 use crate::source::SourceFile;
 use crate::template::Vars;
+use crate::transport::{DEFAULT_IDLE, Persist};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_INTERNAL: i32 = 1;
@@ -138,6 +139,7 @@ async fn run(cli: Cli) -> Result<i32, Error> {
         host_key_checking: std::env::var("ANSIBLE_HOST_KEY_CHECKING")
             .map(|v| exec::truthy_setting(&Json::from(v)))
             .unwrap_or(settings.host_key_checking.unwrap_or(true)),
+        persist: persist(cli.no_persist, &settings),
         force_handlers: cli.force_handlers,
         roles_path: settings.roles_path.clone(),
         lock_wait: lock_wait(cli.lock_wait)?,
@@ -157,6 +159,19 @@ async fn run(cli: Cli) -> Result<i32, Error> {
     } else {
         EXIT_OK
     })
+}
+
+/// Whether SSH masters outlive the run: not with `--no-persist`; else the `ControlPersist` of
+/// `ANSIBLE_SSH_ARGS` or ansible.cfg's `[ssh_connection] ssh_args`; else 60 s idle, as Ansible.
+fn persist(no_persist: bool, settings: &Settings) -> Persist {
+    if no_persist {
+        return Persist::No;
+    }
+    std::env::var("ANSIBLE_SSH_ARGS")
+        .ok()
+        .or_else(|| settings.ssh_args.clone())
+        .and_then(|args| exec::control_persist(&args))
+        .unwrap_or(Persist::Idle(DEFAULT_IDLE))
 }
 
 /// `--lock-wait SECONDS` as a duration.

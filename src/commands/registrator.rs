@@ -28,6 +28,7 @@ pub struct Options {
     pub once: bool,
     pub timeout: Duration,
     pub host_key_checking: bool,
+    pub persist: crate::transport::Persist,
 }
 
 /// `bgrun registrator`: Consul kept in step with Docker on the chosen hosts until interrupted
@@ -40,6 +41,7 @@ pub async fn command(args: &RegistratorArgs) -> Result<i32, Error> {
         host_key_checking: std::env::var("ANSIBLE_HOST_KEY_CHECKING")
             .map(|v| crate::exec::truthy_setting(&Json::from(v)))
             .unwrap_or(true),
+        persist: crate::transport::Persist::Idle(crate::transport::DEFAULT_IDLE),
     };
     tokio::select! {
         result = run(&inventory, &hosts, &options) => match result {
@@ -97,8 +99,14 @@ async fn follow(
     docker_host: Option<&str>,
     options: &Options,
 ) -> Result<(), HostError> {
-    let connection = host_connection(inventory, host, options.timeout, options.host_key_checking)
-        .map_err(|e| HostError::Failed(e.0))?;
+    let connection = host_connection(
+        inventory,
+        host,
+        options.timeout,
+        options.host_key_checking,
+        options.persist,
+    )
+    .map_err(|e| HostError::Failed(e.0))?;
     let address = connection.spec.address.clone();
     let engine = connection.docker(docker_host).await?.clone();
     let vars = inventory.vars_for(host);

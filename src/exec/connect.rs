@@ -5,15 +5,17 @@ use std::time::Duration;
 use serde_json::Value as Json;
 
 use crate::template::{Scope, TemplateError};
-use crate::transport::ConnectionSpec;
+use crate::transport::{ConnectionSpec, Persist};
 
 /// Reads `ansible_host`, `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file`,
-/// `ansible_connection`, host key settings and the known_hosts file from a host's variables.
+/// `ansible_connection`, host key settings, the known_hosts file and `ControlPersist` from a
+/// host's variables; `persist` is what the command line and ansible.cfg say.
 pub fn spec(
     host: &str,
     scope: &Scope,
     timeout: Duration,
     host_key_checking: bool,
+    persist: Persist,
 ) -> Result<ConnectionSpec, TemplateError> {
     let text = |names: &[&str]| -> Result<Option<String>, TemplateError> {
         for name in names {
@@ -43,11 +45,15 @@ pub fn spec(
             )));
         }
     };
-    let ssh_args = [text(&["ansible_ssh_common_args"])?, text(&["ansible_ssh_extra_args"])?]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let ssh_args = [
+        text(&["ansible_ssh_args"])?,
+        text(&["ansible_ssh_common_args"])?,
+        text(&["ansible_ssh_extra_args"])?,
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
     let options = ssh_options(&ssh_args);
     let mut checking = host_key_checking;
     if let Some(value) = scope.resolve("ansible_host_key_checking")? {
@@ -75,7 +81,20 @@ pub fn spec(
         host_key_checking: checking,
         local,
         timeout,
+        persist: match persist {
+            Persist::No => Persist::No,
+            given => control_persist(&ssh_args).unwrap_or(given),
+        },
     })
+}
+
+/// The `-o ControlPersist=...` of an ssh argument string, as Ansible's `ssh_args` give it.
+pub fn control_persist(args: &str) -> Option<Persist> {
+    ssh_options(args)
+        .iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case("ControlPersist"))
+        .and_then(|(_, v)| Persist::parse(v))
 }
 
 /// Ansible's reading of a setting's truth: `False`, `no`, `0`, `off` are false.
@@ -118,7 +137,14 @@ mod tests {
     fn spec_of(vars: Json) -> ConnectionSpec {
         let Json::Object(map) = vars else { panic!("map") };
         let scope = Scope::new(&Templar::new(), map);
-        spec("web1", &scope, Duration::from_secs(10), true).unwrap()
+        spec(
+            "web1",
+            &scope,
+            Duration::from_secs(10),
+            true,
+            Persist::Idle(crate::transport::DEFAULT_IDLE),
+        )
+        .unwrap()
     }
 
     #[test]

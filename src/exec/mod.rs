@@ -26,7 +26,7 @@ use crate::output::{Counters, Event, Reporter, Status};
 use crate::playbook::{Action, Batch, Play, Playbook, Step};
 use crate::template::{Scope, Templar, Vars, is_template};
 
-pub use connect::truthy_setting;
+pub use connect::{control_persist, truthy_setting};
 
 /// How to reach an inventory host, from its inventory variables alone (for commands that work on
 /// hosts without a playbook, such as `bgrun registrator`).
@@ -35,11 +35,12 @@ pub fn host_connection(
     host: &str,
     timeout: Duration,
     host_key_checking: bool,
+    persist: crate::transport::Persist,
 ) -> Result<Connection, crate::template::TemplateError> {
     let mut vars = inventory.vars_for(host);
     vars.insert("inventory_hostname".into(), Json::from(host));
     let scope = Scope::new(&Templar::new(), vars);
-    connect::spec(host, &scope, timeout, host_key_checking).map(Connection::new)
+    connect::spec(host, &scope, timeout, host_key_checking, persist).map(Connection::new)
 }
 
 /// A host's variables as a step sees them before any play: the inventory's, with the magic
@@ -64,6 +65,8 @@ pub struct RunOptions {
     pub limit: Option<String>,
     pub timeout: Duration,
     pub host_key_checking: bool,
+    /// Whether SSH masters outlive the run (`--no-persist`, `ControlPersist`).
+    pub persist: crate::transport::Persist,
     pub force_handlers: bool,
     pub roles_path: Vec<PathBuf>,
     /// How long a `consul_lock` step waits for a lock another run holds (`--lock-wait`).
@@ -676,14 +679,20 @@ impl<'a> Runner<'a> {
         }
         let scope = self.host_scope(run, None, target, None);
         let implicit_local = matches!(target, "localhost" | "127.0.0.1") && self.inventory.host(target).is_none();
-        let spec =
-            connect::spec(target, &scope, self.options.timeout, self.options.host_key_checking).map(|mut spec| {
-                spec.local |= implicit_local || run.play.local;
-                if spec.user.is_none() {
-                    spec.user = user.map(String::from);
-                }
-                spec
-            });
+        let spec = connect::spec(
+            target,
+            &scope,
+            self.options.timeout,
+            self.options.host_key_checking,
+            self.options.persist,
+        )
+        .map(|mut spec| {
+            spec.local |= implicit_local || run.play.local;
+            if spec.user.is_none() {
+                spec.user = user.map(String::from);
+            }
+            spec
+        });
         match spec {
             Ok(spec) => {
                 let connection = Arc::new(Connection::new(spec));

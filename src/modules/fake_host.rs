@@ -45,6 +45,7 @@ impl Harness {
             host_key_checking: false,
             local: false,
             timeout: Duration::from_secs(1),
+            persist: crate::transport::Persist::No,
         };
         let templar = Templar::new();
         let scope = Scope::new(&templar, vars);

@@ -5,8 +5,11 @@
 pub mod fake;
 pub mod files;
 pub mod local;
+mod master;
 mod private_dir;
 pub mod ssh;
+
+pub use master::{DEFAULT_IDLE, Persist};
 
 use std::time::Duration;
 
@@ -121,6 +124,8 @@ pub struct ConnectionSpec {
     pub host_key_checking: bool,
     pub local: bool,
     pub timeout: Duration,
+    /// Whether the SSH master outlives the run (`ControlPersist`).
+    pub persist: Persist,
 }
 
 /// Running commands as another user, as Ansible's `become` does.
@@ -184,7 +189,7 @@ fn shell_quote(word: &str) -> String {
 
 /// An open connection to one host.
 pub enum Transport {
-    Ssh(ssh::SshTransport),
+    Ssh(Box<ssh::SshTransport>),
     Local(local::LocalTransport),
     /// An in-memory host that records what it is asked, for unit tests.
     #[cfg(test)]
@@ -196,7 +201,9 @@ impl Transport {
         if spec.local {
             return Ok(Transport::Local(local::LocalTransport));
         }
-        ssh::SshTransport::connect(spec).await.map(Transport::Ssh)
+        ssh::SshTransport::connect(spec)
+            .await
+            .map(|ssh| Transport::Ssh(Box::new(ssh)))
     }
 
     pub async fn exec(&self, exec: &Exec) -> Result<ExecOutput, TransportError> {
@@ -219,10 +226,10 @@ impl Transport {
         }
     }
 
-    /// Closes the connection; the SSH master exits.
+    /// Closes the connection; the SSH master exits unless it persists for the next run.
     pub async fn close(self) {
         if let Transport::Ssh(ssh) = self {
-            ssh.close().await;
+            (*ssh).close().await;
         }
     }
 }

@@ -1,14 +1,23 @@
-//! SSH through the `openssh` crate: one master connection per host, and every command of the run
-//! sent over its control socket (native multiplexing: no `ssh` process per command). Host keys
-//! are checked against known_hosts unless the inventory turns that off.
+//! SSH through the `openssh` crate: one master connection per host (`master.rs`: kept between
+//! runs as Ansible's ControlPersist does), and every command of the run sent over its control
+//! socket (native multiplexing: no `ssh` process per command). Host keys are checked against
+//! known_hosts unless the inventory turns that off.
 
-use openssh::{KnownHosts, Session, SessionBuilder, Stdio};
+use std::path::PathBuf;
+
+use openssh::{Session, Stdio};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::RwLock;
 
+use super::master::{self, Persist};
 use super::{ConnectionSpec, Exec, ExecOutput, TransportError};
 
 pub struct SshTransport {
-    session: Session,
+    spec: ConnectionSpec,
+    /// The master's control socket.
+    path: PathBuf,
+    /// Replaced when the master went away during the run (closed after its idle time).
+    session: RwLock<Session>,
     /// Forwarded unix sockets (the host's path, the local end); the local ends are removed when
     /// the connection closes.
     forwarded: std::sync::Mutex<Vec<(std::path::PathBuf, std::path::PathBuf)>>,
@@ -16,45 +25,41 @@ pub struct SshTransport {
 
 impl SshTransport {
     pub async fn connect(spec: &ConnectionSpec) -> Result<Self, TransportError> {
-        let mut builder = SessionBuilder::default();
-        builder
-            .connect_timeout(spec.timeout)
-            .control_directory(super::private_dir::private_dir()?);
-        builder.known_hosts_check(if spec.host_key_checking {
-            KnownHosts::Strict
-        } else {
-            KnownHosts::Accept
-        });
-        if !spec.host_key_checking {
-            builder.user_known_hosts_file("/dev/null");
-        } else if let Some(file) = &spec.known_hosts_file {
-            builder.user_known_hosts_file(file);
-        }
-        if let Some(user) = &spec.user {
-            builder.user(user.clone());
-        }
-        if let Some(port) = spec.port {
-            builder.port(port);
-        }
-        if let Some(key) = &spec.private_key {
-            builder.keyfile(key);
-        }
-        let session = builder
-            .connect_mux(&spec.address)
-            .await
-            .map_err(|e| TransportError(reason(&e)))?;
+        let path = master::control_path(&super::private_dir::private_dir()?, spec, spec.persist);
+        let session = master::session(spec, &path, spec.persist).await?;
         Ok(SshTransport {
-            session,
+            spec: spec.clone(),
+            path,
+            session: RwLock::new(session),
             forwarded: std::sync::Mutex::new(Vec::new()),
         })
     }
 
     pub async fn exec(&self, exec: &Exec) -> Result<ExecOutput, TransportError> {
+        match self.try_exec(exec).await {
+            Err(Retry::MasterGone(error)) => {
+                // The command never started: open the master again and send it once more.
+                {
+                    let mut session = self.session.write().await;
+                    if session.check().await.is_err() {
+                        *session = master::session(&self.spec, &self.path, self.spec.persist)
+                            .await
+                            .map_err(|e| TransportError(format!("{error}; reconnecting: {}", e.0)))?;
+                    }
+                }
+                self.try_exec(exec).await.map_err(Retry::into_error)
+            }
+            other => other.map_err(Retry::into_error),
+        }
+    }
+
+    async fn try_exec(&self, exec: &Exec) -> Result<ExecOutput, Retry> {
         let argv = exec.full_argv();
         let Some((program, args)) = argv.split_first() else {
-            return Err(TransportError("empty command".into()));
+            return Err(Retry::Failed(TransportError("empty command".into())));
         };
-        let mut command = self.session.command(program.as_str());
+        let session = self.session.read().await;
+        let mut command = session.command(program.as_str());
         let stdin = if exec.stdin.is_some() {
             Stdio::piped()
         } else {
@@ -65,7 +70,10 @@ impl SshTransport {
             .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = command.spawn().await.map_err(|e| TransportError(reason(&e)))?;
+        let mut child = command
+            .spawn()
+            .await
+            .map_err(|e| Retry::MasterGone(TransportError(reason(&e))))?;
         let stdin = child.stdin().take();
         let stdout = child.stdout().take();
         let stderr = child.stderr().take();
@@ -99,7 +107,7 @@ impl SshTransport {
                     stderr,
                 })
             }
-            Err(e) => Err(TransportError(reason(&e))),
+            Err(e) => Err(Retry::Failed(TransportError(reason(&e)))),
         }
     }
 
@@ -122,6 +130,8 @@ impl SshTransport {
         ));
         let _ = std::fs::remove_file(&local);
         self.session
+            .read()
+            .await
             .request_port_forward(
                 openssh::ForwardType::Local,
                 openssh::Socket::UnixSocket {
@@ -143,11 +153,46 @@ impl SshTransport {
         Ok(local)
     }
 
+    /// Ends the run's use of the host: its forwards are closed; the master too, unless it
+    /// persists for the next run.
     pub async fn close(self) {
-        for (_, path) in self.forwarded.lock().map(|f| f.clone()).unwrap_or_default() {
-            let _ = std::fs::remove_file(path);
+        let session = self.session.into_inner();
+        for (remote, local) in self.forwarded.lock().map(|f| f.clone()).unwrap_or_default() {
+            if self.spec.persist != Persist::No {
+                let _ = session
+                    .close_port_forward(
+                        openssh::ForwardType::Local,
+                        openssh::Socket::UnixSocket {
+                            path: local.as_path().into(),
+                        },
+                        openssh::Socket::UnixSocket {
+                            path: remote.as_path().into(),
+                        },
+                    )
+                    .await;
+            }
+            let _ = std::fs::remove_file(local);
         }
-        let _ = self.session.close().await;
+        if self.spec.persist == Persist::No {
+            let _ = session.close().await;
+            let _ = std::fs::remove_file(self.path.with_extension("log"));
+            let _ = std::fs::remove_file(self.path.with_extension("lock"));
+        }
+    }
+}
+
+/// How a command failed: before it started, because the master is gone (worth one retry after
+/// reconnecting), or otherwise.
+enum Retry {
+    MasterGone(TransportError),
+    Failed(TransportError),
+}
+
+impl Retry {
+    fn into_error(self) -> TransportError {
+        match self {
+            Retry::MasterGone(e) | Retry::Failed(e) => e,
+        }
     }
 }
 

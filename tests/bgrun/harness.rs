@@ -109,14 +109,19 @@ impl Test {
         self
     }
 
-    pub fn run(&self) -> Output {
-        let output = Command::new(env!("CARGO_BIN_EXE_bgrun"))
+    /// The bgrun command of this test, to spawn it by hand.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_bgrun"));
+        command
             .args(&self.args)
             .envs(self.env.iter().cloned())
             .env("NO_COLOR", "1")
-            .current_dir(self.dir.path())
-            .output()
-            .expect("run bgrun");
+            .current_dir(self.dir.path());
+        command
+    }
+
+    pub fn run(&self) -> Output {
+        let output = self.command().output().expect("run bgrun");
         Output {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),

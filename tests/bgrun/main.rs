@@ -4,6 +4,7 @@ mod ansible_compat;
 mod blue_green;
 mod check_exact;
 mod compose;
+mod connections;
 mod consul;
 mod discovery;
 mod docker;

@@ -198,16 +198,17 @@ fn a_failed_host_stops_but_others_go_on() {
 
 #[test]
 fn one_connection_serves_every_step() {
-    // Forty commands over one multiplexed master: the host's sshd logs one session login.
-    let t = Test::lab();
+    // Forty commands over one multiplexed master; with --no-persist it exits with the run.
+    let runtime = tempfile::tempdir().unwrap();
+    let t = Test::lab().env("XDG_RUNTIME_DIR", &runtime.path().display().to_string());
     let steps: String = (0..40).map(|i| format!("    - command: echo {i}\n")).collect();
     let out = t
         .playbook(&format!("- hosts: prod\n  gather_facts: false\n  steps:\n{steps}"))
-        .args(&["--output", "json"])
+        .args(&["--output", "json", "--no-persist"])
         .expect(0);
     assert_eq!(out.recap("prod")["changed"], 40);
     let masters = std::process::Command::new("pgrep")
-        .args(["-fc", "ssh.*-o ControlMaster=yes.*127.0.0.3"])
+        .args(["-fc", &format!("ssh -M .*ControlPath={}", runtime.path().display())])
         .output()
         .unwrap();
     assert_eq!(

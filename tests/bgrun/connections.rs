@@ -1,0 +1,122 @@
+//! SSH masters kept between runs, as Ansible's ControlPersist keeps them: the next run reuses
+//! the master, ssh closes it after the idle time (even when bgrun was killed), a stale socket is
+//! replaced, and `--no-persist` closes it when the run ends.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::Test;
+
+const PING: &str = "- hosts: prod\n  gather_facts: false\n  tasks:\n    - ping:\n";
+
+/// A lab test whose sockets go to a folder of its own (`XDG_RUNTIME_DIR`).
+fn test(runtime: &Path) -> Test {
+    Test::lab().env("XDG_RUNTIME_DIR", &runtime.display().to_string())
+}
+
+/// The control sockets of persistent masters in `runtime`.
+fn sockets(runtime: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(runtime.join("bgrun"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                    (name.starts_with("cp-") || name.starts_with("run-")) && p.extension().is_none()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The pid of the master listening on `socket`, as `ssh -O check` reports it.
+fn master_pid(socket: &Path) -> Option<u32> {
+    let out = Command::new("ssh")
+        .args(["-S", &socket.display().to_string(), "-O", "check", "lab"])
+        .output()
+        .expect("ssh");
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    said.split("pid=").nth(1)?.split(')').next()?.parse().ok()
+}
+
+fn gone_within(socket: &Path, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if master_pid(socket).is_none() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    false
+}
+
+#[test]
+fn the_next_run_reuses_the_master_and_ssh_closes_it_when_idle() {
+    let runtime = tempfile::tempdir().expect("runtime folder");
+    let t = test(runtime.path())
+        .env("ANSIBLE_SSH_ARGS", "-o ControlPersist=3s")
+        .playbook(PING);
+    t.expect(0);
+    let found = sockets(runtime.path());
+    assert_eq!(found.len(), 1, "one master for prod: {found:?}");
+    let pid = master_pid(&found[0]).expect("the master outlives the run");
+    t.expect(0);
+    assert_eq!(master_pid(&found[0]), Some(pid), "the second run used the same master");
+    assert!(gone_within(&found[0], Duration::from_secs(10)), "ssh closes the master after 3 s idle");
+    // The socket is gone with its master; the next run opens a new one without an error.
+    t.expect(0);
+    assert!(master_pid(&sockets(runtime.path())[0]).is_some());
+}
+
+#[test]
+fn a_stale_socket_is_replaced_without_an_error() {
+    let runtime = tempfile::tempdir().expect("runtime folder");
+    let t = test(runtime.path()).playbook(PING);
+    t.expect(0);
+    let socket = sockets(runtime.path()).pop().expect("a master");
+    let pid = master_pid(&socket).expect("running");
+    let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    std::thread::sleep(Duration::from_millis(200));
+    // A dead master leaves its socket file behind, or a file is in the way: either way, replaced.
+    if !socket.exists() {
+        std::fs::write(&socket, "").expect("a stale file");
+    }
+    t.expect(0);
+    let again = master_pid(&socket).expect("a new master");
+    assert_ne!(again, pid);
+    let _ = Command::new("ssh").args(["-S", &socket.display().to_string(), "-O", "exit", "lab"]).output();
+}
+
+#[test]
+fn no_persist_closes_the_master_when_the_run_ends() {
+    let runtime = tempfile::tempdir().expect("runtime folder");
+    test(runtime.path()).playbook(PING).arg("--no-persist").expect(0);
+    let left = sockets(runtime.path());
+    assert!(left.iter().all(|s| master_pid(s).is_none()), "left running: {left:?}");
+}
+
+#[test]
+fn a_killed_run_leaves_no_master_beyond_the_idle_time() {
+    let runtime = tempfile::tempdir().expect("runtime folder");
+    let t = test(runtime.path())
+        .env("ANSIBLE_SSH_ARGS", "-o ControlPersist=2s")
+        .playbook("- hosts: prod\n  gather_facts: false\n  tasks:\n    - ping:\n    - command: sleep 30\n");
+    let mut child = t.command().stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("bgrun");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let socket = loop {
+        if let Some(socket) = sockets(runtime.path()).pop()
+            && master_pid(&socket).is_some()
+        {
+            break socket;
+        }
+        assert!(Instant::now() < deadline, "no master started");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    // The remote `sleep 30` keeps its channel until the host ends it; ssh then waits 2 s idle.
+    assert!(gone_within(&socket, Duration::from_secs(45)), "the master outlived its idle time");
+}
