@@ -69,6 +69,11 @@ pub enum Event {
         host: String,
         retries_left: u32,
     },
+    /// A block's `rescue` takes over a host's failure of `step`; it counts as rescued, not failed.
+    Rescued {
+        step: String,
+        host: String,
+    },
     Warning {
         message: String,
     },
@@ -355,7 +360,8 @@ impl Reporter {
                 &Style::new().yellow(),
                 &format!("retrying: [{host}] {step} ({retries_left} retries left)"),
             ),
-            Event::Audit { .. } => String::new(),
+            // As ansible-playbook, the console says nothing of a rescue; the recap counts it.
+            Event::Audit { .. } | Event::Rescued { .. } => String::new(),
             Event::Warning { message } => self.paint(&Style::new().magenta(), &format!("[WARNING]: {message}")),
             Event::Recap { hosts, elapsed_ms } => {
                 let mut out = banner("PLAY RECAP");
