@@ -16,4 +16,5 @@ mod modules;
 mod provision;
 mod provision_from_bare;
 mod running;
+mod timeline;
 mod variables;
