@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::output::Format;
+use crate::timeline::Target;
 
 /// Runs Ansible-like YAML playbooks as a graph of steps over SSH.
 #[derive(Debug, Parser)]
@@ -88,6 +89,11 @@ pub struct Cli {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub output: Format,
+
+    /// Write a picture of the run when it ends: a bar per step and host on a time axis, as an
+    /// HTML page (`FILE.html`) or an SVG picture (`FILE.svg`).
+    #[arg(long, value_name = "FILE", value_parser = Target::parse)]
+    pub timeline: Option<Target>,
 
     /// Seconds to wait for an SSH connection (default 10, or `timeout` in ansible.cfg).
     #[arg(short = 'T', long)]

@@ -25,5 +25,6 @@ mod playbook;
 pub mod run;
 mod source;
 mod template;
+mod timeline;
 mod transport;
 mod yaml;

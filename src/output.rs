@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use console::Style;
 use indexmap::IndexMap;
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::modules::Diff;
+use crate::timeline::{Recorder, Recording};
 
 /// How a step ended on one host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +70,11 @@ pub enum Event {
         host: String,
         retries_left: u32,
     },
+    /// A block's `rescue` takes over a host's failure of `step`; it counts as rescued, not failed.
+    Rescued {
+        step: String,
+        host: String,
+    },
     Warning {
         message: String,
     },
@@ -117,6 +123,10 @@ pub struct Reporter {
     state: Mutex<ConsoleState>,
     /// Values of secret variables; they are masked wherever they would be printed.
     secrets: Mutex<Vec<String>>,
+    /// When the run began: every event is stamped with the time since, as it is emitted.
+    started: Instant,
+    /// The events for `--timeline`, when it was asked for.
+    timeline: Option<Mutex<Recorder>>,
 }
 
 /// What a secret is printed as.
@@ -156,7 +166,23 @@ impl Reporter {
             colour: tty && std::env::var_os("NO_COLOR").is_none(),
             state: Mutex::new(ConsoleState::default()),
             secrets: Mutex::new(Vec::new()),
+            started: Instant::now(),
+            timeline: None,
         }
+    }
+
+    /// Also records every event, with its time, for `--timeline`.
+    pub fn recording_timeline(self) -> Self {
+        Reporter {
+            timeline: Some(Mutex::new(Recorder::default())),
+            ..self
+        }
+    }
+
+    /// What was recorded for `--timeline` so far.
+    pub fn timeline(&self) -> Option<Recording> {
+        let recorder = self.timeline.as_ref()?.lock().ok()?;
+        Some(recorder.recording())
     }
 
     /// Masks a value in everything printed from now on.
@@ -207,6 +233,11 @@ impl Reporter {
 
     pub fn emit(&self, event: &Event) {
         let event = &self.masked(event);
+        if let Some(timeline) = &self.timeline
+            && let Ok(mut recorder) = timeline.lock()
+        {
+            recorder.record(self.started.elapsed(), event);
+        }
         match self.format {
             Format::Json => {
                 if let Ok(line) = serde_json::to_string(event) {
@@ -355,7 +386,8 @@ impl Reporter {
                 &Style::new().yellow(),
                 &format!("retrying: [{host}] {step} ({retries_left} retries left)"),
             ),
-            Event::Audit { .. } => String::new(),
+            // As ansible-playbook, the console says nothing of a rescue; the recap counts it.
+            Event::Audit { .. } | Event::Rescued { .. } => String::new(),
             Event::Warning { message } => self.paint(&Style::new().magenta(), &format!("[WARNING]: {message}")),
             Event::Recap { hosts, elapsed_ms } => {
                 let mut out = banner("PLAY RECAP");
@@ -432,6 +464,8 @@ mod tests {
             colour: false,
             state: Mutex::new(ConsoleState::default()),
             secrets: Mutex::new(Vec::new()),
+            started: Instant::now(),
+            timeline: None,
         }
         .render(event)
     }

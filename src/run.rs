@@ -144,20 +144,28 @@ async fn run(cli: Cli) -> Result<i32, Error> {
         roles_path: settings.roles_path.clone(),
         lock_wait: lock_wait(cli.lock_wait)?,
     };
-    let reporter = Reporter::new(cli.output, cli.verbose);
+    let mut reporter = Reporter::new(cli.output, cli.verbose);
+    if cli.timeline.is_some() {
+        reporter = reporter.recording_timeline();
+    }
     crate::interrupt::install();
     let summary = Runner::new(&book, &inventory, &options, &reporter).run(&prepared).await;
     crate::consul::lock::release_all().await;
+    let timeline_written = write_timeline(&cli, &reporter, path);
     let summary = summary?;
-    if let Some(code) = crate::interrupt::exit_code() {
-        return Ok(code);
-    }
-    Ok(if summary.any_failed() {
+    let code = if let Some(code) = crate::interrupt::exit_code() {
+        code
+    } else if summary.any_failed() {
         EXIT_FAILED
     } else if summary.any_unreachable() {
         EXIT_UNREACHABLE
     } else {
         EXIT_OK
+    };
+    Ok(if code == EXIT_OK && !timeline_written {
+        EXIT_INTERNAL
+    } else {
+        code
     })
 }
 
@@ -172,6 +180,20 @@ fn persist(no_persist: bool, settings: &Settings) -> Persist {
         .or_else(|| settings.ssh_args.clone())
         .and_then(|args| exec::control_persist(&args))
         .unwrap_or(Persist::Idle(DEFAULT_IDLE))
+}
+
+/// Writes `--timeline`'s picture of the run, however the run ended; false when it could not.
+fn write_timeline(cli: &Cli, reporter: &Reporter, playbook: &Path) -> bool {
+    let (Some(target), Some(recording)) = (&cli.timeline, reporter.timeline()) else {
+        return true;
+    };
+    match target.write(&recording, &playbook.display().to_string()) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("error: cannot write the timeline to `{}`: {e}", target.path().display());
+            false
+        }
+    }
 }
 
 /// `--lock-wait SECONDS` as a duration.

@@ -1,8 +1,9 @@
 //! Behaviour bgrun copies from other programs, each implemented once: Python's standard library
 //! (`json.dumps`, `repr(float)`, `shlex`, `fnmatch`), Ansible's boolean words and checksum
-//! algorithms, and the JSON string escaping Python and Go share.
+//! algorithms, the JSON string escaping Python and Go share, and Go's HTML escaping.
 
 pub mod ansible;
 pub mod checksum;
+pub mod html;
 pub mod json;
 pub mod python;

@@ -13,6 +13,7 @@ use super::exec::Exec;
 use super::gotime;
 use super::printf::{sprint, sprintf, sprintln};
 use super::value::{MAX_TEXT, RecordKind, Value, from_json, to_json};
+use crate::compat::html;
 
 /// A function call that failed: what went wrong and, when there is one, the fix.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,7 +74,9 @@ static FUNCTIONS: &[(&str, &str, Call)] = &[
         Ok(Value::str(sprintf(a.str(0)?, &values[1..])))
     }),
     ("println", "println x ...", |_, a| Ok(Value::str(sprintln(a.values)))),
-    ("html", "html x", |_, a| Ok(Value::str(html_escape(&text_of(a.values))))),
+    ("html", "html x", |_, a| {
+        Ok(Value::str(html::escape(&text_of(a.values))))
+    }),
     ("js", "js x", |_, a| Ok(Value::str(js_escape(&text_of(a.values))))),
     ("urlquery", "urlquery x", |_, a| {
         Ok(Value::str(query_escape(&text_of(a.values))))
@@ -1240,23 +1243,6 @@ fn arithmetic(name: &str, a: &Value, b: &Value) -> FResult {
                 .help("convert text first: `parseInt`, `parseFloat`"))
         }
     }
-}
-
-/// Go's `template.HTMLEscapeString`.
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\0' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Go's `template.JSEscapeString`.

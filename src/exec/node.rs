@@ -72,6 +72,12 @@ impl Runner<'_> {
                     .ok()
                     .and_then(|h| h.get(host).and_then(|r| r.last_failure.clone()));
                 if let Some((task, result)) = failure {
+                    if let Some(step) = task.get("name").and_then(Json::as_str) {
+                        self.reporter.emit(&Event::Rescued {
+                            step: step.to_string(),
+                            host: host.clone(),
+                        });
+                    }
                     self.set_facts(
                         host,
                         Vars::from_iter([

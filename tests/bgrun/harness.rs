@@ -28,6 +28,12 @@ pub fn lab_inventory() -> String {
     )
 }
 
+/// Whether the tests run under CI (`CI` set, and not to `0` or `false`): there, a missing tool a
+/// test needs fails it rather than skipping it.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
 pub struct Test {
     pub dir: TempDir,
     args: Vec<String>,

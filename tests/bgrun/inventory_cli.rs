@@ -8,7 +8,7 @@ use std::process::Command;
 use bgrun::inventory::Inventory;
 use serde_json::Value;
 
-use crate::harness::Test;
+use crate::harness::{Test, in_ci};
 
 fn books_ms() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inventory/books-ms")
@@ -16,10 +16,6 @@ fn books_ms() -> PathBuf {
 
 fn recorded_vagrant() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vagrant/ssh-config")
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
 }
 
 /// Whether Ansible's `ansible-inventory` can be run. Missing, it fails the test under `CI=true`

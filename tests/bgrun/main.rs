@@ -17,4 +17,5 @@ mod modules;
 mod provision;
 mod provision_from_bare;
 mod running;
+mod timeline;
 mod variables;
