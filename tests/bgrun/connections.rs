@@ -64,7 +64,10 @@ fn the_next_run_reuses_the_master_and_ssh_closes_it_when_idle() {
     let pid = master_pid(&found[0]).expect("the master outlives the run");
     t.expect(0);
     assert_eq!(master_pid(&found[0]), Some(pid), "the second run used the same master");
-    assert!(gone_within(&found[0], Duration::from_secs(10)), "ssh closes the master after 3 s idle");
+    assert!(
+        gone_within(&found[0], Duration::from_secs(10)),
+        "ssh closes the master after 3 s idle"
+    );
     // The socket is gone with its master; the next run opens a new one without an error.
     t.expect(0);
     assert!(master_pid(&sockets(runtime.path())[0]).is_some());
@@ -86,7 +89,9 @@ fn a_stale_socket_is_replaced_without_an_error() {
     t.expect(0);
     let again = master_pid(&socket).expect("a new master");
     assert_ne!(again, pid);
-    let _ = Command::new("ssh").args(["-S", &socket.display().to_string(), "-O", "exit", "lab"]).output();
+    let _ = Command::new("ssh")
+        .args(["-S", &socket.display().to_string(), "-O", "exit", "lab"])
+        .output();
 }
 
 #[test]
@@ -103,7 +108,12 @@ fn a_killed_run_leaves_no_master_beyond_the_idle_time() {
     let t = test(runtime.path())
         .env("ANSIBLE_SSH_ARGS", "-o ControlPersist=2s")
         .playbook("- hosts: prod\n  gather_facts: false\n  tasks:\n    - ping:\n    - command: sleep 30\n");
-    let mut child = t.command().stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("bgrun");
+    let mut child = t
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bgrun");
     let deadline = Instant::now() + Duration::from_secs(20);
     let socket = loop {
         if let Some(socket) = sockets(runtime.path()).pop()
@@ -118,5 +128,8 @@ fn a_killed_run_leaves_no_master_beyond_the_idle_time() {
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     // The remote `sleep 30` keeps its channel until the host ends it; ssh then waits 2 s idle.
-    assert!(gone_within(&socket, Duration::from_secs(45)), "the master outlived its idle time");
+    assert!(
+        gone_within(&socket, Duration::from_secs(45)),
+        "the master outlived its idle time"
+    );
 }
