@@ -1,5 +1,5 @@
 //! The SSH master connection of a host, as Ansible's ControlPersist keeps it: one master per
-//! (user, host, port) with a stable control socket in bgrun's private folder, reused by the next
+//! (user, host, port, host key and identity settings) with a stable control socket in bgrun's private folder, reused by the next
 //! run and closed by ssh itself after an idle time, so nothing outlives it, even a run killed
 //! with SIGKILL. A master that is gone or stale is replaced without an error. With
 //! `--no-persist` the master is the run's own and is closed when the run ends.
@@ -51,13 +51,18 @@ impl Persist {
 }
 
 /// The control socket of `spec`'s master: stable across runs when masters persist (named after
-/// the user, address and port), the run's own otherwise.
+/// the user, address and port, and the host key and identity settings), the run's own otherwise.
 pub fn control_path(dir: &Path, spec: &ConnectionSpec, persist: Persist) -> PathBuf {
+    // The host key and identity settings are part of the name: a master opened with other
+    // known_hosts, checking or key is never reused (it would skip the host key check).
     let who = format!(
-        "{}@{}:{}",
+        "{}@{}:{} known_hosts={:?} checking={} key={:?}",
         spec.user.as_deref().unwrap_or(""),
         spec.address,
-        spec.port.unwrap_or(22)
+        spec.port.unwrap_or(22),
+        spec.known_hosts_file,
+        spec.host_key_checking,
+        spec.private_key,
     );
     let key = &crate::compat::checksum::hex(&Sha256::digest(who.as_bytes()))[..16];
     match persist {
@@ -203,6 +208,13 @@ mod tests {
         assert_eq!(a, control_path(dir, &spec("root", None), idle));
         assert_ne!(a, control_path(dir, &spec("deploy", None), idle));
         assert_ne!(a, control_path(dir, &spec("root", Some(2222)), idle));
+        let mut other_keys = spec("root", None);
+        other_keys.known_hosts_file = Some("/tmp/empty".into());
+        assert_ne!(
+            a,
+            control_path(dir, &other_keys, idle),
+            "other known_hosts: another master"
+        );
         let own = control_path(dir, &spec("root", None), Persist::No);
         assert!(own.file_name().unwrap().to_string_lossy().starts_with("run-"));
     }
