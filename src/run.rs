@@ -144,7 +144,9 @@ async fn run(cli: Cli) -> Result<i32, Error> {
     };
     let reporter = Reporter::new(cli.output, cli.verbose);
     crate::interrupt::install();
-    let summary = Runner::new(&book, &inventory, &options, &reporter).run(&prepared).await;
+    let summary = Runner::new(&book, std::sync::Arc::new(inventory), &options, &reporter)
+        .run(&prepared)
+        .await;
     crate::consul::lock::release_all().await;
     let summary = summary?;
     if let Some(code) = crate::interrupt::exit_code() {

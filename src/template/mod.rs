@@ -259,6 +259,8 @@ pub struct Scope(Arc<ScopeInner>);
 struct ScopeInner {
     templar: Arc<Templar>,
     vars: Vars,
+    /// Values that are template values already, shared between scopes rather than copied
+    /// (`hostvars`, `groups`, `play_hosts`); they win over `vars`.
     extra: Vec<(String, Value)>,
     resolving: Mutex<Vec<String>>,
     nested_error: Mutex<Option<TemplateError>>,
@@ -280,14 +282,28 @@ impl Scope {
         }))
     }
 
-    pub fn vars(&self) -> &Vars {
-        &self.0.vars
+    /// This scope with more variables, which win over every variable and value of this one (a
+    /// loop's item, a registered result).
+    pub fn extended(&self, more: Vars) -> Scope {
+        let mut vars = self.0.vars.clone();
+        let extra = self
+            .0
+            .extra
+            .iter()
+            .filter(|(name, _)| !more.contains_key(name))
+            .cloned()
+            .collect();
+        vars.extend(more);
+        Self::with_values(&self.0.templar, vars, extra)
+    }
+
+    /// Whether the scope sets the variable (globals such as `omit` aside).
+    pub fn sets(&self, name: &str) -> bool {
+        self.0.vars.contains_key(name) || self.0.extra.iter().any(|(k, _)| k == name)
     }
 
     fn has(&self, name: &str) -> bool {
-        self.0.vars.contains_key(name)
-            || self.0.extra.iter().any(|(k, _)| k == name)
-            || self.0.templar.env.globals().any(|(k, _)| k == name)
+        self.sets(name) || self.0.templar.env.globals().any(|(k, _)| k == name)
     }
 
     /// The scope as a template value, to nest it in another scope (`hostvars`).
@@ -301,6 +317,9 @@ impl Scope {
 
     /// A variable's value with its templates rendered.
     pub fn resolve(&self, name: &str) -> Result<Option<Json>, TemplateError> {
+        if let Some((_, value)) = self.0.extra.iter().find(|(k, _)| k == name) {
+            return to_json(value).map(Some);
+        }
         let Some(raw) = self.0.vars.get(name) else {
             return Ok(None);
         };
