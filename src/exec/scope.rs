@@ -111,3 +111,34 @@ impl Magic<'_> {
         vars
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostvars_are_read_when_a_template_asks_for_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let hosts = dir.path().join("hosts");
+        std::fs::write(&hosts, "[web]\nweb1 port=80\nweb2 port=81\n").unwrap();
+        let inventory = Inventory::load(&[hosts.display().to_string()], None).unwrap();
+        let templar = Templar::new();
+        let hostvars = HostVars {
+            templar: Arc::clone(&templar),
+            inventory: Arc::new(inventory),
+            facts: HashMap::from([(
+                "web2".to_string(),
+                Arc::new(Vars::from_iter([("up".into(), Json::from(true))])),
+            )]),
+            outside_inventory: vec!["localhost".into()],
+        };
+        let extra = vec![("hostvars".to_string(), Value::from_dyn_object(Arc::new(hostvars)))];
+        let scope = Scope::with_values(&templar, Vars::new(), extra);
+        let text =
+            "{{ hostvars.web1.port }} {{ hostvars.web2.up }} {{ hostvars | list | join(',') }} {{ 'db' in hostvars }}";
+        assert_eq!(
+            templar.render_string(text, &scope).unwrap(),
+            Json::from("80 True web1,web2,localhost False")
+        );
+    }
+}
