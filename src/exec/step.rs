@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::stream::{self, StreamExt};
 use serde_json::Value as Json;
 use tokio::sync::Semaphore;
 
@@ -45,23 +46,27 @@ impl Runner<'_> {
         let pending = Mutex::new((0..targets.len()).collect::<BTreeSet<usize>>());
         let throttle = step.throttle.map(Semaphore::new);
         let failed_before: usize = self.failed_count(hosts);
-        let work = futures::future::join_all(targets.iter().enumerate().map(|(index, host)| {
-            let hostvars = Arc::clone(&hostvars);
-            let pending = &pending;
-            let throttle = &throttle;
-            async move {
-                let _limit = match throttle {
-                    Some(t) => Some(t.acquire().await),
-                    None => None,
-                };
-                let permit = self.forks.acquire().await;
-                self.run_step_on_host(run, step, host, hostvars).await;
-                drop(permit);
-                if let Ok(mut p) = pending.lock() {
-                    p.remove(&index);
+        // No more hosts under way than `--forks` lets work: a host's work is made when it starts.
+        let work = stream::iter(targets.iter().enumerate())
+            .map(|(index, host)| {
+                let hostvars = Arc::clone(&hostvars);
+                let pending = &pending;
+                let throttle = &throttle;
+                async move {
+                    let _limit = match throttle {
+                        Some(t) => Some(t.acquire().await),
+                        None => None,
+                    };
+                    let permit = self.forks.acquire().await;
+                    self.run_step_on_host(run, step, host, hostvars).await;
+                    drop(permit);
+                    if let Ok(mut p) = pending.lock() {
+                        p.remove(&index);
+                    }
                 }
-            }
-        }));
+            })
+            .buffer_unordered(self.options.forks.max(1))
+            .for_each(|()| std::future::ready(()));
         let progress = async {
             tokio::time::sleep(Duration::from_secs(1)).await;
             loop {
