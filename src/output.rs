@@ -1,6 +1,7 @@
 //! What a run tells its user: one [`Event`] type, shown as Ansible-like lines on a terminal
 //! (colour on a TTY, a spinner while a step waits) or written as JSON lines for machines.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
@@ -217,22 +218,23 @@ impl Reporter {
         }
     }
 
-    /// The event with every secret masked.
-    fn masked(&self, event: &Event) -> Event {
+    /// The event with every secret masked (the event itself when there is no secret).
+    fn masked<'e>(&self, event: &'e Event) -> Cow<'e, Event> {
         if self.secrets.lock().map(|s| s.is_empty()).unwrap_or(true) {
-            return event.clone();
+            return Cow::Borrowed(event);
         }
         match serde_json::to_value(event)
             .map(|v| self.mask_json(&v))
             .and_then(serde_json::from_value::<Event>)
         {
-            Ok(masked) => masked,
-            Err(_) => event.clone(),
+            Ok(masked) => Cow::Owned(masked),
+            Err(_) => Cow::Borrowed(event),
         }
     }
 
     pub fn emit(&self, event: &Event) {
-        let event = &self.masked(event);
+        let masked = self.masked(event);
+        let event = masked.as_ref();
         if let Some(timeline) = &self.timeline
             && let Ok(mut recorder) = timeline.lock()
         {

@@ -149,7 +149,9 @@ async fn run(cli: Cli) -> Result<i32, Error> {
         reporter = reporter.recording_timeline();
     }
     crate::interrupt::install();
-    let summary = Runner::new(&book, &inventory, &options, &reporter).run(&prepared).await;
+    let summary = Runner::new(&book, std::sync::Arc::new(inventory), &options, &reporter)
+        .run(&prepared)
+        .await;
     crate::consul::lock::release_all().await;
     let timeline_written = write_timeline(&cli, &reporter, path);
     let summary = summary?;

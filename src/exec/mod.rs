@@ -48,7 +48,8 @@ pub fn host_connection(
 pub fn inventory_vars(inventory: &Inventory, host: &str) -> Vars {
     let groups = serde_json::to_value(inventory.groups_map()).unwrap_or(Json::Null);
     let mut vars = inventory.vars_for(host);
-    vars.extend(scope::inventory_magic(host, &groups, inventory.group_names(host)));
+    vars.extend(scope::inventory_magic(host, inventory.group_names(host)));
+    vars.insert("groups".into(), groups);
     vars
 }
 
@@ -99,7 +100,8 @@ enum Health {
 /// What bgrun knows of a host during a run.
 struct HostRun {
     /// Facts, `set_fact` values and registered results; they outlive the play, as in Ansible.
-    facts: Vars,
+    /// Shared with the `hostvars` of the steps running (copied when it changes meanwhile).
+    facts: Arc<Vars>,
     counters: Counters,
     health: Health,
     /// Handlers notified in this play and not run yet.
@@ -113,7 +115,7 @@ struct HostRun {
 impl HostRun {
     fn new() -> Self {
         HostRun {
-            facts: Vars::new(),
+            facts: Arc::new(Vars::new()),
             counters: Counters::default(),
             health: Health::Active,
             notified: Vec::new(),
@@ -180,11 +182,12 @@ type ConnectionKey = (String, Option<String>);
 
 pub struct Runner<'a> {
     book: &'a Playbook,
-    inventory: &'a Inventory,
+    inventory: Arc<Inventory>,
     options: &'a RunOptions,
     reporter: &'a Reporter,
     templar: Arc<Templar>,
-    groups: Json,
+    /// The magic variable `groups`, made a template value once for the run.
+    groups: minijinja::Value,
     hosts: Mutex<IndexMap<String, HostRun>>,
     connections: Mutex<HashMap<ConnectionKey, Arc<Connection>>>,
     forks: Arc<Semaphore>,
@@ -194,6 +197,8 @@ pub struct Runner<'a> {
 struct PlayRun<'p> {
     play: &'p Play,
     hosts: Vec<String>,
+    /// The magic variables every host of the batch shares ([`scope::shared_magic`]).
+    shared_magic: Vec<(String, minijinja::Value)>,
     vars_files: Vars,
     playbook_dir: String,
     /// Handlers from `include_role`, added while the play runs.
@@ -203,8 +208,8 @@ struct PlayRun<'p> {
 }
 
 impl<'a> Runner<'a> {
-    pub fn new(book: &'a Playbook, inventory: &'a Inventory, options: &'a RunOptions, reporter: &'a Reporter) -> Self {
-        let groups = serde_json::to_value(inventory.groups_map()).unwrap_or(Json::Null);
+    pub fn new(book: &'a Playbook, inventory: Arc<Inventory>, options: &'a RunOptions, reporter: &'a Reporter) -> Self {
+        let groups = crate::template::from_json(&serde_json::to_value(inventory.groups_map()).unwrap_or(Json::Null));
         Runner {
             book,
             inventory,
@@ -258,7 +263,7 @@ impl<'a> Runner<'a> {
             selected.push("localhost".to_string());
         }
         if let Some(limit) = &self.options.limit {
-            let allowed = self.inventory.select(limit);
+            let allowed: HashSet<String> = self.inventory.select(limit).into_iter().collect();
             selected.retain(|h| {
                 allowed.contains(h) || (h == "localhost" && limit.split([':', ',']).any(|p| p == "localhost"))
             });
@@ -334,6 +339,7 @@ impl<'a> Runner<'a> {
         for batch in batches(&hosts, &play.serial) {
             let run = PlayRun {
                 play,
+                shared_magic: scope::shared_magic(&self.groups, &batch),
                 hosts: batch,
                 vars_files: vars_files.clone(),
                 playbook_dir: dir_text(&self.book.dir),
@@ -497,32 +503,22 @@ impl<'a> Runner<'a> {
 
     /// Every known host's variables below the play, for `hostvars`.
     fn hostvars(&self, run: &PlayRun<'_>) -> scope::HostVars {
-        let facts: HashMap<String, Vars> = self
+        let facts = self
             .hosts
             .lock()
-            .map(|h| h.iter().map(|(k, v)| (k.clone(), v.facts.clone())).collect())
+            .map(|h| h.iter().map(|(k, v)| (k.clone(), Arc::clone(&v.facts))).collect())
             .unwrap_or_default();
-        let mut order: Vec<String> = self.inventory.hosts().map(|h| h.name.clone()).collect();
-        for host in &run.hosts {
-            if !order.contains(host) {
-                order.push(host.clone());
-            }
-        }
-        let hosts = order
+        let outside_inventory = run
+            .hosts
             .iter()
-            .map(|name| {
-                let mut vars = self.inventory.vars_for(name);
-                vars.insert("inventory_hostname".into(), Json::from(name.as_str()));
-                if let Some(f) = facts.get(name) {
-                    vars.extend(f.clone());
-                }
-                (name.clone(), vars)
-            })
+            .filter(|h| self.inventory.host(h).is_none())
+            .cloned()
             .collect();
         scope::HostVars {
             templar: Arc::clone(&self.templar),
-            hosts,
-            order,
+            inventory: Arc::clone(&self.inventory),
+            facts,
+            outside_inventory,
         }
     }
 
@@ -540,13 +536,11 @@ impl<'a> Runner<'a> {
         let facts = self
             .hosts
             .lock()
-            .map(|h| h.get(host).map(|r| r.facts.clone()).unwrap_or_default())
+            .map(|h| h.get(host).map(|r| Arc::clone(&r.facts)).unwrap_or_default())
             .unwrap_or_default();
         let magic = scope::Magic {
             host,
-            groups: &self.groups,
             group_names: self.inventory.group_names(host),
-            play_hosts: &run.hosts,
             playbook_dir: &run.playbook_dir,
             check: self.options.check,
             diff: self.options.diff,
@@ -565,16 +559,20 @@ impl<'a> Runner<'a> {
             &run.vars_files,
             role.map_or(&empty, |r| &r.vars),
             step.map_or(&empty, |s| &s.vars),
-            &facts,
+            &*facts,
             role.map_or(&empty, |r| &r.params),
             step.map_or(&empty, |s| &s.params),
             &self.options.extra_vars,
             &magic,
         ];
         let vars = scope::layered(layers);
-        let extra = hostvars
-            .map(|h| vec![("hostvars".to_string(), minijinja::Value::from_dyn_object(Arc::clone(h)))])
-            .unwrap_or_default();
+        let mut extra = run.shared_magic.clone();
+        if let Some(hostvars) = hostvars {
+            extra.push((
+                "hostvars".into(),
+                minijinja::Value::from_dyn_object(Arc::clone(hostvars)),
+            ));
+        }
         Scope::with_values(&self.templar, vars, extra)
     }
 
@@ -626,7 +624,7 @@ impl<'a> Runner<'a> {
         if let Ok(mut hosts) = self.hosts.lock()
             && let Some(entry) = hosts.get_mut(host)
         {
-            entry.facts.extend(facts);
+            Arc::make_mut(&mut entry.facts).extend(facts);
         }
     }
 

@@ -1,13 +1,12 @@
 //! One step on one host: its loop, `when`, templated arguments, the module with `until`
 //! retries, `changed_when` / `failed_when`, `register`, `no_log`, and the result's report.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::stream::{self, StreamExt};
 use serde_json::Value as Json;
-
-use std::sync::Mutex;
-
 use tokio::sync::Semaphore;
 
 use super::scope::HostVars;
@@ -43,30 +42,38 @@ impl Runner<'_> {
             id: step.id.clone(),
         });
         let hostvars = Arc::new(self.hostvars(run));
-        let pending = Mutex::new(targets.clone());
+        // The targets not done yet, by their place in `targets`.
+        let pending = Mutex::new((0..targets.len()).collect::<BTreeSet<usize>>());
         let throttle = step.throttle.map(Semaphore::new);
         let failed_before: usize = self.failed_count(hosts);
-        let work = futures::future::join_all(targets.iter().map(|host| {
-            let hostvars = Arc::clone(&hostvars);
-            let pending = &pending;
-            let throttle = &throttle;
-            async move {
-                let _limit = match throttle {
-                    Some(t) => Some(t.acquire().await),
-                    None => None,
-                };
-                let permit = self.forks.acquire().await;
-                self.run_step_on_host(run, step, host, hostvars).await;
-                drop(permit);
-                if let Ok(mut p) = pending.lock() {
-                    p.retain(|h| h != host);
+        // No more hosts under way than `--forks` lets work: a host's work is made when it starts.
+        let work = stream::iter(targets.iter().enumerate())
+            .map(|(index, host)| {
+                let hostvars = Arc::clone(&hostvars);
+                let pending = &pending;
+                let throttle = &throttle;
+                async move {
+                    let _limit = match throttle {
+                        Some(t) => Some(t.acquire().await),
+                        None => None,
+                    };
+                    let permit = self.forks.acquire().await;
+                    self.run_step_on_host(run, step, host, hostvars).await;
+                    drop(permit);
+                    if let Ok(mut p) = pending.lock() {
+                        p.remove(&index);
+                    }
                 }
-            }
-        }));
+            })
+            .buffer_unordered(self.options.forks.max(1))
+            .for_each(|()| std::future::ready(()));
         let progress = async {
             tokio::time::sleep(Duration::from_secs(1)).await;
             loop {
-                let left = pending.lock().map(|p| p.clone()).unwrap_or_default();
+                let left = pending
+                    .lock()
+                    .map(|p| p.iter().map(|&i| targets[i].clone()).collect())
+                    .unwrap_or_default();
                 self.reporter.waiting(&label, left);
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
@@ -122,17 +129,10 @@ impl Runner<'_> {
         };
         let mut results = Vec::new();
         for item in items {
-            let mut vars = scope.vars().clone();
-            vars.insert(step.loop_var.clone(), item.clone());
-            vars.insert("ansible_loop_var".into(), Json::from(step.loop_var.as_str()));
-            let item_scope = Scope::with_values(
-                &self.templar,
-                vars,
-                vec![(
-                    "hostvars".into(),
-                    minijinja::Value::from_dyn_object(Arc::clone(&hostvars)),
-                )],
-            );
+            let item_scope = scope.extended(Vars::from_iter([
+                (step.loop_var.clone(), item.clone()),
+                ("ansible_loop_var".into(), Json::from(step.loop_var.as_str())),
+            ]));
             let result = self.run_item(run, step, host, &item_scope, Some(item)).await;
             self.emit_result(step, host, &label, &result, false);
             let stop = result.status == Status::Unreachable;
@@ -360,15 +360,19 @@ impl Runner<'_> {
         Ok(())
     }
 
+    /// The scope with the result bound: to the `register` name, and its fields to their own
+    /// names where the scope has no such variable.
     fn bind_result(&self, step: &Step, scope: &Scope, outcome: &Outcome) -> Scope {
-        let mut vars = scope.vars().clone();
+        let mut bound = Vars::new();
         if let Some(name) = &step.register {
-            vars.insert(name.clone(), outcome.registered());
+            bound.insert(name.clone(), outcome.registered());
         }
         for (k, v) in &outcome.data {
-            vars.entry(k.clone()).or_insert_with(|| v.clone());
+            if !scope.sets(k) {
+                bound.entry(k.clone()).or_insert_with(|| v.clone());
+            }
         }
-        Scope::with_values(&self.templar, vars, Vec::new())
+        scope.extended(bound)
     }
 
     /// The user commands run as: `become` with its user (root by default) and method, unless it

@@ -308,12 +308,7 @@ impl Inventory {
         if let Some(port) = port {
             self.hosts[index].vars.insert("ansible_port".into(), Value::from(port));
         }
-        if !self.groups[group].hosts.contains(&index) {
-            self.groups[group].hosts.push(index);
-        }
-        if !self.hosts[index].groups.contains(&group) {
-            self.hosts[index].groups.push(group);
-        }
+        self.add_host_index_to(index, group);
         index
     }
 
@@ -384,17 +379,19 @@ impl Inventory {
                 self.link(ALL, g);
             }
         }
+        let mut left_ungrouped = HashSet::new();
         for h in 0..self.hosts.len() {
             let direct = &self.hosts[h].groups;
             if direct.contains(&UNGROUPED) {
                 if direct.iter().any(|&g| g != ALL && g != UNGROUPED) {
                     self.hosts[h].groups.retain(|&g| g != UNGROUPED);
-                    self.groups[UNGROUPED].hosts.retain(|&x| x != h);
+                    left_ungrouped.insert(h);
                 }
             } else if direct.iter().all(|&g| g == ALL) {
                 self.add_host_index_to(h, UNGROUPED);
             }
         }
+        self.groups[UNGROUPED].hosts.retain(|h| !left_ungrouped.contains(h));
 
         // Depth: the longest path from `all`, in topological order (groups form no loops).
         let mut pending: Vec<usize> = self.groups.values().map(|g| g.parents.len()).collect();
@@ -416,12 +413,12 @@ impl Inventory {
         }
     }
 
+    /// Lists the host in the group. Membership is kept on both sides, so the host's own (short)
+    /// list of groups says whether it is there already, not the group's list of hosts.
     fn add_host_index_to(&mut self, host: usize, group: usize) {
-        if !self.groups[group].hosts.contains(&host) {
-            self.groups[group].hosts.push(host);
-        }
         if !self.hosts[host].groups.contains(&group) {
             self.hosts[host].groups.push(group);
+            self.groups[group].hosts.push(host);
         }
     }
 

@@ -23,6 +23,10 @@ pub const OMIT: &str = "__omit_place_holder__bgrun__";
 /// How deep variables may refer to variables before bgrun calls it a loop.
 const MAX_DEPTH: usize = 32;
 
+/// The start of the name under which a template string is compiled once and kept by the
+/// environment: the rest of the name is the template's text. No `{% include %}` can name it.
+const INLINE: &str = "\0inline\0";
+
 /// A template that could not be rendered, in words that name the variable or the syntax at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -46,6 +50,8 @@ impl Templar {
             env.set_syntax(syntax);
         }
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        // Strings render on every host and step: each text is compiled on first use and kept.
+        env.set_loader(|name| Ok(name.strip_prefix(INLINE).map(str::to_string)));
         filters::register(&mut env);
         lookups::register(&mut env);
         env.add_global("omit", OMIT);
@@ -92,9 +98,13 @@ impl Templar {
         Ok(Json::String(rendered))
     }
 
-    /// Renders a whole text, such as a template file, to a string.
+    /// Renders a template string (an argument, a variable's value) to a string; its text is
+    /// compiled once for the run.
     pub fn render_text(&self, text: &str, scope: &Scope) -> Result<String, TemplateError> {
-        let template = self.env.template_from_str(text).map_err(|e| syntax_error(&e, text))?;
+        let template = self
+            .env
+            .get_template(&format!("{INLINE}{text}"))
+            .map_err(|e| syntax_error(&e, text))?;
         template.render(scope.to_value()).map_err(|e| {
             let names = template.undeclared_variables(true);
             self.explain(&e, names, scope)
@@ -259,6 +269,8 @@ pub struct Scope(Arc<ScopeInner>);
 struct ScopeInner {
     templar: Arc<Templar>,
     vars: Vars,
+    /// Values that are template values already, shared between scopes rather than copied
+    /// (`hostvars`, `groups`, `play_hosts`); they win over `vars`.
     extra: Vec<(String, Value)>,
     resolving: Mutex<Vec<String>>,
     nested_error: Mutex<Option<TemplateError>>,
@@ -280,14 +292,28 @@ impl Scope {
         }))
     }
 
-    pub fn vars(&self) -> &Vars {
-        &self.0.vars
+    /// This scope with more variables, which win over every variable and value of this one (a
+    /// loop's item, a registered result).
+    pub fn extended(&self, more: Vars) -> Scope {
+        let mut vars = self.0.vars.clone();
+        let extra = self
+            .0
+            .extra
+            .iter()
+            .filter(|(name, _)| !more.contains_key(name))
+            .cloned()
+            .collect();
+        vars.extend(more);
+        Self::with_values(&self.0.templar, vars, extra)
+    }
+
+    /// Whether the scope sets the variable (globals such as `omit` aside).
+    pub fn sets(&self, name: &str) -> bool {
+        self.0.vars.contains_key(name) || self.0.extra.iter().any(|(k, _)| k == name)
     }
 
     fn has(&self, name: &str) -> bool {
-        self.0.vars.contains_key(name)
-            || self.0.extra.iter().any(|(k, _)| k == name)
-            || self.0.templar.env.globals().any(|(k, _)| k == name)
+        self.sets(name) || self.0.templar.env.globals().any(|(k, _)| k == name)
     }
 
     /// The scope as a template value, to nest it in another scope (`hostvars`).
@@ -301,6 +327,9 @@ impl Scope {
 
     /// A variable's value with its templates rendered.
     pub fn resolve(&self, name: &str) -> Result<Option<Json>, TemplateError> {
+        if let Some((_, value)) = self.0.extra.iter().find(|(k, _)| k == name) {
+            return to_json(value).map(Some);
+        }
         let Some(raw) = self.0.vars.get(name) else {
             return Ok(None);
         };
@@ -494,6 +523,29 @@ mod tests {
         let (t, s) = scope(json!({"items": ["a", "b"]}));
         let text = "{% for i in items %}\n{{ i }}\n{% endfor %}\n";
         assert_eq!(t.render_text(text, &s).unwrap(), "a\nb\n");
+    }
+
+    #[test]
+    fn a_template_compiled_once_renders_each_scope() {
+        let (t, first) = scope(json!({"host": "a"}));
+        let (_, second) = scope(json!({"host": "b"}));
+        assert_eq!(t.render_string("on {{ host }}", &first).unwrap(), json!("on a"));
+        assert_eq!(t.render_string("on {{ host }}", &second).unwrap(), json!("on b"));
+    }
+
+    #[test]
+    fn an_extended_scope_keeps_its_values_and_the_new_variables_win() {
+        let templar = Templar::new();
+        let shared = vec![
+            ("groups".to_string(), Value::from(vec!["a", "b"])),
+            ("item".to_string(), Value::from("shadowed")),
+        ];
+        let base = Scope::with_values(&templar, Vars::from_iter([("x".to_string(), json!(1))]), shared);
+        let more = base.extended(Vars::from_iter([("item".to_string(), json!("new"))]));
+        let text = "{{ x }} {{ groups | join(',') }} {{ item }}";
+        assert_eq!(templar.render_string(text, &more).unwrap(), json!("1 a,b new"));
+        assert_eq!(more.resolve("groups").unwrap(), Some(json!(["a", "b"])));
+        assert!(more.sets("groups") && !more.sets("omit"));
     }
 
     #[test]
