@@ -616,15 +616,14 @@ impl Consul {
 impl Operation {
     /// Reads what the operation needs; a read is done here, a write is planned.
     async fn plan(self, client: &Client) -> Result<Plan<Change>, HostError> {
-        let done = |outcome: Outcome| Plan::Done(outcome);
         match self {
-            Operation::Catalog(catalog) => catalog.run(client).await.map(done),
-            Operation::KvGet(get) => get.run(client).await.map(done),
-            Operation::KvGetTree(tree) => tree.get(client).await.map(done),
+            Operation::Catalog(catalog) => catalog.run(client).await.map(Plan::Done),
+            Operation::KvGet(get) => get.run(client).await.map(Plan::Done),
+            Operation::KvGetTree(tree) => tree.get(client).await.map(Plan::Done),
             Operation::KvPut(put) => put.plan(client).await,
             Operation::KvDelete(delete) => delete.plan(client).await,
             Operation::KvDeleteTree(tree) => tree.plan_delete(client).await,
-            Operation::Read(read) => read.run(client).await.map(done),
+            Operation::Read(read) => read.run(client).await.map(Plan::Done),
             Operation::Wait(wait) => wait.plan(client).await,
             Operation::Register(register) => register.plan(client).await,
             Operation::Deregister(deregister) => deregister.plan(client).await,

@@ -355,11 +355,7 @@ impl Module for GetUrl {
             .with("checksum_dest", checksum.as_str())
             .with("state", "file");
         let change = if content_changed {
-            let attrs = Attributes {
-                mode: attrs.mode,
-                owner: attrs.owner.or(state.owner),
-                group: attrs.group.or(state.group),
-            };
+            let attrs = attrs.keeping_ownership_of(state);
             Change::Write { dest, body, attrs }
         } else if attrs_changed {
             Change::Attributes { dest, attrs }

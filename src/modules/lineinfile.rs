@@ -192,11 +192,7 @@ impl Module for LineInFile {
         let outcome = outcome.with("backup", "");
         let change = if content_changed {
             Change::Write {
-                attrs: Attributes {
-                    mode: attrs.mode,
-                    owner: attrs.owner.or(before.owner),
-                    group: attrs.group.or(before.group),
-                },
+                attrs: attrs.keeping_ownership_of(before),
                 path,
                 content: new,
                 backup: exists && self.backup,

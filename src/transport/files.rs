@@ -131,6 +131,16 @@ pub struct Attributes {
 }
 
 impl Attributes {
+    /// These attributes, with the file's current owner and group where none is asked: what a
+    /// file rewritten in place keeps.
+    pub fn keeping_ownership_of(self, state: FileState) -> Attributes {
+        Attributes {
+            mode: self.mode,
+            owner: self.owner.or(state.owner),
+            group: self.group.or(state.group),
+        }
+    }
+
     fn args(&self) -> [String; 3] {
         [
             self.mode.map(|m| format!("{m:o}")).unwrap_or_default(),
