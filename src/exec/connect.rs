@@ -59,18 +59,11 @@ pub fn spec(
     if let Some(value) = scope.resolve("ansible_host_key_checking")? {
         checking = truthy_setting(&value);
     }
-    if let Some(value) = options
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("StrictHostKeyChecking"))
-    {
-        checking = !value.1.eq_ignore_ascii_case("no");
+    if let Some(value) = ssh_option(&options, "StrictHostKeyChecking") {
+        checking = !value.eq_ignore_ascii_case("no");
     }
-    let known_hosts_file = text(&["ansible_ssh_known_hosts_file"])?.or_else(|| {
-        options
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("UserKnownHostsFile"))
-            .map(|(_, v)| v.clone())
-    });
+    let known_hosts_file = text(&["ansible_ssh_known_hosts_file"])?
+        .or_else(|| ssh_option(&options, "UserKnownHostsFile").map(str::to_string));
     Ok(ConnectionSpec {
         host: host.to_string(),
         address,
@@ -83,18 +76,24 @@ pub fn spec(
         timeout,
         persist: match persist {
             Persist::No => Persist::No,
-            given => control_persist(&ssh_args).unwrap_or(given),
+            given => ssh_option(&options, "ControlPersist")
+                .and_then(Persist::parse)
+                .unwrap_or(given),
         },
     })
 }
 
 /// The `-o ControlPersist=...` of an ssh argument string, as Ansible's `ssh_args` give it.
 pub fn control_persist(args: &str) -> Option<Persist> {
-    ssh_options(args)
+    ssh_option(&ssh_options(args), "ControlPersist").and_then(Persist::parse)
+}
+
+/// An option's value among `-o` options; the first given wins, as it does for ssh.
+fn ssh_option<'a>(options: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    options
         .iter()
-        .rev()
-        .find(|(k, _)| k.eq_ignore_ascii_case("ControlPersist"))
-        .and_then(|(_, v)| Persist::parse(v))
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 /// Ansible's reading of a setting's truth: `False`, `no`, `0`, `off` are false.
@@ -167,6 +166,23 @@ mod tests {
             spec_of(json!({"ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/tmp/kh"}));
         assert!(!s.host_key_checking);
         assert_eq!(s.known_hosts_file.as_deref(), Some("/tmp/kh"));
+    }
+
+    #[test]
+    fn control_persist_from_the_host_first_given_wins() {
+        use std::time::Duration;
+        assert_eq!(
+            spec_of(json!({})).persist,
+            Persist::Idle(crate::transport::DEFAULT_IDLE)
+        );
+        let s = spec_of(
+            json!({"ansible_ssh_args": "-o ControlPersist=30s", "ansible_ssh_extra_args": "-o ControlPersist=no"}),
+        );
+        assert_eq!(s.persist, Persist::Idle(Duration::from_secs(30)));
+        assert_eq!(
+            control_persist("-C -o ControlMaster=auto -o ControlPersist=10m"),
+            Some(Persist::Idle(Duration::from_secs(600)))
+        );
     }
 
     #[test]
