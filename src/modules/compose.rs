@@ -16,7 +16,6 @@ use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::compose::{LABEL_CONFIG_HASH, Project};
 use crate::docker::compose::{containers, create, ensure_networks, undo};
 use crate::docker::container::{self as engine, pull};
-use crate::docker::registrator;
 use crate::transport::HostError;
 
 #[derive(Debug, Deserialize)]
@@ -263,14 +262,7 @@ impl Module for Compose {
                     for service in &services {
                         for container in containers(docker, &project, &service.name).await? {
                             if let Some(container_name) = container_name(&container) {
-                                registrator::register(
-                                    docker,
-                                    consul,
-                                    cx.host,
-                                    &cx.connection.spec.address,
-                                    &container_name,
-                                )
-                                .await?;
+                                cx.sync_registration(consul, &container_name, true).await?;
                             }
                         }
                     }
@@ -302,18 +294,8 @@ impl Module for Compose {
                         }
                     };
                     if let Some(consul) = &consul {
-                        if matches!(this.action, Action::Start | Action::Restart) {
-                            registrator::register(
-                                docker,
-                                consul,
-                                cx.host,
-                                &cx.connection.spec.address,
-                                &container_name,
-                            )
-                            .await?;
-                        } else {
-                            registrator::deregister(consul, cx.host, &container_name).await?;
-                        }
+                        let running = matches!(this.action, Action::Start | Action::Restart);
+                        cx.sync_registration(consul, &container_name, running).await?;
                     }
                     changes.push(Change::new(&container_name, &service, action));
                 }

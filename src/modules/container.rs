@@ -7,7 +7,6 @@ use serde_json::Value as Json;
 
 use super::{Failure, Module, Outcome, Plan, StepContext};
 use crate::docker::container::{self as engine, ContainerSpec, Existing, PortSpec};
-use crate::docker::registrator;
 use crate::template::Vars;
 use crate::transport::HostError;
 
@@ -285,16 +284,10 @@ impl Converge {
     }
 }
 
-/// Keeps the host's Consul agent in step with the container, as Registrator would: its
-/// published ports registered while it runs, deregistered when it stops or goes.
+/// The container's registrations in the host's Consul, when the host has one.
 async fn sync_consul(cx: &StepContext<'_>, name: &str, running: bool) -> Result<Vec<String>, HostError> {
-    let Some(consul) = cx.host_consul()? else {
-        return Ok(Vec::new());
-    };
-    if running {
-        let docker = cx.docker().await?;
-        registrator::register(docker, &consul, cx.host, &cx.connection.spec.address, name).await
-    } else {
-        registrator::deregister(&consul, cx.host, name).await
+    match cx.host_consul()? {
+        Some(consul) => cx.sync_registration(&consul, name, running).await,
+        None => Ok(Vec::new()),
     }
 }

@@ -332,6 +332,23 @@ impl StepContext<'_> {
         self.consul(&ConsulSettings::default()).map(Some)
     }
 
+    /// Keeps the host's Consul agent in step with a container, as Registrator would: its
+    /// published ports registered while it runs, deregistered when it stops or goes.
+    pub async fn sync_registration(
+        &self,
+        consul: &Consul,
+        container: &str,
+        running: bool,
+    ) -> Result<Vec<String>, HostError> {
+        if running {
+            let docker = self.docker().await?;
+            crate::docker::registrator::register(docker, consul, self.host, &self.connection.spec.address, container)
+                .await
+        } else {
+            crate::docker::registrator::deregister(consul, self.host, container).await
+        }
+    }
+
     /// The host, connected on first use.
     pub async fn remote(&self) -> Result<Remote<'_>, HostError> {
         Ok(Remote {
