@@ -576,8 +576,10 @@ impl<'a> Runner<'a> {
         Scope::with_values(&self.templar, vars, extra)
     }
 
-    /// Counts a host's result for a step in the recap and takes failed hosts out of the run.
-    fn count(&self, host: &str, status: Status, ignored: bool) {
+    /// Counts a host's result for a step in the recap and takes failed hosts out of the run. An
+    /// ignored failure counts as ok and ignored, and as changed too when its result says so, as
+    /// Ansible counts it.
+    fn count(&self, host: &str, status: Status, ignored: bool, changed: bool) {
         let Ok(mut hosts) = self.hosts.lock() else {
             return;
         };
@@ -593,6 +595,7 @@ impl<'a> Runner<'a> {
             Status::Failed if ignored => {
                 c.ok += 1;
                 c.ignored += 1;
+                c.changed += u32::from(changed);
             }
             Status::Failed => {
                 c.failed += 1;
@@ -607,7 +610,7 @@ impl<'a> Runner<'a> {
 
     /// Reports and counts a result that is not a module's (connection failures).
     fn host_error(&self, step: &str, host: &str, status: Status, msg: String) {
-        self.count(host, status, false);
+        self.count(host, status, false, false);
         self.reporter.emit(&Event::HostResult {
             step: step.to_string(),
             host: host.to_string(),

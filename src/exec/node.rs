@@ -132,7 +132,7 @@ impl Runner<'_> {
             }
             if !holds {
                 if self.health(host) == Some(Health::Active) {
-                    self.count(host, Status::Skipped, false);
+                    self.count(host, Status::Skipped, false, false);
                     self.reporter.emit(&Event::HostResult {
                         step: label.clone(),
                         host: host.clone(),
@@ -291,7 +291,7 @@ impl Runner<'_> {
     /// Fails a host on a step, with a message, outside a module's run.
     pub(super) fn fail_host(&self, step: &Step, host: &str, msg: String) {
         self.record_failure(host, step, serde_json::json!({"failed": true, "msg": msg}));
-        self.count(host, Status::Failed, false);
+        self.count(host, Status::Failed, false, false);
         self.reporter.emit(&Event::HostResult {
             step: step.label(),
             host: host.to_string(),

@@ -157,7 +157,7 @@ impl Runner<'_> {
         if status == Status::Failed && !ignored {
             self.record_failure(host, step, aggregate.outcome.registered());
         }
-        self.count(host, status, ignored);
+        self.count(host, status, ignored, aggregate.outcome.changed);
     }
 
     /// Runs the module once: `when`, arguments, retries, conditions.
@@ -472,7 +472,7 @@ impl Runner<'_> {
         if result.status == Status::Failed && !ignored {
             self.record_failure(host, step, result.outcome.registered());
         }
-        self.count(host, result.status, ignored);
+        self.count(host, result.status, ignored, result.outcome.changed);
     }
 
     fn emit_result(&self, step: &Step, host: &str, label: &str, result: &ItemResult, ignored: bool) {

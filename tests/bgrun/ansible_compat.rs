@@ -1,39 +1,14 @@
 //! The same playbook run by ansible-playbook and by bgrun on the lab's hosts, twice each: they
 //! must leave the same files, contents and modes, and both second runs must change nothing.
 
-use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::compat::tree;
 use crate::harness::require_lab;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Every path under `root`: what it is, its mode, and its content or link target.
-fn tree(root: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read folder") {
-            let path = entry.expect("entry").path();
-            let meta = std::fs::symlink_metadata(&path).expect("metadata");
-            let rel = path.strip_prefix(root).expect("inside root").display().to_string();
-            let mode = meta.permissions().mode() & 0o7777;
-            let what = if meta.file_type().is_symlink() {
-                format!("link -> {}", std::fs::read_link(&path).expect("link").display())
-            } else if meta.is_dir() {
-                stack.push(path.clone());
-                format!("dir {mode:o}")
-            } else {
-                format!("file {mode:o} {:?}", std::fs::read_to_string(&path).expect("text file"))
-            };
-            out.insert(rel, what);
-        }
-    }
-    out
 }
 
 /// The `changed=` count of each host in a recap.

@@ -3,6 +3,7 @@
 mod ansible_compat;
 mod blue_green;
 mod check_exact;
+mod compat;
 mod compose;
 mod connections;
 mod consul;
