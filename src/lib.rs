@@ -23,6 +23,7 @@ mod modules;
 mod output;
 mod playbook;
 pub mod run;
+mod secrets;
 mod source;
 mod template;
 mod timeline;

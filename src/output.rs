@@ -79,6 +79,11 @@ pub enum Event {
     Warning {
         message: String,
     },
+    /// A remote command about to be sent to a host, as its shell gets it (`-vvv`).
+    Exec {
+        host: String,
+        command: String,
+    },
     /// A deploy record written to a service's audit trail.
     Audit {
         host: String,
@@ -123,7 +128,7 @@ pub struct Reporter {
     colour: bool,
     state: Mutex<ConsoleState>,
     /// Values of secret variables; they are masked wherever they would be printed.
-    secrets: Mutex<Vec<String>>,
+    secrets: Mutex<crate::secrets::Secrets>,
     /// When the run began: every event is stamped with the time since, as it is emitted.
     started: Instant,
     /// The events for `--timeline`, when it was asked for.
@@ -166,7 +171,7 @@ impl Reporter {
             verbosity,
             colour: tty && std::env::var_os("NO_COLOR").is_none(),
             state: Mutex::new(ConsoleState::default()),
-            secrets: Mutex::new(Vec::new()),
+            secrets: Mutex::new(crate::secrets::Secrets::default()),
             started: Instant::now(),
             timeline: None,
         }
@@ -192,21 +197,16 @@ impl Reporter {
         if value.len() < 4 {
             return;
         }
-        if let Ok(mut secrets) = self.secrets.lock()
-            && !secrets.iter().any(|s| s == value)
-        {
-            secrets.push(value.to_string());
-            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        if let Ok(mut secrets) = self.secrets.lock() {
+            secrets.add(value);
         }
     }
 
     fn mask(&self, text: &str) -> String {
-        let Ok(secrets) = self.secrets.lock() else {
-            return text.to_string();
-        };
-        secrets
-            .iter()
-            .fold(text.to_string(), |out, secret| out.replace(secret.as_str(), MASK))
+        match self.secrets.lock() {
+            Ok(mut secrets) => secrets.mask(text, MASK),
+            Err(_) => text.to_string(),
+        }
     }
 
     fn mask_json(&self, value: &Json) -> Json {
@@ -391,6 +391,7 @@ impl Reporter {
             // As ansible-playbook, the console says nothing of a rescue; the recap counts it.
             Event::Audit { .. } | Event::Rescued { .. } => String::new(),
             Event::Warning { message } => self.paint(&Style::new().magenta(), &format!("[WARNING]: {message}")),
+            Event::Exec { host, command } => format!("<{host}> EXEC {command}"),
             Event::Recap { hosts, elapsed_ms } => {
                 let mut out = banner("PLAY RECAP");
                 let width = hosts.keys().map(String::len).max().unwrap_or(0);
@@ -465,7 +466,7 @@ mod tests {
             verbosity: 0,
             colour: false,
             state: Mutex::new(ConsoleState::default()),
-            secrets: Mutex::new(Vec::new()),
+            secrets: Mutex::new(crate::secrets::Secrets::default()),
             started: Instant::now(),
             timeline: None,
         }

@@ -249,6 +249,12 @@ impl Runner<'_> {
             }
         };
         let step_label = step.label();
+        let trace = |command: &str| {
+            self.reporter.emit(&Event::Exec {
+                host: host.to_string(),
+                command: command.to_string(),
+            })
+        };
         let cx = StepContext {
             host,
             connection: &connection,
@@ -262,6 +268,7 @@ impl Runner<'_> {
             environment: &environment,
             privilege: privilege.as_ref(),
             lock_wait: self.options.lock_wait,
+            trace: (self.options.verbosity >= 3).then_some(&trace as crate::transport::Trace<'_>),
         };
         let mut attempt = 0;
         loop {

@@ -75,6 +75,7 @@ impl Harness {
             environment: &self.environment,
             privilege: None,
             lock_wait: Duration::from_secs(1),
+            trace: None,
         }
     }
 

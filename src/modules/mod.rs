@@ -296,6 +296,8 @@ pub struct StepContext<'a> {
     pub privilege: Option<&'a Become>,
     /// How long a lock another run holds is waited for (`--lock-wait`).
     pub lock_wait: std::time::Duration,
+    /// Sees each remote command before it is sent (`-vvv`).
+    pub trace: Option<crate::transport::Trace<'a>>,
 }
 
 impl StepContext<'_> {
@@ -354,6 +356,7 @@ impl StepContext<'_> {
         Ok(Remote {
             transport: self.connection.get().await?,
             privilege: self.privilege,
+            trace: self.trace,
         })
     }
 }

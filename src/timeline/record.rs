@@ -176,7 +176,11 @@ impl Recorder {
                     bar.verdict = Verdict::Rescued;
                 }
             }
-            Event::Retrying { .. } | Event::Warning { .. } | Event::Audit { .. } | Event::Recap { .. } => {}
+            Event::Retrying { .. }
+            | Event::Warning { .. }
+            | Event::Exec { .. }
+            | Event::Audit { .. }
+            | Event::Recap { .. } => {}
         }
     }
 

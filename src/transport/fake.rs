@@ -432,6 +432,7 @@ mod tests {
         let remote = Remote {
             transport: &transport,
             privilege: None,
+            trace: None,
         };
         let state = files::stat(&remote, "/etc/motd").await.unwrap();
         assert_eq!(state.kind, FileKind::File);

@@ -141,18 +141,30 @@ pub enum BecomeMethod {
     Su,
 }
 
-/// A host as a step sees it: its connection, and the user its commands run as.
+/// Sees each remote command, as the host's shell gets it, before it is sent (`-vvv`).
+pub type Trace<'a> = &'a (dyn Fn(&str) + Send + Sync);
+
+/// A host as a step sees it: its connection, the user its commands run as, and who traces them.
 #[derive(Clone, Copy)]
 pub struct Remote<'a> {
     pub transport: &'a Transport,
     pub privilege: Option<&'a Become>,
+    pub trace: Option<Trace<'a>>,
 }
 
 impl Remote<'_> {
     /// Runs a command, as the `become` user when there is one.
     pub async fn exec(&self, exec: &Exec) -> Result<ExecOutput, TransportError> {
+        let shown = |exec: &Exec| {
+            if let Some(trace) = self.trace {
+                trace(&shell_words(&exec.full_argv()));
+            }
+        };
         match self.privilege {
-            None => self.transport.exec(exec).await,
+            None => {
+                shown(exec);
+                self.transport.exec(exec).await
+            }
             Some(privilege) => {
                 let inner = exec.full_argv();
                 let argv = match privilege.method {
@@ -164,7 +176,7 @@ impl Remote<'_> {
                         argv
                     }
                     BecomeMethod::Su => {
-                        let command = inner.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
+                        let command = shell_words(&inner);
                         ["su", "-s", "/bin/sh", "-c", &command, &privilege.user]
                             .map(String::from)
                             .to_vec()
@@ -176,15 +188,19 @@ impl Remote<'_> {
                     chdir: None,
                     stdin: exec.stdin.clone(),
                 };
+                shown(&wrapped);
                 self.transport.exec(&wrapped).await
             }
         }
     }
 }
 
-/// Quotes a word for a POSIX shell.
-fn shell_quote(word: &str) -> String {
-    format!("'{}'", word.replace('\'', "'\\''"))
+/// A command line for a POSIX shell, each word quoted where it needs it.
+fn shell_words(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| crate::compat::python::shlex_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// An open connection to one host.

@@ -234,3 +234,28 @@ fn secret_variables_are_masked_in_output() {
     let json = t.arg("--output").arg("json").expect(0);
     assert!(!json.stdout.contains("s3cr3t-value"), "{}", json.stdout);
 }
+
+#[test]
+fn vvv_shows_each_remote_command_with_its_secrets_masked() {
+    let t = Test::new()
+        .file("hosts", "localhost ansible_connection=local db_password=s3cr3t-value\n")
+        .args(&["-i", "hosts", "-vvv"])
+        .playbook("- hosts: all\n  gather_facts: false\n  steps:\n    - command: echo 'two words' {{ db_password }}\n      changed_when: false\n");
+    let text = t.expect(0);
+    assert!(
+        text.stdout.contains("<localhost> EXEC echo 'two words' ********"),
+        "{}",
+        text.stdout
+    );
+    let json = t.args(&["--output", "json"]).expect(0);
+    let execs: Vec<serde_json::Value> = json.events().into_iter().filter(|e| e["event"] == "exec").collect();
+    assert_eq!(execs.len(), 1, "{}", json.stdout);
+    assert_eq!(execs[0]["host"], "localhost");
+    assert_eq!(execs[0]["command"], "echo 'two words' ********");
+    let quiet = Test::new()
+        .file("hosts", "localhost ansible_connection=local\n")
+        .args(&["-i", "hosts", "-vv"])
+        .playbook("- hosts: all\n  gather_facts: false\n  steps:\n    - command: echo hi\n")
+        .expect(0);
+    assert!(!quiet.stdout.contains("EXEC"), "{}", quiet.stdout);
+}
