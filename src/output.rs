@@ -209,11 +209,12 @@ impl Reporter {
         }
     }
 
-    fn mask_json(&self, value: &Json) -> Json {
+    /// A value with every secret masked.
+    pub fn redact(&self, value: &Json) -> Json {
         match value {
             Json::String(s) => Json::String(self.mask(s)),
-            Json::Array(items) => Json::Array(items.iter().map(|v| self.mask_json(v)).collect()),
-            Json::Object(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), self.mask_json(v))).collect()),
+            Json::Array(items) => Json::Array(items.iter().map(|v| self.redact(v)).collect()),
+            Json::Object(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), self.redact(v))).collect()),
             other => other.clone(),
         }
     }
@@ -224,7 +225,7 @@ impl Reporter {
             return Cow::Borrowed(event);
         }
         match serde_json::to_value(event)
-            .map(|v| self.mask_json(&v))
+            .map(|v| self.redact(&v))
             .and_then(serde_json::from_value::<Event>)
         {
             Ok(masked) => Cow::Owned(masked),

@@ -269,6 +269,7 @@ impl Runner<'_> {
             privilege: privilege.as_ref(),
             lock_wait: self.options.lock_wait,
             trace: (self.options.verbosity >= 3).then_some(&trace as crate::transport::Trace<'_>),
+            redact: &|value: &Json| self.reporter.redact(value),
         };
         let mut attempt = 0;
         loop {

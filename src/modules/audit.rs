@@ -43,7 +43,7 @@ pub struct Audit {
 impl Module for Audit {
     type Work = (ConsulSettings, Json);
 
-    async fn plan(self, _: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<Self::Work>, Failure> {
         if !crate::audit::OUTCOMES.contains(&self.outcome.as_str()) {
             return Err(Failure::new(format!(
                 "invalid arguments: outcome `{}`: give one of {}",
@@ -73,7 +73,8 @@ impl Module for Audit {
         record.insert("to".into(), self.to.clone());
         record.insert("message".into(), json!(self.message.clone().unwrap_or_default()));
         record.extend(self.extra.clone());
-        let record = Json::Object(record);
+        // Secrets the run masks stay out of the trail too (a failing step's message may hold one).
+        let record = (cx.redact)(&Json::Object(record));
         let planned = Outcome::changed(true)
             .with("record", record.clone())
             .msg("would record the deploy");

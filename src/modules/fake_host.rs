@@ -76,6 +76,7 @@ impl Harness {
             privilege: None,
             lock_wait: Duration::from_secs(1),
             trace: None,
+            redact: &Json::clone,
         }
     }
 

@@ -298,6 +298,9 @@ pub struct StepContext<'a> {
     pub lock_wait: std::time::Duration,
     /// Sees each remote command before it is sent (`-vvv`).
     pub trace: Option<crate::transport::Trace<'a>>,
+    /// A value with every secret of the run masked, for what a module writes beyond the run's
+    /// output (the audit trail).
+    pub redact: &'a (dyn Fn(&Json) -> Json + Send + Sync),
 }
 
 impl StepContext<'_> {

@@ -180,24 +180,6 @@ fn no_panic_on_garbage_input() {
     }
 }
 
-#[test]
-fn host_keys_are_checked_by_default() {
-    crate::harness::require_lab();
-    let inventory = format!(
-        "prod ansible_host=127.0.0.3 ansible_user=root ansible_ssh_private_key_file={} ansible_ssh_known_hosts_file=empty_known_hosts\n",
-        crate::harness::LAB_KEY
-    );
-    let t = Test::new()
-        .file("hosts", &inventory)
-        .file("empty_known_hosts", "")
-        .args(&["-i", "hosts"])
-        .playbook("- hosts: all\n  steps:\n    - command: 'true'\n");
-    let out = t.expect(4);
-    assert!(out.stdout.contains("Host key verification failed"), "{}", out.stdout);
-    let out = t.env("ANSIBLE_HOST_KEY_CHECKING", "False").expect(0);
-    assert!(out.stdout.contains("prod : ok=2    changed=1"), "{}", out.stdout);
-}
-
 /// A Jinja error in a template file points at the template's own line and column, with a caret.
 #[test]
 fn template_file_errors_point_at_the_template_line() {

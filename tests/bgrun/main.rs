@@ -18,5 +18,6 @@ mod modules;
 mod provision;
 mod provision_from_bare;
 mod running;
+mod security;
 mod timeline;
 mod variables;
