@@ -155,7 +155,7 @@ fn the_consul_token_is_on_no_command_line_and_in_no_environment() {
         .args(&["-i", "inventory", "--no-persist"])
         .playbook("- hosts: prod\n  gather_facts: false\n  tasks:\n    - ping:\n    - consul: key=bgrun-security/token-test value=1\n    - consul: key=bgrun-security/token-test state=absent\n");
     let trace = t.path().join("execve.trace");
-    let mut command = t.command();
+    let command = t.command();
     let bgrun = command.get_program().to_owned();
     let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
     let out = Command::new("strace")
