@@ -16,7 +16,7 @@ use crate::harness::consul_get;
 
 /// Deploys of one service cannot run beside each other (the second is refused), so every test
 /// that deploys holds this, and the lock of tests that read prod's Consul.
-fn deploys() -> (MutexGuard<'static, ()>, MutexGuard<'static, ()>) {
+pub(crate) fn deploys() -> (MutexGuard<'static, ()>, MutexGuard<'static, ()>) {
     static DEPLOYS: Mutex<()> = Mutex::new(());
     let deploys = DEPLOYS.lock().unwrap_or_else(|p| p.into_inner());
     (deploys, crate::harness::consul_lock())
@@ -45,14 +45,14 @@ fn bgrun(args: &[&str]) -> (i32, String) {
     )
 }
 
-fn deploy(version: &str, extra: &[&str]) -> (i32, String) {
+pub(crate) fn deploy(version: &str, extra: &[&str]) -> (i32, String) {
     let v = format!("version={version}");
     let mut args = vec!["playbooks/books-ms.yml", "-i", "inventories/lab", "-e", &v];
     args.extend(extra);
     bgrun(&args)
 }
 
-fn deploy_ok(version: &str, extra: &[&str]) -> String {
+pub(crate) fn deploy_ok(version: &str, extra: &[&str]) -> String {
     let (code, out) = deploy(version, extra);
     assert_eq!(code, 0, "deploy of {version}:\n{out}");
     out
@@ -82,7 +82,7 @@ fn get(port: u16, path: &str) -> (u16, String) {
     (status, body)
 }
 
-fn books_version(port: u16) -> Option<String> {
+pub(crate) fn books_version(port: u16) -> Option<String> {
     let (status, body) = get(port, "/api/v1/books");
     if status != 200 {
         return None;
@@ -92,13 +92,13 @@ fn books_version(port: u16) -> Option<String> {
 }
 
 /// A client asking through a proxy in a loop, as users do during a deploy.
-struct Client {
+pub(crate) struct Client {
     stop: Arc<AtomicBool>,
     thread: JoinHandle<Vec<(u16, String)>>,
 }
 
 impl Client {
-    fn start(port: u16, path: &'static str) -> Client {
+    pub(crate) fn start(port: u16, path: &'static str) -> Client {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
@@ -113,21 +113,21 @@ impl Client {
     }
 
     /// Every answer: (status, body).
-    fn finish(self) -> Vec<(u16, String)> {
+    pub(crate) fn finish(self) -> Vec<(u16, String)> {
         self.stop.store(true, Ordering::SeqCst);
         self.thread.join().expect("client thread")
     }
 }
 
-fn color() -> String {
+pub(crate) fn color() -> String {
     consul_get("/v1/kv/books-ms/color?raw")
 }
 
-fn other(color: &str) -> &'static str {
+pub(crate) fn other(color: &str) -> &'static str {
     if color == "blue" { "green" } else { "blue" }
 }
 
-fn running(project: &str, color: &str) -> String {
+pub(crate) fn running(project: &str, color: &str) -> String {
     let out = Command::new("docker")
         .args([
             "inspect",
@@ -141,14 +141,14 @@ fn running(project: &str, color: &str) -> String {
 }
 
 /// The last deploy records of a service, from `bgrun history --output json`.
-fn history(service: &str) -> Vec<serde_json::Value> {
+pub(crate) fn history(service: &str) -> Vec<serde_json::Value> {
     let (code, out) = bgrun(&["history", service, "-i", "inventories/lab", "--output", "json"]);
     assert_eq!(code, 0, "{out}");
     out.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
 }
 
 /// Starts from a known state: release 1 serving through nginx.
-fn from_release_1() {
+pub(crate) fn from_release_1() {
     deploy_ok("1", &[]);
     assert_eq!(books_version(80).as_deref(), Some("1"));
 }
@@ -354,6 +354,87 @@ fn a_killed_deploy_holds_its_lock_until_the_ttl_then_the_next_converges() {
     let now = color();
     assert_eq!(running("books-ms", &now), "true");
     assert_eq!(running("books-ms", other(&now)), "false", "one release serves");
+}
+
+/// The image a color's container runs.
+pub(crate) fn image(project: &str, color: &str) -> String {
+    let out = Command::new("docker")
+        .args([
+            "inspect",
+            "-f",
+            "{{.Config.Image}}",
+            &format!("{project}_app-{color}_1"),
+        ])
+        .output()
+        .expect("docker");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Killed after its switch (the new color serves and is recorded, the old one still runs through
+/// the drain), a deploy is finished by the next run of the same release: the old color stops,
+/// keeping its release for a rollback, and nothing is deployed again to it.
+#[test]
+fn a_deploy_killed_after_its_switch_is_finished_not_deployed_again() {
+    let _lock = deploys();
+    from_release_1();
+    let old = color();
+    let mut killed = command(&["playbooks/books-ms.yml", "-i", "inventories/lab", "-e", "version=2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("deploy");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while color() == old {
+        assert!(Instant::now() < deadline, "the deploy never switched");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill(&mut killed, "KILL");
+    let _ = killed.wait();
+    let new = other(&old);
+    assert_eq!(
+        running("books-ms", &old),
+        "true",
+        "killed during the drain, the old color still runs"
+    );
+    let client = Client::start(80, "/api/v1/books");
+    let started = Instant::now();
+    let out = loop {
+        let (code, out) = deploy("2", &["--lock-wait", "5"]);
+        if code == 0 {
+            break out;
+        }
+        assert!(out.contains("is held by"), "{out}");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the lock never expired:\n{out}"
+        );
+    };
+    let seen = client.finish();
+    assert!(out.contains(&format!("books-ms 2 serves already as {new}")), "{out}");
+    assert_eq!(color(), new);
+    assert_eq!(running("books-ms", new), "true");
+    assert_eq!(running("books-ms", &old), "false", "the old color is stopped");
+    assert_eq!(
+        image("books-ms", &old),
+        "127.0.0.2:5000/books-ms:1",
+        "not deployed again"
+    );
+    assert_eq!(
+        consul_get(&format!("/v1/kv/books-ms/releases/{old}?raw")),
+        "1",
+        "kept for a rollback"
+    );
+    assert!(
+        seen.iter()
+            .all(|(status, body)| *status == 200 && body.contains("\"2\"")),
+        "release 2 served throughout: {:?}",
+        seen.iter()
+            .find(|(status, body)| *status != 200 || !body.contains("\"2\""))
+    );
+    // Asked for again, the release that serves changes nothing.
+    let again = deploy_ok("2", &[]);
+    assert!(again.contains("stopped (kept for a rollback)"), "{again}");
+    assert_eq!(image("books-ms", &old), "127.0.0.2:5000/books-ms:1");
 }
 
 #[test]

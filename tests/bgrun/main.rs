@@ -10,6 +10,7 @@ mod consul;
 mod discovery;
 mod docker;
 mod errors;
+mod faults;
 mod harness;
 mod inventory_cli;
 mod language;
