@@ -156,6 +156,7 @@ pub(crate) fn from_release_1() {
 #[test]
 fn deploys_alternate_colors_keep_the_old_stopped_and_are_recorded() {
     let _lock = deploys();
+    from_release_1();
     // --check shows the plan and changes nothing.
     let before = (color(), books_version(80));
     let (code, out) = deploy("2", &["--check"]);
