@@ -3,6 +3,7 @@
 //! bounded by `--forks`. Blocks, includes and handlers run their steps in order.
 
 mod connect;
+mod loop_lookups;
 mod node;
 mod scope;
 mod step;

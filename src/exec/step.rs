@@ -13,7 +13,7 @@ use super::scope::HostVars;
 use super::{PlayRun, Runner};
 use crate::modules::{Failure, ModuleKind, Outcome, StepContext};
 use crate::output::{DiffEvent, Event, Status};
-use crate::playbook::{Action, Step};
+use crate::playbook::{Action, Loop, Step};
 use crate::template::{Scope, TemplateError, Vars};
 use crate::transport::{Become, BecomeMethod};
 
@@ -24,6 +24,11 @@ struct ItemResult {
     status: Status,
     outcome: Outcome,
     item: Option<Json>,
+    /// A loop item's variables, as its registered result shows them: the item under the loop
+    /// variable's name, `ansible_loop_var`, the index variable, `ansible_loop`.
+    loop_vars: Vars,
+    /// What is printed for a loop item: `loop_control.label`, else the item.
+    label: Option<Json>,
 }
 
 impl Runner<'_> {
@@ -110,15 +115,22 @@ impl Runner<'_> {
     async fn run_step_on_host(&self, run: &PlayRun<'_>, step: &Step, host: &str, hostvars: Arc<HostVars>) {
         let label = step.label();
         let scope = self.host_scope(run, Some(step), host, Some(&hostvars));
-        let items = match &step.loop_items {
+        let items = match &step.looped {
             None => None,
-            Some(source) => match self.templar.render_value(source, &scope) {
-                Ok(Json::Array(items)) => Some(items),
-                Ok(Json::Null) => Some(Vec::new()),
-                Ok(other) => {
-                    return self.report_failure(step, host, format!("`loop` needs a list, but got {}", kind(&other)));
+            Some(looped) => match self.loop_items(step, looped, &scope) {
+                Ok(items) => Some(items),
+                Err(msg) => {
+                    // As in Ansible, `ignore_errors` covers a loop whose items cannot be made.
+                    let result = ItemResult {
+                        status: Status::Failed,
+                        outcome: Outcome::failed(msg),
+                        item: None,
+                        loop_vars: Vars::new(),
+                        label: None,
+                    };
+                    let ignored = self.is_ignored(step, &scope, &result);
+                    return self.finish(step, host, &label, &result, ignored);
                 }
-                Err(e) => return self.report_failure(step, host, self.template_message(step, &e)),
             },
         };
         let Some(items) = items else {
@@ -127,13 +139,30 @@ impl Runner<'_> {
             self.finish(step, host, &label, &result, ignored);
             return;
         };
+        let looped = step.looped.as_ref().expect("a loop has its settings");
+        let pause = match self.seconds(looped.pause.as_ref(), &scope, 0.0) {
+            Ok(pause) => pause,
+            Err(e) => return self.report_failure(step, host, self.template_message(step, &e)),
+        };
         let mut results = Vec::new();
-        for item in items {
-            let item_scope = scope.extended(Vars::from_iter([
-                (step.loop_var.clone(), item.clone()),
-                ("ansible_loop_var".into(), Json::from(step.loop_var.as_str())),
-            ]));
-            let result = self.run_item(run, step, host, &item_scope, Some(item)).await;
+        for (index, item) in items.iter().enumerate() {
+            if index > 0 && !pause.is_zero() && !crate::interrupt::sleep(pause).await {
+                break;
+            }
+            let loop_vars = loop_variables(looped, &items, index);
+            let item_scope = scope.extended(loop_vars.clone());
+            let mut result = self.run_item(run, step, host, &item_scope, Some(item.clone())).await;
+            result.loop_vars = loop_vars;
+            if let Some(template) = &looped.label {
+                match self.templar.render_value(template, &item_scope) {
+                    Ok(shown) => result.label = Some(shown),
+                    Err(e) => {
+                        result.status = Status::Failed;
+                        result.outcome.failed = true;
+                        result.outcome.msg = Some(format!("Failed to template loop_control.label: {e}"));
+                    }
+                }
+            }
             self.emit_result(step, host, &label, &result, false);
             let stop = result.status == Status::Unreachable;
             results.push(result);
@@ -173,6 +202,8 @@ impl Runner<'_> {
             status,
             outcome,
             item: item.clone(),
+            loop_vars: Vars::new(),
+            label: None,
         };
         for condition in &step.when {
             match self.templar.eval_condition(condition, scope) {
@@ -454,6 +485,24 @@ impl Runner<'_> {
         Ok(env)
     }
 
+    /// A loop's items: its source templated, then read through its lookup if it has one.
+    fn loop_items(&self, step: &Step, looped: &Loop, scope: &Scope) -> Result<Vec<Json>, String> {
+        let rendered = self
+            .templar
+            .render_value(&looped.source, scope)
+            .map_err(|e| self.template_message(step, &e))?;
+        match (looped.lookup, rendered) {
+            (Some(lookup), terms) => {
+                let mut search: Vec<std::path::PathBuf> = step.role.iter().map(|r| r.dir.clone()).collect();
+                search.push(std::path::absolute(&self.book.dir).unwrap_or_else(|_| self.book.dir.clone()));
+                super::loop_lookups::items(lookup, terms, &search)
+            }
+            (None, Json::Array(items)) => Ok(items),
+            (None, Json::Null) => Ok(Vec::new()),
+            (None, other) => Err(format!("`loop` needs a list, but got {}", kind(&other))),
+        }
+    }
+
     fn template_message(&self, step: &Step, error: &TemplateError) -> String {
         format!("{error} (in step `{}` at {})", step.label(), step.span)
     }
@@ -463,6 +512,8 @@ impl Runner<'_> {
             status: Status::Failed,
             outcome: Outcome::failed(msg),
             item: None,
+            loop_vars: Vars::new(),
+            label: None,
         };
         self.finish(step, host, &step.label(), &result, false);
     }
@@ -513,7 +564,7 @@ impl Runner<'_> {
                 if step.no_log {
                     "(censored)".into()
                 } else {
-                    item_label(i)
+                    item_label(result.label.as_ref().unwrap_or(i))
                 }
             }),
             result: data,
@@ -562,8 +613,8 @@ fn aggregate(results: &[ItemResult]) -> ItemResult {
         .iter()
         .map(|r| {
             let mut value = r.outcome.registered();
-            if let (Json::Object(map), Some(item)) = (&mut value, &r.item) {
-                map.insert("item".into(), item.clone());
+            if let Json::Object(map) = &mut value {
+                map.extend(r.loop_vars.clone());
             }
             value
         })
@@ -585,7 +636,45 @@ fn aggregate(results: &[ItemResult]) -> ItemResult {
         status,
         outcome,
         item: None,
+        loop_vars: Vars::new(),
+        label: None,
     }
+}
+
+/// The variables of loop item `index`: the item, `ansible_loop_var`, the index variable and
+/// `ansible_loop`, as Ansible sets them.
+fn loop_variables(looped: &Loop, items: &[Json], index: usize) -> Vars {
+    let mut vars = Vars::from_iter([
+        (looped.var.clone(), items[index].clone()),
+        ("ansible_loop_var".into(), Json::from(looped.var.as_str())),
+    ]);
+    if let Some(name) = &looped.index_var {
+        vars.insert(name.clone(), Json::from(index));
+        vars.insert("ansible_index_var".into(), Json::from(name.as_str()));
+    }
+    if looped.extended {
+        let length = items.len();
+        let mut ansible_loop = serde_json::Map::from_iter([
+            ("index".to_string(), Json::from(index + 1)),
+            ("index0".into(), Json::from(index)),
+            ("first".into(), Json::from(index == 0)),
+            ("last".into(), Json::from(index + 1 == length)),
+            ("length".into(), Json::from(length)),
+            ("revindex".into(), Json::from(length - index)),
+            ("revindex0".into(), Json::from(length - index - 1)),
+        ]);
+        if looped.extended_allitems {
+            ansible_loop.insert("allitems".into(), Json::Array(items.to_vec()));
+        }
+        if let Some(next) = items.get(index + 1) {
+            ansible_loop.insert("nextitem".into(), next.clone());
+        }
+        if index > 0 {
+            ansible_loop.insert("previtem".into(), items[index - 1].clone());
+        }
+        vars.insert("ansible_loop".into(), Json::Object(ansible_loop));
+    }
+    vars
 }
 
 fn item_label(item: &Json) -> String {

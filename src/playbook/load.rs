@@ -367,8 +367,8 @@ mod tests {
         let book =
             load_text("- hosts: all\n  steps:\n    - debug: msg={{ item }}\n      with_items: [1, 2]\n").unwrap();
         assert_eq!(
-            book.plays[0].steps[0].loop_items,
-            Some(Json::String("{{ [1,2] | flatten(levels=1) }}".into()))
+            book.plays[0].steps[0].looped.as_ref().map(|l| &l.source),
+            Some(&Json::String("{{ [1,2] | flatten(levels=1) }}".into()))
         );
     }
 
@@ -518,11 +518,9 @@ mod tests {
             text.starts_with("error: play.yml:4:7: unknown key `become` in a `meta` step"),
             "{text}"
         );
-        let text = step("debug: msg=x\n      loop: [1]\n      loop_control: {index_var: i}");
+        let text = step("debug: msg=x\n      loop: [1]\n      loop_control: {index: i}");
         assert!(
-            text.starts_with(
-                "error: play.yml:5:22: `index_var` is an Ansible keyword that bgrun does not support in loop_control"
-            ),
+            text.starts_with("error: play.yml:5:22: unknown key `index` in loop_control"),
             "{text}"
         );
         let text = step("include_tasks: a.yml\n      import_tasks: b.yml");

@@ -86,8 +86,7 @@ pub struct Step {
     /// Conditions of the step and of the blocks and imports around it; all must hold.
     pub when: Vec<Json>,
     pub register: Option<String>,
-    pub loop_items: Option<Json>,
-    pub loop_var: String,
+    pub looped: Option<Loop>,
     pub ignore_errors: Json,
     pub failed_when: Vec<Json>,
     pub changed_when: Vec<Json>,
@@ -110,6 +109,35 @@ pub struct Step {
     /// Parameters of the include or role call the step came through (high precedence).
     pub params: Vars,
     pub span: Span,
+}
+
+/// A step's loop: where its items come from, and its `loop_control`.
+#[derive(Debug, Clone)]
+pub struct Loop {
+    /// The items (`loop`, `with_items`, ...), or a lookup's terms, before templating.
+    pub source: Json,
+    /// The lookup a `with_<lookup>` loop reads its items through; `None`: `source` is the list.
+    pub lookup: Option<LoopLookup>,
+    pub var: String,
+    /// What is printed for each item, a template; the item itself when `None`.
+    pub label: Option<Json>,
+    pub index_var: Option<String>,
+    /// `ansible_loop` for each item (`extended`), with `allitems` unless `extended_allitems` is off.
+    pub extended: bool,
+    pub extended_allitems: bool,
+    /// Seconds to wait between items.
+    pub pause: Option<Json>,
+}
+
+/// The lookups of `with_together`, `with_nested`, `with_subelements`, `with_sequence` and
+/// `with_fileglob`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoopLookup {
+    Together,
+    Nested,
+    Subelements,
+    Sequence,
+    Fileglob,
 }
 
 #[derive(Debug, Clone)]

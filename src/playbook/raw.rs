@@ -25,25 +25,14 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "defaults_from",
     "delegate_facts",
     "diff",
-    // `loop_control`'s.
-    "extended",
     "include_vars",
-    // `loop_control`'s.
-    "index_var",
     "local_action",
     "module_defaults",
     "order",
-    // `loop_control`'s; a step's `pause` is the module.
-    "pause",
     "port",
     "strategy",
     "vars_from",
     "vars_prompt",
-    "with_fileglob",
-    "with_nested",
-    "with_sequence",
-    "with_subelements",
-    "with_together",
 ];
 
 /// Reads `node` as a `T`; `context` renames what errors call the mapping. An unknown key that is
@@ -265,6 +254,11 @@ pub struct ModuleStep {
     pub with_items: Option<Spanned<Json>>,
     pub with_list: Option<Spanned<Json>>,
     pub with_dict: Option<Spanned<Json>>,
+    pub with_together: Option<Spanned<Json>>,
+    pub with_nested: Option<Spanned<Json>>,
+    pub with_subelements: Option<Spanned<Json>>,
+    pub with_sequence: Option<Spanned<Json>>,
+    pub with_fileglob: Option<Spanned<Json>>,
     pub loop_control: Option<LoopControl>,
     #[serde(default)]
     pub failed_when: Conditions,
@@ -286,9 +280,11 @@ pub struct ModuleStep {
 #[serde(rename = "loop_control", deny_unknown_fields)]
 pub struct LoopControl {
     pub loop_var: Option<Text>,
-    /// What Ansible prints for each item; bgrun prints the item.
-    #[serde(rename = "label")]
-    _label: Option<IgnoredAny>,
+    pub label: Option<Json>,
+    pub index_var: Option<Text>,
+    pub extended: Option<bool>,
+    pub extended_allitems: Option<bool>,
+    pub pause: Option<Json>,
 }
 
 /// A `roles:` or `dependencies:` entry written as a mapping: the role, the keywords applied to

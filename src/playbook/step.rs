@@ -13,7 +13,7 @@ use super::raw::{
     self, FileTarget, MetaStep, ModuleStep, NOT_SUPPORTED, Needs, RoleInclude, RoleTarget, StepKeys, TasksInclude,
     Throttle, read, unsupported,
 };
-use super::{Action, Meta, Privilege, Role, Step};
+use super::{Action, Loop, LoopLookup, Meta, Privilege, Role, Step};
 use crate::error::{Error, suggest};
 use crate::modules::ModuleKind;
 use crate::modules::introspect::fields;
@@ -187,34 +187,9 @@ impl<'a> Loader<'a> {
                 args.entry(key.key_text()).or_insert_with(|| value.to_json());
             }
         }
-        let mut loop_items = None;
-        for (key, source) in [
-            ("loop", &own.r#loop),
-            ("with_items", &own.with_items),
-            ("with_list", &own.with_list),
-            ("with_dict", &own.with_dict),
-        ] {
-            let Some(source) = source else { continue };
-            if loop_items.is_some() {
-                return Err(Error::invalid(
-                    source.span.clone(),
-                    "a step has one loop; use `loop` alone",
-                ));
-            }
-            let json = &source.value;
-            loop_items = Some(match key {
-                // with_items flattens one level, as Ansible's does.
-                "with_items" => Json::String(format!("{{{{ {} | flatten(levels=1) }}}}", inline(json))),
-                "with_dict" => Json::String(format!("{{{{ {} | dict2items }}}}", inline(json))),
-                _ => json.clone(),
-            });
-        }
+        step.looped = loop_of(own)?;
         step.action = Action::Module { kind, args };
         step.register = own.register.clone().map(|t| t.0);
-        step.loop_items = loop_items;
-        if let Some(var) = own.loop_control.as_ref().and_then(|c| c.loop_var.clone()) {
-            step.loop_var = var.0;
-        }
         step.failed_when = own.failed_when.0.clone();
         step.changed_when = own.changed_when.0.clone();
         step.until = own.until.clone();
@@ -271,8 +246,7 @@ impl<'a> Loader<'a> {
         }
         // What only the step itself has starts empty again.
         step.register = None;
-        step.loop_items = None;
-        step.loop_var = "item".into();
+        step.looped = None;
         step.failed_when = Vec::new();
         step.changed_when = Vec::new();
         step.until = None;
@@ -479,6 +453,61 @@ fn with_context(error: Error, node: &Node, target: &str) -> Error {
     }
 }
 
+/// A step's loop: its one source of items and its `loop_control`.
+fn loop_of(own: &ModuleStep) -> Result<Option<Loop>, Error> {
+    let mut found: Option<(Json, Option<LoopLookup>)> = None;
+    for (key, source) in [
+        ("loop", &own.r#loop),
+        ("with_items", &own.with_items),
+        ("with_list", &own.with_list),
+        ("with_dict", &own.with_dict),
+        ("with_together", &own.with_together),
+        ("with_nested", &own.with_nested),
+        ("with_subelements", &own.with_subelements),
+        ("with_sequence", &own.with_sequence),
+        ("with_fileglob", &own.with_fileglob),
+    ] {
+        let Some(source) = source else { continue };
+        if found.is_some() {
+            return Err(Error::invalid(
+                source.span.clone(),
+                "a step has one loop; use `loop` alone",
+            ));
+        }
+        let json = &source.value;
+        found = Some(match key {
+            // with_items flattens one level, as Ansible's does.
+            "with_items" => (
+                Json::String(format!("{{{{ {} | flatten(levels=1) }}}}", inline(json))),
+                None,
+            ),
+            "with_dict" => (Json::String(format!("{{{{ {} | dict2items }}}}", inline(json))), None),
+            "with_together" => (json.clone(), Some(LoopLookup::Together)),
+            "with_nested" => (json.clone(), Some(LoopLookup::Nested)),
+            "with_subelements" => (json.clone(), Some(LoopLookup::Subelements)),
+            "with_sequence" => (json.clone(), Some(LoopLookup::Sequence)),
+            "with_fileglob" => (json.clone(), Some(LoopLookup::Fileglob)),
+            _ => (json.clone(), None),
+        });
+    }
+    let Some((source, lookup)) = found else {
+        return Ok(None);
+    };
+    let control = own.loop_control.as_ref();
+    Ok(Some(Loop {
+        source,
+        lookup,
+        var: control
+            .and_then(|c| c.loop_var.clone())
+            .map_or_else(|| "item".into(), |t| t.0),
+        label: control.and_then(|c| c.label.clone()),
+        index_var: control.and_then(|c| c.index_var.clone()).map(|t| t.0),
+        extended: control.and_then(|c| c.extended).unwrap_or(false),
+        extended_allitems: control.and_then(|c| c.extended_allitems).unwrap_or(true),
+        pause: control.and_then(|c| c.pause.clone()),
+    }))
+}
+
 /// An empty step to start inheritance from.
 pub fn root_step(span: &Span) -> Step {
     Step {
@@ -489,8 +518,7 @@ pub fn root_step(span: &Span) -> Step {
         vars: Vars::new(),
         when: Vec::new(),
         register: None,
-        loop_items: None,
-        loop_var: "item".into(),
+        looped: None,
         ignore_errors: Json::Bool(false),
         failed_when: Vec::new(),
         changed_when: Vec::new(),
