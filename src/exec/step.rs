@@ -376,6 +376,7 @@ impl Runner<'_> {
                 failed &= self.templar.eval_condition(condition, &with_result)?;
             }
             outcome.failed = failed;
+            outcome.data.insert("failed_when_result".into(), Json::Bool(failed));
             if failed {
                 outcome
                     .msg

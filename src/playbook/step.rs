@@ -601,6 +601,16 @@ fn module_args(kind: ModuleKind, key: &Node, value: &Node) -> Result<Vars, Error
                         args.insert(k, Json::String(v));
                     }
                     Word::Pair(k, v) => raw.push(format!("{k}={v}")),
+                    // `set_fact: "{{ name }}=value"`: a module that takes any argument takes a
+                    // key that is a template, which it renders when it runs.
+                    Word::Raw(w) if kind.arguments().is_none() && kind.free_form().is_none() => {
+                        match free_form::templated_pair(&w) {
+                            Some((k, v)) => {
+                                args.insert(k, Json::String(v));
+                            }
+                            None => raw.push(w),
+                        }
+                    }
                     Word::Raw(w) => raw.push(w),
                 }
             }

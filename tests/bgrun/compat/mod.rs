@@ -8,6 +8,7 @@
 
 mod basics;
 mod loops;
+mod results;
 mod yaml;
 
 use std::collections::BTreeMap;
