@@ -279,11 +279,29 @@ impl Runner<'_> {
                 return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
             }
         };
+        let flag = |value: &Option<Json>, default: bool| match value {
+            None => Ok(default),
+            Some(value) => self.templar.eval_condition(value, scope),
+        };
+        let (check, diff, delegate_facts) = match (
+            flag(&step.check_mode, self.options.check),
+            flag(&step.diff, self.options.diff),
+            flag(&step.delegate_facts, false),
+        ) {
+            (Ok(check), Ok(diff), Ok(delegate_facts)) => (check, diff, delegate_facts),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
+            }
+        };
+        let facts_host = match &delegate {
+            Some(target) if delegate_facts => target.clone(),
+            _ => host.to_string(),
+        };
         let step_label = step.label();
         let cx = StepContext {
             host,
             connection: &connection,
-            diff: self.options.diff,
+            diff,
             verbosity: self.options.verbosity,
             templar: &self.templar,
             scope,
@@ -297,7 +315,7 @@ impl Runner<'_> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut outcome = match kind.run(args.clone(), &cx, self.options.check).await {
+            let mut outcome = match kind.run(args.clone(), &cx, check).await {
                 Ok(outcome) => outcome,
                 Err(Failure::Unreachable(msg)) => {
                     return done(Status::Unreachable, Outcome::failed(msg));
@@ -341,7 +359,7 @@ impl Runner<'_> {
                 }
             }
             if !outcome.facts.is_empty() {
-                self.set_facts(host, std::mem::take(&mut outcome.facts));
+                self.set_facts(&facts_host, std::mem::take(&mut outcome.facts));
             }
             let status = status_of(&outcome);
             if status == Status::Changed && !step.notify.is_empty() {

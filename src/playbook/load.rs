@@ -144,6 +144,8 @@ fn load_play(node: &Node, dir: &Path, settings: &Settings, imported: &Imported) 
         root.environment.push(env.clone());
     }
     root.remote_user = play.remote_user.clone().map(|t| t.0).or(settings.remote_user.clone());
+    root.check_mode = play.check_mode.clone();
+    root.diff = play.diff.clone();
     root.privilege = match (play.privilege.privilege()?, settings.become_enabled) {
         (Some(p), _) => Some(Privilege {
             enabled: p.enabled,
@@ -331,9 +333,16 @@ mod tests {
 
     #[test]
     fn unsupported_keyword_is_named() {
-        let text = error("- hosts: all\n  steps:\n    - command: ls\n      local_action: x\n");
+        let text = error("- hosts: all\n  steps:\n    - command: ls\n      collections: x\n");
         assert!(
-            text.contains("`local_action` is an Ansible keyword that bgrun does not support"),
+            text.contains("`collections` is an Ansible keyword that bgrun does not support"),
+            "{text}"
+        );
+        let text = error("- hosts: all\n  steps:\n    - command: ls\n      local_action: copy src=a dest=b\n");
+        assert!(
+            text.starts_with(
+                "error: play.yml:4:21: a step runs one module, but this one has `command` (line 3) and `local_action`"
+            ),
             "{text}"
         );
     }

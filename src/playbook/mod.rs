@@ -105,6 +105,11 @@ pub struct Step {
     pub delegate_to: Option<String>,
     pub run_once: bool,
     pub throttle: Option<usize>,
+    /// `check_mode` and `diff` as keywords (templates); `None`: as the command line says.
+    pub check_mode: Option<Json>,
+    pub diff: Option<Json>,
+    /// With `delegate_to`, the facts the step sets go to the delegate (a template).
+    pub delegate_facts: Option<Json>,
     pub role: Option<Arc<Role>>,
     /// Parameters of the include or role call the step came through (high precedence).
     pub params: Vars,

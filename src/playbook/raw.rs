@@ -18,15 +18,11 @@ use crate::yaml::{Node, Spanned, scalar_text};
 pub const NOT_SUPPORTED: &[&str] = &[
     "any_errors_fatal",
     "apply",
-    "check_mode",
     "collections",
     "connection",
     "debugger",
     "defaults_from",
-    "delegate_facts",
-    "diff",
     "include_vars",
-    "local_action",
     "module_defaults",
     "order",
     "port",
@@ -97,6 +93,8 @@ pub struct Play {
     pub connection: Option<Spanned<Json>>,
     pub environment: Option<Json>,
     pub remote_user: Option<Text>,
+    pub check_mode: Option<Json>,
+    pub diff: Option<Json>,
     #[serde(default)]
     pub tags: Strings,
     #[serde(rename = "$rest")]
@@ -138,6 +136,9 @@ pub struct StepKeys<K> {
     pub delegate_to: Option<Text>,
     pub remote_user: Option<Text>,
     pub throttle: Option<Throttle>,
+    pub check_mode: Option<Json>,
+    pub diff: Option<Json>,
+    pub delegate_facts: Option<Json>,
     #[serde(rename = "$rest")]
     pub privilege: Become<K>,
 }
@@ -260,6 +261,8 @@ pub struct ModuleStep {
     pub with_sequence: Option<Spanned<Json>>,
     pub with_fileglob: Option<Spanned<Json>>,
     pub loop_control: Option<LoopControl>,
+    /// `local_action: MODULE ARGS`: the module, run on the controller.
+    pub local_action: Option<Node>,
     #[serde(default)]
     pub failed_when: Conditions,
     #[serde(default)]

@@ -172,12 +172,31 @@ impl<'a> Loader<'a> {
                 }
             });
         }
-        let Some((kind, module_key, module_value)) = module else {
-            return Err(node
-                .error("the step has no module")
-                .with_help("add a module, e.g. `command: uptime` or `debug: msg=hello`"));
+        let local = match (&own.local_action, &module) {
+            (Some(action), Some((kind, key, _))) => {
+                return Err(action
+                    .error(format!(
+                        "a step runs one module, but this one has `{}` (line {}) and `local_action`",
+                        kind.name(),
+                        key.span.line
+                    ))
+                    .with_help("split it into two steps"));
+            }
+            (Some(action), None) => Some(local_action(action)?),
+            (None, _) => None,
         };
-        let mut args = module_args(kind, module_key, module_value)?;
+        let (kind, mut args) = match (&local, module) {
+            (Some((kind, key, value)), _) => (*kind, module_args(*kind, key, value)?),
+            (None, Some((kind, key, value))) => (kind, module_args(kind, key, value)?),
+            (None, None) => {
+                return Err(node
+                    .error("the step has no module")
+                    .with_help("add a module, e.g. `command: uptime` or `debug: msg=hello`"));
+            }
+        };
+        if local.is_some() {
+            step.delegate_to = Some("localhost".into());
+        }
         if let Some(extra) = &own.args {
             let Some(pairs) = extra.as_map() else {
                 return Err(extra.error(format!("`args` is a mapping, but this is {}", extra.kind())));
@@ -233,6 +252,15 @@ impl<'a> Loader<'a> {
         }
         if let Some(Throttle(n)) = keys.throttle {
             step.throttle = Some(n);
+        }
+        if let Some(value) = &keys.check_mode {
+            step.check_mode = Some(value.clone());
+        }
+        if let Some(value) = &keys.diff {
+            step.diff = Some(value.clone());
+        }
+        if let Some(value) = &keys.delegate_facts {
+            step.delegate_facts = Some(value.clone());
         }
         if let Some(privilege) = keys.privilege.privilege()? {
             step.privilege = Some(match step.privilege.take() {
@@ -453,6 +481,61 @@ fn with_context(error: Error, node: &Node, target: &str) -> Error {
     }
 }
 
+/// `local_action: copy src=a dest=b` or `local_action: {module: copy, src: a, dest: b}`: the
+/// module, a node for its name and one for its arguments.
+fn local_action(action: &Node) -> Result<(ModuleKind, Node, Node), Error> {
+    let unknown = |name: &str, span: &Span| Error::UnknownModule {
+        span: span.clone(),
+        name: name.to_string(),
+        suggestion: suggest(name, ModuleKind::names()),
+    };
+    match &action.value {
+        NodeValue::Str(text) => {
+            let text = text.trim_start();
+            let (name, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+            let kind = ModuleKind::lookup(name).ok_or_else(|| unknown(name, &action.span))?;
+            let key = Node {
+                value: NodeValue::Str(name.to_string()),
+                span: action.span.clone(),
+            };
+            let value = Node {
+                value: if rest.trim().is_empty() {
+                    NodeValue::Null
+                } else {
+                    NodeValue::Str(rest.trim().to_string())
+                },
+                span: action.span.clone(),
+            };
+            Ok((kind, key, value))
+        }
+        NodeValue::Map(entries) => {
+            let Some((module_key, module_name)) = entries.iter().find(|(k, _)| k.as_str() == Some("module")) else {
+                return Err(action
+                    .error("`local_action` names its module with `module:`")
+                    .with_help("write `local_action: {module: copy, src: a, dest: b}`"));
+            };
+            let name = module_name
+                .as_str()
+                .ok_or_else(|| module_name.error("`module` is a module's name"))?;
+            let kind = ModuleKind::lookup(name).ok_or_else(|| unknown(name, &module_name.span))?;
+            let rest: Vec<(Node, Node)> = entries
+                .iter()
+                .filter(|(k, _)| k.as_str() != Some("module"))
+                .cloned()
+                .collect();
+            let value = Node {
+                value: NodeValue::Map(rest),
+                span: action.span.clone(),
+            };
+            Ok((kind, module_key.clone(), value))
+        }
+        _ => Err(action.error(format!(
+            "`local_action` takes a module and its arguments, but this is {}",
+            action.kind()
+        ))),
+    }
+}
+
 /// A step's loop: its one source of items and its `loop_control`.
 fn loop_of(own: &ModuleStep) -> Result<Option<Loop>, Error> {
     let mut found: Option<(Json, Option<LoopLookup>)> = None;
@@ -535,6 +618,9 @@ pub fn root_step(span: &Span) -> Step {
         delegate_to: None,
         run_once: false,
         throttle: None,
+        check_mode: None,
+        diff: None,
+        delegate_facts: None,
         role: None::<Arc<Role>>,
         params: Vars::new(),
         span: span.clone(),

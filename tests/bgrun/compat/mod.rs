@@ -7,6 +7,7 @@
 //! compared.
 
 mod basics;
+mod keywords;
 mod loops;
 mod results;
 mod yaml;

@@ -1,0 +1,67 @@
+//! Step keywords: `check_mode`, `diff`, `local_action`, `delegate_facts`, `module_defaults`,
+//! `vars_prompt`.
+
+use super::{Case, LOCAL};
+
+#[test]
+fn check_mode_on_a_step_wins_over_the_command_line() {
+    let play = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - copy: {dest: "{{ out }}/checked.txt", content: "a\n"}
+      check_mode: true
+      register: c
+    - debug: msg="{{ 'yes' if c.changed else 'no' }}"
+    - copy: {dest: "{{ out }}/real.txt", content: "b\n"}
+      check_mode: false
+    - copy: {dest: "{{ out }}/plain.txt", content: "c\n"}
+    - block:
+        - copy: {dest: "{{ out }}/block.txt", content: "d\n"}
+      check_mode: "{{ 1 == 1 }}"
+    - copy: {dest: "{{ out }}/diff.txt", content: "e\n"}
+      diff: true
+"#;
+    Case::new(play).same();
+    Case::new(play).arg("--check").same();
+}
+
+#[test]
+fn local_action_runs_the_module_on_the_controller() {
+    Case::new(
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - local_action: copy content=one dest={{ out }}/one.txt
+    - local_action:
+        module: copy
+        content: "two\n"
+        dest: "{{ out }}/two.txt"
+    - local_action: command echo {{ inventory_hostname }}
+      register: r
+    - debug: var=r.stdout
+"#,
+    )
+    .same();
+}
+
+#[test]
+fn delegate_facts_give_the_facts_to_the_delegate() {
+    Case::new(
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - set_fact: {where: delegate}
+      delegate_to: other
+      delegate_facts: true
+    - set_fact: {mine: own}
+      delegate_to: other
+    - debug: msg="{{ hostvars['other'].where }} {{ where | default('none') }} {{ mine }} {{ hostvars['other'].mine | default('none') }}"
+      when: inventory_hostname == 'localhost'
+"#,
+    )
+    .inventory(&format!("{LOCAL}other ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n"))
+    .same();
+}
