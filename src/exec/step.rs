@@ -222,7 +222,14 @@ impl Runner<'_> {
             return done(Status::Skipped, Outcome::skipped("not a module"));
         };
         let kind = *kind;
-        let args = match self.templar.render_value(&Json::Object(args.clone()), scope) {
+        let args = match self.module_defaults(step, kind, scope).and_then(|mut defaults| {
+            let Json::Object(own) = self.templar.render_value(&Json::Object(args.clone()), scope)? else {
+                return Ok(Json::Object(defaults));
+            };
+            // The step's own arguments win over the defaults.
+            defaults.extend(own);
+            Ok(Json::Object(defaults))
+        }) {
             Ok(args) => args,
             Err(e) => {
                 return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
@@ -502,6 +509,22 @@ impl Runner<'_> {
             }
         }
         Ok(env)
+    }
+
+    /// The `module_defaults` a module gets on this step (the last given for it), templated.
+    fn module_defaults(&self, step: &Step, module: ModuleKind, scope: &Scope) -> Result<Vars, TemplateError> {
+        let Some((_, defaults)) = step.module_defaults.iter().rev().find(|(k, _)| *k == module) else {
+            return Ok(Vars::new());
+        };
+        match self.templar.render_value(defaults, scope)? {
+            Json::Object(map) => Ok(map),
+            Json::Null => Ok(Vars::new()),
+            other => Err(TemplateError(format!(
+                "the `module_defaults` of `{}` are a mapping of its arguments, but this is {}",
+                module.name(),
+                kind(&other)
+            ))),
+        }
     }
 
     /// A loop's items: its source templated, then read through its lookup if it has one.

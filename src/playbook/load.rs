@@ -146,6 +146,9 @@ fn load_play(node: &Node, dir: &Path, settings: &Settings, imported: &Imported) 
     root.remote_user = play.remote_user.clone().map(|t| t.0).or(settings.remote_user.clone());
     root.check_mode = play.check_mode.clone();
     root.diff = play.diff.clone();
+    if let Some(node) = &play.module_defaults {
+        root.module_defaults = super::step::module_defaults(node)?;
+    }
     root.privilege = match (play.privilege.privilege()?, settings.become_enabled) {
         (Some(p), _) => Some(Privilege {
             enabled: p.enabled,
@@ -345,6 +348,21 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn module_defaults_name_known_modules() {
+        let text = error("- hosts: all\n  module_defaults:\n    group/aws: {region: x}\n  steps: []\n");
+        assert!(
+            text.starts_with(
+                "error: play.yml:3:5: `group/aws`: bgrun does not support module groups in `module_defaults`"
+            ),
+            "{text}"
+        );
+        let text = error("- hosts: all\n  module_defaults:\n    cpy: {mode: x}\n  steps: []\n");
+        assert!(text.contains("cpy"), "{text}");
+        let text = error("- hosts: all\n  module_defaults:\n    copy: {mod: x}\n  steps: []\n");
+        assert!(text.contains("unknown argument `mod` for module `copy`"), "{text}");
     }
 
     #[test]

@@ -110,6 +110,9 @@ pub struct Step {
     pub diff: Option<Json>,
     /// With `delegate_to`, the facts the step sets go to the delegate (a template).
     pub delegate_facts: Option<Json>,
+    /// `module_defaults` of the play, blocks and step, outer first: a module's arguments (a
+    /// mapping, or a template of one); the last entry for a module is the one it gets.
+    pub module_defaults: Vec<(ModuleKind, Json)>,
     pub role: Option<Arc<Role>>,
     /// Parameters of the include or role call the step came through (high precedence).
     pub params: Vars,

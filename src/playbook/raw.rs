@@ -23,7 +23,6 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "debugger",
     "defaults_from",
     "include_vars",
-    "module_defaults",
     "order",
     "port",
     "strategy",
@@ -95,6 +94,7 @@ pub struct Play {
     pub remote_user: Option<Text>,
     pub check_mode: Option<Json>,
     pub diff: Option<Json>,
+    pub module_defaults: Option<Node>,
     #[serde(default)]
     pub tags: Strings,
     #[serde(rename = "$rest")]
@@ -139,6 +139,7 @@ pub struct StepKeys<K> {
     pub check_mode: Option<Json>,
     pub diff: Option<Json>,
     pub delegate_facts: Option<Json>,
+    pub module_defaults: Option<Node>,
     #[serde(rename = "$rest")]
     pub privilege: Become<K>,
 }

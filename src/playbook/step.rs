@@ -262,6 +262,9 @@ impl<'a> Loader<'a> {
         if let Some(value) = &keys.delegate_facts {
             step.delegate_facts = Some(value.clone());
         }
+        if let Some(node) = &keys.module_defaults {
+            step.module_defaults.extend(module_defaults(node)?);
+        }
         if let Some(privilege) = keys.privilege.privilege()? {
             step.privilege = Some(match step.privilege.take() {
                 Some(outer) => Privilege {
@@ -481,6 +484,56 @@ fn with_context(error: Error, node: &Node, target: &str) -> Error {
     }
 }
 
+/// `module_defaults`: a mapping of module names to their default arguments, or a list of such
+/// mappings; `group/` names are refused.
+pub(super) fn module_defaults(node: &Node) -> Result<Vec<(ModuleKind, Json)>, Error> {
+    let maps: Vec<&Node> = match &node.value {
+        NodeValue::Seq(items) => items.iter().collect(),
+        _ => vec![node],
+    };
+    let mut out = Vec::new();
+    for map in maps {
+        let Some(entries) = map.as_map() else {
+            return Err(map
+                .error(format!(
+                    "`module_defaults` maps module names to their arguments, but this is {}",
+                    map.kind()
+                ))
+                .with_help("write `module_defaults: {copy: {mode: \"0644\"}}`"));
+        };
+        for (key, value) in entries {
+            let name = key.key_text();
+            if name.starts_with("group/") {
+                return Err(key
+                    .error(format!(
+                        "`{name}`: bgrun does not support module groups in `module_defaults`"
+                    ))
+                    .with_help("name each module instead"));
+            }
+            let Some(kind) = ModuleKind::lookup(&name) else {
+                return Err(Error::UnknownModule {
+                    span: key.span.clone(),
+                    name: name.clone(),
+                    suggestion: suggest(&name, ModuleKind::names()),
+                });
+            };
+            if !matches!(value.value, NodeValue::Map(_) | NodeValue::Str(_) | NodeValue::Null) {
+                return Err(value.error(format!(
+                    "the defaults of `{name}` are a mapping of its arguments, but this is {}",
+                    value.kind()
+                )));
+            }
+            if let Some(args) = value.as_map() {
+                for (arg, _) in args {
+                    check_argument(kind, arg, &arg.key_text())?;
+                }
+            }
+            out.push((kind, value.to_json()));
+        }
+    }
+    Ok(out)
+}
+
 /// `local_action: copy src=a dest=b` or `local_action: {module: copy, src: a, dest: b}`: the
 /// module, a node for its name and one for its arguments.
 fn local_action(action: &Node) -> Result<(ModuleKind, Node, Node), Error> {
@@ -621,6 +674,7 @@ pub fn root_step(span: &Span) -> Step {
         check_mode: None,
         diff: None,
         delegate_facts: None,
+        module_defaults: Vec::new(),
         role: None::<Arc<Role>>,
         params: Vars::new(),
         span: span.clone(),

@@ -65,3 +65,31 @@ fn delegate_facts_give_the_facts_to_the_delegate() {
     .inventory(&format!("{LOCAL}other ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n"))
     .same();
 }
+
+#[test]
+fn module_defaults_of_the_play_block_and_step() {
+    Case::new(
+        r#"
+- hosts: all
+  gather_facts: false
+  vars: {m: "0600"}
+  module_defaults:
+    copy: {mode: "0640", content: "play\n"}
+    ansible.builtin.command: {chdir: /tmp}
+  tasks:
+    - copy: {dest: "{{ out }}/play.txt"}
+    - command: pwd
+      register: r
+    - debug: var=r.stdout
+    - block:
+        - copy: {dest: "{{ out }}/block.txt"}
+        - ansible.builtin.copy: {dest: "{{ out }}/own.txt", mode: "0644"}
+        - copy: {dest: "{{ out }}/step.txt"}
+          module_defaults:
+            copy: {mode: "{{ m }}", content: "step\n"}
+      module_defaults:
+        - copy: {content: "block\n"}
+"#,
+    )
+    .same();
+}
