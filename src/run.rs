@@ -106,10 +106,13 @@ async fn run(cli: Cli) -> Result<i32, Error> {
     if cli.user.is_some() {
         settings.remote_user = cli.user.clone();
     }
-    let book = playbook::load(path, &settings)?;
+    let mut book = playbook::load(path, &settings)?;
+    let extra_vars = parse_extra_vars(&cli.extra_vars)?;
+    if !(cli.graph || cli.syntax_check || cli.list_hosts || cli.list_tasks) {
+        playbook::answer_prompts(&mut book, &extra_vars)?;
+    }
     let prepared = exec::prepare(&book)?;
     let inventory = load_inventory(&cli, &book, &settings)?;
-    let extra_vars = parse_extra_vars(&cli.extra_vars)?;
     if cli.graph {
         let plays: Vec<(&str, &[playbook::Step], &crate::graph::StepGraph)> = prepared
             .iter()

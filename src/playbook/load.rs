@@ -228,6 +228,10 @@ fn load_play(node: &Node, dir: &Path, settings: &Settings, imported: &Imported) 
         hosts,
         gather_facts: play.gather_facts.unwrap_or(true),
         vars: play.vars.unwrap_or_default(),
+        vars_prompt: match &play.vars_prompt {
+            Some(node) => super::prompt::prompts(node)?,
+            None => Vec::new(),
+        },
         vars_files,
         steps,
         handlers,

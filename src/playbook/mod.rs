@@ -3,6 +3,7 @@
 
 pub mod free_form;
 mod load;
+mod prompt;
 mod raw;
 mod role;
 mod step;
@@ -17,6 +18,7 @@ use crate::source::Span;
 use crate::template::Vars;
 
 pub use load::load;
+pub use prompt::{Prompt, answer as answer_prompts};
 pub use step::{Loader, load_steps_file, root_step};
 
 #[derive(Debug)]
@@ -34,6 +36,8 @@ pub struct Play {
     pub hosts: String,
     pub gather_facts: bool,
     pub vars: Vars,
+    /// Variables asked for when the run starts (`vars_prompt`).
+    pub vars_prompt: Vec<Prompt>,
     pub vars_files: Vec<(String, Span)>,
     /// `pre_tasks`, roles, `tasks`, `post_tasks` in Ansible's order, with handler flushes between.
     pub steps: Vec<Step>,

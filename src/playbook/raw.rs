@@ -27,7 +27,6 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "port",
     "strategy",
     "vars_from",
-    "vars_prompt",
 ];
 
 /// Reads `node` as a `T`; `context` renames what errors call the mapping. An unknown key that is
@@ -95,6 +94,7 @@ pub struct Play {
     pub check_mode: Option<Json>,
     pub diff: Option<Json>,
     pub module_defaults: Option<Node>,
+    pub vars_prompt: Option<Node>,
     #[serde(default)]
     pub tags: Strings,
     #[serde(rename = "$rest")]

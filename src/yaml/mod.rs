@@ -26,6 +26,7 @@ use crate::error::Error;
 use crate::source::{SourceFile, Span};
 
 pub use spanned::Spanned;
+pub use unsafe_text::protect as protect_text;
 
 /// One YAML value and where it was written.
 #[derive(Debug, Clone)]

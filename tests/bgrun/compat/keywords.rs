@@ -2,6 +2,7 @@
 //! `vars_prompt`.
 
 use super::{Case, LOCAL};
+use crate::harness::Test;
 
 #[test]
 fn check_mode_on_a_step_wins_over_the_command_line() {
@@ -92,4 +93,47 @@ fn module_defaults_of_the_play_block_and_step() {
 "#,
     )
     .same();
+}
+
+const PROMPTS: &str = r#"
+- hosts: all
+  gather_facts: false
+  vars_prompt:
+    - name: who
+      prompt: Who?
+      default: bob
+      private: false
+    - name: pw
+      prompt: Password
+  tasks:
+    - debug: msg="{{ who }} {{ pw }}"
+"#;
+
+#[test]
+fn vars_prompt_takes_extra_variables_and_defaults_without_a_terminal() {
+    Case::new(PROMPTS).arg("-e").arg("pw=secret").same();
+    Case::new(PROMPTS)
+        .arg("-e")
+        .arg("pw=secret")
+        .arg("-e")
+        .arg("who=al")
+        .same();
+}
+
+#[test]
+fn vars_prompt_without_an_answer_or_a_terminal_names_the_variable() {
+    // Ansible reads an empty answer from a closed input and runs with `pw` set to None; bgrun
+    // stops before anything runs.
+    let out = Test::new()
+        .file("hosts", LOCAL)
+        .args(&["-i", "hosts"])
+        .playbook(PROMPTS)
+        .expect(5);
+    assert!(
+        out.stderr
+            .starts_with("error: play.yml:9:7: `vars_prompt` asks for `pw`, but there is no terminal to ask on"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("-e pw=..."), "{}", out.stderr);
 }
