@@ -286,6 +286,18 @@ impl Runner<'_> {
                 return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
             }
         };
+        let background = match &step.async_seconds {
+            None => None,
+            Some(value) => match (
+                self.number(Some(value), scope, 0),
+                self.number(step.poll.as_ref(), scope, 15),
+            ) {
+                (Ok(seconds), Ok(poll)) => (seconds > 0).then_some((seconds, poll)),
+                (Err(e), _) | (_, Err(e)) => {
+                    return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
+                }
+            },
+        };
         let flag = |value: &Option<Json>, default: bool| match value {
             None => Ok(default),
             Some(value) => self.templar.eval_condition(value, scope),
@@ -322,7 +334,50 @@ impl Runner<'_> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut outcome = match kind.run(args.clone(), &cx, check).await {
+            let run = async {
+                match background {
+                    None => kind.run(args.clone(), &cx, check).await,
+                    // Started, not waited for: `async_status` tells how it is doing.
+                    Some((seconds, 0)) if !check => Ok(start_in_background(Background {
+                        kind,
+                        args: args.clone(),
+                        seconds,
+                        host: host.to_string(),
+                        connection: Arc::clone(&connection),
+                        diff,
+                        verbosity: self.options.verbosity,
+                        templar: Arc::clone(&self.templar),
+                        scope: scope.clone(),
+                        playbook_dir: self.book.dir.clone(),
+                        role_dir: step.role.as_ref().map(|r| r.dir.clone()),
+                        environment: environment.clone(),
+                        privilege: privilege.clone(),
+                        lock_wait: self.options.lock_wait,
+                    })),
+                    Some((seconds, _)) => {
+                        let jid = crate::modules::async_status::start();
+                        let limit = Duration::from_secs(seconds);
+                        let result = match tokio::time::timeout(limit, kind.run(args.clone(), &cx, check)).await {
+                            Ok(result) => result.map(|o| crate::modules::async_status::with_job(o, &jid, true)),
+                            Err(_) => Err(Failure::new(format!(
+                                "async task did not complete within the requested time - {seconds}s"
+                            ))
+                            .with(
+                                "async_result",
+                                serde_json::json!({"ansible_job_id": jid, "started": 1, "finished": 0}),
+                            )),
+                        };
+                        let ended = match &result {
+                            Ok(outcome) => outcome.clone(),
+                            Err(Failure::Failed(outcome)) => (**outcome).clone(),
+                            Err(Failure::Unreachable(msg)) => Outcome::failed(msg.clone()),
+                        };
+                        crate::modules::async_status::finish(&jid, ended);
+                        result
+                    }
+                }
+            };
+            let mut outcome = match run.await {
                 Ok(outcome) => outcome,
                 Err(Failure::Unreachable(msg)) => {
                     return done(Status::Unreachable, Outcome::failed(msg));
@@ -681,6 +736,56 @@ fn aggregate(results: &[ItemResult]) -> ItemResult {
         loop_vars: Vars::new(),
         label: None,
     }
+}
+
+/// What a module started in the background (`async` with `poll: 0`) needs, owned.
+struct Background {
+    kind: ModuleKind,
+    args: Json,
+    seconds: u64,
+    host: String,
+    connection: Arc<crate::connection::Connection>,
+    diff: bool,
+    verbosity: u8,
+    templar: Arc<crate::template::Templar>,
+    scope: Scope,
+    playbook_dir: std::path::PathBuf,
+    role_dir: Option<std::path::PathBuf>,
+    environment: Vec<(String, String)>,
+    privilege: Option<Become>,
+    lock_wait: Duration,
+}
+
+/// Starts the module as a job of the run and answers at once, as Ansible's `poll: 0` does.
+fn start_in_background(job: Background) -> Outcome {
+    let jid = crate::modules::async_status::start();
+    let id = jid.clone();
+    tokio::spawn(async move {
+        let quiet = |_: String| {};
+        let cx = StepContext {
+            host: &job.host,
+            connection: &job.connection,
+            diff: job.diff,
+            verbosity: job.verbosity,
+            templar: &job.templar,
+            scope: &job.scope,
+            playbook_dir: &job.playbook_dir,
+            role_dir: job.role_dir.as_deref(),
+            progress: &quiet,
+            environment: &job.environment,
+            privilege: job.privilege.as_ref(),
+            lock_wait: job.lock_wait,
+        };
+        let limit = Duration::from_secs(job.seconds);
+        let outcome = match tokio::time::timeout(limit, job.kind.run(job.args.clone(), &cx, false)).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(Failure::Failed(outcome))) => *outcome,
+            Ok(Err(Failure::Unreachable(msg))) => Outcome::failed(msg),
+            Err(_) => Outcome::failed("Timeout exceeded"),
+        };
+        crate::modules::async_status::finish(&id, outcome);
+    });
+    crate::modules::async_status::with_job(Outcome::changed(true), &jid, false)
 }
 
 /// The variables of loop item `index`: the item, `ansible_loop_var`, the index variable and

@@ -10,6 +10,7 @@ mod arguments;
 pub mod apt;
 pub mod apt_repository;
 pub mod assert;
+pub mod async_status;
 pub mod audit;
 pub mod command;
 pub mod compose;
@@ -225,6 +226,7 @@ modules! {
     "apt" => Apt(apt::Apt),
     "apt_repository" => AptRepository(apt_repository::AptRepository),
     "assert" => Assert(assert::Assert),
+    "async_status" => AsyncStatus(async_status::AsyncStatus),
     "audit" => Audit(audit::Audit),
     "command" => Command(command::Command),
     "compose" | "docker_compose" => Compose(compose::Compose),

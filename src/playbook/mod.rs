@@ -95,6 +95,9 @@ pub struct Step {
     pub failed_when: Vec<Json>,
     pub changed_when: Vec<Json>,
     pub until: Option<Json>,
+    /// `async`: how long the module may run (templates); `poll: 0` starts it in the background.
+    pub async_seconds: Option<Json>,
+    pub poll: Option<Json>,
     pub retries: Option<Json>,
     pub delay: Option<Json>,
     pub tags: Vec<String>,

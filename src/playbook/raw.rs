@@ -264,6 +264,10 @@ pub struct ModuleStep {
     pub loop_control: Option<LoopControl>,
     /// `local_action: MODULE ARGS`: the module, run on the controller.
     pub local_action: Option<Node>,
+    /// Seconds the module may run; with `poll: 0` it runs in the background.
+    #[serde(rename = "async")]
+    pub async_seconds: Option<Json>,
+    pub poll: Option<Json>,
     #[serde(default)]
     pub failed_when: Conditions,
     #[serde(default)]

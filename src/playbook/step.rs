@@ -212,6 +212,8 @@ impl<'a> Loader<'a> {
         step.failed_when = own.failed_when.0.clone();
         step.changed_when = own.changed_when.0.clone();
         step.until = own.until.clone();
+        step.async_seconds = own.async_seconds.clone();
+        step.poll = own.poll.clone();
         step.retries = own.retries.clone();
         step.delay = own.delay.clone();
         step.notify = own.notify.0.clone();
@@ -281,6 +283,8 @@ impl<'a> Loader<'a> {
         step.failed_when = Vec::new();
         step.changed_when = Vec::new();
         step.until = None;
+        step.async_seconds = None;
+        step.poll = None;
         step.retries = None;
         step.delay = None;
         step.notify = Vec::new();
@@ -659,6 +663,8 @@ pub fn root_step(span: &Span) -> Step {
         failed_when: Vec::new(),
         changed_when: Vec::new(),
         until: None,
+        async_seconds: None,
+        poll: None,
         retries: None,
         delay: None,
         tags: Vec::new(),

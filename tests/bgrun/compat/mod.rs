@@ -6,6 +6,7 @@
 //! of the case's own for the files a playbook writes; the trees the two tools leave there are
 //! compared.
 
+mod async_steps;
 mod basics;
 mod keywords;
 mod loops;
