@@ -11,6 +11,7 @@ mod basics;
 mod keywords;
 mod loops;
 mod results;
+mod settings;
 mod yaml;
 
 use std::collections::BTreeMap;
