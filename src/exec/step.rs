@@ -423,6 +423,9 @@ impl Runner<'_> {
             if !outcome.facts.is_empty() {
                 self.set_facts(&facts_host, std::mem::take(&mut outcome.facts));
             }
+            if !outcome.failed && self.change_inventory(host, &outcome.data) {
+                outcome.changed = true;
+            }
             let status = status_of(&outcome);
             if status == Status::Changed && !step.notify.is_empty() {
                 self.notify(host, &step.notify);

@@ -30,7 +30,7 @@ enum Mode {
 #[derive(Debug, Clone)]
 enum Job {
     Running,
-    Done(Outcome),
+    Done(Box<Outcome>),
 }
 
 static JOBS: LazyLock<Mutex<HashMap<String, Job>>> = LazyLock::new(Mutex::default);
@@ -58,7 +58,7 @@ fn job_id(n: u128) -> String {
 pub fn finish(jid: &str, outcome: Outcome) {
     JOBS.lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(jid.to_string(), Job::Done(outcome));
+        .insert(jid.to_string(), Job::Done(Box::new(outcome)));
 }
 
 /// A result with the job's fields: its id, started, and whether it finished.
@@ -90,8 +90,8 @@ impl Inspect for AsyncStatus {
         }
         match job {
             Job::Running => Ok(with_job(Outcome::ok(), &self.jid, false)),
-            Job::Done(outcome) if outcome.failed => Err(Failure::from(with_job(outcome, &self.jid, true))),
-            Job::Done(outcome) => Ok(with_job(outcome, &self.jid, true)),
+            Job::Done(outcome) if outcome.failed => Err(Failure::from(with_job(*outcome, &self.jid, true))),
+            Job::Done(outcome) => Ok(with_job(*outcome, &self.jid, true)),
         }
     }
 }

@@ -197,6 +197,10 @@ impl<'a> Loader<'a> {
         if local.is_some() {
             step.delegate_to = Some("localhost".into());
         }
+        // Ansible runs `add_host` once, for the first host, whatever the play's hosts.
+        if kind == ModuleKind::AddHost {
+            step.run_once = true;
+        }
         if let Some(extra) = &own.args {
             let Some(pairs) = extra.as_map() else {
                 return Err(extra.error(format!("`args` is a mapping, but this is {}", extra.kind())));

@@ -11,6 +11,7 @@ mod basics;
 mod keywords;
 mod loops;
 mod results;
+mod runtime_inventory;
 mod settings;
 mod yaml;
 
