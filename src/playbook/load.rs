@@ -345,6 +345,13 @@ mod tests {
             text.contains("`collections` is an Ansible keyword that bgrun does not support"),
             "{text}"
         );
+        let text = error("- hosts: all\n  steps:\n    - include_tasks: a.yml\n      loop: [1]\n");
+        assert!(
+            text.starts_with(
+                "error: play.yml:4:7: `loop` is an Ansible keyword that bgrun does not support in an include"
+            ),
+            "{text}"
+        );
         let text = error("- hosts: all\n  steps:\n    - command: ls\n      local_action: copy src=a dest=b\n");
         assert!(
             text.starts_with(

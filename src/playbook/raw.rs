@@ -23,10 +23,16 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "debugger",
     "defaults_from",
     "include_vars",
+    // Loops, where a step that is not a module has one (`include_tasks`, `include_role`).
+    "loop",
+    "loop_control",
     "order",
     "port",
     "strategy",
     "vars_from",
+    "with_dict",
+    "with_items",
+    "with_list",
 ];
 
 /// Reads `node` as a `T`; `context` renames what errors call the mapping. An unknown key that is
