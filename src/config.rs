@@ -1,5 +1,6 @@
 //! `ansible.cfg`: the settings bgrun shares with Ansible, read from `ANSIBLE_CONFIG`, beside the
-//! playbook, the current folder, or `~/.ansible.cfg` (the first found).
+//! playbook, the current folder, or `~/.ansible.cfg` (the first found). Each setting's
+//! `ANSIBLE_*` environment variable wins over the file, as in Ansible.
 
 use std::path::{Path, PathBuf};
 
@@ -32,15 +33,60 @@ impl Settings {
         if let Some(home) = std::env::var_os("HOME") {
             candidates.push(Path::new(&home).join(".ansible.cfg"));
         }
+        let mut settings = Settings::default();
         for path in candidates {
             if let Ok(text) = std::fs::read_to_string(&path) {
                 let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                let mut settings = Settings::parse(&text, &base);
+                settings = Settings::parse(&text, &base);
                 settings.file = Some(path);
-                return settings;
+                break;
             }
         }
-        Settings::default()
+        settings.apply_env(|name| std::env::var(name).ok());
+        settings
+    }
+
+    /// The `ANSIBLE_*` variables of the settings, over what ansible.cfg says: `ANSIBLE_INVENTORY`
+    /// (comma-separated), `ANSIBLE_ROLES_PATH` (colon-separated), `ANSIBLE_HOST_KEY_CHECKING`,
+    /// `ANSIBLE_FORKS`, `ANSIBLE_REMOTE_USER`, `ANSIBLE_TIMEOUT`, `ANSIBLE_SSH_ARGS`,
+    /// `ANSIBLE_BECOME`, `ANSIBLE_BECOME_USER`, `ANSIBLE_BECOME_METHOD`. Relative paths are
+    /// relative to the current folder.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
+        if let Some(value) = var("ANSIBLE_INVENTORY") {
+            self.inventory = value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| expand_home(s).display().to_string())
+                .collect();
+        }
+        if let Some(value) = var("ANSIBLE_ROLES_PATH") {
+            self.roles_path = value.split(':').filter(|s| !s.is_empty()).map(expand_home).collect();
+        }
+        if let Some(value) = var("ANSIBLE_HOST_KEY_CHECKING") {
+            self.host_key_checking = boolean(&value);
+        }
+        if let Some(value) = var("ANSIBLE_FORKS") {
+            self.forks = value.trim().parse().ok();
+        }
+        if let Some(value) = var("ANSIBLE_REMOTE_USER") {
+            self.remote_user = Some(value);
+        }
+        if let Some(value) = var("ANSIBLE_TIMEOUT") {
+            self.timeout = value.trim().parse().ok();
+        }
+        if let Some(value) = var("ANSIBLE_SSH_ARGS") {
+            self.ssh_args = Some(value);
+        }
+        if let Some(value) = var("ANSIBLE_BECOME") {
+            self.become_enabled = boolean(&value);
+        }
+        if let Some(value) = var("ANSIBLE_BECOME_USER") {
+            self.become_user = Some(value);
+        }
+        if let Some(value) = var("ANSIBLE_BECOME_METHOD") {
+            self.become_method = Some(value);
+        }
     }
 
     /// Reads the INI text of an ansible.cfg; relative paths are relative to its folder.
@@ -61,10 +107,7 @@ impl Settings {
             };
             let (key, value) = (key.trim(), value.trim());
             let path = |v: &str| -> PathBuf {
-                let expanded = match (v.strip_prefix("~/"), std::env::var_os("HOME")) {
-                    (Some(rest), Some(home)) => Path::new(&home).join(rest),
-                    _ => PathBuf::from(v),
-                };
+                let expanded = expand_home(v);
                 if expanded.is_absolute() {
                     expanded
                 } else {
@@ -97,11 +140,16 @@ impl Settings {
     }
 }
 
+/// Ansible's booleans for settings (`yes`, `True`, `1`, `on`, `y`, `t`, and their opposites).
 fn boolean(value: &str) -> Option<bool> {
-    match value.to_ascii_lowercase().as_str() {
-        "true" | "yes" | "on" | "1" => Some(true),
-        "false" | "no" | "off" | "0" => Some(false),
-        _ => None,
+    crate::compat::ansible::boolean(value)
+}
+
+/// `~/x` as a path under the home folder.
+fn expand_home(v: &str) -> PathBuf {
+    match (v.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => Path::new(&home).join(rest),
+        _ => PathBuf::from(v),
     }
 }
 
@@ -117,6 +165,29 @@ mod tests {
         assert_eq!(settings.become_enabled, Some(true));
         assert_eq!(settings.become_user.as_deref(), Some("root"));
         assert_eq!(settings.become_method.as_deref(), Some("sudo"));
+    }
+
+    #[test]
+    fn environment_variables_win_over_the_file() {
+        let mut settings = Settings::parse(
+            "[defaults]\ninventory = hosts\nroles_path = roles\nforks = 7\nremote_user = deploy\n[privilege_escalation]\nbecome = yes\n",
+            Path::new("/p"),
+        );
+        let env = |name: &str| match name {
+            "ANSIBLE_INVENTORY" => Some("a, b,".to_string()),
+            "ANSIBLE_ROLES_PATH" => Some("r1:/abs/r2".to_string()),
+            "ANSIBLE_FORKS" => Some("3".to_string()),
+            "ANSIBLE_BECOME" => Some("False".to_string()),
+            "ANSIBLE_BECOME_USER" => Some("admin".to_string()),
+            _ => None,
+        };
+        settings.apply_env(env);
+        assert_eq!(settings.inventory, ["a", "b"]);
+        assert_eq!(settings.roles_path, [PathBuf::from("r1"), PathBuf::from("/abs/r2")]);
+        assert_eq!(settings.forks, Some(3));
+        assert_eq!(settings.remote_user.as_deref(), Some("deploy"));
+        assert_eq!(settings.become_enabled, Some(false));
+        assert_eq!(settings.become_user.as_deref(), Some("admin"));
     }
 
     #[test]

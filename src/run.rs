@@ -106,10 +106,13 @@ async fn run(cli: Cli) -> Result<i32, Error> {
     if cli.user.is_some() {
         settings.remote_user = cli.user.clone();
     }
-    let book = playbook::load(path, &settings)?;
+    let mut book = playbook::load(path, &settings)?;
+    let extra_vars = parse_extra_vars(&cli.extra_vars)?;
+    if !(cli.graph || cli.syntax_check || cli.list_hosts || cli.list_tasks) {
+        playbook::answer_prompts(&mut book, &extra_vars)?;
+    }
     let prepared = exec::prepare(&book)?;
     let inventory = load_inventory(&cli, &book, &settings)?;
-    let extra_vars = parse_extra_vars(&cli.extra_vars)?;
     if cli.graph {
         let plays: Vec<(&str, &[playbook::Step], &crate::graph::StepGraph)> = prepared
             .iter()
@@ -136,9 +139,7 @@ async fn run(cli: Cli) -> Result<i32, Error> {
         extra_vars,
         limit: cli.limit.clone(),
         timeout: Duration::from_secs(cli.timeout.or(settings.timeout).unwrap_or(10)),
-        host_key_checking: std::env::var("ANSIBLE_HOST_KEY_CHECKING")
-            .map(|v| exec::truthy_setting(&Json::from(v)))
-            .unwrap_or(settings.host_key_checking.unwrap_or(true)),
+        host_key_checking: settings.host_key_checking.unwrap_or(true),
         persist: persist(cli.no_persist, &settings),
         force_handlers: cli.force_handlers,
         roles_path: settings.roles_path.clone(),
@@ -177,10 +178,10 @@ fn persist(no_persist: bool, settings: &Settings) -> Persist {
     if no_persist {
         return Persist::No;
     }
-    std::env::var("ANSIBLE_SSH_ARGS")
-        .ok()
-        .or_else(|| settings.ssh_args.clone())
-        .and_then(|args| exec::control_persist(&args))
+    settings
+        .ssh_args
+        .as_deref()
+        .and_then(exec::control_persist)
         .unwrap_or(Persist::Idle(DEFAULT_IDLE))
 }
 
@@ -213,11 +214,6 @@ fn load_inventory(cli: &Cli, book: &Playbook, settings: &Settings) -> Result<Inv
     let mut sources = cli.inventory.clone();
     if sources.is_empty() {
         sources = settings.inventory.clone();
-    }
-    if sources.is_empty()
-        && let Ok(from_env) = std::env::var("ANSIBLE_INVENTORY")
-    {
-        sources.extend(from_env.split(',').filter(|s| !s.is_empty()).map(String::from));
     }
     Inventory::load(&sources, Some(&book.dir))
 }

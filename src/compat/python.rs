@@ -460,10 +460,161 @@ pub fn fnmatch(name: &str, glob: &str) -> bool {
     fnmatch_regex(glob).is_some_and(|re| re.is_match(name))
 }
 
+// ---------------------------------------------------------------------------------------------
+// repr of data
+
+/// Python's `repr` of a JSON value as Python holds it: `{'a': [1, True, None]}`.
+pub fn repr(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => i.to_string(),
+            (_, Some(u), _) => u.to_string(),
+            (_, _, Some(f)) => float_repr(f),
+            _ => n.to_string(),
+        },
+        Value::String(s) => str_repr(s),
+        Value::Array(items) => format!("[{}]", items.iter().map(repr).collect::<Vec<_>>().join(", ")),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", str_repr(k), repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Python's `repr` of a string: single quotes unless it holds one and no double quote.
+pub fn str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// printf-style formatting of one integer
+
+/// `format % n` for a format with exactly one conversion of an integer (`%d`, `%05x`,
+/// `host%-3o`, `%#X`); `None` where Python would raise or bgrun does not follow it.
+pub fn percent_format_int(format: &str, n: i64) -> Option<String> {
+    let start = format.find('%')?;
+    let (head, rest) = (&format[..start], &format[start + 1..]);
+    let flags_end = rest.find(|c: char| !"-+ #0".contains(c)).unwrap_or(rest.len());
+    let flags = &rest[..flags_end];
+    let rest = &rest[flags_end..];
+    let width_end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let width: usize = if width_end == 0 {
+        0
+    } else {
+        rest[..width_end].parse().ok()?
+    };
+    let rest = &rest[width_end..];
+    let (precision, rest) = match rest.strip_prefix('.') {
+        Some(after) => {
+            let end = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
+            (Some(after[..end].parse::<usize>().unwrap_or(0)), &after[end..])
+        }
+        None => (None, rest),
+    };
+    let mut chars = rest.chars();
+    let conversion = chars.next()?;
+    let tail = chars.as_str();
+    let magnitude = n.unsigned_abs();
+    let alternate = flags.contains('#');
+    let (mut digits, prefix) = match conversion {
+        'd' | 'i' | 'u' => (magnitude.to_string(), ""),
+        'o' => (format!("{magnitude:o}"), if alternate { "0o" } else { "" }),
+        'x' => (format!("{magnitude:x}"), if alternate { "0x" } else { "" }),
+        'X' => (format!("{magnitude:X}"), if alternate { "0X" } else { "" }),
+        _ => return None,
+    };
+    if let Some(p) = precision
+        && digits.len() < p
+    {
+        digits = format!("{}{digits}", "0".repeat(p - digits.len()));
+    }
+    let sign = if n < 0 {
+        "-"
+    } else if flags.contains('+') {
+        "+"
+    } else if flags.contains(' ') {
+        " "
+    } else {
+        ""
+    };
+    let body_len = sign.len() + prefix.len() + digits.len();
+    let pad = width.saturating_sub(body_len);
+    let field = if flags.contains('-') {
+        format!("{sign}{prefix}{digits}{}", " ".repeat(pad))
+    } else if flags.contains('0') {
+        format!("{sign}{prefix}{}{digits}", "0".repeat(pad))
+    } else {
+        format!("{}{sign}{prefix}{digits}", " ".repeat(pad))
+    };
+    Some(format!("{head}{field}{tail}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn repr_matches_python() {
+        // From python3: `repr(value)`.
+        let value = json!({"a": [1, 2.5, true, null], "it's": "say \"hi\"\n", "q": "it's"});
+        assert_eq!(
+            repr(&value),
+            r#"{'a': [1, 2.5, True, None], "it's": 'say "hi"\n', 'q': "it's"}"#
+        );
+        assert_eq!(str_repr("a\\b\x01"), r"'a\\b\x01'");
+    }
+
+    #[test]
+    fn percent_format_int_matches_python() {
+        // From python3: `fmt % n`.
+        let cases = [
+            ("%d", 5, "5"),
+            ("host%02d", 3, "host03"),
+            ("0x%02x", 10, "0x0a"),
+            ("%04x", 3840, "0f00"),
+            ("%-4d|", -7, "-7  |"),
+            ("%+05d", 42, "+0042"),
+            ("%#o", 8, "0o10"),
+            ("%#X", 255, "0XFF"),
+            ("% d", 3, " 3"),
+            ("%.3d", 7, "007"),
+            ("%5.3d", -7, " -007"),
+        ];
+        for (format, n, want) in cases {
+            assert_eq!(percent_format_int(format, n).as_deref(), Some(want), "{format} % {n}");
+        }
+        assert_eq!(percent_format_int("%s", 1), None);
+    }
 
     #[test]
     fn float_repr_matches_python() {

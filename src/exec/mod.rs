@@ -3,6 +3,7 @@
 //! bounded by `--forks`. Blocks, includes and handlers run their steps in order.
 
 mod connect;
+mod loop_lookups;
 mod node;
 mod scope;
 mod step;
@@ -182,12 +183,13 @@ type ConnectionKey = (String, Option<String>);
 
 pub struct Runner<'a> {
     book: &'a Playbook,
-    inventory: Arc<Inventory>,
+    /// The inventory, which `add_host` and `group_by` change while the run goes on.
+    inventory: std::sync::RwLock<Arc<Inventory>>,
     options: &'a RunOptions,
     reporter: &'a Reporter,
     templar: Arc<Templar>,
-    /// The magic variable `groups`, made a template value once for the run.
-    groups: minijinja::Value,
+    /// The magic variable `groups`, made a template value once for each state of the inventory.
+    groups: std::sync::RwLock<minijinja::Value>,
     hosts: Mutex<IndexMap<String, HostRun>>,
     connections: Mutex<HashMap<ConnectionKey, Arc<Connection>>>,
     forks: Arc<Semaphore>,
@@ -212,11 +214,11 @@ impl<'a> Runner<'a> {
         let groups = crate::template::from_json(&serde_json::to_value(inventory.groups_map()).unwrap_or(Json::Null));
         Runner {
             book,
-            inventory,
+            inventory: std::sync::RwLock::new(inventory),
             options,
             reporter,
             templar: Templar::new(),
-            groups,
+            groups: std::sync::RwLock::new(groups),
             hosts: Mutex::new(IndexMap::new()),
             connections: Mutex::new(HashMap::new()),
             forks: Arc::new(Semaphore::new(options.forks.max(1))),
@@ -258,12 +260,12 @@ impl<'a> Runner<'a> {
 
     /// The hosts a play runs on: its pattern, narrowed by `--limit`, without hosts that failed.
     fn play_hosts(&self, play: &Play) -> Vec<String> {
-        let mut selected = self.inventory.select(&play.hosts);
+        let mut selected = self.inventory().select(&play.hosts);
         if selected.is_empty() && play.hosts.split([':', ',']).any(|p| p == "localhost") {
             selected.push("localhost".to_string());
         }
         if let Some(limit) = &self.options.limit {
-            let allowed: HashSet<String> = self.inventory.select(limit).into_iter().collect();
+            let allowed: HashSet<String> = self.inventory().select(limit).into_iter().collect();
             selected.retain(|h| {
                 allowed.contains(h) || (h == "localhost" && limit.split([':', ',']).any(|p| p == "localhost"))
             });
@@ -339,7 +341,7 @@ impl<'a> Runner<'a> {
         for batch in batches(&hosts, &play.serial) {
             let run = PlayRun {
                 play,
-                shared_magic: scope::shared_magic(&self.groups, &batch),
+                shared_magic: scope::shared_magic(&self.groups(), &batch),
                 hosts: batch,
                 vars_files: vars_files.clone(),
                 playbook_dir: dir_text(&self.book.dir),
@@ -410,7 +412,7 @@ impl<'a> Runner<'a> {
     /// Masks the values of secret variables (`*password*`, `*token*`, ...) in everything printed.
     fn register_secrets(&self, play: &Play, hosts: &[String]) {
         for host in hosts {
-            let vars = scope::layered([&self.inventory.vars_for(host), &play.vars, &self.options.extra_vars]);
+            let vars = scope::layered([&self.inventory().vars_for(host), &play.vars, &self.options.extra_vars]);
             let names: Vec<String> = vars
                 .keys()
                 .filter(|k| crate::output::is_secret_name(k))
@@ -511,12 +513,12 @@ impl<'a> Runner<'a> {
         let outside_inventory = run
             .hosts
             .iter()
-            .filter(|h| self.inventory.host(h).is_none())
+            .filter(|h| self.inventory().host(h).is_none())
             .cloned()
             .collect();
         scope::HostVars {
             templar: Arc::clone(&self.templar),
-            inventory: Arc::clone(&self.inventory),
+            inventory: self.inventory(),
             facts,
             outside_inventory,
         }
@@ -532,7 +534,7 @@ impl<'a> Runner<'a> {
         host: &str,
         hostvars: Option<&Arc<scope::HostVars>>,
     ) -> Scope {
-        let inventory = self.inventory.vars_for(host);
+        let inventory = self.inventory().vars_for(host);
         let facts = self
             .hosts
             .lock()
@@ -540,7 +542,7 @@ impl<'a> Runner<'a> {
             .unwrap_or_default();
         let magic = scope::Magic {
             host,
-            group_names: self.inventory.group_names(host),
+            group_names: self.inventory().group_names(host),
             playbook_dir: &run.playbook_dir,
             check: self.options.check,
             diff: self.options.diff,
@@ -623,6 +625,58 @@ impl<'a> Runner<'a> {
         });
     }
 
+    /// The inventory as it is now.
+    fn inventory(&self) -> Arc<Inventory> {
+        Arc::clone(&self.inventory.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The magic variable `groups` as it is now.
+    fn groups(&self) -> minijinja::Value {
+        self.groups.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Makes the inventory change a result names (`add_host`, `add_group` with `parent_groups`,
+    /// as `add_host` and `group_by` give them) for the host that ran the step; whether the
+    /// inventory changed.
+    fn change_inventory(&self, host: &str, result: &Vars) -> bool {
+        let add_host = result.get("add_host").and_then(Json::as_object);
+        let add_group = result.get("add_group").and_then(Json::as_str);
+        if add_host.is_none() && add_group.is_none() {
+            return false;
+        }
+        let mut changed = false;
+        // Held while the change is made, so that hosts changing it at once all count.
+        let mut current = self.inventory.write().unwrap_or_else(|e| e.into_inner());
+        let mut inventory = (**current).clone();
+        if let Some(add) = add_host
+            && let Some(name) = add.get("host_name").and_then(Json::as_str)
+        {
+            let groups: Vec<String> = add
+                .get("groups")
+                .and_then(Json::as_array)
+                .map(|g| g.iter().map(crate::yaml::scalar_text).collect())
+                .unwrap_or_default();
+            let vars = add
+                .get("host_vars")
+                .and_then(Json::as_object)
+                .cloned()
+                .unwrap_or_default();
+            changed |= inventory.add_host_at_run_time(name, &groups, vars);
+        }
+        if let Some(group) = add_group {
+            let parents: Vec<String> = result
+                .get("parent_groups")
+                .and_then(Json::as_array)
+                .map(|g| g.iter().map(crate::yaml::scalar_text).collect())
+                .unwrap_or_default();
+            changed |= inventory.add_group_at_run_time(host, group, &parents);
+        }
+        let groups = crate::template::from_json(&serde_json::to_value(inventory.groups_map()).unwrap_or(Json::Null));
+        *current = Arc::new(inventory);
+        *self.groups.write().unwrap_or_else(|e| e.into_inner()) = groups;
+        changed
+    }
+
     fn set_facts(&self, host: &str, facts: Vars) {
         if let Ok(mut hosts) = self.hosts.lock()
             && let Some(entry) = hosts.get_mut(host)
@@ -679,7 +733,7 @@ impl<'a> Runner<'a> {
             return Some(Arc::clone(existing));
         }
         let scope = self.host_scope(run, None, target, None);
-        let implicit_local = matches!(target, "localhost" | "127.0.0.1") && self.inventory.host(target).is_none();
+        let implicit_local = matches!(target, "localhost" | "127.0.0.1") && self.inventory().host(target).is_none();
         let spec = connect::spec(
             target,
             &scope,

@@ -13,7 +13,7 @@ use super::scope::HostVars;
 use super::{PlayRun, Runner};
 use crate::modules::{Failure, ModuleKind, Outcome, StepContext};
 use crate::output::{DiffEvent, Event, Status};
-use crate::playbook::{Action, Step};
+use crate::playbook::{Action, Loop, Step};
 use crate::template::{Scope, TemplateError, Vars};
 use crate::transport::{Become, BecomeMethod};
 
@@ -24,6 +24,11 @@ struct ItemResult {
     status: Status,
     outcome: Outcome,
     item: Option<Json>,
+    /// A loop item's variables, as its registered result shows them: the item under the loop
+    /// variable's name, `ansible_loop_var`, the index variable, `ansible_loop`.
+    loop_vars: Vars,
+    /// What is printed for a loop item: `loop_control.label`, else the item.
+    label: Option<Json>,
 }
 
 impl Runner<'_> {
@@ -110,15 +115,22 @@ impl Runner<'_> {
     async fn run_step_on_host(&self, run: &PlayRun<'_>, step: &Step, host: &str, hostvars: Arc<HostVars>) {
         let label = step.label();
         let scope = self.host_scope(run, Some(step), host, Some(&hostvars));
-        let items = match &step.loop_items {
+        let items = match &step.looped {
             None => None,
-            Some(source) => match self.templar.render_value(source, &scope) {
-                Ok(Json::Array(items)) => Some(items),
-                Ok(Json::Null) => Some(Vec::new()),
-                Ok(other) => {
-                    return self.report_failure(step, host, format!("`loop` needs a list, but got {}", kind(&other)));
+            Some(looped) => match self.loop_items(step, looped, &scope) {
+                Ok(items) => Some(items),
+                Err(msg) => {
+                    // As in Ansible, `ignore_errors` covers a loop whose items cannot be made.
+                    let result = ItemResult {
+                        status: Status::Failed,
+                        outcome: Outcome::failed(msg),
+                        item: None,
+                        loop_vars: Vars::new(),
+                        label: None,
+                    };
+                    let ignored = self.is_ignored(step, &scope, &result);
+                    return self.finish(step, host, &label, &result, ignored);
                 }
-                Err(e) => return self.report_failure(step, host, self.template_message(step, &e)),
             },
         };
         let Some(items) = items else {
@@ -127,13 +139,30 @@ impl Runner<'_> {
             self.finish(step, host, &label, &result, ignored);
             return;
         };
+        let looped = step.looped.as_ref().expect("a loop has its settings");
+        let pause = match self.seconds(looped.pause.as_ref(), &scope, 0.0) {
+            Ok(pause) => pause,
+            Err(e) => return self.report_failure(step, host, self.template_message(step, &e)),
+        };
         let mut results = Vec::new();
-        for item in items {
-            let item_scope = scope.extended(Vars::from_iter([
-                (step.loop_var.clone(), item.clone()),
-                ("ansible_loop_var".into(), Json::from(step.loop_var.as_str())),
-            ]));
-            let result = self.run_item(run, step, host, &item_scope, Some(item)).await;
+        for (index, item) in items.iter().enumerate() {
+            if index > 0 && !pause.is_zero() && !crate::interrupt::sleep(pause).await {
+                break;
+            }
+            let loop_vars = loop_variables(looped, &items, index);
+            let item_scope = scope.extended(loop_vars.clone());
+            let mut result = self.run_item(run, step, host, &item_scope, Some(item.clone())).await;
+            result.loop_vars = loop_vars;
+            if let Some(template) = &looped.label {
+                match self.templar.render_value(template, &item_scope) {
+                    Ok(shown) => result.label = Some(shown),
+                    Err(e) => {
+                        result.status = Status::Failed;
+                        result.outcome.failed = true;
+                        result.outcome.msg = Some(format!("Failed to template loop_control.label: {e}"));
+                    }
+                }
+            }
             self.emit_result(step, host, &label, &result, false);
             let stop = result.status == Status::Unreachable;
             results.push(result);
@@ -173,6 +202,8 @@ impl Runner<'_> {
             status,
             outcome,
             item: item.clone(),
+            loop_vars: Vars::new(),
+            label: None,
         };
         for condition in &step.when {
             match self.templar.eval_condition(condition, scope) {
@@ -191,7 +222,14 @@ impl Runner<'_> {
             return done(Status::Skipped, Outcome::skipped("not a module"));
         };
         let kind = *kind;
-        let args = match self.templar.render_value(&Json::Object(args.clone()), scope) {
+        let args = match self.module_defaults(step, kind, scope).and_then(|mut defaults| {
+            let Json::Object(own) = self.templar.render_value(&Json::Object(args.clone()), scope)? else {
+                return Ok(Json::Object(defaults));
+            };
+            // The step's own arguments win over the defaults.
+            defaults.extend(own);
+            Ok(Json::Object(defaults))
+        }) {
             Ok(args) => args,
             Err(e) => {
                 return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
@@ -248,6 +286,36 @@ impl Runner<'_> {
                 return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
             }
         };
+        let background = match &step.async_seconds {
+            None => None,
+            Some(value) => match (
+                self.number(Some(value), scope, 0),
+                self.number(step.poll.as_ref(), scope, 15),
+            ) {
+                (Ok(seconds), Ok(poll)) => (seconds > 0).then_some((seconds, poll)),
+                (Err(e), _) | (_, Err(e)) => {
+                    return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
+                }
+            },
+        };
+        let flag = |value: &Option<Json>, default: bool| match value {
+            None => Ok(default),
+            Some(value) => self.templar.eval_condition(value, scope),
+        };
+        let (check, diff, delegate_facts) = match (
+            flag(&step.check_mode, self.options.check),
+            flag(&step.diff, self.options.diff),
+            flag(&step.delegate_facts, false),
+        ) {
+            (Ok(check), Ok(diff), Ok(delegate_facts)) => (check, diff, delegate_facts),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                return done(Status::Failed, Outcome::failed(self.template_message(step, &e)));
+            }
+        };
+        let facts_host = match &delegate {
+            Some(target) if delegate_facts => target.clone(),
+            _ => host.to_string(),
+        };
         let step_label = step.label();
         let trace = |command: &str| {
             self.reporter.emit(&Event::Exec {
@@ -258,7 +326,7 @@ impl Runner<'_> {
         let cx = StepContext {
             host,
             connection: &connection,
-            diff: self.options.diff,
+            diff,
             verbosity: self.options.verbosity,
             templar: &self.templar,
             scope,
@@ -274,7 +342,50 @@ impl Runner<'_> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut outcome = match kind.run(args.clone(), &cx, self.options.check).await {
+            let run = async {
+                match background {
+                    None => kind.run(args.clone(), &cx, check).await,
+                    // Started, not waited for: `async_status` tells how it is doing.
+                    Some((seconds, 0)) if !check => Ok(start_in_background(Background {
+                        kind,
+                        args: args.clone(),
+                        seconds,
+                        host: host.to_string(),
+                        connection: Arc::clone(&connection),
+                        diff,
+                        verbosity: self.options.verbosity,
+                        templar: Arc::clone(&self.templar),
+                        scope: scope.clone(),
+                        playbook_dir: self.book.dir.clone(),
+                        role_dir: step.role.as_ref().map(|r| r.dir.clone()),
+                        environment: environment.clone(),
+                        privilege: privilege.clone(),
+                        lock_wait: self.options.lock_wait,
+                    })),
+                    Some((seconds, _)) => {
+                        let jid = crate::modules::async_status::start();
+                        let limit = Duration::from_secs(seconds);
+                        let result = match tokio::time::timeout(limit, kind.run(args.clone(), &cx, check)).await {
+                            Ok(result) => result.map(|o| crate::modules::async_status::with_job(o, &jid, true)),
+                            Err(_) => Err(Failure::new(format!(
+                                "async task did not complete within the requested time - {seconds}s"
+                            ))
+                            .with(
+                                "async_result",
+                                serde_json::json!({"ansible_job_id": jid, "started": 1, "finished": 0}),
+                            )),
+                        };
+                        let ended = match &result {
+                            Ok(outcome) => outcome.clone(),
+                            Err(Failure::Failed(outcome)) => (**outcome).clone(),
+                            Err(Failure::Unreachable(msg)) => Outcome::failed(msg.clone()),
+                        };
+                        crate::modules::async_status::finish(&jid, ended);
+                        result
+                    }
+                }
+            };
+            let mut outcome = match run.await {
                 Ok(outcome) => outcome,
                 Err(Failure::Unreachable(msg)) => {
                     return done(Status::Unreachable, Outcome::failed(msg));
@@ -318,7 +429,10 @@ impl Runner<'_> {
                 }
             }
             if !outcome.facts.is_empty() {
-                self.set_facts(host, std::mem::take(&mut outcome.facts));
+                self.set_facts(&facts_host, std::mem::take(&mut outcome.facts));
+            }
+            if !outcome.failed && self.change_inventory(host, &outcome.data) {
+                outcome.changed = true;
             }
             let status = status_of(&outcome);
             if status == Status::Changed && !step.notify.is_empty() {
@@ -353,6 +467,7 @@ impl Runner<'_> {
                 failed &= self.templar.eval_condition(condition, &with_result)?;
             }
             outcome.failed = failed;
+            outcome.data.insert("failed_when_result".into(), Json::Bool(failed));
             if failed {
                 outcome
                     .msg
@@ -462,6 +577,40 @@ impl Runner<'_> {
         Ok(env)
     }
 
+    /// The `module_defaults` a module gets on this step (the last given for it), templated.
+    fn module_defaults(&self, step: &Step, module: ModuleKind, scope: &Scope) -> Result<Vars, TemplateError> {
+        let Some((_, defaults)) = step.module_defaults.iter().rev().find(|(k, _)| *k == module) else {
+            return Ok(Vars::new());
+        };
+        match self.templar.render_value(defaults, scope)? {
+            Json::Object(map) => Ok(map),
+            Json::Null => Ok(Vars::new()),
+            other => Err(TemplateError(format!(
+                "the `module_defaults` of `{}` are a mapping of its arguments, but this is {}",
+                module.name(),
+                kind(&other)
+            ))),
+        }
+    }
+
+    /// A loop's items: its source templated, then read through its lookup if it has one.
+    fn loop_items(&self, step: &Step, looped: &Loop, scope: &Scope) -> Result<Vec<Json>, String> {
+        let rendered = self
+            .templar
+            .render_value(&looped.source, scope)
+            .map_err(|e| self.template_message(step, &e))?;
+        match (looped.lookup, rendered) {
+            (Some(lookup), terms) => {
+                let mut search: Vec<std::path::PathBuf> = step.role.iter().map(|r| r.dir.clone()).collect();
+                search.push(std::path::absolute(&self.book.dir).unwrap_or_else(|_| self.book.dir.clone()));
+                super::loop_lookups::items(lookup, terms, &search)
+            }
+            (None, Json::Array(items)) => Ok(items),
+            (None, Json::Null) => Ok(Vec::new()),
+            (None, other) => Err(format!("`loop` needs a list, but got {}", kind(&other))),
+        }
+    }
+
     fn template_message(&self, step: &Step, error: &TemplateError) -> String {
         format!("{error} (in step `{}` at {})", step.label(), step.span)
     }
@@ -471,6 +620,8 @@ impl Runner<'_> {
             status: Status::Failed,
             outcome: Outcome::failed(msg),
             item: None,
+            loop_vars: Vars::new(),
+            label: None,
         };
         self.finish(step, host, &step.label(), &result, false);
     }
@@ -521,7 +672,7 @@ impl Runner<'_> {
                 if step.no_log {
                     "(censored)".into()
                 } else {
-                    item_label(i)
+                    item_label(result.label.as_ref().unwrap_or(i))
                 }
             }),
             result: data,
@@ -570,8 +721,8 @@ fn aggregate(results: &[ItemResult]) -> ItemResult {
         .iter()
         .map(|r| {
             let mut value = r.outcome.registered();
-            if let (Json::Object(map), Some(item)) = (&mut value, &r.item) {
-                map.insert("item".into(), item.clone());
+            if let Json::Object(map) = &mut value {
+                map.extend(r.loop_vars.clone());
             }
             value
         })
@@ -593,7 +744,95 @@ fn aggregate(results: &[ItemResult]) -> ItemResult {
         status,
         outcome,
         item: None,
+        loop_vars: Vars::new(),
+        label: None,
     }
+}
+
+/// What a module started in the background (`async` with `poll: 0`) needs, owned.
+struct Background {
+    kind: ModuleKind,
+    args: Json,
+    seconds: u64,
+    host: String,
+    connection: Arc<crate::connection::Connection>,
+    diff: bool,
+    verbosity: u8,
+    templar: Arc<crate::template::Templar>,
+    scope: Scope,
+    playbook_dir: std::path::PathBuf,
+    role_dir: Option<std::path::PathBuf>,
+    environment: Vec<(String, String)>,
+    privilege: Option<Become>,
+    lock_wait: Duration,
+}
+
+/// Starts the module as a job of the run and answers at once, as Ansible's `poll: 0` does.
+fn start_in_background(job: Background) -> Outcome {
+    let jid = crate::modules::async_status::start();
+    let id = jid.clone();
+    tokio::spawn(async move {
+        let quiet = |_: String| {};
+        let cx = StepContext {
+            host: &job.host,
+            connection: &job.connection,
+            diff: job.diff,
+            verbosity: job.verbosity,
+            templar: &job.templar,
+            scope: &job.scope,
+            playbook_dir: &job.playbook_dir,
+            role_dir: job.role_dir.as_deref(),
+            progress: &quiet,
+            environment: &job.environment,
+            privilege: job.privilege.as_ref(),
+            lock_wait: job.lock_wait,
+        };
+        let limit = Duration::from_secs(job.seconds);
+        let outcome = match tokio::time::timeout(limit, job.kind.run(job.args.clone(), &cx, false)).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(Failure::Failed(outcome))) => *outcome,
+            Ok(Err(Failure::Unreachable(msg))) => Outcome::failed(msg),
+            Err(_) => Outcome::failed("Timeout exceeded"),
+        };
+        crate::modules::async_status::finish(&id, outcome);
+    });
+    crate::modules::async_status::with_job(Outcome::changed(true), &jid, false)
+}
+
+/// The variables of loop item `index`: the item, `ansible_loop_var`, the index variable and
+/// `ansible_loop`, as Ansible sets them.
+fn loop_variables(looped: &Loop, items: &[Json], index: usize) -> Vars {
+    let mut vars = Vars::from_iter([
+        (looped.var.clone(), items[index].clone()),
+        ("ansible_loop_var".into(), Json::from(looped.var.as_str())),
+    ]);
+    if let Some(name) = &looped.index_var {
+        vars.insert(name.clone(), Json::from(index));
+        vars.insert("ansible_index_var".into(), Json::from(name.as_str()));
+    }
+    if looped.extended {
+        let length = items.len();
+        let mut ansible_loop = serde_json::Map::from_iter([
+            ("index".to_string(), Json::from(index + 1)),
+            ("index0".into(), Json::from(index)),
+            ("first".into(), Json::from(index == 0)),
+            ("last".into(), Json::from(index + 1 == length)),
+            ("length".into(), Json::from(length)),
+            ("revindex".into(), Json::from(length - index)),
+            ("revindex0".into(), Json::from(length - index - 1)),
+        ]);
+        if looped.extended_allitems {
+            ansible_loop.insert("allitems".into(), Json::Array(items.to_vec()));
+        }
+        if let Some(next) = items.get(index + 1) {
+            ansible_loop.insert("nextitem".into(), next.clone());
+        }
+        if index > 0 {
+            ansible_loop.insert("previtem".into(), items[index - 1].clone());
+        }
+        vars.insert("ansible_loop".into(), Json::Object(ansible_loop));
+    }
+    vars
 }
 
 fn item_label(item: &Json) -> String {

@@ -11,6 +11,7 @@ mod ini;
 mod list;
 mod pattern;
 mod python_literal;
+mod runtime;
 mod vagrant;
 mod vars_files;
 mod yaml;

@@ -78,6 +78,33 @@ fn word(text: String) -> Word {
     Word::Raw(text)
 }
 
+/// A word `key=value` whose key holds a template (`{{ name }}=1`, `x_{{ n }}=2`): split at the
+/// first `=` outside `{{ }}`.
+pub fn templated_pair(word: &str) -> Option<(String, String)> {
+    let mut depth = 0usize;
+    let bytes = word.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (b'{', Some(b'{' | b'%' | b'#')) => {
+                depth += 1;
+                i += 1;
+            }
+            (b'}' | b'%' | b'#', Some(b'}')) if depth > 0 => {
+                depth -= 1;
+                i += 1;
+            }
+            (b'=', _) if depth == 0 => {
+                let key = &word[..i];
+                return crate::template::is_template(key).then(|| (key.to_string(), unquote(&word[i + 1..])));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 fn unquote(value: &str) -> String {
     let bytes = value.as_bytes();
     if bytes.len() >= 2 && (bytes[0] == b'"' || bytes[0] == b'\'') && bytes[bytes.len() - 1] == bytes[0] {
@@ -120,6 +147,16 @@ mod tests {
     fn unbalanced_quotes_are_errors() {
         assert!(split("echo 'oops").unwrap_err().contains("unbalanced quote"));
         assert!(split("msg={{ x").unwrap_err().contains("unclosed"));
+    }
+
+    #[test]
+    fn keys_that_are_templates() {
+        assert_eq!(
+            templated_pair("x_{{ a == 'b' }}='v w'"),
+            Some(("x_{{ a == 'b' }}".into(), "v w".into()))
+        );
+        assert_eq!(templated_pair("plain=1"), None);
+        assert_eq!(templated_pair("{{ a }}"), None);
     }
 
     #[test]

@@ -144,6 +144,11 @@ fn load_play(node: &Node, dir: &Path, settings: &Settings, imported: &Imported) 
         root.environment.push(env.clone());
     }
     root.remote_user = play.remote_user.clone().map(|t| t.0).or(settings.remote_user.clone());
+    root.check_mode = play.check_mode.clone();
+    root.diff = play.diff.clone();
+    if let Some(node) = &play.module_defaults {
+        root.module_defaults = super::step::module_defaults(node)?;
+    }
     root.privilege = match (play.privilege.privilege()?, settings.become_enabled) {
         (Some(p), _) => Some(Privilege {
             enabled: p.enabled,
@@ -223,6 +228,10 @@ fn load_play(node: &Node, dir: &Path, settings: &Settings, imported: &Imported) 
         hosts,
         gather_facts: play.gather_facts.unwrap_or(true),
         vars: play.vars.unwrap_or_default(),
+        vars_prompt: match &play.vars_prompt {
+            Some(node) => super::prompt::prompts(node)?,
+            None => Vec::new(),
+        },
         vars_files,
         steps,
         handlers,
@@ -331,11 +340,40 @@ mod tests {
 
     #[test]
     fn unsupported_keyword_is_named() {
-        let text = error("- hosts: all\n  steps:\n    - command: ls\n      local_action: x\n");
+        let text = error("- hosts: all\n  steps:\n    - command: ls\n      collections: x\n");
         assert!(
-            text.contains("`local_action` is an Ansible keyword that bgrun does not support"),
+            text.contains("`collections` is an Ansible keyword that bgrun does not support"),
             "{text}"
         );
+        let text = error("- hosts: all\n  steps:\n    - include_tasks: a.yml\n      loop: [1]\n");
+        assert!(
+            text.starts_with(
+                "error: play.yml:4:7: `loop` is an Ansible keyword that bgrun does not support in an include"
+            ),
+            "{text}"
+        );
+        let text = error("- hosts: all\n  steps:\n    - command: ls\n      local_action: copy src=a dest=b\n");
+        assert!(
+            text.starts_with(
+                "error: play.yml:4:21: a step runs one module, but this one has `command` (line 3) and `local_action`"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn module_defaults_name_known_modules() {
+        let text = error("- hosts: all\n  module_defaults:\n    group/aws: {region: x}\n  steps: []\n");
+        assert!(
+            text.starts_with(
+                "error: play.yml:3:5: `group/aws`: bgrun does not support module groups in `module_defaults`"
+            ),
+            "{text}"
+        );
+        let text = error("- hosts: all\n  module_defaults:\n    cpy: {mode: x}\n  steps: []\n");
+        assert!(text.contains("cpy"), "{text}");
+        let text = error("- hosts: all\n  module_defaults:\n    copy: {mod: x}\n  steps: []\n");
+        assert!(text.contains("unknown argument `mod` for module `copy`"), "{text}");
     }
 
     #[test]
@@ -367,8 +405,8 @@ mod tests {
         let book =
             load_text("- hosts: all\n  steps:\n    - debug: msg={{ item }}\n      with_items: [1, 2]\n").unwrap();
         assert_eq!(
-            book.plays[0].steps[0].loop_items,
-            Some(Json::String("{{ [1,2] | flatten(levels=1) }}".into()))
+            book.plays[0].steps[0].looped.as_ref().map(|l| &l.source),
+            Some(&Json::String("{{ [1,2] | flatten(levels=1) }}".into()))
         );
     }
 
@@ -518,11 +556,9 @@ mod tests {
             text.starts_with("error: play.yml:4:7: unknown key `become` in a `meta` step"),
             "{text}"
         );
-        let text = step("debug: msg=x\n      loop: [1]\n      loop_control: {index_var: i}");
+        let text = step("debug: msg=x\n      loop: [1]\n      loop_control: {index: i}");
         assert!(
-            text.starts_with(
-                "error: play.yml:5:22: `index_var` is an Ansible keyword that bgrun does not support in loop_control"
-            ),
+            text.starts_with("error: play.yml:5:22: unknown key `index` in loop_control"),
             "{text}"
         );
         let text = step("include_tasks: a.yml\n      import_tasks: b.yml");

@@ -3,6 +3,7 @@
 
 pub mod free_form;
 mod load;
+mod prompt;
 mod raw;
 mod role;
 mod step;
@@ -17,6 +18,7 @@ use crate::source::Span;
 use crate::template::Vars;
 
 pub use load::load;
+pub use prompt::{Prompt, answer as answer_prompts};
 pub use step::{Loader, load_steps_file, root_step};
 
 #[derive(Debug)]
@@ -34,6 +36,8 @@ pub struct Play {
     pub hosts: String,
     pub gather_facts: bool,
     pub vars: Vars,
+    /// Variables asked for when the run starts (`vars_prompt`).
+    pub vars_prompt: Vec<Prompt>,
     pub vars_files: Vec<(String, Span)>,
     /// `pre_tasks`, roles, `tasks`, `post_tasks` in Ansible's order, with handler flushes between.
     pub steps: Vec<Step>,
@@ -86,12 +90,14 @@ pub struct Step {
     /// Conditions of the step and of the blocks and imports around it; all must hold.
     pub when: Vec<Json>,
     pub register: Option<String>,
-    pub loop_items: Option<Json>,
-    pub loop_var: String,
+    pub looped: Option<Loop>,
     pub ignore_errors: Json,
     pub failed_when: Vec<Json>,
     pub changed_when: Vec<Json>,
     pub until: Option<Json>,
+    /// `async`: how long the module may run (templates); `poll: 0` starts it in the background.
+    pub async_seconds: Option<Json>,
+    pub poll: Option<Json>,
     pub retries: Option<Json>,
     pub delay: Option<Json>,
     pub tags: Vec<String>,
@@ -106,10 +112,47 @@ pub struct Step {
     pub delegate_to: Option<String>,
     pub run_once: bool,
     pub throttle: Option<usize>,
+    /// `check_mode` and `diff` as keywords (templates); `None`: as the command line says.
+    pub check_mode: Option<Json>,
+    pub diff: Option<Json>,
+    /// With `delegate_to`, the facts the step sets go to the delegate (a template).
+    pub delegate_facts: Option<Json>,
+    /// `module_defaults` of the play, blocks and step, outer first: a module's arguments (a
+    /// mapping, or a template of one); the last entry for a module is the one it gets.
+    pub module_defaults: Vec<(ModuleKind, Json)>,
     pub role: Option<Arc<Role>>,
     /// Parameters of the include or role call the step came through (high precedence).
     pub params: Vars,
     pub span: Span,
+}
+
+/// A step's loop: where its items come from, and its `loop_control`.
+#[derive(Debug, Clone)]
+pub struct Loop {
+    /// The items (`loop`, `with_items`, ...), or a lookup's terms, before templating.
+    pub source: Json,
+    /// The lookup a `with_<lookup>` loop reads its items through; `None`: `source` is the list.
+    pub lookup: Option<LoopLookup>,
+    pub var: String,
+    /// What is printed for each item, a template; the item itself when `None`.
+    pub label: Option<Json>,
+    pub index_var: Option<String>,
+    /// `ansible_loop` for each item (`extended`), with `allitems` unless `extended_allitems` is off.
+    pub extended: bool,
+    pub extended_allitems: bool,
+    /// Seconds to wait between items.
+    pub pause: Option<Json>,
+}
+
+/// The lookups of `with_together`, `with_nested`, `with_subelements`, `with_sequence` and
+/// `with_fileglob`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoopLookup {
+    Together,
+    Nested,
+    Subelements,
+    Sequence,
+    Fileglob,
 }
 
 #[derive(Debug, Clone)]

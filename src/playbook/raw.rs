@@ -18,32 +18,21 @@ use crate::yaml::{Node, Spanned, scalar_text};
 pub const NOT_SUPPORTED: &[&str] = &[
     "any_errors_fatal",
     "apply",
-    "check_mode",
     "collections",
     "connection",
     "debugger",
     "defaults_from",
-    "delegate_facts",
-    "diff",
-    // `loop_control`'s.
-    "extended",
     "include_vars",
-    // `loop_control`'s.
-    "index_var",
-    "local_action",
-    "module_defaults",
+    // Loops, where a step that is not a module has one (`include_tasks`, `include_role`).
+    "loop",
+    "loop_control",
     "order",
-    // `loop_control`'s; a step's `pause` is the module.
-    "pause",
     "port",
     "strategy",
     "vars_from",
-    "vars_prompt",
-    "with_fileglob",
-    "with_nested",
-    "with_sequence",
-    "with_subelements",
-    "with_together",
+    "with_dict",
+    "with_items",
+    "with_list",
 ];
 
 /// Reads `node` as a `T`; `context` renames what errors call the mapping. An unknown key that is
@@ -108,6 +97,10 @@ pub struct Play {
     pub connection: Option<Spanned<Json>>,
     pub environment: Option<Json>,
     pub remote_user: Option<Text>,
+    pub check_mode: Option<Json>,
+    pub diff: Option<Json>,
+    pub module_defaults: Option<Node>,
+    pub vars_prompt: Option<Node>,
     #[serde(default)]
     pub tags: Strings,
     #[serde(rename = "$rest")]
@@ -149,6 +142,10 @@ pub struct StepKeys<K> {
     pub delegate_to: Option<Text>,
     pub remote_user: Option<Text>,
     pub throttle: Option<Throttle>,
+    pub check_mode: Option<Json>,
+    pub diff: Option<Json>,
+    pub delegate_facts: Option<Json>,
+    pub module_defaults: Option<Node>,
     #[serde(rename = "$rest")]
     pub privilege: Become<K>,
 }
@@ -265,7 +262,18 @@ pub struct ModuleStep {
     pub with_items: Option<Spanned<Json>>,
     pub with_list: Option<Spanned<Json>>,
     pub with_dict: Option<Spanned<Json>>,
+    pub with_together: Option<Spanned<Json>>,
+    pub with_nested: Option<Spanned<Json>>,
+    pub with_subelements: Option<Spanned<Json>>,
+    pub with_sequence: Option<Spanned<Json>>,
+    pub with_fileglob: Option<Spanned<Json>>,
     pub loop_control: Option<LoopControl>,
+    /// `local_action: MODULE ARGS`: the module, run on the controller.
+    pub local_action: Option<Node>,
+    /// Seconds the module may run; with `poll: 0` it runs in the background.
+    #[serde(rename = "async")]
+    pub async_seconds: Option<Json>,
+    pub poll: Option<Json>,
     #[serde(default)]
     pub failed_when: Conditions,
     #[serde(default)]
@@ -286,9 +294,11 @@ pub struct ModuleStep {
 #[serde(rename = "loop_control", deny_unknown_fields)]
 pub struct LoopControl {
     pub loop_var: Option<Text>,
-    /// What Ansible prints for each item; bgrun prints the item.
-    #[serde(rename = "label")]
-    _label: Option<IgnoredAny>,
+    pub label: Option<Json>,
+    pub index_var: Option<Text>,
+    pub extended: Option<bool>,
+    pub extended_allitems: Option<bool>,
+    pub pause: Option<Json>,
 }
 
 /// A `roles:` or `dependencies:` entry written as a mapping: the role, the keywords applied to

@@ -13,7 +13,7 @@ use super::raw::{
     self, FileTarget, MetaStep, ModuleStep, NOT_SUPPORTED, Needs, RoleInclude, RoleTarget, StepKeys, TasksInclude,
     Throttle, read, unsupported,
 };
-use super::{Action, Meta, Privilege, Role, Step};
+use super::{Action, Loop, LoopLookup, Meta, Privilege, Role, Step};
 use crate::error::{Error, suggest};
 use crate::modules::ModuleKind;
 use crate::modules::introspect::fields;
@@ -172,12 +172,35 @@ impl<'a> Loader<'a> {
                 }
             });
         }
-        let Some((kind, module_key, module_value)) = module else {
-            return Err(node
-                .error("the step has no module")
-                .with_help("add a module, e.g. `command: uptime` or `debug: msg=hello`"));
+        let local = match (&own.local_action, &module) {
+            (Some(action), Some((kind, key, _))) => {
+                return Err(action
+                    .error(format!(
+                        "a step runs one module, but this one has `{}` (line {}) and `local_action`",
+                        kind.name(),
+                        key.span.line
+                    ))
+                    .with_help("split it into two steps"));
+            }
+            (Some(action), None) => Some(local_action(action)?),
+            (None, _) => None,
         };
-        let mut args = module_args(kind, module_key, module_value)?;
+        let (kind, mut args) = match (&local, module) {
+            (Some((kind, key, value)), _) => (*kind, module_args(*kind, key, value)?),
+            (None, Some((kind, key, value))) => (kind, module_args(kind, key, value)?),
+            (None, None) => {
+                return Err(node
+                    .error("the step has no module")
+                    .with_help("add a module, e.g. `command: uptime` or `debug: msg=hello`"));
+            }
+        };
+        if local.is_some() {
+            step.delegate_to = Some("localhost".into());
+        }
+        // Ansible runs `add_host` once, for the first host, whatever the play's hosts.
+        if kind == ModuleKind::AddHost {
+            step.run_once = true;
+        }
         if let Some(extra) = &own.args {
             let Some(pairs) = extra.as_map() else {
                 return Err(extra.error(format!("`args` is a mapping, but this is {}", extra.kind())));
@@ -187,37 +210,14 @@ impl<'a> Loader<'a> {
                 args.entry(key.key_text()).or_insert_with(|| value.to_json());
             }
         }
-        let mut loop_items = None;
-        for (key, source) in [
-            ("loop", &own.r#loop),
-            ("with_items", &own.with_items),
-            ("with_list", &own.with_list),
-            ("with_dict", &own.with_dict),
-        ] {
-            let Some(source) = source else { continue };
-            if loop_items.is_some() {
-                return Err(Error::invalid(
-                    source.span.clone(),
-                    "a step has one loop; use `loop` alone",
-                ));
-            }
-            let json = &source.value;
-            loop_items = Some(match key {
-                // with_items flattens one level, as Ansible's does.
-                "with_items" => Json::String(format!("{{{{ {} | flatten(levels=1) }}}}", inline(json))),
-                "with_dict" => Json::String(format!("{{{{ {} | dict2items }}}}", inline(json))),
-                _ => json.clone(),
-            });
-        }
+        step.looped = loop_of(own)?;
         step.action = Action::Module { kind, args };
         step.register = own.register.clone().map(|t| t.0);
-        step.loop_items = loop_items;
-        if let Some(var) = own.loop_control.as_ref().and_then(|c| c.loop_var.clone()) {
-            step.loop_var = var.0;
-        }
         step.failed_when = own.failed_when.0.clone();
         step.changed_when = own.changed_when.0.clone();
         step.until = own.until.clone();
+        step.async_seconds = own.async_seconds.clone();
+        step.poll = own.poll.clone();
         step.retries = own.retries.clone();
         step.delay = own.delay.clone();
         step.notify = own.notify.0.clone();
@@ -259,6 +259,18 @@ impl<'a> Loader<'a> {
         if let Some(Throttle(n)) = keys.throttle {
             step.throttle = Some(n);
         }
+        if let Some(value) = &keys.check_mode {
+            step.check_mode = Some(value.clone());
+        }
+        if let Some(value) = &keys.diff {
+            step.diff = Some(value.clone());
+        }
+        if let Some(value) = &keys.delegate_facts {
+            step.delegate_facts = Some(value.clone());
+        }
+        if let Some(node) = &keys.module_defaults {
+            step.module_defaults.extend(module_defaults(node)?);
+        }
         if let Some(privilege) = keys.privilege.privilege()? {
             step.privilege = Some(match step.privilege.take() {
                 Some(outer) => Privilege {
@@ -271,11 +283,12 @@ impl<'a> Loader<'a> {
         }
         // What only the step itself has starts empty again.
         step.register = None;
-        step.loop_items = None;
-        step.loop_var = "item".into();
+        step.looped = None;
         step.failed_when = Vec::new();
         step.changed_when = Vec::new();
         step.until = None;
+        step.async_seconds = None;
+        step.poll = None;
         step.retries = None;
         step.delay = None;
         step.notify = Vec::new();
@@ -479,6 +492,166 @@ fn with_context(error: Error, node: &Node, target: &str) -> Error {
     }
 }
 
+/// `module_defaults`: a mapping of module names to their default arguments, or a list of such
+/// mappings; `group/` names are refused.
+pub(super) fn module_defaults(node: &Node) -> Result<Vec<(ModuleKind, Json)>, Error> {
+    let maps: Vec<&Node> = match &node.value {
+        NodeValue::Seq(items) => items.iter().collect(),
+        _ => vec![node],
+    };
+    let mut out = Vec::new();
+    for map in maps {
+        let Some(entries) = map.as_map() else {
+            return Err(map
+                .error(format!(
+                    "`module_defaults` maps module names to their arguments, but this is {}",
+                    map.kind()
+                ))
+                .with_help("write `module_defaults: {copy: {mode: \"0644\"}}`"));
+        };
+        for (key, value) in entries {
+            let name = key.key_text();
+            if name.starts_with("group/") {
+                return Err(key
+                    .error(format!(
+                        "`{name}`: bgrun does not support module groups in `module_defaults`"
+                    ))
+                    .with_help("name each module instead"));
+            }
+            let Some(kind) = ModuleKind::lookup(&name) else {
+                return Err(Error::UnknownModule {
+                    span: key.span.clone(),
+                    name: name.clone(),
+                    suggestion: suggest(&name, ModuleKind::names()),
+                });
+            };
+            if !matches!(value.value, NodeValue::Map(_) | NodeValue::Str(_) | NodeValue::Null) {
+                return Err(value.error(format!(
+                    "the defaults of `{name}` are a mapping of its arguments, but this is {}",
+                    value.kind()
+                )));
+            }
+            if let Some(args) = value.as_map() {
+                for (arg, _) in args {
+                    check_argument(kind, arg, &arg.key_text())?;
+                }
+            }
+            out.push((kind, value.to_json()));
+        }
+    }
+    Ok(out)
+}
+
+/// `local_action: copy src=a dest=b` or `local_action: {module: copy, src: a, dest: b}`: the
+/// module, a node for its name and one for its arguments.
+fn local_action(action: &Node) -> Result<(ModuleKind, Node, Node), Error> {
+    let unknown = |name: &str, span: &Span| Error::UnknownModule {
+        span: span.clone(),
+        name: name.to_string(),
+        suggestion: suggest(name, ModuleKind::names()),
+    };
+    match &action.value {
+        NodeValue::Str(text) => {
+            let text = text.trim_start();
+            let (name, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+            let kind = ModuleKind::lookup(name).ok_or_else(|| unknown(name, &action.span))?;
+            let key = Node {
+                value: NodeValue::Str(name.to_string()),
+                span: action.span.clone(),
+            };
+            let value = Node {
+                value: if rest.trim().is_empty() {
+                    NodeValue::Null
+                } else {
+                    NodeValue::Str(rest.trim().to_string())
+                },
+                span: action.span.clone(),
+            };
+            Ok((kind, key, value))
+        }
+        NodeValue::Map(entries) => {
+            let Some((module_key, module_name)) = entries.iter().find(|(k, _)| k.as_str() == Some("module")) else {
+                return Err(action
+                    .error("`local_action` names its module with `module:`")
+                    .with_help("write `local_action: {module: copy, src: a, dest: b}`"));
+            };
+            let name = module_name
+                .as_str()
+                .ok_or_else(|| module_name.error("`module` is a module's name"))?;
+            let kind = ModuleKind::lookup(name).ok_or_else(|| unknown(name, &module_name.span))?;
+            let rest: Vec<(Node, Node)> = entries
+                .iter()
+                .filter(|(k, _)| k.as_str() != Some("module"))
+                .cloned()
+                .collect();
+            let value = Node {
+                value: NodeValue::Map(rest),
+                span: action.span.clone(),
+            };
+            Ok((kind, module_key.clone(), value))
+        }
+        _ => Err(action.error(format!(
+            "`local_action` takes a module and its arguments, but this is {}",
+            action.kind()
+        ))),
+    }
+}
+
+/// A step's loop: its one source of items and its `loop_control`.
+fn loop_of(own: &ModuleStep) -> Result<Option<Loop>, Error> {
+    let mut found: Option<(Json, Option<LoopLookup>)> = None;
+    for (key, source) in [
+        ("loop", &own.r#loop),
+        ("with_items", &own.with_items),
+        ("with_list", &own.with_list),
+        ("with_dict", &own.with_dict),
+        ("with_together", &own.with_together),
+        ("with_nested", &own.with_nested),
+        ("with_subelements", &own.with_subelements),
+        ("with_sequence", &own.with_sequence),
+        ("with_fileglob", &own.with_fileglob),
+    ] {
+        let Some(source) = source else { continue };
+        if found.is_some() {
+            return Err(Error::invalid(
+                source.span.clone(),
+                "a step has one loop; use `loop` alone",
+            ));
+        }
+        let json = &source.value;
+        found = Some(match key {
+            // with_items flattens one level, as Ansible's does.
+            "with_items" => (
+                Json::String(format!("{{{{ {} | flatten(levels=1) }}}}", inline(json))),
+                None,
+            ),
+            "with_dict" => (Json::String(format!("{{{{ {} | dict2items }}}}", inline(json))), None),
+            "with_together" => (json.clone(), Some(LoopLookup::Together)),
+            "with_nested" => (json.clone(), Some(LoopLookup::Nested)),
+            "with_subelements" => (json.clone(), Some(LoopLookup::Subelements)),
+            "with_sequence" => (json.clone(), Some(LoopLookup::Sequence)),
+            "with_fileglob" => (json.clone(), Some(LoopLookup::Fileglob)),
+            _ => (json.clone(), None),
+        });
+    }
+    let Some((source, lookup)) = found else {
+        return Ok(None);
+    };
+    let control = own.loop_control.as_ref();
+    Ok(Some(Loop {
+        source,
+        lookup,
+        var: control
+            .and_then(|c| c.loop_var.clone())
+            .map_or_else(|| "item".into(), |t| t.0),
+        label: control.and_then(|c| c.label.clone()),
+        index_var: control.and_then(|c| c.index_var.clone()).map(|t| t.0),
+        extended: control.and_then(|c| c.extended).unwrap_or(false),
+        extended_allitems: control.and_then(|c| c.extended_allitems).unwrap_or(true),
+        pause: control.and_then(|c| c.pause.clone()),
+    }))
+}
+
 /// An empty step to start inheritance from.
 pub fn root_step(span: &Span) -> Step {
     Step {
@@ -489,12 +662,13 @@ pub fn root_step(span: &Span) -> Step {
         vars: Vars::new(),
         when: Vec::new(),
         register: None,
-        loop_items: None,
-        loop_var: "item".into(),
+        looped: None,
         ignore_errors: Json::Bool(false),
         failed_when: Vec::new(),
         changed_when: Vec::new(),
         until: None,
+        async_seconds: None,
+        poll: None,
         retries: None,
         delay: None,
         tags: Vec::new(),
@@ -507,6 +681,10 @@ pub fn root_step(span: &Span) -> Step {
         delegate_to: None,
         run_once: false,
         throttle: None,
+        check_mode: None,
+        diff: None,
+        delegate_facts: None,
+        module_defaults: Vec::new(),
         role: None::<Arc<Role>>,
         params: Vars::new(),
         span: span.clone(),
@@ -573,6 +751,16 @@ fn module_args(kind: ModuleKind, key: &Node, value: &Node) -> Result<Vars, Error
                         args.insert(k, Json::String(v));
                     }
                     Word::Pair(k, v) => raw.push(format!("{k}={v}")),
+                    // `set_fact: "{{ name }}=value"`: a module that takes any argument takes a
+                    // key that is a template, which it renders when it runs.
+                    Word::Raw(w) if kind.arguments().is_none() && kind.free_form().is_none() => {
+                        match free_form::templated_pair(&w) {
+                            Some((k, v)) => {
+                                args.insert(k, Json::String(v));
+                            }
+                            None => raw.push(w),
+                        }
+                    }
                     Word::Raw(w) => raw.push(w),
                 }
             }

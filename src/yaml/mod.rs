@@ -9,7 +9,9 @@
 //! [`Style`] from [`parse_written`], resolves plain scalars with it as docker-compose does.
 
 pub mod de;
+mod flow_indent;
 mod spanned;
+mod unsafe_text;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -24,6 +26,7 @@ use crate::error::Error;
 use crate::source::{SourceFile, Span};
 
 pub use spanned::Spanned;
+pub use unsafe_text::protect as protect_text;
 
 /// One YAML value and where it was written.
 #[derive(Debug, Clone)]
@@ -167,22 +170,15 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Error> {
 /// Parses YAML text into a tree that keeps how each scalar was written; an empty document is a
 /// plain empty scalar (null) at line 1.
 pub fn parse_written(file: &Arc<SourceFile>) -> Result<Written, Error> {
-    let mut builder = Builder {
-        file: Arc::clone(file),
-        stack: Vec::new(),
-        anchors: HashMap::new(),
-        root: None,
-        error: None,
+    let root = match parse_text(file, &file.text, Vec::new()) {
+        // PyYAML does not mind how the lines of a flow collection are indented; YAML 1.2 does.
+        Err(error) if error.to_string().contains("indentation") => match flow_indent::relax(&file.text) {
+            Some((text, padding)) => parse_text(file, &text, padding).map_err(|_| error)?,
+            None => return Err(error),
+        },
+        other => other?,
     };
-    let mut parser = Parser::new_from_str(&file.text);
-    if let Err(e) = parser.load(&mut builder, false) {
-        let span = marker_span(file, e.marker());
-        return Err(Error::yaml(span, e.info().to_string()));
-    }
-    if let Some(error) = builder.error {
-        return Err(error);
-    }
-    Ok(builder.root.unwrap_or_else(|| Written {
+    Ok(root.unwrap_or_else(|| Written {
         form: Form::Scalar(Scalar {
             text: String::new(),
             style: Style::Plain,
@@ -191,6 +187,28 @@ pub fn parse_written(file: &Arc<SourceFile>) -> Result<Written, Error> {
         }),
         span: Span::new(file, 1, 1),
     }))
+}
+
+/// Parses `text`, the file's or the file's with `padding` spaces added at the start of each
+/// line (positions are reported without them).
+fn parse_text(file: &Arc<SourceFile>, text: &str, padding: Vec<usize>) -> Result<Option<Written>, Error> {
+    let mut builder = Builder {
+        file: Arc::clone(file),
+        padding,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        root: None,
+        error: None,
+    };
+    let mut parser = Parser::new_from_str(text);
+    if let Err(e) = parser.load(&mut builder, false) {
+        let span = builder.span(e.marker());
+        return Err(Error::yaml(span, e.info().to_string()));
+    }
+    match builder.error {
+        Some(error) => Err(error),
+        None => Ok(builder.root),
+    }
 }
 
 /// How a scalar was written.
@@ -249,25 +267,56 @@ impl Written {
     }
 }
 
-fn marker_span(file: &Arc<SourceFile>, mark: &Marker) -> Span {
-    // yaml-rust2 counts lines from 1 and columns from 0.
-    Span::new(file, mark.line(), mark.col() + 1)
-}
-
 enum Open {
     Seq(Span, usize, Vec<Written>),
     Map(Span, usize, Vec<(Written, Written)>, Option<Written>),
 }
 
+/// A collection being read, and whether it is tagged `!unsafe`.
+struct Opened {
+    open: Open,
+    unsafe_tagged: bool,
+}
+
+fn is_unsafe(tag: Option<&Tag>) -> bool {
+    tag.is_some_and(|t| t.handle == "!" && t.suffix == "unsafe")
+}
+
+/// `!unsafe` on a collection: every string inside it is never templated.
+fn protect_strings(node: &mut Written) {
+    match &mut node.form {
+        Form::Scalar(scalar) => {
+            if let NodeValue::Str(text) = &scalar.value {
+                scalar.value = NodeValue::Str(unsafe_text::protect(text));
+            }
+        }
+        Form::Seq(items) => items.iter_mut().for_each(protect_strings),
+        Form::Map(entries) => entries.iter_mut().for_each(|(_, v)| protect_strings(v)),
+    }
+}
+
 struct Builder {
     file: Arc<SourceFile>,
-    stack: Vec<Open>,
+    /// Spaces added at the start of each line (from 0) before parsing, see [`flow_indent`].
+    padding: Vec<usize>,
+    stack: Vec<Opened>,
     anchors: HashMap<usize, Written>,
     root: Option<Written>,
     error: Option<Error>,
 }
 
 impl Builder {
+    fn span(&self, mark: &Marker) -> Span {
+        // yaml-rust2 counts lines from 1 and columns from 0.
+        let added = mark
+            .line()
+            .checked_sub(1)
+            .and_then(|i| self.padding.get(i))
+            .copied()
+            .unwrap_or(0);
+        Span::new(&self.file, mark.line(), mark.col().saturating_sub(added) + 1)
+    }
+
     fn push_value(&mut self, node: Written, anchor: usize) {
         if anchor > 0 {
             self.anchors.insert(anchor, node.clone());
@@ -278,8 +327,14 @@ impl Builder {
                     self.root = Some(node);
                 }
             }
-            Some(Open::Seq(_, _, items)) => items.push(node),
-            Some(Open::Map(_, _, entries, pending)) => match pending.take() {
+            Some(Opened {
+                open: Open::Seq(_, _, items),
+                ..
+            }) => items.push(node),
+            Some(Opened {
+                open: Open::Map(_, _, entries, pending),
+                ..
+            }) => match pending.take() {
                 None => *pending = Some(node),
                 Some(key) => {
                     if key.is_merge_key() {
@@ -329,7 +384,7 @@ fn merge_into(entries: &mut Vec<(Written, Written)>, merged: Written) {
 
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, event: Event, mark: Marker) {
-        let span = marker_span(&self.file, &mark);
+        let span = self.span(&mark);
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let style = match style {
@@ -360,18 +415,27 @@ impl MarkedEventReceiver for Builder {
                     anchor,
                 );
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq(span, anchor, Vec::new())),
-            Event::MappingStart(anchor, _) => self.stack.push(Open::Map(span, anchor, Vec::new(), None)),
+            Event::SequenceStart(anchor, tag) => self.stack.push(Opened {
+                open: Open::Seq(span, anchor, Vec::new()),
+                unsafe_tagged: is_unsafe(tag.as_ref()),
+            }),
+            Event::MappingStart(anchor, tag) => self.stack.push(Opened {
+                open: Open::Map(span, anchor, Vec::new(), None),
+                unsafe_tagged: is_unsafe(tag.as_ref()),
+            }),
             Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor) = match self.stack.pop() {
-                    Some(Open::Seq(span, anchor, items)) => (
+                let Some(Opened { open, unsafe_tagged }) = self.stack.pop() else {
+                    return;
+                };
+                let (mut node, anchor) = match open {
+                    Open::Seq(span, anchor, items) => (
                         Written {
                             form: Form::Seq(items),
                             span,
                         },
                         anchor,
                     ),
-                    Some(Open::Map(span, anchor, entries, _)) => {
+                    Open::Map(span, anchor, entries, _) => {
                         // A block mapping's start event is marked after its first key; the key is
                         // where a reader sees the mapping begin.
                         let span = entries.first().map_or(span, |(first, _)| first.span.clone());
@@ -383,8 +447,10 @@ impl MarkedEventReceiver for Builder {
                             anchor,
                         )
                     }
-                    None => return,
                 };
+                if unsafe_tagged {
+                    protect_strings(&mut node);
+                }
                 self.push_value(node, anchor);
             }
             Event::Alias(id) => match self.anchors.get(&id).cloned() {
@@ -406,6 +472,7 @@ fn load_scalar(text: &str, style: Style, tag: Option<&Tag>) -> Result<NodeValue,
         return match tag.suffix.as_str() {
             "str" => Ok(NodeValue::Str(text.to_string())),
             "int" | "float" | "bool" | "null" => Ok(load_plain(text)),
+            "unsafe" => Ok(NodeValue::Str(unsafe_text::protect(text))),
             other => Err(format!("the YAML tag `!{other}` is not supported; remove the tag")),
         };
     }
@@ -415,22 +482,19 @@ fn load_scalar(text: &str, style: Style, tag: Option<&Tag>) -> Result<NodeValue,
     }
 }
 
-/// A plain scalar as bgrun's loader reads it: as [`resolve_plain`] (PyYAML) does, but for what
-/// the loader has always kept as text (numbers in base 60 such as `1:30`, `.nan`, `+.Inf`,
-/// timestamps) and the numbers it reads that PyYAML does not (`1.0e5`, `-.5`, `0-7`).
+/// A plain scalar as bgrun's loader reads it: as [`resolve_plain`] (PyYAML) does. What JSON
+/// cannot hold is kept as the text Ansible would print it as: `.nan` is `nan`, `.inf` is `inf`,
+/// an integer past 64 bits and a timestamp stay as written.
 fn load_plain(text: &str) -> NodeValue {
-    let sexagesimal = text.contains(':');
     match resolve_plain(text) {
         Resolved::Null => NodeValue::Null,
         Resolved::Bool(b) => NodeValue::Bool(b),
-        Resolved::Int(Some(i)) if !sexagesimal => NodeValue::Int(i),
-        Resolved::Float(f) if !sexagesimal && !f.is_nan() && !text.starts_with("+.I") => NodeValue::Float(f),
-        // `0-7` and `0x+1`: Rust's radix parsing takes a sign after the prefix.
-        _ if !sexagesimal && let Some(i) = parse_int(text) => NodeValue::Int(i),
-        _ => match looks_like_float(text).then(|| text.replace('_', "").parse::<f64>()) {
-            Some(Ok(f)) => NodeValue::Float(f),
-            _ => NodeValue::Str(text.to_string()),
-        },
+        Resolved::Int(Some(i)) => NodeValue::Int(i),
+        Resolved::Float(f) if f.is_finite() => NodeValue::Float(f),
+        Resolved::Float(f) if f.is_nan() => NodeValue::Str("nan".into()),
+        Resolved::Float(f) if f < 0.0 => NodeValue::Str("-inf".into()),
+        Resolved::Float(_) => NodeValue::Str("inf".into()),
+        _ => NodeValue::Str(text.to_string()),
     }
 }
 
@@ -562,16 +626,6 @@ fn parse_int(text: &str) -> Option<i64> {
     Some(if negative { -value } else { value })
 }
 
-/// The floats bgrun's loader reads besides PyYAML's.
-fn looks_like_float(text: &str) -> bool {
-    let body = text.trim_start_matches(['-', '+']);
-    body.contains('.')
-        && body.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.')
-        && body
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '_' | 'e' | 'E' | '-' | '+'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,11 +685,43 @@ mod tests {
     }
 
     #[test]
-    fn the_loader_keeps_its_own_reading_where_it_differs_from_pyyaml() {
-        let json = load("a: [1:30, .nan, +.Inf, 2001-12-14, 1.0e5, -.5, 0+7, '1:30']\n").to_json();
-        let want = serde_json::json!(["1:30", ".nan", "+.Inf", "2001-12-14", 100000.0, -0.5, 7, "1:30"]);
+    fn the_loader_reads_plain_scalars_as_pyyaml() {
+        let json = load("a: [1:30, .nan, +.Inf, -.inf, 2001-12-14, 1.0e5, 6.5e+2, 0+7, '1:30', 1_000]\n").to_json();
+        let want = serde_json::json!([
+            90,
+            "nan",
+            "inf",
+            "-inf",
+            "2001-12-14",
+            "1.0e5",
+            650.0,
+            "0+7",
+            "1:30",
+            1000
+        ]);
         assert_eq!(json["a"], want);
-        assert!(matches!(load("+.inf").value, NodeValue::Float(f) if f == f64::INFINITY));
+    }
+
+    #[test]
+    fn unsafe_strings_are_kept_from_templating() {
+        let json = load("a: !unsafe '{{ x }}'\nb: !unsafe [ '{%', 1, plain ]\nc: !unsafe 5\n").to_json();
+        assert_eq!(json["a"], "{{ '\\u007b\\u007b x \\u007d\\u007d' }}");
+        assert_eq!(json["b"][1], 1);
+        assert_eq!(json["b"][2], "plain");
+        assert_eq!(json["c"], "5");
+    }
+
+    #[test]
+    fn a_flow_mapping_may_be_indented_less_than_its_key() {
+        let text = "- hosts: all\n  vars:\n    v: {\n  \"b\": \"x\",\n  \"c\": {\"d\": [1,\n 2]}\n}\n";
+        let node = load(text);
+        assert_eq!(
+            node.to_json()[0]["vars"]["v"],
+            serde_json::json!({"b": "x", "c": {"d": [1, 2]}})
+        );
+        let v = node.as_seq().unwrap()[0].get("vars").unwrap().get("v").unwrap();
+        let b = &v.as_map().unwrap()[0].0;
+        assert_eq!((b.span.line, b.span.col), (4, 3));
     }
 
     #[test]

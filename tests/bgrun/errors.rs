@@ -82,10 +82,10 @@ fn missing_playbook_names_the_path() {
 
 #[test]
 fn unsupported_ansible_keyword_is_named_not_skipped() {
-    let err = bad("- hosts: all\n  steps:\n    - command: ls\n      local_action: localhost\n");
+    let err = bad("- hosts: all\n  steps:\n    - command: ls\n      collections: [x]\n");
     assert!(
         err.starts_with(
-            "error: play.yml:4:7: `local_action` is an Ansible keyword that bgrun does not support in a step"
+            "error: play.yml:4:7: `collections` is an Ansible keyword that bgrun does not support in a step"
         ),
         "{err}"
     );

@@ -6,7 +6,14 @@
 //! of the case's own for the files a playbook writes; the trees the two tools leave there are
 //! compared.
 
+mod async_steps;
 mod basics;
+mod keywords;
+mod loops;
+mod results;
+mod runtime_inventory;
+mod settings;
+mod yaml;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -28,6 +35,8 @@ pub struct HostStep {
     pub status: String,
     /// The whole result, for the fields a test compares itself.
     pub result: Json,
+    /// A loop item's printed label (compared where Ansible's is a string).
+    pub label: Option<Json>,
 }
 
 /// What one tool did with a case.
@@ -195,6 +204,15 @@ pub fn assert_same(ansible: &Report, bgrun: &Report) {
             context()
         );
         for (their, our) in theirs.iter().zip(ours) {
+            if let Some(Json::String(expected)) = &their.label {
+                assert_eq!(
+                    our.label.as_ref().and_then(Json::as_str),
+                    Some(expected.as_str()),
+                    "item label of step `{name}` on {}{}",
+                    their.host,
+                    context()
+                );
+            }
             for (key, expected) in debug_values(&their.result) {
                 assert_eq!(
                     our.result.get(&key).unwrap_or(&Json::Null),
@@ -258,10 +276,12 @@ fn ansible_report(stdout: &str) -> Parsed {
                 .as_object()
                 .into_iter()
                 .flatten()
-                .map(|(host, result)| HostStep {
+                .flat_map(|(host, result)| loop_items(result).into_iter().map(move |r| (host, r)))
+                .map(|(host, (result, label))| HostStep {
                     host: host.clone(),
-                    status: status_of(result),
-                    result: result.clone(),
+                    status: status_of(&result),
+                    result,
+                    label,
                 })
                 .collect();
             hosts.sort_by(|a, b| a.host.cmp(&b.host));
@@ -291,6 +311,32 @@ fn ansible_report(stdout: &str) -> Parsed {
     (steps, recap)
 }
 
+/// A result as the items it was made of, each with its label: a loop's results (without the
+/// loop's own variables, which bgrun's item events leave out), else the result itself.
+fn loop_items(result: &Json) -> Vec<(Json, Option<Json>)> {
+    let Some(items) = result["results"].as_array().filter(|items| !items.is_empty()) else {
+        return vec![(result.clone(), None)];
+    };
+    items
+        .iter()
+        .map(|item| {
+            let mut item = item.clone();
+            let label = item.get("_ansible_item_label").cloned();
+            if let Some(map) = item.as_object_mut() {
+                for key in ["ansible_loop_var", "ansible_index_var"] {
+                    if let Some(Json::String(name)) = map.get(key).cloned() {
+                        map.remove(&name);
+                    }
+                    map.remove(key);
+                }
+                map.remove("ansible_loop");
+                map.insert("action".into(), result["action"].clone());
+            }
+            (item, label)
+        })
+        .collect()
+}
+
 /// bgrun's `--output json` events: `step_start`, `host_result`, `recap`.
 fn bgrun_report(stdout: &str) -> Parsed {
     let mut steps: Vec<(String, Vec<HostStep>)> = Vec::new();
@@ -306,10 +352,18 @@ fn bgrun_report(stdout: &str) -> Parsed {
                     status
                 };
                 if let Some((_, hosts)) = steps.last_mut() {
+                    let host = event["host"].as_str().unwrap_or("").to_string();
+                    let label = event.get("item").cloned();
+                    // A loop's failed or unreachable result repeats its items.
+                    let loop_summary = label.is_none() && hosts.iter().any(|h| h.host == host && h.label.is_some());
+                    if loop_summary {
+                        continue;
+                    }
                     hosts.push(HostStep {
-                        host: event["host"].as_str().unwrap_or("").to_string(),
+                        host,
                         status,
                         result: event["result"].clone(),
+                        label,
                     });
                     hosts.sort_by(|a, b| a.host.cmp(&b.host));
                 }
