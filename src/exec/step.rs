@@ -786,6 +786,9 @@ fn start_in_background(job: Background) -> Outcome {
             environment: &job.environment,
             privilege: job.privilege.as_ref(),
             lock_wait: job.lock_wait,
+            // A job outlives its step's output: it traces nothing and writes no audit record.
+            trace: None,
+            redact: &Json::clone,
         };
         let limit = Duration::from_secs(job.seconds);
         let outcome = match tokio::time::timeout(limit, job.kind.run(job.args.clone(), &cx, false)).await {
