@@ -383,6 +383,39 @@ async fn command_reports_a_failing_program() {
 }
 
 #[tokio::test]
+async fn command_of_a_missing_program_fails_as_ansible_reports_it() {
+    let h = Harness::new();
+    let exit = |rc| ExecOutput {
+        rc,
+        stdout: Vec::new(),
+        stderr: b"sh: 1: nosuch: not found\n".to_vec(),
+    };
+    h.fake.answer(&["nosuch", "--password=x"], exit(127));
+    let resolve = ["/bin/sh", "-c", super::command::RESOLVE_PROGRAM, "sh", "nosuch"];
+    h.fake.query(&resolve, exit(2));
+    let outcome = h.run_failing("command", json!({"cmd": "nosuch --password=x"})).await;
+    h.fake.assert_answered();
+    assert!(!outcome.changed);
+    assert_eq!(
+        outcome.msg.as_deref(),
+        Some("[Errno 2] No such file or directory: b'nosuch'")
+    );
+    assert_eq!(outcome.data["rc"], 2);
+    assert_eq!(outcome.data["cmd"], "nosuch '--password=********'");
+    assert_eq!(
+        (&outcome.data["stdout"], &outcome.data["stderr"]),
+        (&json!(""), &json!(""))
+    );
+
+    // A program that exists and exits 127 itself keeps its own result.
+    h.fake.answer(&["nosuch"], exit(127));
+    h.fake.query(&resolve, exit(0));
+    let outcome = h.run_failing("command", json!({"cmd": "nosuch"})).await;
+    assert_eq!(outcome.data["rc"], 127);
+    assert!(outcome.changed);
+}
+
+#[tokio::test]
 async fn command_in_check_mode_runs_nothing_and_creates_skips() {
     let mut h = Harness::new();
     h.check = true;

@@ -1,0 +1,69 @@
+//! Modules on the local connection, compared with ansible-playbook: their results as `register`
+//! stores them, their check mode, and the files they leave.
+
+use super::Case;
+
+#[test]
+fn command_of_a_missing_or_unrunnable_program_fails_as_in_ansible() {
+    Case::new(
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command: nosuch-program --password=secret 'a b'
+      register: missing
+      ignore_errors: true
+    - debug: var=missing
+    - command: "{{ out }}/../play.yml"
+      register: not_executable
+      ignore_errors: true
+    - debug:
+        var: not_executable.msg is search('Errno 13')
+    - debug:
+        var: not_executable.rc == 13 and not not_executable.changed
+    - shell: echo hi
+      args:
+        executable: /nonexistent/bash
+      register: no_shell
+      ignore_errors: true
+    - debug: var=no_shell
+    - command: sh -c 'exit 127'
+      register: own_127
+      ignore_errors: true
+    - debug:
+        var: own_127.rc == 127 and own_127.changed
+"#,
+    )
+    .same();
+}
+
+#[test]
+fn command_argv_executable_and_strip_empty_ends() {
+    Case::new(
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command:
+        argv: [printf, "%s|", "a  b", c]
+      register: r
+    - debug: var=r.stdout
+    - debug: var=r.cmd
+    - command: echo hi
+      args:
+        executable: /bin/bash
+      register: r
+    - debug: var=r.warnings
+    - command: printf 'x\n\n'
+      args:
+        strip_empty_ends: false
+      register: r
+    - debug: var=r.stdout
+    - debug: var=r.stdout_lines
+    - command: printf 'x\n\n'
+      register: r
+    - debug: var=r.stdout
+"#,
+    )
+    .same();
+}
