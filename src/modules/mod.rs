@@ -26,6 +26,7 @@ pub mod group;
 pub mod haproxy;
 pub mod http;
 pub mod image;
+pub mod include_vars;
 pub mod lineinfile;
 pub mod pause;
 pub mod ping;
@@ -46,6 +47,8 @@ pub(crate) mod introspect;
 mod lenient;
 #[cfg(test)]
 mod tests_fake;
+#[cfg(test)]
+mod tests_fake_files;
 #[cfg(test)]
 mod tests_fake_provision;
 
@@ -241,6 +244,7 @@ modules! {
     "haproxy" => Haproxy(haproxy::Haproxy),
     "http" | "uri" => Http(http::Http),
     "image" | "docker_image" => Image(image::Image),
+    "include_vars" => IncludeVars(include_vars::IncludeVars),
     "lineinfile" => LineInFile(lineinfile::LineInFile),
     "pause" => Pause(pause::Pause),
     "ping" => Ping(ping::Ping),

@@ -27,7 +27,6 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "diff",
     // `loop_control`'s.
     "extended",
-    "include_vars",
     // `loop_control`'s.
     "index_var",
     "local_action",

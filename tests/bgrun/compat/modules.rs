@@ -67,3 +67,57 @@ fn command_argv_executable_and_strip_empty_ends() {
     )
     .same();
 }
+
+#[test]
+fn include_vars_reads_a_file_or_a_folder_into_the_hosts_variables() {
+    Case::new(
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - include_vars: common.yml
+    - debug: var=full
+    - include_vars:
+        file: common.yml
+        name: common
+    - debug: var=common
+    - include_vars:
+        dir: conf
+        ignore_unknown_extensions: true
+      register: r
+    - debug:
+        var: r.ansible_included_var_files | map('basename') | list
+    - debug: var=layer
+    - debug: var=only_top
+    - include_vars:
+        dir: conf
+        depth: 1
+        files_matching: '^b'
+        name: top
+    - debug: var=top
+    - include_vars:
+        dir: conf
+      register: bad
+      ignore_errors: true
+    - debug: var=bad.ansible_facts
+    - include_vars:
+        file: common.yml
+        depth: 2
+      register: mixed
+      ignore_errors: true
+- hosts: all
+  gather_facts: false
+  tasks:
+    - debug: var=layer
+"#,
+    )
+    .file(
+        "vars/common.yml",
+        "first: Ada\nlast: Lovelace\nfull: \"{{ first }} {{ last }}\"\n",
+    )
+    .file("conf/a.yml", "layer: a\nonly_top: yes\n")
+    .file("conf/b.json", "{\"layer\": \"b\", \"list\": [1, 2]}\n")
+    .file("conf/sub/c.yaml", "layer: c\n")
+    .file("conf/README.txt", "not variables\n")
+    .same();
+}
