@@ -28,6 +28,7 @@ pub mod http;
 pub mod image;
 pub mod include_vars;
 pub mod lineinfile;
+mod path_info;
 pub mod pause;
 pub mod ping;
 pub mod pip;
@@ -35,7 +36,9 @@ pub mod service;
 pub mod set_fact;
 pub mod setup;
 pub mod signal;
+pub mod slurp;
 pub mod stat;
+pub mod tempfile;
 pub mod template;
 pub mod unarchive;
 pub mod user;
@@ -254,8 +257,10 @@ modules! {
     "setup" => Setup(setup::Setup),
     "shell" => Shell(command::Shell),
     "signal" => Signal(signal::Signal),
+    "slurp" => Slurp(slurp::Slurp),
     "stat" => Stat(stat::Stat),
     "template" => Template(template::Template),
+    "tempfile" => Tempfile(tempfile::Tempfile),
     "unarchive" => Unarchive(unarchive::Unarchive),
     "user" => User(user::User),
     "wait_for" => WaitFor(wait_for::WaitFor),

@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use super::fake_host::Harness;
+use crate::transport::ExecOutput;
 
 // ---- include_vars ----
 
@@ -25,4 +26,64 @@ async fn include_vars_sets_facts_from_the_controller_and_never_touches_the_host(
         assert_eq!(outcome.facts["app"], json!({"port": 8080, "name": "books"}));
     }
     assert!(h.fake.calls().is_empty());
+}
+
+fn output(rc: i32, stdout: &str) -> ExecOutput {
+    ExecOutput {
+        rc,
+        stdout: stdout.as_bytes().to_vec(),
+        stderr: Vec::new(),
+    }
+}
+
+fn script<'a>(script: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut argv = vec!["/bin/sh", "-c", script, "sh"];
+    argv.extend(args);
+    argv
+}
+
+// ---- slurp ----
+
+#[tokio::test]
+async fn slurp_registers_base64_and_names_a_missing_file() {
+    let mut h = Harness::new();
+    h.fake
+        .query(&script(super::slurp::READ, &["/etc/motd"]), output(0, "hi\n"));
+    let outcome = h.run_checked("slurp", json!({"src": "/etc/motd"})).await;
+    assert!(!outcome.changed);
+    assert_eq!(outcome.data["content"], "aGkK");
+    assert_eq!(outcome.data["encoding"], "base64");
+    h.fake.query(&script(super::slurp::READ, &["/nope"]), output(2, ""));
+    let failed = h.run_failing("slurp", json!({"path": "/nope"})).await;
+    assert_eq!(failed.msg.as_deref(), Some("file not found: /nope"));
+    h.fake.assert_answered();
+}
+
+// ---- tempfile ----
+
+#[tokio::test]
+async fn tempfile_is_skipped_in_check_mode_and_made_once_for_real() {
+    let mut h = Harness::new();
+    let checked = h.run_checked("tempfile", json!({"suffix": ".conf"})).await;
+    assert!(checked.skipped && !checked.changed);
+    assert!(h.fake.calls().is_empty(), "check mode sends nothing");
+
+    let made = "/tmp/ansible.abcdefgh.conf";
+    h.fake
+        .answer(
+            &script(super::tempfile::MAKE_TEMP, &["", "", "ansible.", ".conf"]),
+            output(0, &format!("{made}\n")),
+        )
+        .query(
+            &script(super::path_info::PATH_INFO, &[made]),
+            output(0, "0 0 root root 600 0 1\nother\n"),
+        );
+    let outcome = h.run("tempfile", json!({"suffix": ".conf"})).await.unwrap();
+    h.fake.assert_answered();
+    assert!(outcome.changed);
+    assert_eq!(outcome.data["path"], made);
+    assert_eq!(
+        (&outcome.data["mode"], &outcome.data["state"]),
+        (&json!("0600"), &json!("file"))
+    );
 }

@@ -121,3 +121,68 @@ fn include_vars_reads_a_file_or_a_folder_into_the_hosts_variables() {
     .file("conf/README.txt", "not variables\n")
     .same();
 }
+
+#[test]
+fn tempfile_and_slurp_as_in_ansible() {
+    let playbook = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - tempfile:
+        path: "{{ out }}"
+        suffix: .conf
+      register: t
+    - debug:
+        var: t.path is match(out ~ '/ansible\.[^/]{8}\.conf$')
+      when: not ansible_check_mode
+    - debug:
+        var: t | dict2items | rejectattr('key', 'in', ['path', 'uid', 'gid', 'owner', 'group']) | items2dict
+      when: not ansible_check_mode
+    - tempfile:
+        state: directory
+        path: "{{ out }}"
+        prefix: build_
+      register: d
+    - debug:
+        var: d.skipped | default(false)
+    - debug:
+        var: "[d.mode, d.state, d.path | basename | length]"
+      when: not ansible_check_mode
+    - copy:
+        dest: "{{ out }}/motd"
+        content: "welcome\n"
+      when: not ansible_check_mode
+    - slurp:
+        src: "{{ out }}/motd"
+      register: s
+      ignore_errors: "{{ ansible_check_mode }}"
+    - debug:
+        var: s.content | b64decode
+      when: not ansible_check_mode
+    - debug:
+        var: "[s.encoding, s.source == out ~ '/motd']"
+      when: not ansible_check_mode
+    - slurp:
+        path: "{{ out }}/missing"
+      ignore_errors: true
+      register: missing
+    - debug:
+        var: "missing.msg == 'file not found: ' ~ out ~ '/missing'"
+    - slurp:
+        src: "{{ out }}"
+      ignore_errors: true
+      register: folder
+    - debug:
+        var: "folder.msg == 'source is a directory and must be a file: ' ~ out"
+    - file:
+        path: "{{ t.path }}"
+        state: absent
+      when: not ansible_check_mode
+    - file:
+        path: "{{ d.path }}"
+        state: absent
+      when: not ansible_check_mode
+"#;
+    Case::new(playbook).same();
+    Case::new(playbook).arg("--check").same();
+}
