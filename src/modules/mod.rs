@@ -11,6 +11,7 @@ pub mod apt;
 pub mod apt_repository;
 pub mod assert;
 pub mod audit;
+pub mod blockinfile;
 pub mod command;
 pub mod compose;
 pub mod consul;
@@ -21,6 +22,7 @@ pub mod ctmpl;
 pub mod debug;
 pub mod fail;
 pub mod file;
+mod file_edit;
 pub mod get_url;
 pub mod group;
 pub mod haproxy;
@@ -32,6 +34,7 @@ mod path_info;
 pub mod pause;
 pub mod ping;
 pub mod pip;
+pub mod replace;
 pub mod service;
 pub mod set_fact;
 pub mod setup;
@@ -232,6 +235,7 @@ modules! {
     "apt_repository" => AptRepository(apt_repository::AptRepository),
     "assert" => Assert(assert::Assert),
     "audit" => Audit(audit::Audit),
+    "blockinfile" => BlockInFile(blockinfile::BlockInFile),
     "command" => Command(command::Command),
     "compose" | "docker_compose" => Compose(compose::Compose),
     "consul" => Consul(consul::Consul),
@@ -252,6 +256,7 @@ modules! {
     "pause" => Pause(pause::Pause),
     "ping" => Ping(ping::Ping),
     "pip" => Pip(pip::Pip),
+    "replace" => Replace(replace::Replace),
     "service" | "systemd" => Service(service::Service),
     "set_fact" => SetFact(set_fact::SetFact),
     "setup" => Setup(setup::Setup),

@@ -87,3 +87,59 @@ async fn tempfile_is_skipped_in_check_mode_and_made_once_for_real() {
         (&json!("0600"), &json!("file"))
     );
 }
+
+// ---- replace ----
+
+#[tokio::test]
+async fn replace_check_then_run_then_idempotent() {
+    let mut h = Harness::new();
+    h.fake.file("/etc/app.conf", "port=80\nhost=a\nport=81\n", 0o640);
+    let args = json!({"path": "/etc/app.conf", "regexp": "^port=(\\d+)$", "replace": "port=\\g<1>0"});
+    let checked = h.run_checked("replace", args.clone()).await;
+    assert!(checked.changed);
+    assert_eq!(checked.msg.as_deref(), Some("2 replacements made"));
+    let diff = checked.diff.expect("a diff");
+    assert_eq!(diff.after, "port=800\nhost=a\nport=810\n");
+    let outcome = h.run("replace", args.clone()).await.unwrap();
+    assert!(outcome.changed);
+    assert_eq!(h.fake.content("/etc/app.conf"), "port=800\nhost=a\nport=810\n");
+    assert_eq!(h.fake.node("/etc/app.conf").unwrap().mode, 0o640, "the mode is kept");
+    let again = h
+        .run(
+            "replace",
+            json!({"path": "/etc/app.conf", "regexp": "^port=8\\d0$", "replace": "port=$0"}),
+        )
+        .await;
+    assert!(again.unwrap().changed, "a different edit still changes");
+    h.fake.clear_calls();
+    let same = json!({"path": "/etc/app.conf", "regexp": "^host=a$", "replace": "host=a"});
+    assert!(!h.run("replace", same).await.unwrap().changed);
+    assert!(h.fake.writes().is_empty(), "an edit to the same text writes nothing");
+}
+
+// ---- blockinfile ----
+
+#[tokio::test]
+async fn blockinfile_check_then_run_then_idempotent() {
+    let mut h = Harness::new();
+    h.fake.file("/etc/hosts", "127.0.0.1 localhost\n", 0o644);
+    let args = json!({"path": "/etc/hosts", "block": "10.0.0.1 db"});
+    let checked = h.run_checked("blockinfile", args.clone()).await;
+    assert!(checked.changed);
+    assert_eq!(checked.msg.as_deref(), Some("Block inserted"));
+    assert!(h.run("blockinfile", args.clone()).await.unwrap().changed);
+    assert_eq!(
+        h.fake.content("/etc/hosts"),
+        "127.0.0.1 localhost\n# BEGIN ANSIBLE MANAGED BLOCK\n10.0.0.1 db\n# END ANSIBLE MANAGED BLOCK\n"
+    );
+    h.fake.clear_calls();
+    assert!(!h.run("blockinfile", args.clone()).await.unwrap().changed);
+    assert!(h.fake.writes().is_empty());
+    assert!(!h.run_checked("blockinfile", args).await.changed);
+    let removed = h
+        .run("blockinfile", json!({"path": "/etc/hosts", "state": "absent"}))
+        .await
+        .unwrap();
+    assert_eq!(removed.msg.as_deref(), Some("Block removed"));
+    assert_eq!(h.fake.content("/etc/hosts"), "127.0.0.1 localhost\n");
+}

@@ -186,3 +186,157 @@ fn tempfile_and_slurp_as_in_ansible() {
     Case::new(playbook).same();
     Case::new(playbook).arg("--check").same();
 }
+
+#[test]
+fn replace_edits_every_match_once_and_reports_no_change_after() {
+    let playbook = r##"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - copy:
+        dest: "{{ out }}/app.conf"
+        content: "# app\nport=80\nhost=a\n[extra]\nport=81\n"
+        mode: "0644"
+    - replace:
+        path: "{{ out }}/app.conf"
+        regexp: '^port=(\d+)$'
+        replace: 'port=\g<1>0'
+        before: '\[extra\]'
+      register: r
+    - debug: var=r.msg
+    - replace:
+        path: "{{ out }}/app.conf"
+        regexp: '^host=(\w+)$'
+        replace: 'host=\1.example'
+        mode: "0600"
+      register: r
+    - debug: var=r.msg
+    - replace:
+        path: "{{ out }}/app.conf"
+        regexp: '^host=a$'
+        replace: 'host=b'
+      register: r
+    - debug: var=r.msg
+    - replace:
+        path: "{{ out }}/app.conf"
+        regexp: x
+        after: 'no such line'
+      register: r
+    - debug: var=r.msg
+    - replace:
+        path: "{{ out }}/missing.conf"
+        regexp: x
+      register: r
+      ignore_errors: true
+    - debug:
+        var: r.msg is search('missing.conf does not exist !$')
+    - replace:
+        path: "{{ out }}/app.conf"
+        regexp: '^port=800$'
+        replace: 'port=8000'
+        validate: 'grep -q nothing-like-this %s'
+      register: r
+      ignore_errors: true
+    - debug: var=r.msg
+"##;
+    Case::new(playbook).same();
+    Case::new(playbook).arg("--check").same();
+}
+
+#[test]
+fn blockinfile_inserts_updates_and_removes_its_block() {
+    let playbook = r##"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - copy:
+        dest: "{{ out }}/hosts"
+        content: "127.0.0.1 localhost\n# custom\n::1 localhost"
+    - blockinfile:
+        path: "{{ out }}/hosts"
+        block: |
+          10.0.0.1 db
+          10.0.0.2 web
+        insertafter: '^# custom'
+      register: r
+    - debug: var=r.msg
+    - blockinfile:
+        path: "{{ out }}/hosts"
+        block: |
+          10.0.0.1 db
+          10.0.0.2 web
+        insertafter: '^# custom'
+      register: r
+    - debug: var=r.changed
+    - blockinfile:
+        path: "{{ out }}/hosts"
+        marker: "<!-- {mark} web -->"
+        marker_begin: start
+        marker_end: stop
+        content: "x"
+        insertbefore: BOF
+      register: r
+    - debug: var=r.msg
+    - blockinfile:
+        path: "{{ out }}/hosts"
+        block: "10.0.0.3 cache"
+        mode: "0600"
+      register: r
+    - debug: var=r.msg
+    - blockinfile:
+        path: "{{ out }}/hosts"
+        state: absent
+      register: r
+    - debug: var=r.msg
+    - blockinfile:
+        path: "{{ out }}/sub/new.conf"
+        block: "a=1"
+        create: true
+      register: r
+    - debug: var=r.msg
+    - blockinfile:
+        path: "{{ out }}/absent.conf"
+        block: "a=1"
+      register: r
+      ignore_errors: true
+    - debug:
+        var: r.msg is search('absent.conf does not exist !$')
+"##;
+    Case::new(playbook).same();
+    Case::new(playbook).arg("--check").same();
+}
+
+#[test]
+fn lineinfile_validate_keeps_the_old_file_when_the_check_fails() {
+    Case::new(
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - copy:
+        dest: "{{ out }}/sudoers"
+        content: "root ALL=(ALL) ALL\n"
+    - lineinfile:
+        path: "{{ out }}/sudoers"
+        line: "deploy ALL=(ALL) NOPASSWD: ALL"
+        validate: "grep -q NOPASSWD %s"
+      register: r
+    - debug: var=r.msg
+    - lineinfile:
+        path: "{{ out }}/sudoers"
+        line: "broken"
+        validate: "grep -q no-such-text %s"
+      register: r
+      ignore_errors: true
+    - debug: var=r.msg
+    - lineinfile:
+        path: "{{ out }}/sudoers"
+        line: "other"
+        validate: "true"
+      register: r
+      ignore_errors: true
+    - debug: var=r.msg
+"#,
+    )
+    .same();
+}
