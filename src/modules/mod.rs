@@ -35,6 +35,7 @@ pub mod pause;
 pub mod ping;
 pub mod pip;
 pub mod replace;
+pub mod script;
 pub mod service;
 pub mod set_fact;
 pub mod setup;
@@ -257,6 +258,7 @@ modules! {
     "ping" => Ping(ping::Ping),
     "pip" => Pip(pip::Pip),
     "replace" => Replace(replace::Replace),
+    "script" => Script(script::Script),
     "service" | "systemd" => Service(service::Service),
     "set_fact" => SetFact(set_fact::SetFact),
     "setup" => Setup(setup::Setup),

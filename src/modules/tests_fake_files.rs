@@ -143,3 +143,44 @@ async fn blockinfile_check_then_run_then_idempotent() {
     assert_eq!(removed.msg.as_deref(), Some("Block removed"));
     assert_eq!(h.fake.content("/etc/hosts"), "127.0.0.1 localhost\n");
 }
+
+// ---- script ----
+
+#[tokio::test]
+async fn script_is_skipped_in_check_mode_then_copied_run_and_removed() {
+    let mut h = Harness::new();
+    std::fs::create_dir(h.dir.path().join("files")).unwrap();
+    std::fs::write(h.dir.path().join("files/setup.sh"), "#!/bin/sh\necho ready\n").unwrap();
+    let checked = h.run_checked("script", json!({"cmd": "setup.sh --fast"})).await;
+    assert!(checked.skipped);
+    assert_eq!(
+        checked.msg.as_deref(),
+        Some("Check mode is not supported for this task.")
+    );
+
+    let folder = "/tmp/bgrun-script.abc123";
+    h.fake.dir(folder);
+    h.fake
+        .answer(
+            &["/bin/sh", "-c", super::script::MAKE_FOLDER],
+            output(0, &format!("{folder}\n")),
+        )
+        .answer(
+            &["/bin/sh", "-c", &format!("{folder}/setup.sh --fast")],
+            output(0, "ready\n"),
+        );
+    let outcome = h.run("script", json!({"cmd": "setup.sh --fast"})).await.unwrap();
+    h.fake.assert_answered();
+    assert!(outcome.changed);
+    assert_eq!(outcome.data["stdout"], "ready\n");
+    assert_eq!(outcome.data["stdout_lines"], json!(["ready"]));
+    assert!(h.fake.node(folder).is_none(), "the copy is removed");
+
+    h.fake.clear_calls();
+    let skipped = h
+        .run("script", json!({"cmd": "setup.sh", "creates": "/"}))
+        .await
+        .unwrap();
+    assert!(skipped.skipped);
+    assert!(h.fake.writes().is_empty());
+}

@@ -340,3 +340,46 @@ fn lineinfile_validate_keeps_the_old_file_when_the_check_fails() {
     )
     .same();
 }
+
+#[test]
+fn script_runs_a_playbook_file_on_the_host_with_its_arguments() {
+    let playbook = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - script: report.sh a 'b c'
+      args:
+        chdir: "{{ out }}"
+      register: r
+    - debug: var=r
+    - script: report.sh
+      environment:
+        RC: "3"
+      register: r
+      ignore_errors: true
+    - debug:
+        var: r.rc | default(0) == 3 and r.changed
+    - debug: var=r.msg
+    - script:
+        cmd: report.sh
+        creates: /
+      register: r
+    - debug: var=r
+    - script: report.sh
+      args:
+        removes: "{{ out }}/none"
+    - script: report.sh
+      args:
+        executable: /bin/bash
+        removes: "{{ out }}"
+      register: r
+    - debug: var=r.stdout_lines[0]
+      when: not ansible_check_mode
+"#;
+    let report = "#!/bin/sh\necho \"args: $*\"\necho err >&2\nprintf 'x\\n\\n'\nexit ${RC:-0}\n";
+    Case::new(playbook).file("files/report.sh", report).same();
+    Case::new(playbook)
+        .file("files/report.sh", report)
+        .arg("--check")
+        .same();
+}
