@@ -23,6 +23,7 @@ pub mod debug;
 pub mod fail;
 pub mod file;
 mod file_edit;
+pub mod find;
 pub mod get_url;
 pub mod group;
 pub mod haproxy;
@@ -247,6 +248,7 @@ modules! {
     "debug" => Debug(debug::Debug),
     "fail" => Fail(fail::Fail),
     "file" => File(file::File),
+    "find" => Find(find::Find),
     "get_url" => GetUrl(get_url::GetUrl),
     "group" => Group(group::Group),
     "haproxy" => Haproxy(haproxy::Haproxy),

@@ -184,3 +184,26 @@ async fn script_is_skipped_in_check_mode_then_copied_run_and_removed() {
     assert!(skipped.skipped);
     assert!(h.fake.writes().is_empty());
 }
+
+// ---- find ----
+
+#[tokio::test]
+async fn find_reads_one_listing_and_changes_nothing() {
+    let mut h = Harness::new();
+    let listing = "1700000000.5\ndir\n\
+        f f 644 0 0 4 11 2 1 1.0 2.0 3.0 root root /srv/app.log\0\
+        d d 755 0 0 4096 12 2 2 1.0 2.0 3.0 root root /srv/old\0";
+    h.fake
+        .query(&script(super::find::LIST, &["/srv", "1", ""]), output(0, listing));
+    let outcome = h
+        .run_checked("find", json!({"paths": "/srv", "patterns": "*.log"}))
+        .await;
+    h.fake.assert_answered();
+    assert!(!outcome.changed);
+    assert_eq!(
+        (&outcome.data["matched"], &outcome.data["examined"]),
+        (&json!(1), &json!(2))
+    );
+    assert_eq!(outcome.data["files"][0]["path"], "/srv/app.log");
+    assert_eq!(outcome.data["files"][0]["mode"], "0644");
+}

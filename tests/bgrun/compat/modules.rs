@@ -383,3 +383,114 @@ fn script_runs_a_playbook_file_on_the_host_with_its_arguments() {
         .arg("--check")
         .same();
 }
+
+#[test]
+fn find_matches_names_types_sizes_and_contents_as_ansible() {
+    let playbook = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - find:
+        paths: "{{ out }}/../tree"
+      register: r
+    - debug:
+        var: r.files | map(attribute='path') | map('basename') | list
+    - debug:
+        var: "[r.matched, r.examined, r.msg, r.changed]"
+    - debug:
+        var: r.files[0] | dict2items | map(attribute='key') | sort
+    - find:
+        paths: "{{ out }}/../tree"
+        recurse: true
+        patterns: "*.log,*.txt"
+        excludes: "debug*"
+        hidden: true
+      register: r
+    - debug:
+        var: r.files | map(attribute='path') | map('basename') | sort
+    - debug:
+        var: "[r.matched, r.examined]"
+    - find:
+        paths: ["{{ out }}/../tree", "{{ out }}/../nowhere"]
+        recurse: true
+        depth: 1
+        file_type: directory
+      register: r
+    - debug:
+        var: r.files | map(attribute='path') | map('basename') | sort
+    - debug:
+        var: "[r.matched, r.examined, r.msg, r.skipped_paths | length]"
+    - find:
+        paths: "{{ out }}/../tree"
+        recurse: true
+        use_regex: true
+        patterns: ['^app', 'x+\.cfg$']
+        contains: 'level=(debug|info)$'
+        size: "-1k"
+        get_checksum: true
+      register: r
+    - debug:
+        var: r.files | map(attribute='path') | map('basename') | sort
+    - debug:
+        var: r.files | map(attribute='checksum') | list
+    - find:
+        paths: "{{ out }}/../tree"
+        file_type: any
+        age: 1d
+      register: r
+    - debug:
+        var: "[r.matched]"
+    - file:
+        src: ../app.log
+        dest: "{{ out }}/../tree/sub/current.log"
+        state: link
+    - find:
+        paths: "{{ out }}/../tree"
+        file_type: link
+        recurse: true
+      register: r
+    - debug:
+        var: r.files | map(attribute='path') | map('basename') | list
+    - debug:
+        var: "[r.files[0].islnk, r.files[0].mode, r.files[0].isreg]"
+    - find:
+        paths: "{{ out }}/../tree"
+        age: "2 days"
+      register: r
+      ignore_errors: true
+    - debug:
+        var: r.msg
+"#;
+    Case::new(playbook)
+        .file("tree/app.log", "level=info\n")
+        .file("tree/debug.log", "level=debug\n")
+        .file("tree/notes.txt", "hello\n")
+        .file("tree/.hidden.log", "x\n")
+        .file("tree/sub/app-2.log", "level=warn\nlevel=debug\n")
+        .file("tree/sub/xx.cfg", "level=info")
+        .file("tree/sub/deeper/app.txt", "level=info\n")
+        .file("tree/.git/config", "x\n")
+        .same();
+}
+
+#[test]
+fn ping_answers_its_data_and_data_crash_fails() {
+    Case::new(
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - ping:
+      register: r
+    - debug: var=r
+    - ping: data=hello
+      register: r
+    - debug: var=r
+    - ping: data=crash
+      register: r
+      ignore_errors: true
+    - debug: var=r.failed
+"#,
+    )
+    .same();
+}
