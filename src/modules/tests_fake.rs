@@ -240,6 +240,17 @@ async fn file_absent_removes_a_tree_once() {
 async fn file_link_is_made_once_and_a_file_in_the_way_needs_force() {
     let mut h = Harness::new();
     h.fake.dir("/etc");
+    let missing = h
+        .run_failing(
+            "file",
+            json!({"path": "/etc/current", "src": "/opt/app-2", "state": "link"}),
+        )
+        .await;
+    assert!(
+        missing.msg.unwrap().starts_with("src file does not exist"),
+        "a link to nothing needs force"
+    );
+    h.fake.dir("/opt/app-2");
     let args = json!({"path": "/etc/current", "src": "/opt/app-2", "state": "link"});
     assert!(h.run_checked("file", args.clone()).await.changed);
     assert!(h.run("file", args.clone()).await.unwrap().changed);

@@ -207,3 +207,53 @@ async fn find_reads_one_listing_and_changes_nothing() {
     assert_eq!(outcome.data["files"][0]["path"], "/srv/app.log");
     assert_eq!(outcome.data["files"][0]["mode"], "0644");
 }
+
+// ---- file: follow, recurse ----
+
+#[tokio::test]
+async fn file_recurse_checks_inside_the_folder_and_sets_everything_once() {
+    let mut h = Harness::new();
+    h.fake.dir("/srv/app");
+    h.fake.file("/srv/app/run.sh", "", 0o644);
+    let args = json!({"path": "/srv/app", "state": "directory", "mode": "0755", "recurse": true});
+    let differing = script(super::file::FIRST_DIFFERING, &["/srv/app", "0755", "", ""]);
+    h.fake.query(&differing, output(0, "/srv/app/run.sh\n"));
+    let checked = h.run_checked("file", args.clone()).await;
+    assert!(checked.changed, "the folder is right but not what is inside");
+    h.fake.query(&differing, output(0, "/srv/app/run.sh\n")).answer(
+        &script(super::file::SET_RECURSIVELY, &["/srv/app", "755", "", ""]),
+        output(0, ""),
+    );
+    assert!(h.run("file", args.clone()).await.unwrap().changed);
+    h.fake.query(&differing, output(0, ""));
+    assert!(!h.run("file", args).await.unwrap().changed);
+    h.fake.assert_answered();
+}
+
+#[tokio::test]
+async fn file_follows_a_link_to_what_it_points_to() {
+    let h = Harness::new();
+    h.fake.file("/etc/app.conf", "x", 0o644);
+    h.fake.link("/etc/current.conf", "app.conf");
+    h.fake.query(
+        &["readlink", "-m", "--", "/etc/current.conf"],
+        output(0, "/etc/app.conf\n"),
+    );
+    let outcome = h
+        .run("file", json!({"path": "/etc/current.conf", "mode": "0600"}))
+        .await
+        .unwrap();
+    assert!(outcome.changed);
+    assert_eq!(outcome.data["path"], "/etc/app.conf");
+    assert_eq!(h.fake.node("/etc/app.conf").unwrap().mode, 0o600);
+    let refused = h
+        .run_failing(
+            "file",
+            json!({"path": "/etc/current.conf", "mode": "0600", "follow": false}),
+        )
+        .await;
+    assert_eq!(
+        refused.msg.as_deref(),
+        Some("file (/etc/current.conf) is link, cannot continue")
+    );
+}

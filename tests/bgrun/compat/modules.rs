@@ -494,3 +494,58 @@ fn ping_answers_its_data_and_data_crash_fails() {
     )
     .same();
 }
+
+#[test]
+fn file_follows_links_recurses_and_checks_link_sources_as_ansible() {
+    let playbook = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - file: path={{ out }}/d/sub state=directory mode=0755
+    - copy: dest={{ out }}/d/sub/g content=y mode=0644
+    - copy: dest={{ out }}/f content=x mode=0644
+    - file: path={{ out }}/lf src=f state=link
+    - file: path={{ out }}/ld src=d state=link
+    - file: path={{ out }}/d state=file
+      register: r
+      ignore_errors: true
+    - debug:
+        var: r.msg is search('/d\) is directory, cannot continue$')
+    - file: path={{ out }}/lf state=file mode=0600
+      register: r
+    - debug:
+        var: "[r.changed, r.path == out ~ '/f', r.state]"
+    - file: path={{ out }}/lf state=file mode=0600 follow=false
+      register: r
+      ignore_errors: true
+    - debug:
+        var: r.msg is search('/lf\) is link, cannot continue$')
+    - file: path={{ out }}/d state=directory mode=0750 recurse=true
+      register: r
+    - debug: var=r.changed
+    - file: path={{ out }}/d state=directory mode=0750 recurse=true
+      register: r
+    - debug: var=r.changed
+    - file: path={{ out }}/f state=file recurse=true
+      register: r
+      ignore_errors: true
+    - debug: var=r.msg
+    - file: path={{ out }}/l2 src=nosuch state=link
+      register: r
+      ignore_errors: true
+    - debug:
+        var: r.msg is search('^src file does not exist, use "force=yes" if you really want to create the link. .*/out/nosuch$')
+    - file: path={{ out }}/l3 src=nosuch state=link force=true
+    - file: path={{ out }}/h src={{ out }}/f state=hard
+      register: r
+    - debug: var=r.changed
+    - file: path={{ out }}/h src={{ out }}/f state=hard
+      register: r
+    - debug: var=r.changed
+    - file: path={{ out }}/ld state=directory mode=0700
+      register: r
+    - debug:
+        var: "[r.changed, r.path == out ~ '/d']"
+"#;
+    Case::new(playbook).same();
+}
