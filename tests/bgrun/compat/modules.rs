@@ -549,3 +549,64 @@ fn file_follows_links_recurses_and_checks_link_sources_as_ansible() {
 "#;
     Case::new(playbook).same();
 }
+
+#[test]
+fn wait_for_a_search_regex_with_delay_and_sleep() {
+    Case::new(
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - copy:
+        dest: "{{ out }}/app.log"
+        content: "starting\nlistening on port 8080 (pid 42)\n"
+    - wait_for:
+        path: "{{ out }}/app.log"
+        search_regex: 'port (?P<port>\d+) \(pid (\d+)\)$'
+        delay: 1
+        sleep: 1
+        timeout: 5
+      register: r
+    - debug:
+        var: "[r.match_groups, r.match_groupdict, r.state, r.elapsed >= 1, r.search_regex, r.port]"
+    - wait_for:
+        path: "{{ out }}/app.log"
+        search_regex: 'never printed'
+        timeout: 2
+        sleep: 1
+      register: r
+      ignore_errors: true
+    - debug:
+        var: "[r.msg is search('^Timeout when waiting for search string never printed in .*/app.log$'), r.elapsed]"
+    - wait_for:
+        path: "{{ out }}/missing"
+        timeout: 1
+      register: r
+      ignore_errors: true
+    - debug:
+        var: r.msg is search('^Timeout when waiting for file .*/missing$')
+    - wait_for:
+        path: "{{ out }}/app.log"
+        state: absent
+        timeout: 1
+      register: r
+      ignore_errors: true
+    - debug:
+        var: r.msg is search('app.log to be absent.$')
+    - wait_for:
+        port: 1
+        state: stopped
+        timeout: 2
+      register: r
+    - debug:
+        var: "[r.state, r.port, r.path, r.match_groups]"
+    - wait_for:
+        port: 1
+        path: /
+      register: r
+      ignore_errors: true
+    - debug: var=r.msg
+"#,
+    )
+    .same();
+}
