@@ -18,6 +18,7 @@ pub mod consul;
 pub mod consul_lock;
 pub mod container;
 pub mod copy;
+mod copy_tree;
 pub mod ctmpl;
 pub mod debug;
 pub mod fail;

@@ -52,7 +52,10 @@ async fn copy_writes_what_it_reported_then_is_idempotent() {
     h.fake.clear_calls();
     let outcome = h.run("copy", args.clone()).await.unwrap();
     assert!(outcome.changed && !outcome.failed);
-    assert_eq!(outcome.data["checksum"], hex(&Sha256::digest(b"server=1\n")));
+    assert_eq!(
+        outcome.data["checksum"],
+        hex(&crate::compat::checksum::sha1(b"server=1\n"))
+    );
     assert_eq!(outcome.data["size"], 9);
     let node = h.fake.node("/etc/app.conf").unwrap();
     assert_eq!(node.kind, Kind::File(b"server=1\n".to_vec()));

@@ -610,3 +610,61 @@ fn wait_for_a_search_regex_with_delay_and_sleep() {
     )
     .same();
 }
+
+#[test]
+fn copy_of_a_folder_with_and_without_its_trailing_slash() {
+    let playbook = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - copy:
+        src: site/
+        dest: "{{ out }}/inside"
+        mode: "0640"
+      register: r
+    - debug:
+        var: "[r.changed, r.dest == out ~ '/inside/']"
+    - copy:
+        src: site/
+        dest: "{{ out }}/inside"
+        mode: "0640"
+      register: r
+    - debug: var=r.changed
+    - copy:
+        src: site
+        dest: "{{ out }}/itself/"
+        directory_mode: "0750"
+      register: r
+    - debug: var=r.changed
+    - copy:
+        src: one
+        dest: "{{ out }}/single"
+      register: r
+    - debug:
+        var: "[r.changed, r.dest == out ~ '/single/one/only.txt', r.checksum]"
+      when: not ansible_check_mode
+    - copy:
+        src: site/
+        dest: "{{ out }}/checked"
+        validate: "true %s"
+      register: r
+    - debug: var=r.changed
+    - template:
+        src: conf
+        dest: "{{ out }}/conf"
+      register: r
+      ignore_errors: true
+    - debug:
+        var: r.msg is search('^could not find src=.*/templates/conf, Could not find or access')
+"#;
+    let case = || {
+        Case::new(playbook)
+            .file("files/site/index.html", "<h1>hi</h1>\n")
+            .file("files/site/css/main.css", "h1 {}\n")
+            .file("files/site/css/print/p.css", "p {}\n")
+            .file("files/one/only.txt", "only\n")
+            .file("templates/conf/a.conf", "a={{ 1 }}\n")
+    };
+    case().same();
+    case().arg("--check").same();
+}
