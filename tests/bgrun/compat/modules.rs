@@ -668,3 +668,64 @@ fn copy_of_a_folder_with_and_without_its_trailing_slash() {
     case().same();
     case().arg("--check").same();
 }
+
+/// A value's shape: its JSON type, and for a mapping the shapes of its keys.
+fn shape(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match value {
+        Json::Object(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        Json::Array(items) => Json::from(format!("list of {}", items.first().map(shape).unwrap_or(Json::Null))),
+        Json::String(_) => Json::from("string"),
+        Json::Number(n) if n.is_f64() => Json::from("float"),
+        Json::Number(_) => Json::from("int"),
+        Json::Bool(_) => Json::from("bool"),
+        Json::Null => Json::from("null"),
+    }
+}
+
+#[test]
+fn setup_gathers_facts_under_ansibles_names_and_shapes() {
+    let (ansible, bgrun) = Case::new(
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - setup:
+    - setup:
+        gather_subset: ["!all", "!hardware", "python"]
+    - debug:
+        var: "[ansible_python.executable, ansible_python_version is match('^3[.]'), ansible_python.type]"
+"#,
+    )
+    .same();
+    let facts = |report: &super::Report| report.steps[0].1[0].result["ansible_facts"].clone();
+    let (theirs, ours) = (facts(&ansible), facts(&bgrun));
+    let theirs = theirs.as_object().expect("Ansible's facts");
+    let ours = ours.as_object().expect("bgrun's facts");
+    // Values that differ between two runs a second apart (the clock, free memory, the network
+    // interfaces containers add and remove, listed in the kernel's changing order), or that
+    // Ansible reads from sources bgrun does not (its own interpreter's environment), are
+    // compared by shape only.
+    let volatile = [
+        "ansible_date_time",
+        "ansible_env",
+        "ansible_uptime_seconds",
+        "ansible_memfree_mb",
+        "ansible_interfaces",
+        "ansible_all_ipv4_addresses",
+    ];
+    let mut problems = Vec::new();
+    for (name, value) in ours {
+        match theirs.get(name) {
+            None => problems.push(format!("{name}: Ansible has no such fact")),
+            Some(their) if shape(their) != shape(value) && !volatile.contains(&name.as_str()) => problems.push(
+                format!("{name}: shape {} where Ansible's is {}", shape(value), shape(their)),
+            ),
+            Some(their) if their != value && !volatile.contains(&name.as_str()) => {
+                problems.push(format!("{name}: {value} where Ansible has {their}"))
+            }
+            _ => {}
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
