@@ -2,7 +2,6 @@
 //! nothing, a run does what it reported, and a second run reports no change.
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::fake_host::Harness;
 use crate::compat::checksum::hex;
