@@ -1,5 +1,5 @@
 //! Python standard-library behaviour that Ansible and docker-compose expose to their users and
-//! bgrun must reproduce to the byte: `repr(float)`, `json.dumps`, `shlex.split`/`shlex.quote`
+//! bgrun must reproduce to the byte: `repr(float)`, `repr(bytes)`, `json.dumps`, `shlex.split`/`shlex.quote`
 //! and `fnmatch`.
 
 use std::fmt::Write as _;
@@ -578,6 +578,36 @@ pub fn percent_format_int(format: &str, n: i64) -> Option<String> {
     Some(format!("{head}{field}{tail}"))
 }
 
+// ---------------------------------------------------------------------------------------------
+// bytes
+
+/// `repr(bytes)`: `b'...'`, in double quotes when the bytes hold a `'` and no `"`; `\\`, the
+/// quote, `\t`, `\n`, `\r` escaped, and every other byte outside printable ASCII as `\xhh`.
+pub fn bytes_repr(bytes: &[u8]) -> String {
+    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = format!("b{quote}");
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            _ if char::from(b) == quote => {
+                out.push('\\');
+                out.push(quote);
+            }
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push(quote);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -614,6 +644,15 @@ mod tests {
             assert_eq!(percent_format_int(format, n).as_deref(), Some(want), "{format} % {n}");
         }
         assert_eq!(percent_format_int("%s", 1), None);
+    }
+
+    #[test]
+    fn bytes_repr_matches_python() {
+        // repr(b"nosuch"), repr(b"it's"), repr(b"it's \"x\""), repr("é\t\\".encode())
+        assert_eq!(bytes_repr(b"nosuch"), "b'nosuch'");
+        assert_eq!(bytes_repr(b"it's"), "b\"it's\"");
+        assert_eq!(bytes_repr(b"it's \"x\""), "b'it\\'s \"x\"'");
+        assert_eq!(bytes_repr("é\t\\".as_bytes()), "b'\\xc3\\xa9\\t\\\\'");
     }
 
     #[test]

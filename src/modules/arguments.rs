@@ -86,6 +86,7 @@ macro_rules! module_arguments {
                 Invocation {
                     argv,
                     shown,
+                    warnings: Vec::new(),
                     chdir: self.chdir,
                     creates: self.creates,
                     removes: self.removes,

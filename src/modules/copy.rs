@@ -1,10 +1,12 @@
 //! `copy` puts a file of the playbook's, or given content, on the host; it changes the host only
-//! when the content (by SHA-256) or the attributes differ.
+//! when the content (by SHA-256) or the attributes differ. A folder `src` is copied as Ansible
+//! copies one (`copy_tree.rs`).
 
 use serde::Deserialize;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
+use super::copy_tree::{TreeWork, apply_tree, plan_tree, walk};
 use super::{Diff, Failure, Module, Outcome, Plan, StepContext, find_source};
 use crate::compat::checksum::hex;
 use crate::transport::files::{self, Attributes, FileKind};
@@ -27,19 +29,40 @@ pub struct Copy {
     /// When false, an existing destination is left as it is.
     #[serde(default = "super::arguments::yes")]
     force: bool,
+    /// The mode of the folders a folder `src` makes (an octal string such as "0755").
+    #[serde(default)]
+    directory_mode: Json,
 }
+}
+
+/// What `copy` changes: one file, or a folder's files and folders.
+#[derive(Debug)]
+pub enum CopyWork {
+    File(PutWork),
+    Tree(TreeWork),
 }
 
 impl Module for Copy {
-    type Work = PutWork;
+    type Work = CopyWork;
 
-    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<PutWork>, Failure> {
+    async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<CopyWork>, Failure> {
         let attrs = self.attributes()?;
         let (content, name) = match (&self.src, self.content) {
             (Some(src), None) => {
                 let path = find_source(cx, "files", src)?;
                 if path.is_dir() {
-                    return Err(Failure::new(format!("`{src}` is a directory; copy takes files")));
+                    let directory_mode = super::parse_mode(&self.directory_mode)?;
+                    let tree = walk(&path, src.ends_with('/'))?;
+                    let put = Put {
+                        force: self.force,
+                        validate: self.validate,
+                        create_folder: true,
+                    };
+                    let planned = plan_tree(cx, &path, tree, &self.dest, attrs, directory_mode, put).await?;
+                    return Ok(match planned {
+                        Plan::Done(outcome) => Plan::Done(outcome),
+                        Plan::Change(outcome, work) => Plan::Change(outcome, CopyWork::Tree(work)),
+                    });
                 }
                 let bytes =
                     std::fs::read(&path).map_err(|e| Failure::new(format!("cannot read `{}`: {e}", path.display())))?;
@@ -72,11 +95,17 @@ impl Module for Copy {
             validate: self.validate,
             create_folder: false,
         };
-        plan_put(cx, dest, content, attrs, put).await
+        Ok(match plan_put(cx, dest, content, attrs, put).await? {
+            Plan::Done(outcome) => Plan::Done(outcome),
+            Plan::Change(outcome, work) => Plan::Change(outcome, CopyWork::File(work)),
+        })
     }
 
-    async fn apply(work: PutWork, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
-        apply_put(work, cx).await?;
+    async fn apply(work: CopyWork, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        match work {
+            CopyWork::File(work) => apply_put(work, cx).await?,
+            CopyWork::Tree(work) => apply_tree(work, cx).await?,
+        }
         Ok(planned)
     }
 }
@@ -129,7 +158,8 @@ pub async fn plan_put(
     let attrs_changed = !attrs.satisfied_by(&state);
     let mut outcome = Outcome::changed(write || attrs_changed)
         .with("dest", dest.as_str())
-        .with("checksum", checksum.as_str())
+        // Ansible reports a copy's SHA-1; bgrun compares by SHA-256.
+        .with("checksum", hex(&crate::compat::checksum::sha1(&content)))
         .with("size", content.len() as u64);
     if !write && !attrs_changed {
         return Ok(Plan::Done(outcome));

@@ -9,9 +9,10 @@
 use regex::bytes::{Captures, Regex};
 use serde::Deserialize;
 
+use super::file_edit::{Edit, with_attributes_message};
 use super::{Diff, Failure, Module, Outcome, Plan, StepContext};
-use crate::transport::files::{self, Attributes, FileKind, FileState};
-use crate::transport::{Exec, HostError, Remote};
+use crate::transport::files::{self, FileKind, FileState};
+use crate::transport::{HostError, Remote};
 
 module_arguments! {
 [attributes]
@@ -47,6 +48,9 @@ pub struct LineInFile {
     /// Keep a copy of the old file as `PATH.PID.DATE@TIME~`.
     #[serde(default)]
     backup: bool,
+    /// A command that checks the new file (`%s`) before it replaces the old one.
+    #[serde(default)]
+    validate: Option<String>,
 }
 }
 
@@ -67,22 +71,7 @@ fn invalid(msg: &str) -> HostError {
 
 /// The change a run makes to the file.
 #[derive(Debug)]
-pub struct Work(Change);
-
-#[derive(Debug)]
-enum Change {
-    /// The file's new content; `backup` keeps a copy of the old file first, `make_parent`
-    /// creates its folder (the file is new).
-    Write {
-        path: String,
-        content: Vec<u8>,
-        attrs: Attributes,
-        backup: bool,
-        make_parent: bool,
-    },
-    /// The content is right; only the mode or ownership differ.
-    Attributes { path: String, attrs: Attributes },
-}
+pub struct Work(Edit);
 
 impl Module for LineInFile {
     type Work = Work;
@@ -171,12 +160,7 @@ impl Module for LineInFile {
         let new: Vec<u8> = lines.concat();
         let has_attrs = attrs.mode.is_some() || attrs.owner.is_some() || attrs.group.is_some();
         let attrs_changed = exists && has_attrs && !attrs.satisfied_by(&before);
-        let msg = match (msg, attrs_changed) {
-            (Some(m), true) => format!("{m} and ownership, perms or SE linux context changed"),
-            (Some(m), false) => m,
-            (None, true) => "ownership, perms or SE linux context changed".to_string(),
-            (None, false) => String::new(),
-        };
+        let msg = with_attributes_message(msg.unwrap_or_default(), attrs_changed);
         let mut outcome = Outcome::changed(content_changed || attrs_changed).msg(msg);
         if let Some(found) = found {
             outcome = outcome.with("found", found as u64);
@@ -191,15 +175,16 @@ impl Module for LineInFile {
         // The backup's path, known once a run has made it.
         let outcome = outcome.with("backup", "");
         let change = if content_changed {
-            Change::Write {
+            Edit::Write {
                 attrs: attrs.keeping_ownership_of(before),
                 path,
                 content: new,
                 backup: exists && self.backup,
                 make_parent: !exists,
+                validate: self.validate,
             }
         } else if attrs_changed {
-            Change::Attributes { path, attrs }
+            Edit::Attributes { path, attrs }
         } else {
             return Ok(Plan::Done(outcome));
         };
@@ -207,31 +192,8 @@ impl Module for LineInFile {
     }
 
     async fn apply(work: Work, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
-        let remote = cx.remote().await?;
-        match work.0 {
-            Change::Write {
-                path,
-                content,
-                attrs,
-                backup,
-                make_parent: new,
-            } => {
-                let backup = if backup {
-                    backup_file(&remote, &path).await?
-                } else {
-                    String::new()
-                };
-                if new {
-                    make_parent(&remote, &path).await?;
-                }
-                files::write(&remote, &path, &content, &attrs).await?;
-                Ok(planned.with("backup", backup))
-            }
-            Change::Attributes { path, attrs } => {
-                files::set_attributes(&remote, &path, &attrs).await?;
-                Ok(planned)
-            }
-        }
+        let backup = work.0.apply(cx).await?;
+        Ok(planned.with("backup", backup))
     }
 }
 
@@ -254,30 +216,6 @@ pub(crate) async fn resolve(remote: &Remote<'_>, path: &str) -> Result<(String, 
         }
         _ => Ok((path.to_string(), state)),
     }
-}
-
-async fn make_parent(remote: &Remote<'_>, path: &str) -> Result<(), HostError> {
-    let script = r#"d=$(dirname -- "$1"); [ -d "$d" ] || mkdir -p -- "$d""#;
-    let output = remote.exec(&Exec::script(script, &[path])).await?;
-    if output.rc != 0 {
-        return Err(HostError::Failed(format!(
-            "cannot create the folder of `{path}`: {}",
-            output.stderr_text().trim()
-        )));
-    }
-    Ok(())
-}
-
-async fn backup_file(remote: &Remote<'_>, path: &str) -> Result<String, HostError> {
-    let script = r#"b="$1.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$1" "$b" && printf '%s' "$b""#;
-    let output = remote.exec(&Exec::script(script, &[path])).await?;
-    if output.rc != 0 {
-        return Err(HostError::Failed(format!(
-            "cannot back up `{path}`: {}",
-            output.stderr_text().trim()
-        )));
-    }
-    Ok(output.stdout_text())
 }
 
 /// Lines with their endings, as Python's `readlines` gives them.
@@ -430,7 +368,7 @@ impl Present<'_> {
 }
 
 /// Python's `match.expand`: `\1`..`\99`, `\g<1>`, `\g<name>` and the usual escapes.
-fn expand(template: &[u8], captures: &Captures<'_>) -> Result<Vec<u8>, HostError> {
+pub(crate) fn expand(template: &[u8], captures: &Captures<'_>) -> Result<Vec<u8>, HostError> {
     let group = |key: &str| -> Result<Vec<u8>, HostError> {
         let m = match key.parse::<usize>() {
             Ok(n) if n < captures.len() => captures.get(n),

@@ -13,30 +13,40 @@ pub mod apt_repository;
 pub mod assert;
 pub mod async_status;
 pub mod audit;
+pub mod blockinfile;
 pub mod command;
 pub mod compose;
 pub mod consul;
 pub mod consul_lock;
 pub mod container;
 pub mod copy;
+mod copy_tree;
 pub mod ctmpl;
 pub mod debug;
 pub mod fail;
 pub mod file;
+mod file_edit;
+pub mod find;
 pub mod get_url;
 pub mod group;
 pub mod haproxy;
 pub mod http;
 pub mod image;
+pub mod include_vars;
 pub mod lineinfile;
+mod path_info;
 pub mod pause;
 pub mod ping;
 pub mod pip;
+pub mod replace;
+pub mod script;
 pub mod service;
 pub mod set_fact;
 pub mod setup;
 pub mod signal;
+pub mod slurp;
 pub mod stat;
+pub mod tempfile;
 pub mod template;
 pub mod unarchive;
 pub mod user;
@@ -48,6 +58,8 @@ pub(crate) mod introspect;
 mod lenient;
 #[cfg(test)]
 mod tests_fake;
+#[cfg(test)]
+mod tests_fake_files;
 #[cfg(test)]
 mod tests_fake_provision;
 
@@ -230,6 +242,7 @@ modules! {
     "assert" => Assert(assert::Assert),
     "async_status" => AsyncStatus(async_status::AsyncStatus),
     "audit" => Audit(audit::Audit),
+    "blockinfile" => BlockInFile(blockinfile::BlockInFile),
     "command" => Command(command::Command),
     "compose" | "docker_compose" => Compose(compose::Compose),
     "consul" => Consul(consul::Consul),
@@ -240,23 +253,29 @@ modules! {
     "debug" => Debug(debug::Debug),
     "fail" => Fail(fail::Fail),
     "file" => File(file::File),
+    "find" => Find(find::Find),
     "get_url" => GetUrl(get_url::GetUrl),
     "group" => Group(group::Group),
     "group_by" => GroupBy(add_host::GroupBy),
     "haproxy" => Haproxy(haproxy::Haproxy),
     "http" | "uri" => Http(http::Http),
     "image" | "docker_image" => Image(image::Image),
+    "include_vars" => IncludeVars(include_vars::IncludeVars),
     "lineinfile" => LineInFile(lineinfile::LineInFile),
     "pause" => Pause(pause::Pause),
     "ping" => Ping(ping::Ping),
     "pip" => Pip(pip::Pip),
+    "replace" => Replace(replace::Replace),
+    "script" => Script(script::Script),
     "service" | "systemd" => Service(service::Service),
     "set_fact" => SetFact(set_fact::SetFact),
     "setup" => Setup(setup::Setup),
     "shell" => Shell(command::Shell),
     "signal" => Signal(signal::Signal),
+    "slurp" => Slurp(slurp::Slurp),
     "stat" => Stat(stat::Stat),
     "template" => Template(template::Template),
+    "tempfile" => Tempfile(tempfile::Tempfile),
     "unarchive" => Unarchive(unarchive::Unarchive),
     "user" => User(user::User),
     "wait_for" => WaitFor(wait_for::WaitFor),

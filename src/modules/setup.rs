@@ -4,8 +4,9 @@
 //! `ansible_default_ipv4`, `ansible_env`, ... and `ansible_facts` (the same without the prefix).
 //! `gather_subset` selects `hardware` and `network` (the minimal facts are always gathered, as in
 //! Ansible; other subset names are accepted and gather nothing more); `filter` keeps the facts
-//! whose names match its globs (`*`, `?`). Python, virtualization, mounts, devices and SELinux
-//! facts are not gathered.
+//! whose names match its globs (`*`, `?`). `ansible_python` and `ansible_python_version` come
+//! from the host's interpreter (`ansible_python_interpreter`, else `python3`) when it has one.
+//! Virtualization, mounts, devices and SELinux facts are not gathered.
 
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
@@ -55,11 +56,15 @@ k user_gid "$(id -g)"
 k user_passwd "$(getent passwd "$(id -un)")"
 if command -v ip >/dev/null 2>&1; then
   k route "$(ip -4 route get 1.1.1.1 2>/dev/null | head -n 1)"
-  ip -4 -o addr show 2>/dev/null | while read -r _ ifc _ addr _; do k addr "$ifc $addr"; done
+  ip -4 -o addr show 2>/dev/null | while read -r _ ifc _ addr rest; do k addr "$ifc $addr $rest"; done
 fi
 [ -r /proc/net/route ] && k proc_route "$(awk '$2 == "00000000" { print $1, $3; exit }' /proc/net/route)"
-for i in /sys/class/net/*; do
-  [ -e "$i" ] && k iface "${i##*/} $(cat "$i/address" 2>/dev/null) $(cat "$i/mtu" 2>/dev/null)"
+for n in $(ls -U /sys/class/net 2>/dev/null); do
+  i=/sys/class/net/$n
+  t=$(cat "$i/type" 2>/dev/null)
+  [ -e "$i/bridge" ] && t=bridge
+  [ -e "$i/bonding" ] && t=bonding
+  k iface "$n $(cat "$i/address" 2>/dev/null) $(cat "$i/mtu" 2>/dev/null) $t"
 done
 k date "$(date '+%Y-%m-%d|%H:%M:%S|%s|%Y|%m|%d|%H|%M|%S|%Z|%z|%A|%w|%W')"
 k date_utc "$(date -u '+%Y-%m-%dT%H:%M:%SZ')"
@@ -70,8 +75,26 @@ k proc1 "$(cat /proc/1/comm 2>/dev/null)"
 for p in apt-get dnf yum apk zypper pacman; do
   if command -v $p >/dev/null 2>&1; then k pkg_mgr $p; break; fi
 done
+py=$1
+[ -n "$py" ] || py=$(command -v python3 || command -v python) 2>/dev/null
+[ -z "$py" ] || k python "$("$py" -c "$2" 2>/dev/null)"
 printf '\036env\n'
 env -0 2>/dev/null || env"#;
+
+/// Ansible's `python` facts, `python_version` and `fqdn`, as its interpreter on the host reports
+/// them (`module_utils/facts/system/python.py` and `platform.py`), as one line of JSON.
+const PYTHON_FACTS: &str = "import sys, json, platform
+try:
+    from ssl import SSLContext
+    has_sslcontext = True
+except ImportError:
+    has_sslcontext = False
+v = sys.version_info
+python = {'version': {'major': v[0], 'minor': v[1], 'micro': v[2], 'releaselevel': v[3], 'serial': v[4]},
+          'version_info': list(v), 'executable': sys.executable, 'has_sslcontext': has_sslcontext,
+          'type': getattr(getattr(sys, 'implementation', None), 'name', None)}
+import socket
+print(json.dumps({'python': python, 'python_version': platform.python_version(), 'fqdn': socket.getfqdn()}))";
 
 /// The raw lines of the script's output.
 #[derive(Debug, Default)]
@@ -191,9 +214,29 @@ fn facts(raw: &Raw) -> Vec<(&'static str, String, Json)> {
     };
     let text = |key: &str| Json::from(raw.get(key).unwrap_or_default());
 
+    // Python, and what it says the host's fully qualified name is (`socket.getfqdn()`).
+    let mut python: Map<String, Json> = raw
+        .get("python")
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    if let Some(facts) = python.remove("python") {
+        fact("min", "python", facts);
+        fact(
+            "min",
+            "python_version",
+            python.remove("python_version").unwrap_or_default(),
+        );
+    }
+    let python_fqdn = python.remove("fqdn");
+
     // Platform.
     let nodename = raw.get("nodename").unwrap_or_default();
-    let fqdn = raw.get("fqdn").filter(|f| !f.is_empty()).unwrap_or(nodename);
+    let fqdn = python_fqdn
+        .as_ref()
+        .and_then(Json::as_str)
+        .or(raw.get("fqdn"))
+        .filter(|f| !f.is_empty())
+        .unwrap_or(nodename);
     fact("min", "nodename", Json::from(nodename));
     fact(
         "min",
@@ -293,17 +336,21 @@ fn facts(raw: &Raw) -> Vec<(&'static str, String, Json)> {
     }
 
     // Service and package managers.
-    let proc1 = raw.get("proc1").unwrap_or_default();
-    let service_mgr = if raw.get("service_mgr") == Some("systemd") {
-        "systemd"
-    } else if proc1 == "runit" || proc1 == "runit-init" {
-        "runit"
-    } else if raw.get("openrc").is_some() {
-        "openrc"
-    } else if raw.get("initd").is_some() {
-        "sysvinit"
-    } else {
-        "service"
+    // As Ansible's `service_mgr` collector: the name of process 1 unless it is `init` or a shell.
+    let proc1 = raw
+        .get("proc1")
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && *p != "init" && !p.ends_with("sh"));
+    let service_mgr = match proc1 {
+        Some("procd") => "openwrt_init",
+        Some("runit-init") => "runit",
+        Some("svscan") => "svc",
+        Some("openrc-init") => "openrc",
+        Some(name) => name,
+        None if raw.get("service_mgr") == Some("systemd") => "systemd",
+        None if raw.get("openrc").is_some() => "openrc",
+        None if raw.get("initd").is_some() => "sysvinit",
+        None => "service",
     };
     fact("min", "service_mgr", Json::from(service_mgr));
     let pkg_mgr = match raw.get("pkg_mgr").unwrap_or("unknown") {
@@ -349,23 +396,37 @@ fn facts(raw: &Raw) -> Vec<(&'static str, String, Json)> {
     }
 
     // Network.
-    let addresses: Vec<(&str, &str, u32)> = raw
+    let interfaces: Vec<Vec<&str>> = raw.all("iface").map(|l| l.split_whitespace().collect()).collect();
+    let position = |ifc: &str| {
+        interfaces
+            .iter()
+            .position(|i| i.first() == Some(&ifc))
+            .unwrap_or(usize::MAX)
+    };
+    // (interface, address, prefix, broadcast), in the order of the interfaces, as Ansible lists them.
+    let mut addresses: Vec<(&str, &str, u32, &str)> = raw
         .all("addr")
         .filter_map(|line| {
-            let (ifc, cidr) = line.split_once(' ')?;
+            let mut words = line.split_whitespace();
+            let (ifc, cidr) = (words.next()?, words.next()?);
             let (addr, prefix) = cidr.split_once('/').unwrap_or((cidr, "32"));
-            Some((ifc, addr, prefix.parse().unwrap_or(32)))
+            let rest: Vec<&str> = words.collect();
+            let broadcast = match rest.as_slice() {
+                ["brd", brd, ..] => brd,
+                _ => "",
+            };
+            Some((ifc, addr, prefix.parse().unwrap_or(32), broadcast))
         })
         .collect();
-    let interfaces: Vec<Vec<&str>> = raw.all("iface").map(|l| l.split_whitespace().collect()).collect();
+    addresses.sort_by_key(|(ifc, ..)| position(ifc));
     fact(
         "network",
         "all_ipv4_addresses",
         Json::from(
             addresses
                 .iter()
-                .filter(|(_, a, _)| !a.starts_with("127."))
-                .map(|(_, a, _)| Json::from(*a))
+                .filter(|(_, a, ..)| !a.starts_with("127."))
+                .map(|(_, a, ..)| Json::from(*a))
                 .collect::<Vec<_>>(),
         ),
     );
@@ -405,12 +466,13 @@ fn facts(raw: &Raw) -> Vec<(&'static str, String, Json)> {
     if let Some(interface) = interface {
         let found = addresses
             .iter()
-            .find(|(ifc, a, _)| *ifc == interface && address.as_deref().is_none_or(|want| want == *a));
-        let address = address.or_else(|| found.map(|(_, a, _)| a.to_string()));
+            .find(|(ifc, a, ..)| *ifc == interface && address.as_deref().is_none_or(|want| want == *a));
+        let address = address.or_else(|| found.map(|(_, a, ..)| a.to_string()));
         if let Some(address) = &address {
             default.insert("address".into(), Json::from(address.as_str()));
         }
-        if let Some((_, addr, prefix)) = found {
+        if let Some((_, addr, prefix, broadcast)) = found {
+            default.insert("broadcast".into(), Json::from(*broadcast));
             default.insert("prefix".into(), Json::from(prefix.to_string()));
             default.insert("netmask".into(), Json::from(netmask(*prefix)));
             if let Ok(ip) = addr.parse::<std::net::Ipv4Addr>() {
@@ -429,6 +491,17 @@ fn facts(raw: &Raw) -> Vec<(&'static str, String, Json)> {
             if let Some(mtu) = info.get(2).and_then(|m| m.parse::<u64>().ok()) {
                 default.insert("mtu".into(), Json::from(mtu));
             }
+            let kind = match info.get(3).copied().unwrap_or_default() {
+                "1" => "ether",
+                "32" => "infiniband",
+                "512" => "ppp",
+                "772" => "loopback",
+                "65534" => "tunnel",
+                "bridge" => "bridge",
+                "bonding" => "bonding",
+                _ => "unknown",
+            };
+            default.insert("type".into(), Json::from(kind));
         }
         default.insert("interface".into(), Json::from(interface.as_str()));
         default.insert("alias".into(), Json::from(interface.as_str()));
@@ -523,7 +596,11 @@ impl Inspect for Setup {
             filters.push("*".into());
         }
         let remote = cx.remote().await?;
-        let output = remote.exec(&Exec::script(GATHER, &[])).await?;
+        // The interpreter Ansible would run its modules with: the host's, else the first found.
+        let interpreter = cx.var("ansible_python_interpreter").unwrap_or_default();
+        let output = remote
+            .exec(&Exec::script(GATHER, &[&interpreter, PYTHON_FACTS]))
+            .await?;
         if output.rc != 0 && output.stdout.is_empty() {
             return Err(Failure::new(format!(
                 "cannot gather facts: {}",

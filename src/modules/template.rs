@@ -28,6 +28,17 @@ impl Module for Template {
 
     async fn plan(self, cx: &StepContext<'_>) -> Result<Plan<PutWork>, Failure> {
         let path = find_source(cx, "templates", &self.src)?;
+        if path.is_dir() {
+            // Ansible's own refusal: it renders one file.
+            let path = std::path::absolute(&path).unwrap_or(path);
+            let shown = format!("{}{}", path.display(), if self.src.ends_with('/') { "/" } else { "" });
+            return Err(Failure::new(format!(
+                "could not find src={shown}, Could not find or access '{shown}' on the Ansible Controller.\n\
+                 If you are using a module and expect the file to exist on the remote, see the remote_src option\n\
+                 (`template` renders one file: for a folder of templates, give one step per file, \
+                 or loop over the file names with `src: DIR/` and the item)"
+            )));
+        }
         let attrs = self.attributes()?;
         let put = Put {
             force: self.force,

@@ -2,7 +2,6 @@
 //! nothing, a run does what it reported, and a second run reports no change.
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::fake_host::Harness;
 use crate::compat::checksum::hex;
@@ -52,7 +51,10 @@ async fn copy_writes_what_it_reported_then_is_idempotent() {
     h.fake.clear_calls();
     let outcome = h.run("copy", args.clone()).await.unwrap();
     assert!(outcome.changed && !outcome.failed);
-    assert_eq!(outcome.data["checksum"], hex(&Sha256::digest(b"server=1\n")));
+    assert_eq!(
+        outcome.data["checksum"],
+        hex(&crate::compat::checksum::sha1(b"server=1\n"))
+    );
     assert_eq!(outcome.data["size"], 9);
     let node = h.fake.node("/etc/app.conf").unwrap();
     assert_eq!(node.kind, Kind::File(b"server=1\n".to_vec()));
@@ -240,6 +242,17 @@ async fn file_absent_removes_a_tree_once() {
 async fn file_link_is_made_once_and_a_file_in_the_way_needs_force() {
     let mut h = Harness::new();
     h.fake.dir("/etc");
+    let missing = h
+        .run_failing(
+            "file",
+            json!({"path": "/etc/current", "src": "/opt/app-2", "state": "link"}),
+        )
+        .await;
+    assert!(
+        missing.msg.unwrap().starts_with("src file does not exist"),
+        "a link to nothing needs force"
+    );
+    h.fake.dir("/opt/app-2");
     let args = json!({"path": "/etc/current", "src": "/opt/app-2", "state": "link"});
     assert!(h.run_checked("file", args.clone()).await.changed);
     assert!(h.run("file", args.clone()).await.unwrap().changed);
@@ -380,6 +393,39 @@ async fn command_reports_a_failing_program() {
     assert!(outcome.failed);
     assert_eq!(outcome.data["rc"], 1);
     assert_eq!(outcome.data["stderr"], "nope");
+}
+
+#[tokio::test]
+async fn command_of_a_missing_program_fails_as_ansible_reports_it() {
+    let h = Harness::new();
+    let exit = |rc| ExecOutput {
+        rc,
+        stdout: Vec::new(),
+        stderr: b"sh: 1: nosuch: not found\n".to_vec(),
+    };
+    h.fake.answer(&["nosuch", "--password=x"], exit(127));
+    let resolve = ["/bin/sh", "-c", super::command::RESOLVE_PROGRAM, "sh", "nosuch"];
+    h.fake.query(&resolve, exit(2));
+    let outcome = h.run_failing("command", json!({"cmd": "nosuch --password=x"})).await;
+    h.fake.assert_answered();
+    assert!(!outcome.changed);
+    assert_eq!(
+        outcome.msg.as_deref(),
+        Some("[Errno 2] No such file or directory: b'nosuch'")
+    );
+    assert_eq!(outcome.data["rc"], 2);
+    assert_eq!(outcome.data["cmd"], "nosuch '--password=********'");
+    assert_eq!(
+        (&outcome.data["stdout"], &outcome.data["stderr"]),
+        (&json!(""), &json!(""))
+    );
+
+    // A program that exists and exits 127 itself keeps its own result.
+    h.fake.answer(&["nosuch"], exit(127));
+    h.fake.query(&resolve, exit(0));
+    let outcome = h.run_failing("command", json!({"cmd": "nosuch"})).await;
+    assert_eq!(outcome.data["rc"], 127);
+    assert!(outcome.changed);
 }
 
 #[tokio::test]

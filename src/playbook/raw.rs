@@ -22,7 +22,6 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "connection",
     "debugger",
     "defaults_from",
-    "include_vars",
     // Loops, where a step that is not a module has one (`include_tasks`, `include_role`).
     "loop",
     "loop_control",

@@ -14,8 +14,8 @@ use super::files::{COMMIT, DISCARD, READ, SET_ATTRIBUTES, STAGE, STAT, WRITE};
 use super::{Exec, ExecOutput};
 use crate::compat::checksum::hex;
 
-/// lineinfile's script creating a missing file's folder (a copy of its text: when the module's
-/// changes, the fake no longer understands it and panics).
+/// The file edits' script creating a missing file's folder (`modules/file_edit.rs`; a copy of its
+/// text: when the module's changes, the fake no longer understands it and panics).
 const LINEINFILE_MAKE_PARENT: &str = r#"d=$(dirname -- "$1"); [ -d "$d" ] || mkdir -p -- "$d""#;
 
 /// What the fake host has at a path.

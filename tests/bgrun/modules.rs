@@ -186,11 +186,7 @@ fn wait_for_port_and_path_on_the_host() {
         "{}",
         out.stdout
     );
-    assert!(
-        out.stdout.contains("timeout after 1s waiting for path"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("Timeout when waiting for file"), "{}", out.stdout);
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod async_steps;
 mod basics;
 mod keywords;
 mod loops;
+mod modules;
 mod results;
 mod runtime_inventory;
 mod settings;
