@@ -2,9 +2,9 @@
 //!
 //! [`register`] adds the filters and tests Ansible provides on top of Jinja2, and replaces the
 //! Jinja2 built-ins whose minijinja version behaves differently from what Ansible users rely on
-//! (`bool`, `int`, `float`), so templates written for Ansible render the same.
+//! (`bool`, `int`, `float`, `string`), so templates written for Ansible render the same.
 //!
-//! minijinja's own `default`/`d`, `length`/`count`, `string`, `lower`, `upper`, `join`, `sort`,
+//! minijinja's own `default`/`d`, `length`/`count`, `lower`, `upper`, `join`, `sort`,
 //! `unique`, `min`, `max` and `zip` already behave like Ansible's and are kept.
 
 mod args;
@@ -18,6 +18,7 @@ mod paths;
 mod re;
 #[cfg(test)]
 mod tests;
+mod text;
 mod version;
 mod yaml;
 
@@ -31,6 +32,7 @@ use self::json::*;
 use self::numbers::*;
 use self::paths::*;
 use self::re::*;
+use self::text::*;
 use self::version::*;
 use self::yaml::*;
 
@@ -40,12 +42,13 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("bool", bool_filter);
     env.add_filter("int", int_filter);
     env.add_filter("float", float_filter);
+    env.add_filter("string", string);
 
     // Serialisation.
-    env.add_filter("to_json", to_json);
-    env.add_filter("to_nice_json", to_nice_json);
-    env.add_filter("to_yaml", to_yaml);
-    env.add_filter("to_nice_yaml", to_nice_yaml);
+    env.add_filter("to_json", to_json_text);
+    env.add_filter("to_nice_json", to_nice_json_text);
+    env.add_filter("to_yaml", to_yaml_text);
+    env.add_filter("to_nice_yaml", to_nice_yaml_text);
     env.add_filter("from_json", from_json);
     env.add_filter("from_yaml", from_yaml);
 

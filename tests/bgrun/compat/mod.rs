@@ -7,6 +7,7 @@
 //! compared.
 
 mod basics;
+mod templating;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
