@@ -44,6 +44,10 @@ pub struct TemplateError(pub String);
 #[derive(Debug)]
 pub struct Templar {
     env: Environment<'static>,
+    /// How many texts and expressions were compiled, for the tests that show each is compiled
+    /// once for the run.
+    #[cfg(test)]
+    compiled: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Templar {
@@ -62,7 +66,13 @@ impl Templar {
         });
         // Strings and conditions render on every host and step: each text or expression is
         // compiled on first use and kept.
-        env.set_loader(|name| {
+        #[cfg(test)]
+        let compiled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        #[cfg(test)]
+        let count = Arc::clone(&compiled);
+        env.set_loader(move |name| {
+            #[cfg(test)]
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Ok(match (name.strip_prefix(INLINE), name.strip_prefix(EXPRESSION)) {
                 (Some(text), _) => Some(text.to_string()),
                 (_, Some(expr)) => Some(format!("{{% set {VALUE} = ({expr}) %}}")),
@@ -75,7 +85,17 @@ impl Templar {
         env.add_function("lookup", lookup);
         env.add_function("query", query);
         env.add_function("q", query);
-        Arc::new(Templar { env })
+        Arc::new(Templar {
+            env,
+            #[cfg(test)]
+            compiled,
+        })
+    }
+
+    /// How many template texts and expressions were compiled so far.
+    #[cfg(test)]
+    fn compiled(&self) -> usize {
+        self.compiled.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Renders every string inside a value; strings set to `omit` drop their mapping entry.
@@ -610,6 +630,24 @@ mod tests {
         let (_, second) = scope(json!({"host": "b"}));
         assert_eq!(t.render_string("on {{ host }}", &first).unwrap(), json!("on a"));
         assert_eq!(t.render_string("on {{ host }}", &second).unwrap(), json!("on b"));
+    }
+
+    #[test]
+    fn conditions_and_expressions_are_compiled_once_for_every_host() {
+        let templar = Templar::new();
+        for host in ["a", "b", "c"] {
+            let vars = Vars::from_iter([("host".to_string(), json!(host)), ("n".to_string(), json!(2))]);
+            let scope = Scope::new(&templar, vars);
+            assert!(templar.eval_condition(&json!("n > 1"), &scope).unwrap());
+            assert!(templar.eval_condition(&json!("{{ n > 1 }}"), &scope).unwrap());
+            assert_eq!(templar.render_string("{{ n + 1 }}", &scope).unwrap(), json!("3"));
+            assert_eq!(
+                templar.render_string("on {{ host }}", &scope).unwrap(),
+                json!(format!("on {host}"))
+            );
+        }
+        // `n > 1` and `{{ n > 1 }}` share one compiled expression.
+        assert_eq!(templar.compiled(), 3);
     }
 
     #[test]
