@@ -5,7 +5,9 @@
 
 pub mod ansible;
 pub mod checksum;
+pub mod crypt;
 pub mod html;
 pub mod json;
 pub mod literal;
 pub mod python;
+pub mod random;

@@ -12,13 +12,18 @@ mod checks;
 mod collections;
 mod data;
 mod encoding;
+mod hashing;
 mod json;
+mod math;
 mod numbers;
 mod paths;
+mod random;
 mod re;
+mod records;
 #[cfg(test)]
 mod tests;
 mod text;
+mod time;
 mod version;
 mod yaml;
 
@@ -28,11 +33,16 @@ use minijinja::{Environment, Error};
 use self::checks::*;
 use self::collections::*;
 use self::encoding::*;
+use self::hashing::*;
 use self::json::*;
+use self::math::*;
 use self::numbers::*;
 use self::paths::*;
+use self::random::*;
 use self::re::*;
+use self::records::*;
 use self::text::*;
+use self::time::*;
 use self::version::*;
 use self::yaml::*;
 
@@ -51,12 +61,34 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("to_nice_yaml", to_nice_yaml_text);
     env.add_filter("from_json", from_json);
     env.add_filter("from_yaml", from_yaml);
+    env.add_filter("from_yaml_all", from_yaml_all);
+
+    // Digests, crypt strings, UUIDs, randomness, time.
+    env.add_filter("hash", hash);
+    env.add_filter("password_hash", password_hash);
+    env.add_filter("to_uuid", to_uuid);
+    env.add_filter("random", random);
+    env.add_filter("shuffle", shuffle);
+    env.add_filter("strftime", strftime);
+
+    // Numbers.
+    env.add_filter("log", log);
+    env.add_filter("pow", pow);
+    env.add_filter("root", root);
+    env.add_filter("human_readable", human_readable);
+    env.add_filter("human_to_bytes", human_to_bytes);
+
+    // Text.
+    env.add_filter("comment", comment);
+    env.add_filter("format", format);
 
     // Paths.
     env.add_filter("basename", basename);
     env.add_filter("dirname", dirname);
     env.add_filter("splitext", splitext);
     env.add_filter("path_join", path_join);
+    env.add_filter("expanduser", expanduser);
+    env.add_filter("fileglob", fileglob);
 
     // Regular expressions.
     env.add_filter("regex_replace", regex_replace);
@@ -79,6 +111,8 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("zip_longest", zip_longest);
     env.add_filter("extract", extract);
     env.add_filter("type_debug", type_debug);
+    env.add_filter("subelements", subelements);
+    env.add_filter("rekey_on_member", rekey_on_member);
 
     // Set theory.
     env.add_filter("difference", difference);

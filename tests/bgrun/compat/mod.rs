@@ -7,6 +7,7 @@
 //! compared.
 
 mod basics;
+mod filters;
 mod templating;
 
 use std::collections::BTreeMap;
