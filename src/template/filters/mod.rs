@@ -12,6 +12,7 @@ mod checks;
 mod collections;
 mod data;
 mod encoding;
+mod files;
 mod hashing;
 mod json;
 mod math;
@@ -33,6 +34,7 @@ use minijinja::{Environment, Error};
 use self::checks::*;
 use self::collections::*;
 use self::encoding::*;
+use self::files::*;
 use self::hashing::*;
 use self::json::*;
 use self::math::*;
@@ -144,6 +146,14 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_test("contains", test_contains);
     env.add_test("any", test_any);
     env.add_test("all", test_all);
+    env.add_test("file", test_file);
+    env.add_test("directory", test_directory);
+    env.add_test("link", test_link);
+    env.add_test("exists", test_exists);
+    env.add_test("link_exists", test_link_exists);
+    env.add_test("abs", test_abs);
+    env.add_test("same_file", test_same_file);
+    env.add_test("mount", test_mount);
 
     // Ansible before 2.9 let tests on results be written as filters (`when: result|changed`), and
     // playbooks of that time still do.

@@ -7,6 +7,7 @@
 //! compared.
 
 mod basics;
+mod files;
 mod filters;
 mod templating;
 
