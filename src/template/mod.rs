@@ -6,6 +6,7 @@
 mod convert;
 pub mod filters;
 pub mod lookups;
+mod plugins;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -31,6 +32,9 @@ const INLINE: &str = "\0inline\0";
 /// The start of the name under which an expression is compiled once and kept, as a template
 /// that sets [`VALUE`] to the expression's value.
 const EXPRESSION: &str = "\0expression\0";
+
+/// The name under which a scope gives itself, for lookups that render a template in it.
+const SCOPE: &str = "__bgrun_scope__";
 
 /// The variable an expression's template sets.
 const VALUE: &str = "__bgrun_value__";
@@ -82,9 +86,7 @@ impl Templar {
         filters::register(&mut env);
         lookups::register(&mut env);
         env.add_global("omit", OMIT);
-        env.add_function("lookup", lookup);
-        env.add_function("query", query);
-        env.add_function("q", query);
+        plugins::register(&mut env);
         Arc::new(Templar {
             env,
             #[cfg(test)]
@@ -444,6 +446,9 @@ impl Object for ScopeInner {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
+        if name == SCOPE {
+            return Some(Value::from_dyn_object(Arc::clone(self)));
+        }
         if let Some((_, value)) = self.extra.iter().find(|(k, _)| k == name) {
             return Some(value.clone());
         }
@@ -464,38 +469,6 @@ impl Object for ScopeInner {
         keys.extend(self.extra.iter().map(|(k, _)| Value::from(k.as_str())));
         Enumerator::Values(keys)
     }
-}
-
-/// Ansible's `lookup('env', NAME)` and `lookup('file', PATH)`.
-fn lookup(kind: &str, args: minijinja::value::Rest<String>) -> Result<Value, minijinja::Error> {
-    let values = query(kind, args)?;
-    let list: Vec<Value> = values.try_iter()?.collect();
-    Ok(match list.len() {
-        1 => list.into_iter().next().unwrap_or_default(),
-        _ => Value::from(list.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")),
-    })
-}
-
-fn query(kind: &str, args: minijinja::value::Rest<String>) -> Result<Value, minijinja::Error> {
-    let mut out = Vec::new();
-    for arg in args.iter() {
-        let value = match kind {
-            "env" => std::env::var(arg).unwrap_or_default(),
-            "file" => std::fs::read_to_string(arg)
-                .map(|s| s.trim_end_matches('\n').to_string())
-                .map_err(|e| {
-                    minijinja::Error::new(ErrorKind::InvalidOperation, format!("lookup('file', '{arg}'): {e}"))
-                })?,
-            other => {
-                return Err(minijinja::Error::new(
-                    ErrorKind::UnknownFunction,
-                    format!("lookup plugin `{other}` is not supported; bgrun has `env` and `file`"),
-                ));
-            }
-        };
-        out.push(Value::from(value));
-    }
-    Ok(Value::from(out))
 }
 
 #[cfg(test)]

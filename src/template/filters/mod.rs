@@ -29,6 +29,8 @@ mod version;
 mod yaml;
 
 use minijinja::value::Value;
+
+pub(crate) use self::paths::glob_files;
 use minijinja::{Environment, Error};
 
 use self::checks::*;

@@ -91,7 +91,11 @@ pub(super) fn expanduser(value: &Value) -> Result<String, Error> {
 /// Ansible's `fileglob`: the regular files Python's `glob.glob` matches on the controller, in
 /// the order the folders list them.
 pub(super) fn fileglob(value: &Value) -> Result<Value, Error> {
-    let pattern = text(value)?;
+    Ok(Value::from(glob_files(&text(value)?)))
+}
+
+/// The regular files `glob.glob(pattern)` matches, in the order the folders list them.
+pub(crate) fn glob_files(pattern: &str) -> Vec<String> {
     let magic = |s: &str| s.contains(['*', '?', '[']);
     let absolute = pattern.starts_with('/');
     let mut found: Vec<String> = vec![if absolute { "/".into() } else { String::new() }];
@@ -131,11 +135,10 @@ pub(super) fn fileglob(value: &Value) -> Result<Value, Error> {
         found = next;
     }
     if parts.is_empty() {
-        return Ok(Value::from(Vec::<String>::new()));
+        return Vec::new();
     }
-    let files: Vec<String> = found
+    found
         .into_iter()
         .filter(|p| std::path::Path::new(p).is_file())
-        .collect();
-    Ok(Value::from(files))
+        .collect()
 }

@@ -9,6 +9,7 @@
 mod basics;
 mod files;
 mod filters;
+mod lookups;
 mod templating;
 
 use std::collections::BTreeMap;
