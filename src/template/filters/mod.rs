@@ -2,9 +2,9 @@
 //!
 //! [`register`] adds the filters and tests Ansible provides on top of Jinja2, and replaces the
 //! Jinja2 built-ins whose minijinja version behaves differently from what Ansible users rely on
-//! (`bool`, `int`, `float`, `string`), so templates written for Ansible render the same.
+//! (`bool`, `int`, `float`, `string`, `join`), so templates written for Ansible render the same.
 //!
-//! minijinja's own `default`/`d`, `length`/`count`, `lower`, `upper`, `join`, `sort`,
+//! minijinja's own `default`/`d`, `length`/`count`, `lower`, `upper`, `sort`,
 //! `unique`, `min`, `max` and `zip` already behave like Ansible's and are kept.
 
 mod args;
@@ -57,6 +57,7 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("int", int_filter);
     env.add_filter("float", float_filter);
     env.add_filter("string", string);
+    env.add_filter("join", join);
 
     // Serialisation.
     env.add_filter("to_json", to_json_text);

@@ -147,3 +147,35 @@ pub(super) fn format(state: &mut State, value: &Value, args: Rest<Value>) -> Res
     let shown: Vec<minijinja::value::ValueOrKwargs> = shown.into_iter().map(Into::into).collect();
     minijinja::filters::format(state, &Value::from(pattern), Rest(shown))
 }
+
+/// Jinja2's `join(d='', attribute=None)`, each item printed as Python's `str()` prints it.
+pub(super) fn join(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Error> {
+    let params = Params::new("join", &args, &kwargs, &["d", "attribute"])?;
+    let separator = params.string(0, "d")?.unwrap_or_default();
+    let attribute = params.string(1, "attribute")?;
+    params.finish()?;
+    if let Some(text) = value.as_str() {
+        return Ok(text.chars().map(String::from).collect::<Vec<_>>().join(&separator));
+    }
+    let mut parts = Vec::new();
+    for item in items("join", value)? {
+        let mut item = item;
+        if let Some(path) = &attribute {
+            for key in path.split('.') {
+                item = match key.parse::<i64>() {
+                    Ok(index) => item.get_item(&Value::from(index))?,
+                    Err(_) => item.get_attr(key)?,
+                };
+            }
+        }
+        defined(&item)?;
+        parts.push(match item.as_str() {
+            Some(text) => text.to_string(),
+            None => {
+                let data = serde_json::to_value(&item).map_err(|e| fail(format!("join: {e}")))?;
+                crate::compat::literal::py_str(&data)
+            }
+        });
+    }
+    Ok(parts.join(&separator))
+}

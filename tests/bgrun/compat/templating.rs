@@ -32,6 +32,7 @@ fn templated_values_are_text_unless_they_read_as_a_list_dict_or_bool() {
     - debug: var=nothing
     - debug: {msg: "{{ [1, 2] | to_json }}"}
     - debug: {msg: "{{ true | string }}"}
+    - debug: {msg: "{{ [true, none, 1.5, 'a'] | join(',') }} {{ l | join }} {{ [{'n': 1}, {'n': false}] | join('-', attribute='n') }} {{ 'abc' | join('.') }}"}
     - set_fact: {m: "{{ n * 2 }}", k: "{{ n }}", d: "{{ {'a': n} }}"}
     - debug: var=m
     - debug: var=k
