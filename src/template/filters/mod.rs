@@ -75,6 +75,7 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("random", random);
     env.add_filter("shuffle", shuffle);
     env.add_filter("strftime", strftime);
+    env.add_filter("to_datetime", to_datetime);
 
     // Numbers.
     env.add_filter("log", log);

@@ -40,6 +40,8 @@ fn filters_give_what_ansible_gives() {
     - debug: {msg: "{{ '---\nx\n---\ny\n' | from_yaml_all | list }}"}
     - debug: {msg: "{{ (playbook_dir ~ '/files/*.txt') | fileglob | map('basename') | list }}"}
     - debug: {msg: "{{ '%Y-%m-%d %H:%M:%S' | strftime(0, utc=true) }} {{ '%a %d %b %j' | strftime(1700000000, utc=true) }}"}
+    - debug: {msg: "{{ '2016-08-14 20:00:12' | to_datetime }}"}
+    - debug: {msg: "{{ ('2016-08-04' | to_datetime('%Y-%m-%d')).day }} {{ ('2016-08-14 20:00:12' | to_datetime).strftime('%H:%M') }} {{ ('2016-08-14 20:00:12' | to_datetime).isoformat() }}"}
 "#,
     )
     .file("files/a.txt", "a\n")
