@@ -9,7 +9,8 @@ use crate::transport::HostError;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Debug {
-    #[serde(default)]
+    /// The message; set to null (`"{{ none }}"`), it is shown as null, not the default.
+    #[serde(default, deserialize_with = "present")]
     msg: Option<Json>,
     /// An expression whose value is shown under its own name.
     #[serde(default)]
@@ -28,14 +29,31 @@ impl Inspect for Debug {
             )));
         }
         if let Some(var) = self.var {
-            let value = cx.templar.eval(&var, cx.scope).map_err(|e| HostError::Failed(e.0))?;
+            // As Ansible's `var`: the expression templated as `{{ var }}`, to the value
+            // Ansible's templating gives it (`r.rc` shows "0", a string).
+            let template = if crate::template::is_template(&var) {
+                var.clone()
+            } else {
+                format!("{{{{{var}}}}}")
+            };
+            let value = cx
+                .templar
+                .render_string(&template, cx.scope)
+                .map_err(|e| HostError::Failed(e.0))?;
             return Ok(Outcome::ok().with(&var, value));
         }
-        let msg = match self.msg {
-            None => "Hello world!".to_string(),
-            Some(Json::String(s)) => s,
-            Some(other) => serde_json::to_string_pretty(&other).unwrap_or_default(),
-        };
-        Ok(Outcome::ok().msg(msg))
+        // The message keeps its value's type in the result, as Ansible's does.
+        Ok(match self.msg {
+            None => Outcome::ok().msg("Hello world!"),
+            Some(Json::String(s)) => Outcome::ok().msg(s),
+            Some(other) => Outcome::ok()
+                .msg(serde_json::to_string_pretty(&other).unwrap_or_default())
+                .with("msg", other),
+        })
     }
+}
+
+/// A field that is there, whatever its value, null included.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Json>, D::Error> {
+    Json::deserialize(deserializer).map(Some)
 }

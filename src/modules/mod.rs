@@ -473,8 +473,10 @@ impl Outcome {
         if self.skipped {
             map.insert("skipped".into(), Json::Bool(true));
         }
+        // A `msg` the module gives as data (debug's list or number) is the registered one; the
+        // text message is what the console shows.
         if let Some(msg) = &self.msg {
-            map.insert("msg".into(), Json::String(msg.clone()));
+            map.entry("msg").or_insert_with(|| Json::String(msg.clone()));
         }
         Json::Object(map)
     }

@@ -1,10 +1,12 @@
 //! Templating of strings, conditions and files with minijinja, the way Ansible's Jinja2 does it:
-//! undefined variables are errors, `trim_blocks` is on, a string that is one `{{ expression }}`
-//! keeps the expression's type, and variables that are themselves templates are rendered when
-//! they are read.
+//! undefined variables are errors, `trim_blocks` is on, values print as Python prints them, a
+//! templated string's value is what Ansible makes of its text (`convert`), and variables that
+//! are themselves templates are rendered when they are read.
 
+mod convert;
 pub mod filters;
 pub mod lookups;
+mod plugins;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -27,6 +29,16 @@ const MAX_DEPTH: usize = 32;
 /// environment: the rest of the name is the template's text. No `{% include %}` can name it.
 const INLINE: &str = "\0inline\0";
 
+/// The start of the name under which an expression is compiled once and kept, as a template
+/// that sets [`VALUE`] to the expression's value.
+const EXPRESSION: &str = "\0expression\0";
+
+/// The name under which a scope gives itself, for lookups that render a template in it.
+const SCOPE: &str = "__bgrun_scope__";
+
+/// The variable an expression's template sets.
+const VALUE: &str = "__bgrun_value__";
+
 /// A template that could not be rendered, in words that name the variable or the syntax at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -36,29 +48,56 @@ pub struct TemplateError(pub String);
 #[derive(Debug)]
 pub struct Templar {
     env: Environment<'static>,
+    /// How many texts and expressions were compiled, for the tests that show each is compiled
+    /// once for the run.
+    #[cfg(test)]
+    compiled: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Templar {
     pub fn new() -> Arc<Self> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        if let Ok(syntax) = SyntaxConfig::builder()
-            .trim_blocks(true)
-            .keep_trailing_newline(true)
-            .build()
-        {
+        if let Ok(syntax) = SyntaxConfig::builder().trim_blocks(true).build() {
             env.set_syntax(syntax);
         }
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-        // Strings render on every host and step: each text is compiled on first use and kept.
-        env.set_loader(|name| Ok(name.strip_prefix(INLINE).map(str::to_string)));
+        // Values print as Python's str() prints them, None as nothing.
+        env.set_formatter(|out, _, value| {
+            let text =
+                convert::python_text(value).map_err(|e| minijinja::Error::new(ErrorKind::BadSerialization, e))?;
+            out.write_str(&text).map_err(minijinja::Error::from)
+        });
+        // Strings and conditions render on every host and step: each text or expression is
+        // compiled on first use and kept.
+        #[cfg(test)]
+        let compiled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        #[cfg(test)]
+        let count = Arc::clone(&compiled);
+        env.set_loader(move |name| {
+            #[cfg(test)]
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(match (name.strip_prefix(INLINE), name.strip_prefix(EXPRESSION)) {
+                (Some(text), _) => Some(text.to_string()),
+                (_, Some(expr)) => Some(format!("{{% set {VALUE} = ({expr}) %}}")),
+                _ => None,
+            })
+        });
         filters::register(&mut env);
         lookups::register(&mut env);
         env.add_global("omit", OMIT);
-        env.add_function("lookup", lookup);
-        env.add_function("query", query);
-        env.add_function("q", query);
-        Arc::new(Templar { env })
+        plugins::register(&mut env);
+        Arc::new(Templar {
+            env,
+            #[cfg(test)]
+            compiled,
+        })
+    }
+
+    /// How many template texts and expressions were compiled so far.
+    #[cfg(test)]
+    fn compiled(&self) -> usize {
+        self.compiled.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Renders every string inside a value; strings set to `omit` drop their mapping entry.
@@ -85,26 +124,35 @@ impl Templar {
         })
     }
 
-    /// Renders a string. A string that is exactly one `{{ expression }}` keeps the type of the
-    /// expression's value (a list stays a list), as Ansible does.
+    /// Renders a string to the value Ansible gives it: `{{ name }}` of a variable that is a
+    /// number, a boolean or null is that value; otherwise the text rendered, read back as a
+    /// list, dict or bool when it reads as one, with the input's trailing newlines.
     pub fn render_string(&self, text: &str, scope: &Scope) -> Result<Json, TemplateError> {
         if !is_template(text) {
             return Ok(Json::String(text.to_string()));
         }
-        if let Some(expr) = single_expression(text) {
-            return self.eval_shown(expr, text, scope);
+        if let Some(raw) = single_variable(text).and_then(|name| scope.raw(name))
+            && matches!(raw, Json::Null | Json::Bool(_) | Json::Number(_))
+        {
+            return Ok(raw.clone());
         }
-        let rendered = self.render_text(text, scope)?;
-        Ok(Json::String(rendered))
+        let body = convert::without_trailing_newline(text);
+        let value = match single_expression(body) {
+            Some(expr) => {
+                let value = self.eval_value(expr, text, scope)?;
+                convert::expression_value(&value).map_err(TemplateError)?
+            }
+            None => convert::text_value(self.render_body(body, text, scope)?),
+        };
+        Ok(convert::keep_trailing_newlines(text, value))
     }
 
-    /// Renders a template string (an argument, a variable's value) to a string; its text is
-    /// compiled once for the run.
-    pub fn render_text(&self, text: &str, scope: &Scope) -> Result<String, TemplateError> {
+    /// Renders a template's text, compiled once for the run; a syntax error quotes `shown`.
+    fn render_body(&self, body: &str, shown: &str, scope: &Scope) -> Result<String, TemplateError> {
         let template = self
             .env
-            .get_template(&format!("{INLINE}{text}"))
-            .map_err(|e| syntax_error(&e, text))?;
+            .get_template(&format!("{INLINE}{body}"))
+            .map_err(|e| syntax_error(&e, shown))?;
         template.render(scope.to_value()).map_err(|e| {
             let names = template.undeclared_variables(true);
             self.explain(&e, names, scope)
@@ -131,41 +179,44 @@ impl Templar {
             .env
             .template_from_str(text)
             .map_err(|e| located(&e, format!("template syntax error: {}", describe(&e))))?;
-        template.render(scope.to_value()).map_err(|e| {
+        let rendered = template.render(scope.to_value()).map_err(|e| {
             let names = template.undeclared_variables(true);
             let message = self.explain(&e, names, scope).0;
             located(&e, message)
-        })
+        })?;
+        Ok(convert::with_trailing_newlines(text, rendered))
     }
 
-    /// Evaluates a bare expression, as `when:` and `failed_when:` hold.
+    /// Evaluates a bare expression, as `when:` and `failed_when:` hold, to its value as it is.
     pub fn eval(&self, expr: &str, scope: &Scope) -> Result<Json, TemplateError> {
-        self.eval_shown(expr, expr, scope)
+        to_json(&self.eval_value(expr, expr, scope)?)
     }
 
-    /// Evaluates `expr`; a syntax error quotes `shown`, the text as the user wrote it.
-    fn eval_shown(&self, expr: &str, shown: &str, scope: &Scope) -> Result<Json, TemplateError> {
-        let compiled = self.env.compile_expression(expr).map_err(|e| syntax_error(&e, shown))?;
-        let value = compiled.eval(scope.to_value()).map_err(|e| {
-            let names = compiled.undeclared_variables(true);
+    /// Evaluates `expr`, compiled once for the run; a syntax error quotes `shown`, the text as
+    /// the user wrote it.
+    fn eval_value(&self, expr: &str, shown: &str, scope: &Scope) -> Result<Value, TemplateError> {
+        let template = self
+            .env
+            .get_template(&format!("{EXPRESSION}{expr}"))
+            .map_err(|e| syntax_error(&e, shown))?;
+        let captured = template.render_captured(scope.to_value()).map_err(|e| {
+            let names = template.undeclared_variables(true);
             self.explain(&e, names, scope)
         })?;
+        let value = captured.state().lookup(VALUE).unwrap_or(Value::UNDEFINED);
         if value.is_undefined() {
-            let names = compiled.undeclared_variables(true);
+            let names = template.undeclared_variables(true);
             return Err(self.explain(&minijinja::Error::from(ErrorKind::UndefinedError), names, scope));
         }
-        to_json(&value)
+        Ok(value)
     }
 
-    /// Evaluates a condition. A condition may also be written as `{{ expression }}` or be a
-    /// boolean already (`when: true`).
+    /// Evaluates a condition. A condition may also be written as a template (`{{ expression
+    /// }}`, whose value is Ansible's: `"False"` is false) or be a boolean already (`when: true`).
     pub fn eval_condition(&self, condition: &Json, scope: &Scope) -> Result<bool, TemplateError> {
         let value = match condition {
-            Json::String(text) => match single_expression(text) {
-                Some(expr) => self.eval(expr, scope)?,
-                None if is_template(text) => self.render_string(text, scope)?,
-                None => self.eval(text, scope)?,
-            },
+            Json::String(text) if is_template(text) => self.render_string(text, scope)?,
+            Json::String(text) => self.eval(text, scope)?,
             other => other.clone(),
         };
         Ok(truthy(&value))
@@ -229,13 +280,25 @@ pub fn is_template(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
-/// The expression of a string that is exactly one `{{ ... }}`.
+/// The expression of a template that is exactly one `{{ ... }}`, nothing around it.
 fn single_expression(text: &str) -> Option<&str> {
-    let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;
-    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") {
+    let inner = text.strip_prefix("{{")?.strip_suffix("}}")?;
+    let inner = inner.strip_prefix(['-', '+']).unwrap_or(inner);
+    let inner = inner.strip_suffix(['-', '+']).unwrap_or(inner);
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") || inner.contains("{#") {
         return None;
     }
     Some(inner.trim())
+}
+
+/// The variable of a string that is `{{ name }}` alone (Ansible's `SINGLE_VAR`, whose `$` also
+/// matches before a final newline).
+fn single_variable(text: &str) -> Option<&str> {
+    let inner = convert::without_trailing_newline(text)
+        .strip_prefix("{{")?
+        .strip_suffix("}}")?
+        .trim();
+    inner.chars().all(|c| c.is_alphanumeric() || c == '_').then_some(inner)
 }
 
 /// Jinja2's truth, for JSON values.
@@ -305,6 +368,11 @@ impl Scope {
             .collect();
         vars.extend(more);
         Self::with_values(&self.0.templar, vars, extra)
+    }
+
+    /// A variable's value as it was set, its templates not rendered.
+    fn raw(&self, name: &str) -> Option<&Json> {
+        self.0.vars.get(name)
     }
 
     /// Whether the scope sets the variable (globals such as `omit` aside).
@@ -378,6 +446,9 @@ impl Object for ScopeInner {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
+        if name == SCOPE {
+            return Some(Value::from_dyn_object(Arc::clone(self)));
+        }
         if let Some((_, value)) = self.extra.iter().find(|(k, _)| k == name) {
             return Some(value.clone());
         }
@@ -400,38 +471,6 @@ impl Object for ScopeInner {
     }
 }
 
-/// Ansible's `lookup('env', NAME)` and `lookup('file', PATH)`.
-fn lookup(kind: &str, args: minijinja::value::Rest<String>) -> Result<Value, minijinja::Error> {
-    let values = query(kind, args)?;
-    let list: Vec<Value> = values.try_iter()?.collect();
-    Ok(match list.len() {
-        1 => list.into_iter().next().unwrap_or_default(),
-        _ => Value::from(list.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")),
-    })
-}
-
-fn query(kind: &str, args: minijinja::value::Rest<String>) -> Result<Value, minijinja::Error> {
-    let mut out = Vec::new();
-    for arg in args.iter() {
-        let value = match kind {
-            "env" => std::env::var(arg).unwrap_or_default(),
-            "file" => std::fs::read_to_string(arg)
-                .map(|s| s.trim_end_matches('\n').to_string())
-                .map_err(|e| {
-                    minijinja::Error::new(ErrorKind::InvalidOperation, format!("lookup('file', '{arg}'): {e}"))
-                })?,
-            other => {
-                return Err(minijinja::Error::new(
-                    ErrorKind::UnknownFunction,
-                    format!("lookup plugin `{other}` is not supported; bgrun has `env` and `file`"),
-                ));
-            }
-        };
-        out.push(Value::from(value));
-    }
-    Ok(Value::from(out))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,11 +486,44 @@ mod tests {
     }
 
     #[test]
-    fn single_expression_keeps_type() {
+    fn a_variable_alone_keeps_its_type_and_data_reads_back() {
         let (t, s) = scope(json!({"ports": [80, 443], "n": 3}));
         assert_eq!(t.render_string("{{ ports }}", &s).unwrap(), json!([80, 443]));
-        assert_eq!(t.render_string("{{ n + 1 }}", &s).unwrap(), json!(4));
+        assert_eq!(t.render_string("{{ n }}", &s).unwrap(), json!(3));
         assert_eq!(t.render_string("n={{ n }}", &s).unwrap(), json!("n=3"));
+    }
+
+    #[test]
+    fn values_are_what_ansible_makes_of_their_text() {
+        let (t, s) = scope(json!({"n": 3, "flag": true, "none": null, "lazy": "{{ 1 + 1 }}", "l": [1, "a", null]}));
+        assert_eq!(t.render_string("{{ n + 1 }}", &s).unwrap(), json!("4"));
+        assert_eq!(t.render_string("{{ lazy }}", &s).unwrap(), json!("2"));
+        assert_eq!(t.render_string("{{ lazy == 2 }}", &s).unwrap(), json!(false));
+        assert_eq!(
+            t.render_string("x={{ flag }} {{ l }} {{ none }}", &s).unwrap(),
+            json!("x=True [1, 'a', None] ")
+        );
+        assert_eq!(t.render_string("[{{ n }}, 2]", &s).unwrap(), json!([3, 2]));
+        assert_eq!(t.render_string("{{ [1, 2] | to_json }}", &s).unwrap(), json!("[1, 2]"));
+        assert_eq!(t.render_string("{{ 'True' }}", &s).unwrap(), json!(true));
+        assert_eq!(t.render_string("{{ none }}", &s).unwrap(), json!(null));
+        assert_eq!(t.render_string("{{ none | default(none) }}", &s).unwrap(), json!(""));
+    }
+
+    #[test]
+    fn trailing_newlines_are_kept() {
+        let (t, s) = scope(json!({"x": "hello", "l": [1]}));
+        assert_eq!(t.render_string("{{ x }}\n", &s).unwrap(), json!("hello\n"));
+        assert_eq!(t.render_string("{{ x }}\n\n", &s).unwrap(), json!("hello\n\n"));
+        assert_eq!(t.render_string("a {{ x }}\n", &s).unwrap(), json!("a hello\n"));
+        assert_eq!(t.render_string("{{ l }}\n", &s).unwrap(), json!([1]));
+    }
+
+    #[test]
+    fn conditions_read_templated_text_as_ansible_does() {
+        let (t, s) = scope(json!({"off": "False", "two": "{{ 1 + 1 }}"}));
+        assert!(!t.eval_condition(&json!("{{ off }}"), &s).unwrap());
+        assert!(t.eval_condition(&json!("two == '2'"), &s).unwrap());
     }
 
     #[test]
@@ -522,7 +594,7 @@ mod tests {
     fn trim_blocks_like_ansible() {
         let (t, s) = scope(json!({"items": ["a", "b"]}));
         let text = "{% for i in items %}\n{{ i }}\n{% endfor %}\n";
-        assert_eq!(t.render_text(text, &s).unwrap(), "a\nb\n");
+        assert_eq!(t.render_string(text, &s).unwrap(), json!("a\nb\n"));
     }
 
     #[test]
@@ -531,6 +603,24 @@ mod tests {
         let (_, second) = scope(json!({"host": "b"}));
         assert_eq!(t.render_string("on {{ host }}", &first).unwrap(), json!("on a"));
         assert_eq!(t.render_string("on {{ host }}", &second).unwrap(), json!("on b"));
+    }
+
+    #[test]
+    fn conditions_and_expressions_are_compiled_once_for_every_host() {
+        let templar = Templar::new();
+        for host in ["a", "b", "c"] {
+            let vars = Vars::from_iter([("host".to_string(), json!(host)), ("n".to_string(), json!(2))]);
+            let scope = Scope::new(&templar, vars);
+            assert!(templar.eval_condition(&json!("n > 1"), &scope).unwrap());
+            assert!(templar.eval_condition(&json!("{{ n > 1 }}"), &scope).unwrap());
+            assert_eq!(templar.render_string("{{ n + 1 }}", &scope).unwrap(), json!("3"));
+            assert_eq!(
+                templar.render_string("on {{ host }}", &scope).unwrap(),
+                json!(format!("on {host}"))
+            );
+        }
+        // `n > 1` and `{{ n > 1 }}` share one compiled expression.
+        assert_eq!(templar.compiled(), 3);
     }
 
     #[test]

@@ -759,3 +759,19 @@ fn list_tests() {
         "True|False|True|False"
     );
 }
+
+#[test]
+fn filters_refuse_what_ansible_refuses() {
+    let env = env();
+    let fails = |template: &str| env.render_str(template, vars()).unwrap_err().to_string();
+    assert!(
+        fails("{{ '10Mb' | human_to_bytes }}").contains("expect MB or M"),
+        "{}",
+        fails("{{ '10Mb' | human_to_bytes }}")
+    );
+    assert!(fails("{{ [] | random(seed=1) }}").contains("empty sequence"));
+    assert!(fails("{{ 'x' | password_hash('sha512', 'bad salt') }}").contains("invalid characters in salt"));
+    assert!(fails("{{ 'x' | hash('crc') }}").contains("unsupported hash type crc"));
+    assert!(fails("{{ [{'a': 1}, {'a': 1}] | rekey_on_member('a') }}").contains("is not unique"));
+    assert!(fails("{{ 0 | log }}").contains("math domain error"));
+}

@@ -724,3 +724,43 @@ pub(super) fn to_nice_yaml(value: &Value, indent: Option<usize>, kwargs: Kwargs)
     };
     dump_yaml("to_nice_yaml", value, &kwargs, indent, Some(false))
 }
+
+/// `from_yaml_all`: every document of a YAML stream, as a list.
+pub(super) fn from_yaml_all(value: &Value) -> Result<Value, Error> {
+    defined(value)?;
+    let Some(s) = value.as_str() else {
+        return Ok(value.clone());
+    };
+    let mut documents: Vec<String> = vec![String::new()];
+    let mut started = false;
+    for line in s.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if bare == "---" || bare.starts_with("--- ") {
+            if started || !documents[0].trim().is_empty() {
+                documents.push(String::new());
+            }
+            started = true;
+            if let Some(rest) = bare.strip_prefix("--- ")
+                && let Some(last) = documents.last_mut()
+            {
+                last.push_str(rest);
+                last.push('\n');
+            }
+            continue;
+        }
+        if bare == "..." {
+            continue;
+        }
+        if let Some(last) = documents.last_mut() {
+            last.push_str(line);
+        }
+    }
+    if !started && documents[0].trim().is_empty() {
+        return Ok(Value::from(Vec::<Value>::new()));
+    }
+    let parsed: Result<Vec<Value>, Error> = documents
+        .iter()
+        .map(|doc| from_yaml(&Value::from(doc.as_str())))
+        .collect();
+    Ok(Value::from(parsed?))
+}

@@ -8,12 +8,16 @@
 
 mod async_steps;
 mod basics;
+mod files;
+mod filters;
 mod keywords;
+mod lookups;
 mod loops;
 mod modules;
 mod results;
 mod runtime_inventory;
 mod settings;
+mod templating;
 mod yaml;
 
 use std::collections::BTreeMap;
