@@ -15,6 +15,8 @@ mod ctmpl;
 mod docker;
 mod error;
 mod exec;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod graph;
 mod interrupt;
 pub mod inventory;

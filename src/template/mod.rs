@@ -25,6 +25,14 @@ pub const OMIT: &str = "__omit_place_holder__bgrun__";
 /// How deep variables may refer to variables before bgrun calls it a loop.
 const MAX_DEPTH: usize = 32;
 
+/// The work one render may do, in minijinja's fuel (about one instruction, or 64 bytes of values,
+/// each): far above what a configuration file takes, low enough that a runaway loop such as
+/// `{% for i in range(99999) %}{% for j in range(99999) %}` ends in an error within a second.
+const MAX_FUEL: u64 = 5_000_000;
+
+/// How deep templates may nest blocks, calls and macros (minijinja's own safe maximum).
+const MAX_RECURSION: usize = 500;
+
 /// The start of the name under which a template string is compiled once and kept by the
 /// environment: the rest of the name is the template's text. No `{% include %}` can name it.
 const INLINE: &str = "\0inline\0";
@@ -62,6 +70,8 @@ impl Templar {
             env.set_syntax(syntax);
         }
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.set_fuel(Some(MAX_FUEL));
+        env.set_recursion_limit(MAX_RECURSION);
         // Values print as Python's str() prints them, None as nothing.
         env.set_formatter(|out, _, value| {
             let text =
@@ -261,6 +271,11 @@ impl Templar {
 }
 
 fn describe(error: &minijinja::Error) -> String {
+    if error.kind() == ErrorKind::OutOfFuel {
+        return format!(
+            "the template does too much work: a render may take {MAX_FUEL} steps (a loop too long, or values too large?)"
+        );
+    }
     match error.detail() {
         Some(detail) => format!("{}: {detail}", error.kind()),
         None => error.kind().to_string(),
@@ -636,6 +651,29 @@ mod tests {
         assert_eq!(templar.render_string(text, &more).unwrap(), json!("1 a,b new"));
         assert_eq!(more.resolve("groups").unwrap(), Some(json!(["a", "b"])));
         assert!(more.sets("groups") && !more.sets("omit"));
+    }
+
+    #[test]
+    fn runaway_loops_end_in_an_error() {
+        let (t, s) = scope(json!({}));
+        let err = t
+            .render_string("{% for i in range(10**9) %}x{% endfor %}", &s)
+            .unwrap_err()
+            .0;
+        assert!(err.contains("range has too many elements"), "{err}");
+        let nested = "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}";
+        let err = t.render_string(nested, &s).unwrap_err().0;
+        assert!(err.contains("too much work"), "{err}");
+        let err = t.eval("range(99999) | map('string') | join * 99999", &s).unwrap_err().0;
+        assert!(err.contains("too much work"), "{err}");
+    }
+
+    #[test]
+    fn endless_recursion_ends_in_an_error() {
+        let (t, s) = scope(json!({}));
+        let text = "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}";
+        let err = t.render_string(text, &s).unwrap_err().0;
+        assert!(err.contains("recursion"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,12 @@
+//! The YAML inventory parser: a file read as `-i hosts.yml`, then its hosts' variables and
+//! a few host patterns.
+#![no_main]
+
+mod inventory;
+mod scratch;
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    inventory::load(&scratch::write("hosts.yml", data));
+});
