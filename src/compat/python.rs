@@ -608,6 +608,65 @@ pub fn bytes_repr(bytes: &[u8]) -> String {
     out
 }
 
+// ---------------------------------------------------------------------------------------------
+// escape sequences of free-form arguments
+
+/// Ansible's `_decode_escapes` (parsing/splitter.py): each escape sequence of a `key=value`
+/// word decoded as Python's `unicode-escape` decodes it (`\n`, `\t`, `\\`, `\'`, `\"`,
+/// `\xhh`, `\uhhhh`, `\Uhhhhhhhh`, octal `\ooo`, `\a\b\f\r\v`); anything else is kept.
+pub fn decode_escapes(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '\\' || i + 1 == chars.len() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let hex = |len: usize| -> Option<char> {
+            let digits: String = chars.get(i + 2..i + 2 + len)?.iter().collect();
+            (digits.len() == len && digits.chars().all(|c| c.is_ascii_hexdigit()))
+                .then(|| u32::from_str_radix(&digits, 16).ok().and_then(char::from_u32))
+                .flatten()
+        };
+        let (decoded, used) = match chars[i + 1] {
+            'n' => (Some('\n'), 2),
+            't' => (Some('\t'), 2),
+            'r' => (Some('\r'), 2),
+            'a' => (Some('\x07'), 2),
+            'b' => (Some('\x08'), 2),
+            'f' => (Some('\x0c'), 2),
+            'v' => (Some('\x0b'), 2),
+            c @ ('\\' | '\'' | '"') => (Some(c), 2),
+            'x' => (hex(2), 4),
+            'u' => (hex(4), 6),
+            'U' => (hex(8), 10),
+            '0'..='7' => {
+                let len = chars[i + 1..]
+                    .iter()
+                    .take(3)
+                    .take_while(|c| ('0'..='7').contains(*c))
+                    .count();
+                let digits: String = chars[i + 1..i + 1 + len].iter().collect();
+                (u32::from_str_radix(&digits, 8).ok().and_then(char::from_u32), 1 + len)
+            }
+            _ => (None, 0),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                i += used;
+            }
+            None => {
+                out.push('\\');
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -653,6 +712,15 @@ mod tests {
         assert_eq!(bytes_repr(b"it's"), "b\"it's\"");
         assert_eq!(bytes_repr(b"it's \"x\""), "b'it\\'s \"x\"'");
         assert_eq!(bytes_repr("é\t\\".as_bytes()), "b'\\xc3\\xa9\\t\\\\'");
+    }
+
+    #[test]
+    fn decode_escapes_matches_ansible() {
+        // From python3: ansible.parsing.splitter._decode_escapes(s).
+        assert_eq!(decode_escapes(r"new\n"), "new\n");
+        assert_eq!(decode_escapes(r#"a\tb\\c\'d\"e"#), "a\tb\\c'd\"e");
+        assert_eq!(decode_escapes(r"\x41\u00e9\U0001F600\101\0"), "Aé😀A\0");
+        assert_eq!(decode_escapes(r"\q \x4 end\"), r"\q \x4 end\");
     }
 
     #[test]

@@ -68,14 +68,29 @@ pub fn split(text: &str) -> Result<Vec<Word>, String> {
     Ok(words)
 }
 
+/// A word: `key=value` with its escape sequences decoded and its quotes taken off, as Ansible's
+/// `parse_kv` does, or a raw word kept as written.
 fn word(text: String) -> Word {
     if let Some((key, value)) = text.split_once('=') {
         let is_key = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if is_key {
-            return Word::Pair(key.to_string(), unquote(value));
+            return Word::Pair(
+                key.to_string(),
+                strip_quotes(&crate::compat::python::decode_escapes(value)),
+            );
         }
     }
     Word::Raw(text)
+}
+
+/// Ansible's `unquote`: the text inside matching outer quotes, nothing else changed.
+fn strip_quotes(value: &str) -> String {
+    let bytes = value.as_bytes();
+    if bytes.len() >= 2 && (bytes[0] == b'"' || bytes[0] == b'\'') && bytes[bytes.len() - 1] == bytes[0] {
+        value[1..value.len() - 1].to_string()
+    } else {
+        value.to_string()
+    }
 }
 
 /// A word `key=value` whose key holds a template (`{{ name }}=1`, `x_{{ n }}=2`): split at the

@@ -62,7 +62,7 @@ fn a_host_unreachable_at_the_start_is_reported_and_nothing_changes() {
     fails_and_changes_nothing(
         &["-e", "ansible_host=127.0.0.99"],
         4,
-        &["prod", "unreachable=1", "127.0.0.99"],
+        &["unreachable: [prod]", "127.0.0.99", "failed=0"],
     );
 }
 

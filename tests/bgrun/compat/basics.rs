@@ -52,3 +52,17 @@ fn extra_variables_and_environment_on_the_local_connection() {
     .env("LC_ALL", "C.UTF-8")
     .same();
 }
+
+#[test]
+fn free_form_values_decode_their_escape_sequences() {
+    Case::new(
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - copy: content="line one\nline two\t(tab)\n" dest={{ out }}/escaped.txt mode=0644
+    - debug: msg="quote \" and backslash \\ and \x41"
+"#,
+    )
+    .same();
+}

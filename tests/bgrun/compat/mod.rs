@@ -27,7 +27,7 @@ use std::process::Command;
 
 use serde_json::Value as Json;
 
-use crate::harness::{lab_inventory, require_lab};
+use crate::harness::{LAB_KNOWN_HOSTS, lab_inventory, require_lab};
 
 /// A local-connection inventory of one host, `localhost`.
 pub const LOCAL: &str = "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n";
@@ -80,7 +80,12 @@ impl Case {
     /// A case on the lab's SSH hosts `cd` and `prod`.
     pub fn lab(playbook: &str) -> Self {
         require_lab();
-        Case::new(playbook).inventory(&lab_inventory())
+        // ansible-playbook reads the known hosts from ssh's options, bgrun from its variable too.
+        let inventory = format!(
+            "{}ansible_ssh_common_args='-o UserKnownHostsFile={LAB_KNOWN_HOSTS} -o StrictHostKeyChecking=yes'\n",
+            lab_inventory()
+        );
+        Case::new(playbook).inventory(&inventory)
     }
 
     pub fn file(mut self, name: &str, content: &str) -> Self {
