@@ -461,61 +461,6 @@ pub fn fnmatch(name: &str, glob: &str) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
-// repr of data
-
-/// Python's `repr` of a JSON value as Python holds it: `{'a': [1, True, None]}`.
-pub fn repr(value: &serde_json::Value) -> String {
-    use serde_json::Value;
-    match value {
-        Value::Null => "None".into(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => i.to_string(),
-            (_, Some(u), _) => u.to_string(),
-            (_, _, Some(f)) => float_repr(f),
-            _ => n.to_string(),
-        },
-        Value::String(s) => str_repr(s),
-        Value::Array(items) => format!("[{}]", items.iter().map(repr).collect::<Vec<_>>().join(", ")),
-        Value::Object(map) => format!(
-            "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!("{}: {}", str_repr(k), repr(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// Python's `repr` of a string: single quotes unless it holds one and no double quote.
-pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-// ---------------------------------------------------------------------------------------------
 // printf-style formatting of one integer
 
 /// `format % n` for a format with exactly one conversion of an integer (`%d`, `%05x`,
@@ -671,17 +616,6 @@ pub fn decode_escapes(text: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn repr_matches_python() {
-        // From python3: `repr(value)`.
-        let value = json!({"a": [1, 2.5, true, null], "it's": "say \"hi\"\n", "q": "it's"});
-        assert_eq!(
-            repr(&value),
-            r#"{'a': [1, 2.5, True, None], "it's": 'say "hi"\n', 'q': "it's"}"#
-        );
-        assert_eq!(str_repr("a\\b\x01"), r"'a\\b\x01'");
-    }
 
     #[test]
     fn percent_format_int_matches_python() {

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value as Json, json};
 
 use crate::compat::ansible::boolean;
-use crate::compat::python::{fnmatch_regex, percent_format_int, repr, shlex_split};
+use crate::compat::literal::py_repr as repr;
+use crate::compat::python::{fnmatch_regex, percent_format_int, shlex_split};
 use crate::playbook::LoopLookup;
 
 /// The items a lookup makes of `terms`; `search` are the folders a relative `with_fileglob`
