@@ -3,7 +3,7 @@
 //! (`PATH.PID.DATE@TIME~`) when asked, and only once `validate` (`%s` the new file) accepts it;
 //! or, when the content is right, only the mode and ownership fixed.
 
-use super::{Failure, StepContext};
+use super::{Failure, Outcome, StepContext};
 use crate::compat::python::shlex_split;
 use crate::transport::files::{self, Attributes};
 use crate::transport::{Exec, HostError, Remote};
@@ -29,6 +29,17 @@ pub enum Edit {
 }
 
 impl Edit {
+    /// Makes the edit and reports its backup as `backup_file`, when one was made (as
+    /// `blockinfile` and `replace` report it).
+    pub async fn apply_with_backup_file(self, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
+        let backup = self.apply(cx).await?;
+        Ok(if backup.is_empty() {
+            planned
+        } else {
+            planned.with("backup_file", backup)
+        })
+    }
+
     /// Makes the change; the backup's path, empty when none was made.
     pub async fn apply(self, cx: &StepContext<'_>) -> Result<String, Failure> {
         let remote = cx.remote().await?;

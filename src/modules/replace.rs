@@ -125,12 +125,7 @@ impl Module for Replace {
     }
 
     async fn apply(work: Edit, planned: Outcome, cx: &StepContext<'_>) -> Result<Outcome, Failure> {
-        let backup = work.apply(cx).await?;
-        Ok(if backup.is_empty() {
-            planned
-        } else {
-            planned.with("backup_file", backup)
-        })
+        work.apply_with_backup_file(planned, cx).await
     }
 }
 
