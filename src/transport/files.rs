@@ -112,7 +112,10 @@ pub(super) const WRITE: &str = r#"
 set -e
 t=$(mktemp "$(dirname -- "$1")/.bgrun.XXXXXX")
 trap 'rm -f -- "$t"' EXIT
+trap 'exit 1' HUP INT TERM PIPE
 cat > "$t"
+n=$(wc -c < "$t")
+[ "$n" -eq "$5" ] || { echo "the connection ended after $n of $5 bytes" >&2; exit 1; }
 if [ -n "$2" ]; then chmod "$2" "$t"
 elif [ -e "$1" ]; then chmod --reference="$1" "$t"
 else chmod "$(printf '%o' $(( 0666 & ~0$(umask) )))" "$t"
@@ -158,10 +161,13 @@ impl Attributes {
 }
 
 /// Writes a file atomically: the new content is staged beside the destination and renamed over
-/// it, so readers see the old file or the new one, never half of one.
+/// it, so readers see the old file or the new one, never half of one. The staged file is renamed
+/// only once it holds every byte sent: a connection lost mid-transfer ends `cat` as if the input
+/// were complete.
 pub async fn write(remote: &Remote<'_>, path: &str, content: &[u8], attrs: &Attributes) -> Result<(), HostError> {
     let [mode, owner, group] = attrs.args();
-    let exec = Exec::script(WRITE, &[path, &mode, &owner, &group]).stdin(content.to_vec());
+    let length = content.len().to_string();
+    let exec = Exec::script(WRITE, &[path, &mode, &owner, &group, &length]).stdin(content.to_vec());
     let output = remote.exec(&exec).await?;
     if output.rc != 0 {
         return Err(HostError::Failed(format!(
@@ -198,7 +204,10 @@ d=$(dirname -- "$1")
 mkdir -p -- "$d"
 t=$(mktemp "$d/.bgrun.XXXXXX")
 trap 'rm -f -- "$t"' EXIT
+trap 'exit 1' HUP INT TERM PIPE
 cat > "$t"
+n=$(wc -c < "$t")
+[ "$n" -eq "$5" ] || { echo "the connection ended after $n of $5 bytes" >&2; exit 1; }
 if [ -n "$2" ]; then chmod "$2" "$t"
 elif [ -e "$1" ]; then chmod --reference="$1" "$t"
 else chmod 0644 "$t"
@@ -214,7 +223,8 @@ printf '%s\n' "$t""#;
 /// the staged file can decide before anyone sees the new content.
 pub async fn stage(remote: &Remote<'_>, path: &str, content: &[u8], attrs: &Attributes) -> Result<String, HostError> {
     let [mode, owner, group] = attrs.args();
-    let exec = Exec::script(STAGE, &[path, &mode, &owner, &group]).stdin(content.to_vec());
+    let length = content.len().to_string();
+    let exec = Exec::script(STAGE, &[path, &mode, &owner, &group, &length]).stdin(content.to_vec());
     let output = remote.exec(&exec).await?;
     let staged = output.stdout_text().trim().to_string();
     if output.rc != 0 || staged.is_empty() {

@@ -98,6 +98,10 @@ impl SshTransport {
                 stdout,
                 stderr,
             }),
+            // The master reports a lost connection as a command killed: ask it which one it was.
+            Err(openssh::Error::RemoteProcessTerminated) if session.check().await.is_err() => Err(Retry::Failed(
+                TransportError("the connection was lost while the command ran; it may have run on".into()),
+            )),
             Err(openssh::Error::RemoteProcessTerminated) => {
                 let mut stderr = stderr;
                 stderr.extend_from_slice(b"killed by a signal\n");

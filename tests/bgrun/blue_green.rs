@@ -440,6 +440,18 @@ fn a_deploy_killed_after_its_switch_is_finished_not_deployed_again() {
 
 #[test]
 fn sigterm_stops_at_a_safe_point_and_releases_the_lock() {
+    stops_at_a_safe_point_and_releases_the_lock("TERM", 143);
+}
+
+#[test]
+fn sigint_stops_at_a_safe_point_and_releases_the_lock() {
+    stops_at_a_safe_point_and_releases_the_lock("INT", 130);
+}
+
+/// SIGTERM or SIGINT (Ctrl-C) while the deploy waits for the new color's health: the run stops
+/// after the step in flight, its `always` steps release the lock, it says what serves, and exits
+/// 128 + the signal's number, as a shell reports a process the signal ended.
+fn stops_at_a_safe_point_and_releases_the_lock(signal: &str, code: i32) {
     let _lock = deploys();
     from_release_1();
     let serving = color();
@@ -459,15 +471,15 @@ fn sigterm_stops_at_a_safe_point_and_releases_the_lock() {
     .expect("deploy");
     wait_for_lock("books-ms");
     std::thread::sleep(Duration::from_millis(1500));
-    kill(&mut deploy_run, "TERM");
+    kill(&mut deploy_run, signal);
     let out = deploy_run.wait_with_output().expect("deploy ends");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(out.status.code(), Some(143), "{text}");
-    assert!(text.contains("SIGTERM received"), "{text}");
+    assert_eq!(out.status.code(), Some(code), "{text}");
+    assert!(text.contains(&format!("SIG{signal} received")), "{text}");
     assert!(
         text.contains(&format!("books-ms: {serving} (release 1) serves through nginx")),
         "{text}"

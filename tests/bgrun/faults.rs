@@ -176,3 +176,204 @@ impl Drop for Unmount {
         let _ = Command::new("umount").arg(&self.0).status();
     }
 }
+
+/// A host of the test's own: an sshd with the lab's keys on `address`:2222, so that killing it
+/// disturbs no other test. [`Sshd::kill`] kills it with every session it serves (SIGKILL: the
+/// connections drop without a goodbye); [`Sshd::start`] starts it again.
+struct Sshd {
+    dir: tempfile::TempDir,
+    address: &'static str,
+    child: Option<std::process::Child>,
+}
+
+impl Sshd {
+    fn new(address: &'static str) -> Sshd {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let lab = std::fs::read_to_string("/var/lib/bgrun-lab/sshd/cd/sshd_config").expect("the lab's sshd config");
+        let config: String = lab
+            .lines()
+            .filter(|l| !l.starts_with("ListenAddress") && !l.starts_with("PidFile"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let config = format!(
+            "ListenAddress {address}:2222\nPidFile {}/sshd.pid\n{config}",
+            dir.path().display()
+        );
+        std::fs::write(dir.path().join("sshd_config"), config).expect("sshd config");
+        let key = std::fs::read_to_string("/var/lib/bgrun-lab/sshd/cd/ssh_host_ed25519_key.pub").expect("host key");
+        let key: Vec<&str> = key.split_whitespace().take(2).collect();
+        std::fs::write(
+            dir.path().join("known_hosts"),
+            format!("[{address}]:2222 {}\n", key.join(" ")),
+        )
+        .expect("known hosts");
+        let mut sshd = Sshd {
+            dir,
+            address,
+            child: None,
+        };
+        sshd.start();
+        sshd
+    }
+
+    fn start(&mut self) {
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(self.dir.path().join("sshd_config"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("sshd");
+        self.child = Some(child);
+        let address: std::net::SocketAddr = format!("{}:2222", self.address).parse().expect("address");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(address).is_err() {
+            assert!(std::time::Instant::now() < deadline, "sshd did not listen on {address}");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    fn kill(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        let mut tree = vec![child.id()];
+        let mut i = 0;
+        while i < tree.len() {
+            tree.extend(children(tree[i]));
+            i += 1;
+        }
+        // Only sshd itself: the commands of its sessions lose their connection, not their life.
+        tree.retain(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "sshd"));
+        for pid in &tree {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+        let _ = child.wait();
+    }
+
+    fn inventory(&self) -> String {
+        format!(
+            "own ansible_host={} ansible_port=2222 ansible_user=root ansible_ssh_private_key_file={} ansible_ssh_known_hosts_file={}\n",
+            self.address,
+            crate::harness::LAB_KEY,
+            self.dir.path().join("known_hosts").display()
+        )
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The processes whose parent is `pid`, from /proc.
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let after = stat.rsplit_once(')')?.1.to_string();
+                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(pid)
+        })
+        .collect()
+}
+
+/// The files in `dir`, by name.
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The connection to a host lost while a big file is sent (its sshd killed with the session):
+/// the file on the host stays the old one, whole, nothing staged is left beside it, bgrun says
+/// the host became unreachable, and the next run, with sshd back, writes the new file.
+#[test]
+fn a_connection_lost_mid_transfer_leaves_the_old_file_whole() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let dest = folder.path().join("big.bin");
+    std::fs::write(&dest, "old\n").expect("the old file");
+    crate::harness::require_lab();
+    let mut sshd = Sshd::new("127.0.0.61");
+    let t = Test::new()
+        .file("inventory", &sshd.inventory())
+        .file("files/big.bin", &"x".repeat(768 << 20))
+        .args(&["-i", "inventory"])
+        .playbook(&format!(
+            "- hosts: own\n  gather_facts: false\n  tasks:\n    - copy: src=big.bin dest={}\n",
+            dest.display()
+        ));
+    let mut run = spawn(&t);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !names(folder.path()).iter().any(|n| n.starts_with(".bgrun.")) {
+        if std::time::Instant::now() > deadline || run.try_wait().expect("wait").is_some() {
+            sshd.kill();
+            let out = run.wait_with_output().expect("bgrun ends");
+            panic!(
+                "the transfer never started: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    sshd.kill();
+    let out = run.wait_with_output().expect("bgrun ends");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(text.contains("unreachable: [own]"), "{text}");
+    // The remote shell may outlive its connection a moment: give it time to clean up.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(std::fs::read_to_string(&dest).expect("the old file"), "old\n");
+    assert_eq!(names(folder.path()), vec!["big.bin".to_string()], "{text}");
+    sshd.start();
+    t.expect(0);
+    assert_eq!(std::fs::metadata(&dest).expect("the new file").len(), 768 << 20);
+}
+
+/// sshd killed with its sessions while a command runs on the host: the step is reported with the
+/// host unreachable, the steps after it do not run there, and the next run converges.
+#[test]
+fn sshd_killed_in_the_middle_of_a_step_is_reported_and_the_next_run_converges() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let marker = folder.path().join("after");
+    crate::harness::require_lab();
+    let mut sshd = Sshd::new("127.0.0.62");
+    let t = Test::new()
+        .file("inventory", &sshd.inventory())
+        .args(&["-i", "inventory"])
+        .playbook(&format!(
+            "- hosts: own\n  gather_facts: false\n  tasks:\n    - command: sleep 3\n    - file: path={} state=touch\n",
+            marker.display()
+        ));
+    let run = spawn(&t);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    sshd.kill();
+    let out = run.wait_with_output().expect("bgrun ends");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(text.contains("unreachable: [own]"), "{text}");
+    assert!(!marker.exists(), "the step after ran: {text}");
+    sshd.start();
+    t.expect(0);
+    assert!(marker.exists());
+}
+
+/// Starts a test's bgrun with its output captured.
+fn spawn(t: &Test) -> std::process::Child {
+    t.command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("bgrun starts")
+}
