@@ -95,6 +95,94 @@ fn the_consul_agent_stopped_at_the_start_stops_the_deploy_before_anything_change
     assert_eq!(state(), before, "{out}");
 }
 
+/// The Consul agent stopped once the new color passes its checks, before the switch renders the
+/// upstream from Consul: nginx is not touched and keeps serving the old release, bgrun says what
+/// failed and what serves, and a run with Consul back converges on the new release.
+#[test]
+fn consul_going_down_after_the_new_color_is_up_keeps_the_old_release_serving() {
+    use std::io::BufRead;
+    let _lock = deploys();
+    from_release_1();
+    let serving = color();
+    let pid = std::fs::read_to_string("/var/lib/bgrun-lab/run/consul.pid").expect("the lab's Consul pid");
+    let pid = pid.trim().to_string();
+    let client = Client::start(80, "/api/v1/books");
+    let mut run = Command::new(env!("CARGO_BIN_EXE_bgrun"))
+        .args([
+            "playbooks/books-ms.yml",
+            "-i",
+            "inventories/lab",
+            "-e",
+            "version=2",
+            "--output",
+            "json",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("deploy");
+    let mut lines = std::io::BufReader::new(run.stdout.take().expect("stdout")).lines();
+    let mut seen = Vec::new();
+    let mut resume = None;
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        seen.push(line);
+        if event["event"] == "host_result"
+            && event["step"]
+                .as_str()
+                .is_some_and(|s| s.ends_with("the new color is registered and passes its checks"))
+            && event["status"] == "ok"
+        {
+            assert!(
+                Command::new("kill")
+                    .args(["-STOP", &pid])
+                    .status()
+                    .expect("kill")
+                    .success()
+            );
+            resume = Some(Resume(pid.clone()));
+            break;
+        }
+    }
+    assert!(
+        resume.is_some(),
+        "the new color never passed its checks:\n{}",
+        seen.join("\n")
+    );
+    seen.extend(lines.map_while(Result::ok));
+    let code = run.wait().expect("deploy ends").code();
+    served_throughout(&client.finish(), "1");
+    drop(resume);
+    let out = seen.join("\n");
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("does not answer"), "names the Consul it lost:\n{out}");
+    assert!(
+        out.contains(&format!("books-ms: {serving} (release 1) serves through nginx")),
+        "says what serves:\n{out}"
+    );
+    assert_eq!(books_version(80).as_deref(), Some("1"), "{out}");
+    deploy_ok_after_lock_ttl("2");
+    assert_eq!(books_version(80).as_deref(), Some("2"));
+}
+
+/// Deploys `version`, waiting out the lock of a run that could not release it.
+fn deploy_ok_after_lock_ttl(version: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    loop {
+        let (code, out) = deploy(version, &[]);
+        if code == 0 {
+            return;
+        }
+        assert!(
+            out.contains("lock") && std::time::Instant::now() < deadline,
+            "deploy of {version}:\n{out}"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+}
+
 /// Sends SIGCONT to a stopped process when dropped, however the test ends.
 struct Resume(String);
 
@@ -115,6 +203,21 @@ fn a_release_missing_from_the_registry_stops_the_deploy_before_anything_starts()
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("books-ms:no-such-release"), "names the image:\n{out}");
     assert_eq!(state(), before, "{out}");
+}
+
+/// The registry down (nothing answers at its address): the pull fails, naming the registry and
+/// the refused connection, and the deploy stops before anything starts.
+#[test]
+fn the_registry_down_stops_the_deploy_before_anything_starts() {
+    let _lock = deploys();
+    from_release_1();
+    let down = "127.0.0.2:5002";
+    assert!(
+        std::net::TcpStream::connect(down).is_err(),
+        "nothing may listen on {down}"
+    );
+    let out = fails_and_changes_nothing(&["-e", &format!("registry={down}")], 2, &[down]);
+    assert!(out.to_lowercase().contains("connection refused"), "says why:\n{out}");
 }
 
 /// The host's Docker engine cannot be reached (its socket is not there): the deploy stops before
