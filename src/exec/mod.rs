@@ -110,7 +110,7 @@ struct HostRun {
     /// `meta: end_host` in this play.
     ended: bool,
     /// The step that failed last and its result, for `rescue` (`ansible_failed_task`).
-    last_failure: Option<(Json, Json)>,
+    last_failure: Option<Failed>,
 }
 
 impl HostRun {
@@ -687,11 +687,17 @@ impl<'a> Runner<'a> {
 
     /// Remembers what failed on a host, for a `rescue` that follows.
     fn record_failure(&self, host: &str, step: &Step, result: Json) {
-        let task = serde_json::json!({"name": step.label(), "action": step.kind_name()});
+        // As Ansible's `task.serialize()`: the name as written (empty for a step without one),
+        // never a label made of the step's arguments, which may hold `{{ }}` of their own.
+        let task = serde_json::json!({"name": step.name.clone().unwrap_or_default(), "action": step.kind_name()});
         if let Ok(mut hosts) = self.hosts.lock()
             && let Some(entry) = hosts.get_mut(host)
         {
-            entry.last_failure = Some((task, result));
+            entry.last_failure = Some(Failed {
+                label: step.label(),
+                task,
+                result,
+            });
         }
     }
 
@@ -801,6 +807,15 @@ fn dir_text(dir: &std::path::Path) -> String {
 fn unique(hosts: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut seen = HashSet::new();
     hosts.into_iter().filter(|h| seen.insert(h.clone())).collect()
+}
+
+/// The step that failed last on a host: its label, for the `rescued` event, and what a `rescue`
+/// sees of it as `ansible_failed_task` and `ansible_failed_result`.
+#[derive(Clone)]
+struct Failed {
+    label: String,
+    task: Json,
+    result: Json,
 }
 
 #[cfg(test)]

@@ -71,18 +71,16 @@ impl Runner<'_> {
                     .lock()
                     .ok()
                     .and_then(|h| h.get(host).and_then(|r| r.last_failure.clone()));
-                if let Some((task, result)) = failure {
-                    if let Some(step) = task.get("name").and_then(Json::as_str) {
-                        self.reporter.emit(&Event::Rescued {
-                            step: step.to_string(),
-                            host: host.clone(),
-                        });
-                    }
+                if let Some(failed) = failure {
+                    self.reporter.emit(&Event::Rescued {
+                        step: failed.label,
+                        host: host.clone(),
+                    });
                     self.set_facts(
                         host,
                         Vars::from_iter([
-                            ("ansible_failed_task".to_string(), task),
-                            ("ansible_failed_result".to_string(), result),
+                            ("ansible_failed_task".to_string(), failed.task),
+                            ("ansible_failed_result".to_string(), failed.result),
                         ]),
                     );
                 }

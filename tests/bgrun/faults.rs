@@ -220,6 +220,37 @@ fn the_registry_down_stops_the_deploy_before_anything_starts() {
     assert!(out.to_lowercase().contains("connection refused"), "says why:\n{out}");
 }
 
+/// The upstream rendered for the new color is one nginx refuses (a `server` line without its
+/// `;`): `nginx -t` refuses it before any reload, the upstream nginx had is put back, and the
+/// deploy is reverted with the old release serving all along and the new color stopped.
+#[test]
+fn an_upstream_nginx_refuses_is_never_loaded_and_the_old_one_stays() {
+    let _lock = deploys();
+    from_release_1();
+    let upstream = "/var/lib/bgrun-lab/prod/data/nginx/upstreams/books-ms.conf";
+    let before = std::fs::read_to_string(upstream).expect("the upstream nginx serves");
+    let serving = color();
+    let next = other(&serving);
+    let templates = tempfile::tempdir().expect("temporary folder");
+    let book = std::fs::read_to_string(format!(
+        "{}/playbooks/books-ms/nginx-upstreams-{serving}.ctmpl",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("the book's upstream template");
+    std::fs::write(templates.path().join(format!("up-{serving}.ctmpl")), book).expect("write");
+    std::fs::write(
+        templates.path().join(format!("up-{next}.ctmpl")),
+        format!(
+            "upstream books-ms {{\n{{{{range service \"books-ms-{next}\" \"any\"}}}}    server {{{{.Address}}}}:{{{{.Port}}}}\n{{{{end}}}}}}\n"
+        ),
+    )
+    .expect("write");
+    let variable = format!("nginx_upstream={}/up-{{{{ color }}}}.ctmpl", templates.path().display());
+    let out = fails_and_changes_nothing(&["-e", &variable], 2, &["nginx refused the upstream of"]);
+    assert!(out.contains("nginx was not reloaded"), "{out}");
+    assert_eq!(std::fs::read_to_string(upstream).expect("the upstream"), before);
+}
+
 /// The host's Docker engine cannot be reached (its socket is not there): the deploy stops before
 /// anything starts, naming the socket.
 #[test]
