@@ -438,6 +438,78 @@ fn a_deploy_killed_after_its_switch_is_finished_not_deployed_again() {
     assert_eq!(image("books-ms", &old), "127.0.0.2:5000/books-ms:1");
 }
 
+/// SIGKILL right after each stage of a deploy of release 2, then the deploy run again: it
+/// converges to release 2 serving with the other color stopped, and a client through nginx
+/// saw no failed request from before the kill to the end of the second run.
+#[test]
+fn a_deploy_killed_at_each_stage_converges_when_run_again() {
+    use std::io::BufRead;
+    let _lock = deploys();
+    for stage in [
+        "pull the new release",
+        "start the new release as the new color, beside the old one",
+        "nginx's upstream of the color, from Consul",
+        "nginx reloads",
+        "the new color's release is recorded",
+    ] {
+        from_release_1();
+        let client = Client::start(80, "/api/v1/books");
+        let mut killed = command(&[
+            "playbooks/books-ms.yml",
+            "-i",
+            "inventories/lab",
+            "-e",
+            "version=2",
+            "--output",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("deploy");
+        let events = std::io::BufReader::new(killed.stdout.take().expect("stdout"));
+        let reached = events.lines().map_while(Result::ok).any(|line| {
+            let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            event["event"] == "host_result"
+                && event["status"] != "skipped"
+                && event["step"].as_str().is_some_and(|s| s.ends_with(stage))
+        });
+        assert!(reached, "the deploy never reached `{stage}`");
+        kill(&mut killed, "KILL");
+        let _ = killed.wait();
+        let started = Instant::now();
+        let out = loop {
+            let (code, out) = deploy("2", &["--lock-wait", "5", "-e", "drain_seconds=1"]);
+            if code == 0 {
+                break out;
+            }
+            assert!(out.contains("is held by"), "killed after `{stage}`: {out}");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "killed after `{stage}`, the lock never expired:\n{out}"
+            );
+        };
+        let seen = client.finish();
+        assert!(
+            seen.iter().all(|(status, _)| *status == 200),
+            "killed after `{stage}`, a request failed: {:?}",
+            seen.iter().find(|(status, _)| *status != 200)
+        );
+        assert_eq!(
+            books_version(80).as_deref(),
+            Some("2"),
+            "killed after `{stage}`:\n{out}"
+        );
+        let now = color();
+        assert_eq!(running("books-ms", &now), "true", "killed after `{stage}`");
+        assert_eq!(
+            running("books-ms", other(&now)),
+            "false",
+            "killed after `{stage}`, one release serves:\n{out}"
+        );
+    }
+}
+
 #[test]
 fn sigterm_stops_at_a_safe_point_and_releases_the_lock() {
     stops_at_a_safe_point_and_releases_the_lock("TERM", 143);
