@@ -205,7 +205,10 @@ impl Runner<'_> {
                             None => groups.push((target, loop_vars.clone(), vec![host.clone()])),
                         }
                         included += 1;
-                        self.count(host, Status::Ok, false, false);
+                        // Ansible counts an included file, not an included role.
+                        if matches!(step.action, Action::IncludeTasks { .. }) {
+                            self.count(host, Status::Ok, false, false);
+                        }
                         report(host, Status::Ok, shown);
                     }
                     Err(e) => {
@@ -224,8 +227,13 @@ impl Runner<'_> {
         }
         for (target, loop_vars, group) in groups {
             // The include's `vars` and the item's variables hold for every step it includes.
+            // (`ansible_loop_var` and `ansible_index_var` are the include's own, as in Ansible.)
             let mut vars = step.vars.clone();
-            vars.extend(loop_vars);
+            vars.extend(
+                loop_vars
+                    .into_iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "ansible_loop_var" | "ansible_index_var")),
+            );
             let loaded = match &step.action {
                 Action::IncludeTasks { base, context, .. } => {
                     let path: PathBuf = base.join(&target);
