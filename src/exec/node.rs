@@ -205,10 +205,6 @@ impl Runner<'_> {
                             None => groups.push((target, loop_vars.clone(), vec![host.clone()])),
                         }
                         included += 1;
-                        // Ansible counts an included file, not an included role.
-                        if matches!(step.action, Action::IncludeTasks { .. }) {
-                            self.count(host, Status::Ok, false, false);
-                        }
                         report(host, Status::Ok, shown);
                     }
                     Err(e) => {
@@ -225,6 +221,9 @@ impl Runner<'_> {
                 self.count(host, Status::Skipped, false, false);
             }
         }
+        // As Ansible does, every inclusion is read before any runs: a host whose file cannot be
+        // read fails, and runs none of them.
+        let mut ready: Vec<(Vec<Step>, Vec<String>)> = Vec::new();
         for (target, loop_vars, group) in groups {
             // The include's `vars` and the item's variables hold for every step it includes.
             // (`ansible_loop_var` and `ansible_index_var` are the include's own, as in Ansible.)
@@ -254,7 +253,15 @@ impl Runner<'_> {
                 _ => continue,
             };
             match loaded {
-                Ok(steps) => self.run_sequence(run, &steps, &group).await,
+                Ok(steps) => {
+                    // Ansible counts a file read, once per item and host, not an included role.
+                    if matches!(step.action, Action::IncludeTasks { .. }) {
+                        for host in &group {
+                            self.count(host, Status::Ok, false, false);
+                        }
+                    }
+                    ready.push((steps, group));
+                }
                 Err(e) => {
                     let message = e.render().trim_start_matches("error: ").to_string();
                     for host in &group {
@@ -262,6 +269,9 @@ impl Runner<'_> {
                     }
                 }
             }
+        }
+        for (steps, group) in ready {
+            self.run_sequence(run, &steps, &group).await;
         }
     }
 

@@ -135,3 +135,29 @@ fn an_include_inside_a_looped_include_sees_the_outer_item() {
     .file("plain.yml", "- debug: msg=\"plain {{ outer }}\"\n")
     .same();
 }
+
+#[test]
+fn a_looped_include_of_a_missing_file_fails_the_host() {
+    let (ansible, bgrun) = Case::new(
+        r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - include_tasks: "{{ item }}.yml"
+      loop: [here, nothere]
+    - debug: msg=never
+"#,
+    )
+    .file("here.yml", "- debug: msg=\"here {{ item }}\"\n")
+    .both();
+    // Ansible's json callback puts the failure in place of the include's items, so only the
+    // outcome is compared: every file is read before any runs, and the host fails on the missing one.
+    assert_eq!(
+        (bgrun.code, &bgrun.recap),
+        (ansible.code, &ansible.recap),
+        "{}",
+        bgrun.stdout
+    );
+    assert!(bgrun.stdout.contains("nothere.yml"), "{}", bgrun.stdout);
+    assert!(!bgrun.stdout.contains("here here"), "{}", bgrun.stdout);
+}
