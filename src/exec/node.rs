@@ -1,7 +1,6 @@
 //! Steps that hold steps: blocks with `rescue` and `always`, dynamic includes of step files and
 //! roles, `meta` actions, and handlers.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
@@ -112,71 +111,138 @@ impl Runner<'_> {
     }
 
     /// `include_tasks` and `include_role`: the file or role is read when the step runs, for each
-    /// host (the name may be a template), and its steps run in order.
+    /// host (the name may be a template), and its steps run in order. With a loop, as Ansible
+    /// does, `when` is asked per item and the steps run once per item, in item order, with the
+    /// item's variables; hosts with the same file and item run it together.
     async fn run_include(&self, run: &PlayRun<'_>, step: &Step, hosts: &[String]) {
         let label = step.label();
-        let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        self.reporter.emit(&Event::StepStart {
+            play: run.play.name.clone(),
+            step: label.clone(),
+            id: step.id.clone(),
+        });
+        let report = |host: &str, status: Status, item: Option<Json>| {
+            self.reporter.emit(&Event::HostResult {
+                step: label.clone(),
+                host: host.to_string(),
+                status,
+                ignored: false,
+                msg: None,
+                item: item.map(|i| match step.no_log {
+                    true => "(censored)".into(),
+                    false => super::step::item_label(&i),
+                }),
+                result: Json::Null,
+                diff: None,
+            });
+        };
+        // Each inclusion: its file or role, the loop item's variables, and its hosts.
+        let mut groups: Vec<(String, Vars, Vec<String>)> = Vec::new();
         for host in hosts {
             let scope = self.host_scope(run, Some(step), host, None);
-            let mut holds = true;
-            for condition in &step.when {
-                match self.templar.eval_condition(condition, &scope) {
-                    Ok(value) => holds &= value,
+            let runs: Vec<(Vars, Option<Json>)> = match &step.looped {
+                None => vec![(Vars::new(), None)],
+                Some(looped) => match self.loop_items(step, looped, &scope) {
+                    Ok(items) => (0..items.len())
+                        .map(|index| {
+                            (
+                                super::step::loop_variables(looped, &items, index),
+                                Some(items[index].clone()),
+                            )
+                        })
+                        .collect(),
+                    Err(msg) => {
+                        self.fail_host(step, host, msg);
+                        continue;
+                    }
+                },
+            };
+            let mut included = 0;
+            for (loop_vars, item) in &runs {
+                let scope = scope.extended(loop_vars.clone());
+                let shown = match (&step.looped, item) {
+                    (Some(looped), Some(item)) => match &looped.label {
+                        None => Some(item.clone()),
+                        Some(template) => match self.templar.render_value(template, &scope) {
+                            Ok(shown) => Some(shown),
+                            Err(e) => {
+                                self.fail_host(step, host, format!("Failed to template loop_control.label: {e}"));
+                                break;
+                            }
+                        },
+                    },
+                    _ => None,
+                };
+                let mut holds = true;
+                for condition in &step.when {
+                    match self.templar.eval_condition(condition, &scope) {
+                        Ok(value) => holds &= value,
+                        Err(e) => {
+                            self.fail_host(step, host, format!("{e} (in step `{label}` at {})", step.span));
+                            holds = false;
+                        }
+                    }
+                }
+                if self.health(host) != Some(Health::Active) {
+                    break;
+                }
+                if !holds {
+                    report(host, Status::Skipped, shown);
+                    continue;
+                }
+                let target = match &step.action {
+                    Action::IncludeTasks { file, .. } => file,
+                    Action::IncludeRole { name, .. } => name,
+                    _ => continue,
+                };
+                match self.templar.render_string(target, &scope) {
+                    Ok(value) => {
+                        let target = crate::yaml::scalar_text(&value);
+                        match groups.iter_mut().find(|(t, v, _)| *t == target && v == loop_vars) {
+                            Some((_, _, group)) => group.push(host.clone()),
+                            None => groups.push((target, loop_vars.clone(), vec![host.clone()])),
+                        }
+                        included += 1;
+                        report(host, Status::Ok, shown);
+                    }
                     Err(e) => {
                         self.fail_host(step, host, format!("{e} (in step `{label}` at {})", step.span));
-                        holds = false;
+                        break;
                     }
                 }
             }
-            if !holds {
-                if self.health(host) == Some(Health::Active) {
-                    self.count(host, Status::Skipped, false, false);
-                    self.reporter.emit(&Event::HostResult {
-                        step: label.clone(),
-                        host: host.clone(),
-                        status: Status::Skipped,
-                        ignored: false,
-                        msg: None,
-                        item: None,
-                        result: Json::Null,
-                        diff: None,
-                    });
+            // An include that included nothing (every item skipped, or no items) is skipped once.
+            if included == 0 && self.health(host) == Some(Health::Active) {
+                if runs.is_empty() {
+                    report(host, Status::Skipped, None);
                 }
-                continue;
-            }
-            let target = match &step.action {
-                Action::IncludeTasks { file, .. } => file,
-                Action::IncludeRole { name, .. } => name,
-                _ => continue,
-            };
-            match self.templar.render_string(target, &scope) {
-                Ok(value) => groups
-                    .entry(crate::yaml::scalar_text(&value))
-                    .or_default()
-                    .push(host.clone()),
-                Err(e) => self.fail_host(step, host, format!("{e} (in step `{label}` at {})", step.span)),
+                self.count(host, Status::Skipped, false, false);
             }
         }
-        for (target, group) in groups {
+        // As Ansible does, every inclusion is read before any runs: a host whose file cannot be
+        // read fails, and runs none of them.
+        let mut ready: Vec<(Vec<Step>, Vec<String>)> = Vec::new();
+        for (target, loop_vars, group) in groups {
+            // The include's `vars` and the item's variables hold for every step it includes.
+            // (`ansible_loop_var` and `ansible_index_var` are the include's own, as in Ansible.)
+            let mut vars = step.vars.clone();
+            vars.extend(
+                loop_vars
+                    .into_iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "ansible_loop_var" | "ansible_index_var")),
+            );
             let loaded = match &step.action {
                 Action::IncludeTasks { base, context, .. } => {
                     let path: PathBuf = base.join(&target);
                     let mut context = (**context).clone();
-                    context.params.extend(step.vars.clone());
+                    context.params.extend(vars);
                     load_steps_file(&self.book.dir, &self.options.roles_path, &path, &context)
                 }
                 Action::IncludeRole {
                     tasks_from, context, ..
                 } => {
                     let loader = Loader::new(&self.book.dir, &self.options.roles_path);
-                    let result = loader.role(
-                        &target,
-                        tasks_from.as_deref(),
-                        step.vars.clone(),
-                        context,
-                        &step.span,
-                        true,
-                    );
+                    let result = loader.role(&target, tasks_from.as_deref(), vars, context, &step.span, true);
                     if let Ok(mut handlers) = run.extra_handlers.lock() {
                         handlers.extend(loader.handlers.take());
                     }
@@ -185,7 +251,15 @@ impl Runner<'_> {
                 _ => continue,
             };
             match loaded {
-                Ok(steps) => self.run_sequence(run, &steps, &group).await,
+                Ok(steps) => {
+                    // Ansible counts a file read, once per item and host, not an included role.
+                    if matches!(step.action, Action::IncludeTasks { .. }) {
+                        for host in &group {
+                            self.count(host, Status::Ok, false, false);
+                        }
+                    }
+                    ready.push((steps, group));
+                }
                 Err(e) => {
                     let message = e.render().trim_start_matches("error: ").to_string();
                     for host in &group {
@@ -193,6 +267,9 @@ impl Runner<'_> {
                     }
                 }
             }
+        }
+        for (steps, group) in ready {
+            self.run_sequence(run, &steps, &group).await;
         }
     }
 

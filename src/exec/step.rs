@@ -594,7 +594,7 @@ impl Runner<'_> {
     }
 
     /// A loop's items: its source templated, then read through its lookup if it has one.
-    fn loop_items(&self, step: &Step, looped: &Loop, scope: &Scope) -> Result<Vec<Json>, String> {
+    pub(super) fn loop_items(&self, step: &Step, looped: &Loop, scope: &Scope) -> Result<Vec<Json>, String> {
         let rendered = self
             .templar
             .render_value(&looped.source, scope)
@@ -804,7 +804,7 @@ fn start_in_background(job: Background) -> Outcome {
 
 /// The variables of loop item `index`: the item, `ansible_loop_var`, the index variable and
 /// `ansible_loop`, as Ansible sets them.
-fn loop_variables(looped: &Loop, items: &[Json], index: usize) -> Vars {
+pub(super) fn loop_variables(looped: &Loop, items: &[Json], index: usize) -> Vars {
     let mut vars = Vars::from_iter([
         (looped.var.clone(), items[index].clone()),
         ("ansible_loop_var".into(), Json::from(looped.var.as_str())),
@@ -838,7 +838,7 @@ fn loop_variables(looped: &Loop, items: &[Json], index: usize) -> Vars {
     vars
 }
 
-fn item_label(item: &Json) -> String {
+pub(super) fn item_label(item: &Json) -> String {
     match item {
         Json::String(s) => s.clone(),
         other => other.to_string(),

@@ -345,13 +345,38 @@ mod tests {
             text.contains("`collections` is an Ansible keyword that bgrun does not support"),
             "{text}"
         );
-        let text = error("- hosts: all\n  steps:\n    - include_tasks: a.yml\n      loop: [1]\n");
+        // A dynamic include loops; an import is read once, before the run, so it cannot.
+        let text = error("- hosts: all\n  steps:\n    - import_tasks: a.yml\n      loop: [1]\n");
         assert!(
             text.starts_with(
-                "error: play.yml:4:7: `loop` is an Ansible keyword that bgrun does not support in an include"
+                "error: play.yml:4:13: `import_tasks` is read before the run, once, so it cannot have `loop`"
             ),
             "{text}"
         );
+        assert!(
+            text.ends_with("help: use `include_tasks`, which runs once per item"),
+            "{text}"
+        );
+        let text = error("- hosts: all\n  steps:\n    - import_role: {name: r}\n      with_items: [1]\n");
+        assert!(
+            text.starts_with(
+                "error: play.yml:4:19: `import_role` is read before the run, once, so it cannot have `with_items`"
+            ),
+            "{text}"
+        );
+        let text = error("- hosts: all\n  steps:\n    - block: []\n      loop: [1]\n");
+        assert!(
+            text.starts_with(
+                "error: play.yml:4:7: `loop` is an Ansible keyword that bgrun does not support in a block"
+            ),
+            "{text}"
+        );
+        let book = load_text(
+            "- hosts: all\n  steps:\n    - include_tasks: a.yml\n      loop: [1]\n      loop_control: {loop_var: x}\n",
+        )
+        .unwrap();
+        let looped = book.plays[0].steps[0].looped.as_ref().expect("the include loops");
+        assert_eq!(looped.var, "x");
         let text = error("- hosts: all\n  steps:\n    - command: ls\n      local_action: copy src=a dest=b\n");
         assert!(
             text.starts_with(

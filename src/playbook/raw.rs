@@ -22,7 +22,7 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "connection",
     "debugger",
     "defaults_from",
-    // Loops, where a step that is not a module has one (`include_tasks`, `include_role`).
+    // Loops, where a step that neither runs a module nor includes has one (a block, `meta`).
     "loop",
     "loop_control",
     "order",
@@ -257,16 +257,6 @@ pub struct MetaStep {
 pub struct ModuleStep {
     pub args: Option<Node>,
     pub register: Option<Text>,
-    pub r#loop: Option<Spanned<Json>>,
-    pub with_items: Option<Spanned<Json>>,
-    pub with_list: Option<Spanned<Json>>,
-    pub with_dict: Option<Spanned<Json>>,
-    pub with_together: Option<Spanned<Json>>,
-    pub with_nested: Option<Spanned<Json>>,
-    pub with_subelements: Option<Spanned<Json>>,
-    pub with_sequence: Option<Spanned<Json>>,
-    pub with_fileglob: Option<Spanned<Json>>,
-    pub loop_control: Option<LoopControl>,
     /// `local_action: MODULE ARGS`: the module, run on the controller.
     pub local_action: Option<Node>,
     /// Seconds the module may run; with `poll: 0` it runs in the background.
@@ -287,6 +277,44 @@ pub struct ModuleStep {
     /// The keys no keyword took: the module and its arguments.
     #[serde(rename = "$rest")]
     pub module: Node,
+}
+
+/// A step's loop as written, `loop` or one `with_<lookup>` and its `loop_control`, then `K`: the
+/// keys of the step's kind (a module step, `include_tasks`, `include_role`).
+#[derive(Default, Deserialize)]
+#[serde(rename = "$loop")]
+pub struct Looping<K> {
+    pub r#loop: Option<Spanned<Json>>,
+    pub with_items: Option<Spanned<Json>>,
+    pub with_list: Option<Spanned<Json>>,
+    pub with_dict: Option<Spanned<Json>>,
+    pub with_together: Option<Spanned<Json>>,
+    pub with_nested: Option<Spanned<Json>>,
+    pub with_subelements: Option<Spanned<Json>>,
+    pub with_sequence: Option<Spanned<Json>>,
+    pub with_fileglob: Option<Spanned<Json>>,
+    pub loop_control: Option<LoopControl>,
+    #[serde(rename = "$rest")]
+    pub rest: K,
+}
+
+impl<K> Looping<K> {
+    /// The sources of items the step has, with their keyword (a step may have one).
+    pub fn sources(&self) -> impl Iterator<Item = (&'static str, &Spanned<Json>)> {
+        [
+            ("loop", &self.r#loop),
+            ("with_items", &self.with_items),
+            ("with_list", &self.with_list),
+            ("with_dict", &self.with_dict),
+            ("with_together", &self.with_together),
+            ("with_nested", &self.with_nested),
+            ("with_subelements", &self.with_subelements),
+            ("with_sequence", &self.with_sequence),
+            ("with_fileglob", &self.with_fileglob),
+        ]
+        .into_iter()
+        .filter_map(|(key, source)| Some((key, source.as_ref()?)))
+    }
 }
 
 #[derive(Deserialize)]

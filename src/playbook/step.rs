@@ -10,8 +10,8 @@ use serde_json::Value as Json;
 
 use super::free_form::{self, Word};
 use super::raw::{
-    self, FileTarget, MetaStep, ModuleStep, NOT_SUPPORTED, Needs, RoleInclude, RoleTarget, StepKeys, TasksInclude,
-    Throttle, read, unsupported,
+    self, FileTarget, Looping, MetaStep, ModuleStep, NOT_SUPPORTED, Needs, RoleInclude, RoleTarget, StepKeys,
+    TasksInclude, Throttle, read, unsupported,
 };
 use super::{Action, Loop, LoopLookup, Meta, Privilege, Role, Step};
 use crate::error::{Error, suggest};
@@ -117,9 +117,10 @@ impl<'a> Loader<'a> {
     }
 
     fn module_step(&self, node: &Node, inherit: &Step) -> Result<Step, Error> {
-        let keys: StepKeys<ModuleStep> = read(node, None)?;
+        let keys: StepKeys<Looping<ModuleStep>> = read(node, None)?;
         let mut step = self.inherit_keywords(&keys, &node.span, inherit)?;
-        let own = &keys.privilege.rest;
+        let looping = &keys.privilege.rest;
+        let own = &looping.rest;
         let leftover = own.module.as_map().unwrap_or_default();
         let mut module: Option<(ModuleKind, &Node, &Node)> = None;
         for (key, value) in leftover {
@@ -145,6 +146,7 @@ impl<'a> Loader<'a> {
             let keywords = [
                 fields::<StepKeys<End>>(),
                 fields::<raw::Become>(),
+                fields::<Looping<End>>(),
                 fields::<ModuleStep>(),
             ];
             let candidates = keywords
@@ -210,7 +212,7 @@ impl<'a> Loader<'a> {
                 args.entry(key.key_text()).or_insert_with(|| value.to_json());
             }
         }
-        step.looped = loop_of(own)?;
+        step.looped = loop_of(looping)?;
         step.action = Action::Module { kind, args };
         step.register = own.register.clone().map(|t| t.0);
         step.failed_when = own.failed_when.0.clone();
@@ -346,9 +348,10 @@ impl<'a> Loader<'a> {
 
     /// `import_tasks`, `include_tasks` and the old `include`.
     fn tasks_include(&self, node: &Node, base: &Path, inherit: &Step) -> Result<Step, Error> {
-        let keys: StepKeys<TasksInclude> = read(node, None)?;
+        let keys: StepKeys<Looping<TasksInclude>> = read(node, None)?;
         let mut step = self.inherit_keywords(&keys, &node.span, inherit)?;
-        let own = &keys.privilege.rest;
+        let looping = &keys.privilege.rest;
+        let own = &looping.rest;
         let (key, value) = only_one(
             node,
             [
@@ -369,9 +372,12 @@ impl<'a> Loader<'a> {
         };
         // Parameters of an include are the include's `vars` (already in `step.vars`).
         if key != "import_tasks" {
-            // The include's own `when` decides whether it runs at all; its steps do not repeat it.
+            step.looped = loop_of(looping)?;
+            // The include's own `when` and loop decide whether and how often it runs; its steps do not
+            // repeat them.
             let mut context = Box::new(without_own(&step));
             context.when.clear();
+            context.looped = None;
             step.action = Action::IncludeTasks {
                 file: target,
                 base: base.to_path_buf(),
@@ -379,6 +385,7 @@ impl<'a> Loader<'a> {
             };
             return Ok(step);
         }
+        refuse_loop(looping, key, "include_tasks")?;
         if is_template(&target) {
             return Err(value
                 .error("`import_tasks` is read before the run, so its file name cannot be a template")
@@ -398,9 +405,10 @@ impl<'a> Loader<'a> {
 
     /// `import_role` and `include_role`.
     fn role_include(&self, node: &Node, inherit: &Step) -> Result<Step, Error> {
-        let keys: StepKeys<RoleInclude> = read(node, None)?;
+        let keys: StepKeys<Looping<RoleInclude>> = read(node, None)?;
         let mut step = self.inherit_keywords(&keys, &node.span, inherit)?;
-        let own = &keys.privilege.rest;
+        let looping = &keys.privilege.rest;
+        let own = &looping.rest;
         let (key, value) = only_one(
             node,
             [("import_role", &own.import_role), ("include_role", &own.include_role)],
@@ -416,6 +424,7 @@ impl<'a> Loader<'a> {
         };
         let tasks_from = own.tasks_from.clone().or(tasks_from).map(|t| t.0);
         if key == "import_role" {
+            refuse_loop(looping, key, "include_role")?;
             let steps = self.role(
                 &name,
                 tasks_from.as_deref(),
@@ -431,8 +440,10 @@ impl<'a> Loader<'a> {
             };
             return Ok(step);
         }
+        step.looped = loop_of(looping)?;
         let mut context = Box::new(without_own(&step));
         context.when.clear();
+        context.looped = None;
         step.action = Action::IncludeRole {
             name,
             tasks_from,
@@ -474,6 +485,18 @@ fn only_one<'a, const N: usize>(
 }
 
 /// The context a step hands to the steps inside it: its keywords without its own identity.
+/// An import is read before the run, once: it cannot loop, as in Ansible.
+fn refuse_loop<K>(looping: &Looping<K>, key: &str, instead: &str) -> Result<(), Error> {
+    match looping.sources().next() {
+        None => Ok(()),
+        Some((name, source)) => Err(Error::invalid(
+            source.span.clone(),
+            format!("`{key}` is read before the run, once, so it cannot have `{name}`"),
+        )
+        .with_help(format!("use `{instead}`, which runs once per item"))),
+    }
+}
+
 fn without_own(step: &Step) -> Step {
     let mut inner = step.clone();
     inner.id = None;
@@ -598,20 +621,9 @@ fn local_action(action: &Node) -> Result<(ModuleKind, Node, Node), Error> {
 }
 
 /// A step's loop: its one source of items and its `loop_control`.
-fn loop_of(own: &ModuleStep) -> Result<Option<Loop>, Error> {
+fn loop_of<K>(looping: &Looping<K>) -> Result<Option<Loop>, Error> {
     let mut found: Option<(Json, Option<LoopLookup>)> = None;
-    for (key, source) in [
-        ("loop", &own.r#loop),
-        ("with_items", &own.with_items),
-        ("with_list", &own.with_list),
-        ("with_dict", &own.with_dict),
-        ("with_together", &own.with_together),
-        ("with_nested", &own.with_nested),
-        ("with_subelements", &own.with_subelements),
-        ("with_sequence", &own.with_sequence),
-        ("with_fileglob", &own.with_fileglob),
-    ] {
-        let Some(source) = source else { continue };
+    for (key, source) in looping.sources() {
         if found.is_some() {
             return Err(Error::invalid(
                 source.span.clone(),
@@ -637,7 +649,7 @@ fn loop_of(own: &ModuleStep) -> Result<Option<Loop>, Error> {
     let Some((source, lookup)) = found else {
         return Ok(None);
     };
-    let control = own.loop_control.as_ref();
+    let control = looping.loop_control.as_ref();
     Ok(Some(Loop {
         source,
         lookup,

@@ -10,6 +10,7 @@ mod async_steps;
 mod basics;
 mod files;
 mod filters;
+mod includes;
 mod keywords;
 mod lookups;
 mod loops;
