@@ -38,6 +38,10 @@ pub struct Cli {
     #[arg(short = 'u', long = "user", value_name = "REMOTE_USER")]
     pub user: Option<String>,
 
+    /// Reach hosts this way when neither the inventory nor the play says how (`local` or `ssh`).
+    #[arg(short = 'c', long, value_name = "CONNECTION", value_parser = ["local", "ssh", "smart", "paramiko"])]
+    pub connection: Option<String>,
+
     /// Run every step as another user (`become`), root unless `--become-user` says otherwise.
     #[arg(short = 'b', long = "become")]
     pub become_enabled: bool,

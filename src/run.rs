@@ -144,6 +144,7 @@ async fn run(cli: Cli) -> Result<i32, Error> {
         force_handlers: cli.force_handlers,
         roles_path: settings.roles_path.clone(),
         lock_wait: lock_wait(cli.lock_wait)?,
+        local_by_default: cli.connection.as_deref() == Some("local"),
     };
     let mut reporter = Reporter::new(cli.output, cli.verbose);
     if cli.timeline.is_some() {

@@ -1,4 +1,4 @@
-//! The items of `with_together`, `with_nested`, `with_subelements`, `with_sequence` and
+//! The items of `with_items`, `with_together`, `with_nested`, `with_subelements`, `with_sequence` and
 //! `with_fileglob`, as Ansible's lookup plugins of those names make them from the step's terms
 //! (already templated).
 
@@ -16,6 +16,11 @@ use crate::playbook::LoopLookup;
 pub fn items(lookup: LoopLookup, terms: Json, search: &[PathBuf]) -> Result<Vec<Json>, String> {
     let terms = listify(terms);
     match lookup {
+        // Each term templated, then the lists among them spliced in, one level.
+        LoopLookup::Items => match flatten(terms) {
+            Json::Array(items) => Ok(items),
+            other => Ok(vec![other]),
+        },
         LoopLookup::Together => together(terms),
         LoopLookup::Nested => nested(terms),
         LoopLookup::Subelements => subelements(terms),

@@ -73,6 +73,8 @@ pub struct RunOptions {
     pub roles_path: Vec<PathBuf>,
     /// How long a `consul_lock` step waits for a lock another run holds (`--lock-wait`).
     pub lock_wait: Duration,
+    /// `-c local`: hosts whose inventory and play name no connection are reached locally.
+    pub local_by_default: bool,
 }
 
 /// How the run ended, for the exit code.
@@ -748,7 +750,12 @@ impl<'a> Runner<'a> {
             self.options.persist,
         )
         .map(|mut spec| {
-            spec.local |= implicit_local || run.play.local;
+            let unnamed = scope
+                .resolve("ansible_connection")
+                .ok()
+                .flatten()
+                .is_none_or(|c| c.is_null());
+            spec.local |= implicit_local || run.play.local || (self.options.local_by_default && unnamed);
             if spec.user.is_none() {
                 spec.user = user.map(String::from);
             }

@@ -148,6 +148,7 @@ pub struct Loop {
 /// `with_fileglob`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoopLookup {
+    Items,
     Together,
     Nested,
     Subelements,

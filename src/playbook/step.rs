@@ -632,11 +632,7 @@ fn loop_of<K>(looping: &Looping<K>) -> Result<Option<Loop>, Error> {
         }
         let json = &source.value;
         found = Some(match key {
-            // with_items flattens one level, as Ansible's does.
-            "with_items" => (
-                Json::String(format!("{{{{ {} | flatten(levels=1) }}}}", inline(json))),
-                None,
-            ),
+            "with_items" => (json.clone(), Some(LoopLookup::Items)),
             "with_dict" => (Json::String(format!("{{{{ {} | dict2items }}}}", inline(json))), None),
             "with_together" => (json.clone(), Some(LoopLookup::Together)),
             "with_nested" => (json.clone(), Some(LoopLookup::Nested)),

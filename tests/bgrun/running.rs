@@ -260,3 +260,25 @@ fn vvv_shows_each_remote_command_with_its_secrets_masked() {
         .expect(0);
     assert!(!quiet.stdout.contains("EXEC"), "{}", quiet.stdout);
 }
+
+/// `-c local`, as ansible-playbook's: hosts whose inventory names no connection run locally, and
+/// one whose inventory says `ansible_connection=ssh` keeps it (here: unreachable).
+#[test]
+fn connection_local_from_the_command_line() {
+    let t = Test::new()
+        .file(
+            "inventory",
+            "web1 ansible_host=192.0.2.1\nweb2 ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh\n",
+        )
+        .args(&["-i", "inventory", "-c", "local", "-T", "2"])
+        .playbook("- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo here\n      register: r\n    - debug: var=r.stdout\n");
+    let out = t.expect(4);
+    assert!(out.stdout.contains("ok: [web1] => r.stdout = \"here\""), "{}", out.stdout);
+    assert!(out.stdout.contains("unreachable: [web2]"), "{}", out.stdout);
+    let bad = Test::new()
+        .args(&["-c", "telnet"])
+        .playbook("- hosts: all\n  tasks: []\n")
+        .run();
+    assert_eq!(bad.code, 5, "a usage error: {}", bad.stderr);
+    assert!(bad.stderr.contains("possible values: local, ssh"), "{}", bad.stderr);
+}

@@ -103,3 +103,29 @@ fn loop_control_label_index_var_extended_and_pause() {
     )
     .same();
 }
+
+#[test]
+fn with_items_templates_each_item_then_splices_lists_in_one_level() {
+    Case::new(
+        r#"
+- hosts: all
+  gather_facts: false
+  vars:
+    words: [x, y]
+    nested: [[p, q], r]
+    one: z
+  tasks:
+    - debug: msg="{{ item }}"
+      with_items:
+        - "{{ words }}"
+        - "{{ one }}"
+        - b
+        - [c, d]
+    - debug: var=item
+      with_items: "{{ nested }}"
+    - debug: msg="{{ item }}"
+      with_items: "{{ one }}"
+"#,
+    )
+    .same();
+}
