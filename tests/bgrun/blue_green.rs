@@ -228,6 +228,12 @@ fn a_broken_release_is_rejected_before_the_switch() {
         )) && out.contains("keeps serving"),
         "{out}"
     );
+    assert!(
+        out.contains("timed out after 5 s waiting for 1 passing instance of `books-ms-")
+            && out.contains("check `")
+            && out.contains("is critical: "),
+        "the timeout names the failing check and what it said:\n{out}"
+    );
     assert_eq!(color(), serving);
     assert!(!seen.is_empty());
     for (status, body) in &seen {
@@ -541,10 +547,21 @@ fn stops_at_a_safe_point_and_releases_the_lock(signal: &str, code: i32) {
     .stderr(Stdio::piped())
     .spawn()
     .expect("deploy");
+    let client = Client::start(80, "/api/v1/books");
     wait_for_lock("books-ms");
     std::thread::sleep(Duration::from_millis(1500));
     kill(&mut deploy_run, signal);
     let out = deploy_run.wait_with_output().expect("deploy ends");
+    let seen = client.finish();
+    assert!(
+        !seen.is_empty()
+            && seen
+                .iter()
+                .all(|(status, body)| *status == 200 && body.contains(r#""version": "1""#)),
+        "release 1 served throughout: {:?}",
+        seen.iter()
+            .find(|(status, body)| *status != 200 || !body.contains(r#""version": "1""#))
+    );
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

@@ -222,7 +222,8 @@ fn the_registry_down_stops_the_deploy_before_anything_starts() {
 
 /// The upstream rendered for the new color is one nginx refuses (a `server` line without its
 /// `;`): `nginx -t` refuses it before any reload, the upstream nginx had is put back, and the
-/// deploy is reverted with the old release serving all along and the new color stopped.
+/// deploy is reverted with the old release serving all along and the new color stopped (its
+/// record gone: the release it held before was replaced, then stopped).
 #[test]
 fn an_upstream_nginx_refuses_is_never_loaded_and_the_old_one_stays() {
     let _lock = deploys();
@@ -246,9 +247,24 @@ fn an_upstream_nginx_refuses_is_never_loaded_and_the_old_one_stays() {
     )
     .expect("write");
     let variable = format!("nginx_upstream={}/up-{{{{ color }}}}.ctmpl", templates.path().display());
-    let out = fails_and_changes_nothing(&["-e", &variable], 2, &["nginx refused the upstream of"]);
-    assert!(out.contains("nginx was not reloaded"), "{out}");
+    let client = Client::start(80, "/api/v1/books");
+    let (code, out) = deploy("2", &["-e", &variable]);
+    served_throughout(&client.finish(), "1");
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("nginx refused the upstream of") && out.contains("nginx was not reloaded"),
+        "{out}"
+    );
     assert_eq!(std::fs::read_to_string(upstream).expect("the upstream"), before);
+    // Reverted: the old color serves, the new one is stopped and holds no release any more.
+    assert_eq!(color(), serving, "{out}");
+    assert_eq!(running("books-ms", next), "false", "{out}");
+    assert_eq!(consul_get(&format!("/v1/kv/books-ms/releases/{serving}?raw")), "1");
+    assert_eq!(consul_get(&format!("/v1/kv/books-ms/releases/{next}?raw")), "", "{out}");
+    assert!(
+        !consul_get("/v1/kv/books-ms/lock").contains("\"Session\""),
+        "the lock is released"
+    );
 }
 
 /// The host's Docker engine cannot be reached (its socket is not there): the deploy stops before

@@ -273,7 +273,11 @@ fn connection_local_from_the_command_line() {
         .args(&["-i", "inventory", "-c", "local", "-T", "2"])
         .playbook("- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo here\n      register: r\n    - debug: var=r.stdout\n");
     let out = t.expect(4);
-    assert!(out.stdout.contains("ok: [web1] => r.stdout = \"here\""), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("ok: [web1] => r.stdout = \"here\""),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("unreachable: [web2]"), "{}", out.stdout);
     let bad = Test::new()
         .args(&["-c", "telnet"])

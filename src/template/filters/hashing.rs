@@ -28,7 +28,9 @@ pub(super) fn hash(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<S
 }
 
 /// `password_hash(hashtype='sha512', salt=None, salt_size=None, rounds=None)`: the crypt string
-/// Python's `crypt` gives (Ansible without passlib); passlib's implicit rounds count as none.
+/// Ansible gives with passlib (which Debian's ansible recommends and installs by default):
+/// passlib's default rounds (656,000 for SHA-512, 535,000 for SHA-256) when none are asked,
+/// and the `rounds=` field left out when it is crypt's implicit 5,000.
 pub(super) fn password_hash(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Error> {
     let params = Params::new(
         "password_hash",
@@ -42,7 +44,7 @@ pub(super) fn password_hash(value: &Value, args: Rest<Value>, kwargs: Kwargs) ->
     let rounds = params.int(3, "rounds")?;
     params.get(4, "ident")?;
     params.finish()?;
-    let (variant, implicit_rounds) = match kind.as_str() {
+    let (variant, default_rounds) = match kind.as_str() {
         "sha512" | "sha512_crypt" => (ShaCrypt::Sha512, 656_000),
         "sha256" | "sha256_crypt" => (ShaCrypt::Sha256, 535_000),
         other => {
@@ -65,8 +67,8 @@ pub(super) fn password_hash(value: &Value, args: Rest<Value>, kwargs: Kwargs) ->
     if salt.chars().count() > 16 {
         return Err(fail("invalid salt size"));
     }
-    let rounds = rounds
-        .filter(|&r| r != implicit_rounds)
+    let rounds = Some(rounds.unwrap_or(default_rounds))
+        .filter(|&r| r != 5_000)
         .map(|r| u32::try_from(r.max(0)).unwrap_or(u32::MAX));
     Ok(sha_crypt(variant, &text(value)?, &salt, rounds))
 }
