@@ -59,14 +59,16 @@ impl Connection {
         result.as_ref().map_err(Clone::clone)
     }
 
-    /// The host's Docker engine, connected on first use and kept for the run.
+    /// The host's Docker engine, connected on first use and kept for the run; its forwarded
+    /// socket is made again when the SSH master closed while the run waited.
     pub async fn docker(&self, docker_host: Option<&str>) -> Result<&bollard::Docker, HostError> {
+        let transport = self.get().await?;
+        if self.docker.initialized() {
+            transport.revive().await.map_err(|e| HostError::Unreachable(e.0))?;
+        }
         let result = self
             .docker
-            .get_or_init(|| async {
-                let transport = self.get().await?;
-                crate::docker::connect(transport, docker_host).await
-            })
+            .get_or_init(|| crate::docker::connect(transport, docker_host))
             .await;
         result.as_ref().map_err(Clone::clone)
     }

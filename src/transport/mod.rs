@@ -231,6 +231,20 @@ impl Transport {
         }
     }
 
+    /// Opens the SSH master again, with its forwards at the same local paths, when it closed
+    /// after its idle time while the run waited on something else.
+    pub async fn revive(&self) -> Result<(), TransportError> {
+        match self {
+            Transport::Ssh(ssh) => {
+                ssh.reopen_if_gone(&TransportError("the SSH master went away".into()))
+                    .await
+            }
+            Transport::Local(_) => Ok(()),
+            #[cfg(test)]
+            Transport::Fake(_) => Ok(()),
+        }
+    }
+
     /// A local path that reaches the host's unix socket `remote`: forwarded over SSH, or the
     /// socket itself for the local connection.
     pub async fn socket(&self, remote: &std::path::Path) -> Result<std::path::PathBuf, TransportError> {

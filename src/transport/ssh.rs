@@ -39,18 +39,28 @@ impl SshTransport {
         match self.try_exec(exec).await {
             Err(Retry::MasterGone(error)) => {
                 // The command never started: open the master again and send it once more.
-                {
-                    let mut session = self.session.write().await;
-                    if session.check().await.is_err() {
-                        *session = master::session(&self.spec, &self.path, self.spec.persist)
-                            .await
-                            .map_err(|e| TransportError(format!("{error}; reconnecting: {}", e.0)))?;
-                    }
-                }
+                self.reopen_if_gone(&error).await?;
                 self.try_exec(exec).await.map_err(Retry::into_error)
             }
             other => other.map_err(Retry::into_error),
         }
+    }
+
+    /// Opens the master again when it went away (closed after its idle time while the run waited
+    /// on something else, say), with the forwards the run had made, at the same local paths.
+    pub async fn reopen_if_gone(&self, error: &TransportError) -> Result<(), TransportError> {
+        let mut session = self.session.write().await;
+        if session.check().await.is_ok() {
+            return Ok(());
+        }
+        *session = master::session(&self.spec, &self.path, self.spec.persist)
+            .await
+            .map_err(|e| TransportError(format!("{error}; reconnecting: {}", e.0)))?;
+        for (remote, local) in self.forwarded.lock().map(|f| f.clone()).unwrap_or_default() {
+            let _ = std::fs::remove_file(&local);
+            forward(&session, &remote, &local).await?;
+        }
+        Ok(())
     }
 
     async fn try_exec(&self, exec: &Exec) -> Result<ExecOutput, Retry> {
@@ -133,24 +143,7 @@ impl SshTransport {
             self as *const Self as usize
         ));
         let _ = std::fs::remove_file(&local);
-        self.session
-            .read()
-            .await
-            .request_port_forward(
-                openssh::ForwardType::Local,
-                openssh::Socket::UnixSocket {
-                    path: local.as_path().into(),
-                },
-                openssh::Socket::UnixSocket { path: remote.into() },
-            )
-            .await
-            .map_err(|e| {
-                TransportError(format!(
-                    "cannot forward `{}` over SSH: {}",
-                    remote.display(),
-                    reason(&e)
-                ))
-            })?;
+        forward(&*self.session.read().await, remote, &local).await?;
         if let Ok(mut forwarded) = self.forwarded.lock() {
             forwarded.push((remote.to_path_buf(), local.clone()));
         }
@@ -222,4 +215,22 @@ fn reason(error: &openssh::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Forwards the host's unix socket `remote` to the local socket `local` over the master.
+async fn forward(session: &Session, remote: &std::path::Path, local: &std::path::Path) -> Result<(), TransportError> {
+    session
+        .request_port_forward(
+            openssh::ForwardType::Local,
+            openssh::Socket::UnixSocket { path: local.into() },
+            openssh::Socket::UnixSocket { path: remote.into() },
+        )
+        .await
+        .map_err(|e| {
+            TransportError(format!(
+                "cannot forward `{}` over SSH: {}",
+                remote.display(),
+                reason(&e)
+            ))
+        })
 }

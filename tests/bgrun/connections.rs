@@ -133,3 +133,24 @@ fn a_killed_run_leaves_no_master_beyond_the_idle_time() {
         "the master outlived its idle time"
     );
 }
+
+/// The SSH master closes after its idle time while the run waits on something that needs no
+/// SSH (a pause here; a health wait or a check through the proxy in a deploy): the next step
+/// that talks to Docker gets the master and its forwarded socket back.
+#[test]
+fn docker_works_after_the_master_closed_while_the_run_waited() {
+    crate::harness::require_lab();
+    let inventory = format!(
+        "cd ansible_host=127.0.0.2 ansible_user=root ansible_ssh_private_key_file={} ansible_ssh_known_hosts_file={} docker_host=unix:///var/run/docker.sock ansible_ssh_args=\"-o ControlPersist=1\"\n",
+        crate::harness::LAB_KEY,
+        crate::harness::LAB_KNOWN_HOSTS
+    );
+    let t = Test::new()
+        .file("inventory", &inventory)
+        .args(&["-i", "inventory"])
+        .playbook(
+            "- hosts: cd\n  gather_facts: false\n  tasks:\n    - container: {name: bgrun-nothing-here, state: absent}\n    - pause: {seconds: 3}\n    - container: {name: bgrun-nothing-here, state: absent}\n",
+        );
+    let out = t.expect(0);
+    assert!(out.stdout.contains("ok=3"), "{}", out.stdout);
+}

@@ -73,16 +73,7 @@ fn the_consul_agent_stopped_at_the_start_stops_the_deploy_before_anything_change
     let _lock = deploys();
     from_release_1();
     let before = state();
-    let pid = std::fs::read_to_string("/var/lib/bgrun-lab/run/consul.pid").expect("the lab's Consul pid");
-    let pid = pid.trim().to_string();
-    let resume = Resume(pid.clone());
-    assert!(
-        Command::new("kill")
-            .args(["-STOP", &pid])
-            .status()
-            .expect("kill")
-            .success()
-    );
+    let resume = consul_stopped();
     let client = Client::start(80, "/api/v1/books");
     let (code, out) = deploy("2", &[]);
     served_throughout(&client.finish(), "1");
@@ -104,8 +95,6 @@ fn consul_going_down_after_the_new_color_is_up_keeps_the_old_release_serving() {
     let _lock = deploys();
     from_release_1();
     let serving = color();
-    let pid = std::fs::read_to_string("/var/lib/bgrun-lab/run/consul.pid").expect("the lab's Consul pid");
-    let pid = pid.trim().to_string();
     let client = Client::start(80, "/api/v1/books");
     let mut run = Command::new(env!("CARGO_BIN_EXE_bgrun"))
         .args([
@@ -135,14 +124,7 @@ fn consul_going_down_after_the_new_color_is_up_keeps_the_old_release_serving() {
                 .is_some_and(|s| s.ends_with("the new color is registered and passes its checks"))
             && event["status"] == "ok"
         {
-            assert!(
-                Command::new("kill")
-                    .args(["-STOP", &pid])
-                    .status()
-                    .expect("kill")
-                    .success()
-            );
-            resume = Some(Resume(pid.clone()));
+            resume = Some(consul_stopped());
             break;
         }
     }
@@ -181,6 +163,22 @@ fn deploy_ok_after_lock_ttl(version: &str) {
         );
         std::thread::sleep(std::time::Duration::from_secs(2));
     }
+}
+
+/// Stops the lab's Consul agent (SIGSTOP: it holds its connections and answers nothing) until the
+/// returned guard is dropped.
+fn consul_stopped() -> Resume {
+    let pid = std::fs::read_to_string("/var/lib/bgrun-lab/run/consul.pid").expect("the lab's Consul pid");
+    let pid = pid.trim().to_string();
+    let resume = Resume(pid.clone());
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    resume
 }
 
 /// Sends SIGCONT to a stopped process when dropped, however the test ends.
