@@ -6,6 +6,7 @@ use std::path::Path;
 
 pub mod compose;
 pub mod container;
+pub mod exec;
 pub mod registrator;
 
 use bollard::Docker;

@@ -19,6 +19,7 @@ pub mod compose;
 pub mod consul;
 pub mod consul_lock;
 pub mod container;
+pub mod container_exec;
 pub mod copy;
 mod copy_tree;
 pub mod ctmpl;
@@ -248,6 +249,7 @@ modules! {
     "consul" => Consul(consul::Consul),
     "consul_lock" => ConsulLock(consul_lock::ConsulLock),
     "container" | "docker_container" => Container(container::Container),
+    "container_exec" | "docker_container_exec" => ContainerExec(container_exec::ContainerExec),
     "copy" => Copy(copy::Copy),
     "ctmpl" => Ctmpl(ctmpl::Ctmpl),
     "debug" => Debug(debug::Debug),

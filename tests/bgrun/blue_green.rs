@@ -58,6 +58,63 @@ pub(crate) fn deploy_ok(version: &str, extra: &[&str]) -> String {
     out
 }
 
+/// A deploy of `version` printing JSON events, read as it runs.
+pub(crate) struct JsonDeploy {
+    pub child: Child,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+    /// The event lines read so far.
+    pub seen: Vec<String>,
+}
+
+impl JsonDeploy {
+    pub fn start(version: &str) -> JsonDeploy {
+        use std::io::BufRead;
+        let v = format!("version={version}");
+        let mut child = command(&[
+            "playbooks/books-ms.yml",
+            "-i",
+            "inventories/lab",
+            "-e",
+            &v,
+            "--output",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("deploy");
+        let lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        JsonDeploy {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads events until a host's result for the step whose name ends with `step` has one of
+    /// `statuses`; false when the run ended first.
+    pub fn until(&mut self, step: &str, statuses: &[&str]) -> bool {
+        for line in self.lines.by_ref().map_while(Result::ok) {
+            let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            self.seen.push(line);
+            if event["event"] == "host_result"
+                && event["step"].as_str().is_some_and(|s| s.ends_with(step))
+                && statuses.iter().any(|status| event["status"] == *status)
+            {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Reads the rest of the events and waits for the run: its exit code and every event line.
+    pub fn finish(mut self) -> (Option<i32>, String) {
+        self.seen.extend(self.lines.by_ref().map_while(Result::ok));
+        let code = self.child.wait().expect("the deploy ends").code();
+        (code, self.seen.join("\n"))
+    }
+}
+
 /// One GET that closes its connection: (status, body); status 0 when it could not connect.
 fn get(port: u16, path: &str) -> (u16, String) {
     let Ok(mut stream) = TcpStream::connect_timeout(&([127, 0, 0, 3], port).into(), Duration::from_secs(2)) else {
@@ -449,7 +506,6 @@ fn a_deploy_killed_after_its_switch_is_finished_not_deployed_again() {
 /// saw no failed request from before the kill to the end of the second run.
 #[test]
 fn a_deploy_killed_at_each_stage_converges_when_run_again() {
-    use std::io::BufRead;
     let _lock = deploys();
     for stage in [
         "pull the new release",
@@ -460,29 +516,13 @@ fn a_deploy_killed_at_each_stage_converges_when_run_again() {
     ] {
         from_release_1();
         let client = Client::start(80, "/api/v1/books");
-        let mut killed = command(&[
-            "playbooks/books-ms.yml",
-            "-i",
-            "inventories/lab",
-            "-e",
-            "version=2",
-            "--output",
-            "json",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("deploy");
-        let events = std::io::BufReader::new(killed.stdout.take().expect("stdout"));
-        let reached = events.lines().map_while(Result::ok).any(|line| {
-            let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-            event["event"] == "host_result"
-                && event["status"] != "skipped"
-                && event["step"].as_str().is_some_and(|s| s.ends_with(stage))
-        });
-        assert!(reached, "the deploy never reached `{stage}`");
-        kill(&mut killed, "KILL");
-        let _ = killed.wait();
+        let mut killed = JsonDeploy::start("2");
+        assert!(
+            killed.until(stage, &["ok", "changed", "failed"]),
+            "the deploy never reached `{stage}`"
+        );
+        kill(&mut killed.child, "KILL");
+        let _ = killed.child.wait();
         let started = Instant::now();
         let out = loop {
             let (code, out) = deploy("2", &["--lock-wait", "5", "-e", "drain_seconds=1"]);

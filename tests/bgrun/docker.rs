@@ -82,6 +82,59 @@ fn signal_reaches_the_container() {
     assert_eq!(docker(&["inspect", "-f", "{{.State.Running}}", &name]), "false");
 }
 
+/// `container_exec` runs a program in the lab's nginx container, as community.docker's
+/// `docker_container_exec` does: words without a shell, the environment, the folder and standard
+/// input given, `rc` reported rather than failed; a container that is not there is named.
+#[test]
+fn container_exec_runs_a_program_in_a_container() {
+    let play = r#"- hosts: prod
+  gather_facts: false
+  steps:
+    - container_exec:
+        container: nginx
+        command: nginx -v
+      register: version
+    - container_exec:
+        container: nginx
+        argv: [sh, -c, "echo $GREETING from $(pwd); echo oops >&2; exit 3"]
+        env: {GREETING: hello}
+        chdir: /etc
+      register: three
+    - docker_container_exec:
+        container: nginx
+        argv: [cat]
+        stdin: "piped in"
+      register: piped
+    - assert:
+        that:
+          - version.rc == 0 and version.stderr is search('nginx version')
+          - three.rc == 3 and three.stdout == 'hello from /etc' and three.stderr_lines == ['oops']
+          - three is changed and three is not failed
+          - piped.stdout == 'piped in'
+"#;
+    let out = Test::lab().playbook(play).expect(0);
+    assert!(out.stdout.contains("ok=4    changed=3"), "{}", out.stdout);
+    let checked = Test::lab()
+        .args(&["--check"])
+        .playbook(play.split("    - docker_container_exec").next().unwrap())
+        .expect(0);
+    assert!(
+        checked.stdout.contains("changed=0") && checked.stdout.contains("skipped=2"),
+        "{}",
+        checked.stdout
+    );
+    let missing = Test::lab()
+        .playbook("- hosts: prod\n  gather_facts: false\n  steps:\n    - container_exec: container=no-such-container command=true\n")
+        .expect(2);
+    assert!(
+        missing
+            .stdout
+            .contains("cannot run a command in container `no-such-container`"),
+        "{}",
+        missing.stdout
+    );
+}
+
 #[test]
 fn image_is_pulled_tagged_and_pushed_to_the_registry() {
     let repo = format!("127.0.0.2:5000/bgrun-test-push-{}", std::process::id());

@@ -6,7 +6,9 @@
 
 use std::process::Command;
 
-use crate::blue_green::{Client, books_version, color, deploy, deploys, from_release_1, other, running};
+use crate::blue_green::{
+    Client, JsonDeploy, books_version, color, deploy, deploy_ok, deploys, from_release_1, other, running,
+};
 use crate::harness::{Test, consul_get, lab_inventory};
 
 /// Asserts that every answer the client saw was release `version`'s, with status 200.
@@ -91,53 +93,17 @@ fn the_consul_agent_stopped_at_the_start_stops_the_deploy_before_anything_change
 /// failed and what serves, and a run with Consul back converges on the new release.
 #[test]
 fn consul_going_down_after_the_new_color_is_up_keeps_the_old_release_serving() {
-    use std::io::BufRead;
     let _lock = deploys();
     from_release_1();
     let serving = color();
     let client = Client::start(80, "/api/v1/books");
-    let mut run = Command::new(env!("CARGO_BIN_EXE_bgrun"))
-        .args([
-            "playbooks/books-ms.yml",
-            "-i",
-            "inventories/lab",
-            "-e",
-            "version=2",
-            "--output",
-            "json",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("deploy");
-    let mut lines = std::io::BufReader::new(run.stdout.take().expect("stdout")).lines();
-    let mut seen = Vec::new();
-    let mut resume = None;
-    for line in lines.by_ref() {
-        let line = line.expect("a line");
-        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        seen.push(line);
-        if event["event"] == "host_result"
-            && event["step"]
-                .as_str()
-                .is_some_and(|s| s.ends_with("the new color is registered and passes its checks"))
-            && event["status"] == "ok"
-        {
-            resume = Some(consul_stopped());
-            break;
-        }
-    }
-    assert!(
-        resume.is_some(),
-        "the new color never passed its checks:\n{}",
-        seen.join("\n")
-    );
-    seen.extend(lines.map_while(Result::ok));
-    let code = run.wait().expect("deploy ends").code();
+    let mut run = JsonDeploy::start("2");
+    let up = run.until("the new color is registered and passes its checks", &["ok"]);
+    assert!(up, "the new color never passed its checks:\n{}", run.seen.join("\n"));
+    let resume = consul_stopped();
+    let (code, out) = run.finish();
     served_throughout(&client.finish(), "1");
     drop(resume);
-    let out = seen.join("\n");
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("does not answer"), "names the Consul it lost:\n{out}");
     assert!(
@@ -263,6 +229,51 @@ fn an_upstream_nginx_refuses_is_never_loaded_and_the_old_one_stays() {
         !consul_get("/v1/kv/books-ms/lock").contains("\"Session\""),
         "the lock is released"
     );
+}
+
+/// A backend HAProxy refuses (`haproxy -c` in its container): the files HAProxy starts from are
+/// put back as they were, HAProxy is never switched, the deploy is reverted, and the release it
+/// served keeps serving.
+#[test]
+fn a_backend_haproxy_refuses_is_taken_back_and_the_old_one_stays() {
+    let _lock = deploys();
+    from_release_1();
+    deploy_ok("2", &["-e", "proxy=haproxy"]);
+    let backend = "/var/lib/bgrun-lab/prod/data/haproxy/conf.d/books-ms.cfg";
+    let map = "/var/lib/bgrun-lab/prod/data/haproxy/services.map";
+    let before = (read(backend), read(map));
+    let serving = color();
+    let next = other(&serving);
+    let templates = tempfile::tempdir().expect("temporary folder");
+    let refused = templates.path().join("backend.cfg.j2");
+    std::fs::write(
+        &refused,
+        "backend {{ service }}\n    mode http\n    balance no-such-algorithm\n    server {{ bg_to }} {{ bg_to_instances[0].Address }}:{{ bg_to_instances[0].Port }}\n",
+    )
+    .expect("write");
+    let variable = format!("haproxy_backend={}", refused.display());
+    let client = Client::start(8081, "/api/v1/books");
+    let (code, out) = deploy("1", &["-e", "proxy=haproxy", "-e", &variable]);
+    served_throughout(&client.finish(), "2");
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("HAProxy refused the backend of") && out.contains("books-ms.cfg:3] : balance only supports"),
+        "{out}"
+    );
+    assert_eq!((read(backend), read(map)), before, "{out}");
+    assert_eq!(color(), serving, "{out}");
+    assert_eq!(running("books-ms", next), "false", "{out}");
+    assert_eq!(consul_get(&format!("/v1/kv/books-ms/releases/{next}?raw")), "", "{out}");
+    assert!(
+        !consul_get("/v1/kv/books-ms/lock").contains("\"Session\""),
+        "the lock is released"
+    );
+    // nginx back on a serving color for the other tests.
+    from_release_1();
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// The host's Docker engine cannot be reached (its socket is not there): the deploy stops before
