@@ -9,6 +9,7 @@ pub mod lookups;
 mod plugins;
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use minijinja::syntax::SyntaxConfig;
@@ -55,12 +56,19 @@ pub struct TemplateError(pub String);
 /// The shared minijinja environment with Ansible's settings and filters.
 #[derive(Debug)]
 pub struct Templar {
-    env: Environment<'static>,
-    /// How many texts and expressions were compiled, for the tests that show each is compiled
-    /// once for the run.
-    #[cfg(test)]
-    compiled: Arc<std::sync::atomic::AtomicUsize>,
+    /// The environment texts and expressions render in, with the ones compiled so far.
+    current: Mutex<Arc<Environment<'static>>>,
+    /// The same environment holding no compiled text: what `current` starts again from.
+    base: Environment<'static>,
+    /// How many texts and expressions were compiled, and how many when `current` started.
+    compiled: Arc<AtomicUsize>,
+    compiled_before: AtomicUsize,
 }
+
+/// Compiled texts and expressions kept at most: minijinja keeps each one it compiles for the
+/// life of its environment, at about 12 KB each, so a run of thousands of steps would grow by
+/// that much per step; past this many, the next ones compile in a fresh environment.
+const KEPT_COMPILED: usize = 1024;
 
 impl Templar {
     pub fn new() -> Arc<Self> {
@@ -80,13 +88,10 @@ impl Templar {
         });
         // Strings and conditions render on every host and step: each text or expression is
         // compiled on first use and kept.
-        #[cfg(test)]
-        let compiled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        #[cfg(test)]
+        let compiled = Arc::new(AtomicUsize::new(0));
         let count = Arc::clone(&compiled);
         env.set_loader(move |name| {
-            #[cfg(test)]
-            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            count.fetch_add(1, Ordering::Relaxed);
             Ok(match (name.strip_prefix(INLINE), name.strip_prefix(EXPRESSION)) {
                 (Some(text), _) => Some(text.to_string()),
                 (_, Some(expr)) => Some(format!("{{% set {VALUE} = ({expr}) %}}")),
@@ -98,16 +103,29 @@ impl Templar {
         env.add_global("omit", OMIT);
         plugins::register(&mut env);
         Arc::new(Templar {
-            env,
-            #[cfg(test)]
+            current: Mutex::new(Arc::new(env.clone())),
+            base: env,
             compiled,
+            compiled_before: AtomicUsize::new(0),
         })
     }
 
     /// How many template texts and expressions were compiled so far.
     #[cfg(test)]
     fn compiled(&self) -> usize {
-        self.compiled.load(std::sync::atomic::Ordering::Relaxed)
+        self.compiled.load(Ordering::Relaxed)
+    }
+
+    /// The environment to render in: the current one, or a fresh one when the current one holds
+    /// `KEPT_COMPILED` compiled texts (renders still running keep the old one until they end).
+    fn env(&self) -> Arc<Environment<'static>> {
+        let mut current = self.current.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let compiled = self.compiled.load(Ordering::Relaxed);
+        if compiled - self.compiled_before.load(Ordering::Relaxed) >= KEPT_COMPILED {
+            *current = Arc::new(self.base.clone());
+            self.compiled_before.store(compiled, Ordering::Relaxed);
+        }
+        Arc::clone(&current)
     }
 
     /// Renders every string inside a value; strings set to `omit` drop their mapping entry.
@@ -159,8 +177,8 @@ impl Templar {
 
     /// Renders a template's text, compiled once for the run; a syntax error quotes `shown`.
     fn render_body(&self, body: &str, shown: &str, scope: &Scope) -> Result<String, TemplateError> {
-        let template = self
-            .env
+        let env = self.env();
+        let template = env
             .get_template(&format!("{INLINE}{body}"))
             .map_err(|e| syntax_error(&e, shown))?;
         template.render(scope.to_value()).map_err(|e| {
@@ -185,8 +203,8 @@ impl Templar {
             let span = crate::source::Span::new(&file, line, col);
             TemplateError(format!("{span}: {message}\n{}", span.snippet()))
         };
-        let template = self
-            .env
+        let env = self.env();
+        let template = env
             .template_from_str(text)
             .map_err(|e| located(&e, format!("template syntax error: {}", describe(&e))))?;
         let rendered = template.render(scope.to_value()).map_err(|e| {
@@ -205,8 +223,8 @@ impl Templar {
     /// Evaluates `expr`, compiled once for the run; a syntax error quotes `shown`, the text as
     /// the user wrote it.
     fn eval_value(&self, expr: &str, shown: &str, scope: &Scope) -> Result<Value, TemplateError> {
-        let template = self
-            .env
+        let env = self.env();
+        let template = env
             .get_template(&format!("{EXPRESSION}{expr}"))
             .map_err(|e| syntax_error(&e, shown))?;
         let captured = template.render_captured(scope.to_value()).map_err(|e| {
@@ -250,7 +268,7 @@ impl Templar {
                     missing.insert(root.to_string());
                 } else if name.contains('.') {
                     let defined = self
-                        .env
+                        .base
                         .compile_expression(&format!("{name} is defined"))
                         .and_then(|e| e.eval(scope.to_value()))
                         .map(|v| v.is_true())
@@ -396,7 +414,7 @@ impl Scope {
     }
 
     fn has(&self, name: &str) -> bool {
-        self.sets(name) || self.0.templar.env.globals().any(|(k, _)| k == name)
+        self.sets(name) || self.0.templar.base.globals().any(|(k, _)| k == name)
     }
 
     /// The scope as a template value, to nest it in another scope (`hostvars`).
@@ -636,6 +654,32 @@ mod tests {
         }
         // `n > 1` and `{{ n > 1 }}` share one compiled expression.
         assert_eq!(templar.compiled(), 3);
+    }
+
+    #[test]
+    fn compiled_texts_kept_are_bounded_and_the_dropped_ones_compile_again() {
+        let templar = Templar::new();
+        let scope = Scope::new(&templar, Vars::from_iter([("n".to_string(), json!(1))]));
+        for i in 0..KEPT_COMPILED - 1 {
+            assert_eq!(
+                templar.render_string(&format!("{{{{ n }}}}-{i}"), &scope).unwrap(),
+                json!(format!("1-{i}"))
+            );
+        }
+        assert_eq!(templar.render_string("{{ n }}-0", &scope).unwrap(), json!("1-0"));
+        assert_eq!(
+            templar.compiled(),
+            KEPT_COMPILED - 1,
+            "a kept text is not compiled again"
+        );
+        assert_eq!(templar.render_string("{{ n }}-new", &scope).unwrap(), json!("1-new"));
+        assert_eq!(templar.render_string("{{ n }}-0", &scope).unwrap(), json!("1-0"));
+        assert_eq!(
+            templar.compiled(),
+            KEPT_COMPILED + 1,
+            "past the bound, texts compile in a fresh environment"
+        );
+        assert_eq!(templar.env().templates().count(), 1);
     }
 
     #[test]
