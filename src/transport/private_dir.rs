@@ -38,7 +38,31 @@ fn private_dir_in(dir: &Path, uid: u32) -> Result<PathBuf, TransportError> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| TransportError(format!("cannot make `{}` private: {e}", dir.display())))?;
     }
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| remove_forwards_of_ended_runs(dir));
     Ok(dir.to_path_buf())
+}
+
+/// Removes the local ends of forwards (`fwd-<pid>-….sock`) whose run is no longer there: a run
+/// killed with SIGKILL cannot remove its own, and ssh leaves them when its master closes.
+fn remove_forwards_of_ended_runs(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("fwd-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -58,6 +82,13 @@ mod tests {
         let e = private_dir_in(&dir, uid + 1).unwrap_err();
         assert!(e.0.contains("refusing"), "{}", e.0);
         let file = base.path().join("file");
+        let ended = dir.join("fwd-4294967-55a3a2339250-0.sock");
+        let running = dir.join(format!("fwd-{}-55a3a2339250-0.sock", std::process::id()));
+        std::fs::write(&ended, "").unwrap();
+        std::fs::write(&running, "").unwrap();
+        remove_forwards_of_ended_runs(&dir);
+        assert!(!ended.exists(), "the forward of a run that ended is removed");
+        assert!(running.exists(), "the forward of a running run is kept");
         std::fs::write(&file, "").unwrap();
         assert!(private_dir_in(&file, uid).is_err());
     }

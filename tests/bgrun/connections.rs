@@ -109,7 +109,7 @@ fn a_killed_run_leaves_no_master_beyond_the_idle_time() {
     let runtime = tempfile::tempdir().expect("runtime folder");
     let t = test(runtime.path())
         .env("ANSIBLE_SSH_ARGS", "-o ControlPersist=2s")
-        .playbook("- hosts: prod\n  gather_facts: false\n  tasks:\n    - ping:\n    - command: sleep 30\n");
+        .playbook("- hosts: prod\n  gather_facts: false\n  tasks:\n    - ping:\n    - container_exec: container=nginx command=true\n    - command: sleep 30\n");
     let mut child = t
         .command()
         .stdout(Stdio::null())
@@ -124,6 +124,23 @@ fn a_killed_run_leaves_no_master_beyond_the_idle_time() {
         assert!(Instant::now() < deadline, "no master started");
         std::thread::sleep(Duration::from_millis(100));
     };
+    // Killed while its command runs, after Docker's socket was forwarded.
+    let forward = format!("fwd-{}-", child.id());
+    let forwards = || -> Vec<String> {
+        std::fs::read_dir(runtime.path().join("bgrun"))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|name| name.starts_with(&forward))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    while forwards().is_empty() {
+        assert!(Instant::now() < deadline, "Docker's socket was never forwarded");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     std::thread::sleep(Duration::from_millis(500));
     child.kill().expect("SIGKILL");
     let _ = child.wait();
@@ -132,6 +149,9 @@ fn a_killed_run_leaves_no_master_beyond_the_idle_time() {
         gone_within(pid, Duration::from_secs(45)),
         "the master outlived its idle time"
     );
+    // The next run removes the forward's socket file the killed run could not.
+    test(runtime.path()).playbook(PING).expect(0);
+    assert_eq!(forwards(), Vec::<String>::new(), "the killed run's forward is left");
 }
 
 /// The SSH master closes after its idle time while the run waits on something that needs no
