@@ -68,7 +68,7 @@ pub struct Templar {
 /// Compiled texts and expressions kept at most: minijinja keeps each one it compiles for the
 /// life of its environment, at about 12 KB each, so a run of thousands of steps would grow by
 /// that much per step; past this many, the next ones compile in a fresh environment.
-const KEPT_COMPILED: usize = 1024;
+const KEPT_COMPILED: usize = 512;
 
 impl Templar {
     pub fn new() -> Arc<Self> {
