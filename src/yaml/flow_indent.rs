@@ -77,13 +77,17 @@ impl Scan {
                     }
                 }
             }
-            if !c.is_whitespace() {
-                last_token = Some(chars[i]);
+            // An escape or a doubled quote skipped the character after it, which may be past the
+            // line's end.
+            if let Some(&c) = chars.get(i) {
+                if !c.is_whitespace() {
+                    last_token = Some(c);
+                }
+                prev = Some(c);
             }
-            prev = Some(chars[i]);
             i += 1;
         }
-        if self.depth == 0 && self.quote.is_none() && ends_with_block_indicator(&chars[..i]) {
+        if self.depth == 0 && self.quote.is_none() && ends_with_block_indicator(&chars[..i.min(chars.len())]) {
             self.block_scalar = Some(indent);
         }
     }
@@ -115,6 +119,15 @@ mod tests {
             "a:\n  v: {\n      \"b\": \"x\",\n      \"c\": {\n      \"d\": 1}\n      }\nz: 1\n"
         );
         assert_eq!(padding, [0, 0, 4, 2, 4, 6, 0]);
+    }
+
+    #[test]
+    fn a_line_ending_in_an_escape_inside_quotes_is_read_to_its_end() {
+        // Found by fuzzing (the playbook and INI inventory targets): a backslash ending a line
+        // inside a double-quoted scalar indexed past the line.
+        assert_eq!(relax("a: \"b\\\n  c\"\n"), None);
+        assert_eq!(relax("a: 'b''\nc: [d,\ne]\n"), None);
+        assert!(relax("x: \"\\").is_none());
     }
 
     #[test]
