@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Failure, Module, Outcome, Plan, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext, text_lines};
 use crate::transport::{Exec, HostError, Remote};
 
 #[derive(Debug, Deserialize)]
@@ -259,10 +259,6 @@ fn summary_changes(stdout: &str) -> Option<u64> {
     Some(numbers.iter().take(3).sum())
 }
 
-fn lines(text: &str) -> Json {
-    Json::from(text.lines().map(Json::from).collect::<Vec<_>>())
-}
-
 /// What a run does: refresh the package lists (then look at the packages again), and run
 /// `apt-get` for the packages, the upgrade and the autoremove.
 #[derive(Debug)]
@@ -415,7 +411,7 @@ impl Module for Apt {
                 return Err(
                     Failure::new(format!("'{}' failed: {}", exec.argv.join(" "), err.trim()))
                         .with("rc", output.rc)
-                        .with("stdout_lines", lines(&stdout))
+                        .with("stdout_lines", text_lines(&stdout))
                         .with("stdout", stdout)
                         .with("stderr", stderr),
                 );
@@ -424,8 +420,8 @@ impl Module for Apt {
         outcome.changed = changed;
         if !stdout.is_empty() || !stderr.is_empty() {
             outcome = outcome
-                .with("stdout_lines", lines(&stdout))
-                .with("stderr_lines", lines(&stderr))
+                .with("stdout_lines", text_lines(&stdout))
+                .with("stderr_lines", text_lines(&stderr))
                 .with("stdout", stdout)
                 .with("stderr", stderr);
         }

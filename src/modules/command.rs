@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Failure, Module, Outcome, Plan, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext, text_lines};
 use crate::compat::python::{bytes_repr, shlex_quote, shlex_split};
 use crate::transport::Exec;
 use crate::transport::files;
@@ -191,15 +191,14 @@ impl Invocation {
             stdout.truncate(stdout.trim_end_matches(['\n', '\r']).len());
             stderr.truncate(stderr.trim_end_matches(['\n', '\r']).len());
         }
-        let lines = |s: &str| Json::from(s.lines().map(Json::from).collect::<Vec<_>>());
         let mut outcome = Outcome::changed(true)
             .with(
                 "cmd",
                 Json::from(self.argv.iter().map(|a| Json::from(a.as_str())).collect::<Vec<_>>()),
             )
             .with("rc", output.rc)
-            .with("stdout_lines", lines(&stdout))
-            .with("stderr_lines", lines(&stderr))
+            .with("stdout_lines", text_lines(&stdout))
+            .with("stderr_lines", text_lines(&stderr))
             .with("stdout", stdout)
             .with("stderr", stderr)
             .with("delta", format!("{:.6}", started.elapsed().as_secs_f64()));

@@ -3,9 +3,8 @@
 //! back, and a non-zero `rc` reported rather than failed (`failed_when` decides).
 
 use serde::Deserialize;
-use serde_json::Value as Json;
 
-use super::{Failure, Module, Outcome, Plan, StepContext};
+use super::{Failure, Module, Outcome, Plan, StepContext, text_lines};
 use crate::compat::python::shlex_split;
 use crate::docker::exec::{ExecRequest, ExecResult, exec};
 use crate::template::Vars;
@@ -106,11 +105,10 @@ impl Module for ContainerExec {
                     stdout.truncate(stdout.trim_end_matches(['\n', '\r']).len());
                     stderr.truncate(stderr.trim_end_matches(['\n', '\r']).len());
                 }
-                let lines = |s: &str| Json::from(s.lines().map(Json::from).collect::<Vec<_>>());
                 Ok(Outcome::changed(true)
                     .with("rc", rc)
-                    .with("stdout_lines", lines(&stdout))
-                    .with("stderr_lines", lines(&stderr))
+                    .with("stdout_lines", text_lines(&stdout))
+                    .with("stderr_lines", text_lines(&stderr))
                     .with("stdout", stdout)
                     .with("stderr", stderr))
             }

@@ -129,6 +129,11 @@ pub enum Plan<W> {
     Change(Outcome, W),
 }
 
+/// A text's lines, as a result's `stdout_lines` and `stderr_lines` hold them.
+pub(crate) fn text_lines(text: &str) -> Json {
+    Json::from(text.lines().map(Json::from).collect::<Vec<_>>())
+}
+
 /// Runs a module on one host: its plan, then, outside `--check`, its apply.
 pub async fn execute<M: Module>(module: M, cx: &StepContext<'_>, check: bool) -> Result<Outcome, Failure> {
     match module.plan(cx).await? {
