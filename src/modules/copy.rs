@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::copy_tree::{TreeWork, apply_tree, plan_tree, walk};
 use super::{Diff, Failure, Module, Outcome, Plan, StepContext, find_source};
 use crate::compat::checksum::hex;
-use crate::transport::files::{self, Attributes, FileKind};
+use crate::transport::files::{self, Attributes, FileKind, FileState};
 use crate::transport::{Exec, HostError, Remote};
 
 module_arguments! {
@@ -142,8 +142,23 @@ pub async fn plan_put(
     put: Put,
 ) -> Result<Plan<PutWork>, Failure> {
     let remote = cx.remote().await?;
+    let state = files::stat(&remote, &dest).await?;
+    plan_put_over(cx, dest, state, content, attrs, put).await
+}
+
+/// [`plan_put`] with `state`, what [`files::stat`] found at `dest`: for a module that looks at
+/// `dest` while it makes the content.
+pub async fn plan_put_over(
+    cx: &StepContext<'_>,
+    dest: String,
+    state: FileState,
+    content: Vec<u8>,
+    attrs: Attributes,
+    put: Put,
+) -> Result<Plan<PutWork>, Failure> {
+    let remote = cx.remote().await?;
     let mut dest = dest;
-    let mut state = files::stat(&remote, &dest).await?;
+    let mut state = state;
     if state.kind == FileKind::Directory {
         return Err(Failure::new(format!("`dest` {dest} is a directory")));
     }
@@ -176,6 +191,12 @@ pub async fn plan_put(
             after: String::from_utf8_lossy(&content).into_owned(),
         });
     }
+    // The mode the file has, given explicitly, lets the write create it with that mode.
+    let kept_mode = state.mode.filter(|_| state.kind == FileKind::File);
+    let attrs = Attributes {
+        mode: attrs.mode.or(kept_mode),
+        ..attrs
+    };
     let work = PutWork {
         dest,
         content,
@@ -201,6 +222,8 @@ pub async fn apply_put(work: PutWork, cx: &StepContext<'_>) -> Result<(), Failur
         files::set_attributes(&remote, &dest, &attrs).await?;
     } else if put.validate.is_none() && !put.create_folder {
         files::write(&remote, &dest, &content, &attrs).await?;
+    } else if put.validate.is_none() {
+        files::write_creating_folder(&remote, &dest, &content, &attrs).await?;
     } else {
         let staged = files::stage(&remote, &dest, &content, &attrs).await?;
         if let Some(command) = &put.validate

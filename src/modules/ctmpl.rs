@@ -35,7 +35,7 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 
-use super::copy::{Put, PutWork, apply_put, plan_put};
+use super::copy::{Put, PutWork, apply_put, plan_put_over};
 use super::{Failure, Module, Outcome, Plan, StepContext, find_source};
 use crate::consul::{Consul, ConsulSettings};
 use crate::ctmpl::{
@@ -44,7 +44,7 @@ use crate::ctmpl::{
 };
 use crate::source::SourceFile;
 use crate::transport::HostError;
-use crate::transport::files::Attributes;
+use crate::transport::files::{self, Attributes};
 
 /// Rounds of fetching before a template that keeps asking for more is given up on.
 const MAX_ROUNDS: usize = 32;
@@ -110,11 +110,17 @@ pub async fn plan_template(
             ..RenderContext::default()
         };
         let progress = |text: String| (cx.progress)(text);
-        let rendered = render_from_consul(&template, &consul, &context, &progress).await?;
+        // What is at `dest` is read while Consul answers: one round trip less on the way.
+        let remote = cx.remote().await?;
+        let (rendered, state) = tokio::join!(
+            render_from_consul(&template, &consul, &context, &progress),
+            files::stat(&remote, &dest)
+        );
+        let rendered = rendered?;
         if !allow_empty && let Some(message) = rendered.empty_message() {
             return Err(Failure::new(format!("`{}`: {message}", path.display())));
         }
-        plan_put(cx, dest, rendered.text.into_bytes(), attrs, put).await
+        plan_put_over(cx, dest, state?, rendered.text.into_bytes(), attrs, put).await
     }
     .await;
     match result {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use super::files::{COMMIT, DISCARD, READ, SET_ATTRIBUTES, STAGE, STAT, WRITE};
+use super::files::{COMMIT, DISCARD, PUT, READ, SET_ATTRIBUTES, STAT};
 use super::{Exec, ExecOutput};
 use crate::compat::checksum::hex;
 
@@ -279,28 +279,6 @@ impl Host {
                 Some(Kind::File(bytes)) => ("read", ok(bytes)),
                 _ => ("read", fail(3, "")),
             }
-        } else if script == WRITE {
-            let path = arg(0);
-            if !self.is_dir(parent(path)) {
-                return Some((
-                    "write",
-                    fail(
-                        1,
-                        format!(
-                            "mktemp: failed to create file via template '{}/.bgrun.XXXXXX': No such file or directory",
-                            parent(path)
-                        ),
-                    ),
-                ));
-            }
-            let mode = if !arg(1).is_empty() {
-                octal(arg(1), exec)
-            } else {
-                self.resolve(path).map_or(0o644, |(_, n)| n.mode)
-            };
-            let new = self.new_file(stdin(), mode, arg(2), arg(3));
-            self.nodes.insert(path.into(), new);
-            ("write", ok(""))
         } else if script == SET_ATTRIBUTES {
             let Some((target, mut found)) = self.resolve(arg(0)) else {
                 return Some((
@@ -322,19 +300,30 @@ impl Host {
             }
             self.nodes.insert(target, found);
             ("set_attributes", ok(""))
-        } else if script == STAGE {
+        } else if script == PUT {
             let path = arg(0);
-            if let Err(e) = self.mkdir_p(parent(path)) {
-                return Some(("stage", fail(1, e)));
+            let folder = arg(7) == "folder";
+            if !self.is_dir(parent(path)) {
+                if !folder {
+                    let message = format!("destination directory {} does not exist", parent(path));
+                    return Some(("write", fail(1, message)));
+                }
+                if let Err(e) = self.mkdir_p(parent(path)) {
+                    return Some(("stage", fail(1, e)));
+                }
             }
             let mode = if !arg(1).is_empty() {
                 octal(arg(1), exec)
             } else {
                 self.resolve(path).map_or(0o644, |(_, n)| n.mode)
             };
+            let new = self.new_file(stdin(), mode, arg(2), arg(3));
+            if arg(6) != "stage" {
+                self.nodes.insert(path.into(), new);
+                return Some(("write", ok("")));
+            }
             self.staged += 1;
             let staged = format!("{}/.bgrun.fake{:03}", parent(path).trim_end_matches('/'), self.staged);
-            let new = self.new_file(stdin(), mode, arg(2), arg(3));
             self.nodes.insert(staged.clone(), new);
             ("stage", ok(format!("{staged}\n")))
         } else if script == COMMIT {

@@ -108,20 +108,38 @@ pub async fn read(remote: &Remote<'_>, path: &str) -> Result<Option<Vec<u8>>, Ho
     }
 }
 
-pub(super) const WRITE: &str = r#"
+/// Puts stdin at `$1` through a temporary file beside it, renamed over `$1` once it holds all
+/// `$5` bytes, or, with `$7` = `stage`, left there and its path printed. `$2` `$3` `$4`: mode,
+/// owner, group to give (empty: the existing file's mode, else a new file's); `$6`: the umask
+/// that creates the file with mode `$2` (empty: chmod after). `$8` = `folder`: the folder is
+/// created when missing and a new file gets 0644, as consul-template does; else a new file gets
+/// the user's umask, as Ansible's does. Only shell builtins besides `cat`, `wc` and `mv` run in
+/// the common case: each program started costs a millisecond or two.
+pub(super) const PUT: &str = r#"
 set -e
-t=$(mktemp "$(dirname -- "$1")/.bgrun.XXXXXX")
+case $1 in */*) d=${1%/*}; d=${d:-/} ;; *) d=. ;; esac
+if [ ! -d "$d" ]; then
+  [ "$8" = folder ] || { echo "destination directory $d does not exist" >&2; exit 1; }
+  mkdir -p -- "$d"
+fi
+if [ -n "$6" ]; then umask "$6"
+elif [ -n "$2" ] || [ -e "$1" ]; then umask 077
+elif [ "$8" = folder ]; then umask 022
+fi
+t="$d/.bgrun.$$"; i=0
+while [ -e "$t" ] || [ -L "$t" ]; do i=$((i + 1)); t="$d/.bgrun.$$.$i"; done
+set -C; true > "$t"; set +C
 trap 'rm -f -- "$t"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
 cat > "$t"
 n=$(wc -c < "$t")
 [ "$n" -eq "$5" ] || { echo "the connection ended after $n of $5 bytes" >&2; exit 1; }
-if [ -n "$2" ]; then chmod "$2" "$t"
+if [ -n "$2" ]; then [ -n "$6" ] || chmod "$2" "$t"
 elif [ -e "$1" ]; then chmod --reference="$1" "$t"
-else chmod "$(printf '%o' $(( 0666 & ~0$(umask) )))" "$t"
 fi
 [ -z "$3" ] || chown -- "$3" "$t"
 [ -z "$4" ] || chgrp -- "$4" "$t"
+if [ "$7" = stage ]; then trap - EXIT; printf '%s\n' "$t"; exit 0; fi
 mv -f -- "$t" "$1"
 trap - EXIT"#;
 
@@ -152,6 +170,15 @@ impl Attributes {
         ]
     }
 
+    /// The umask under which a new file is born with this mode, so that no `chmod` is needed: a
+    /// mode without execute or special bits.
+    fn creation_umask(&self) -> String {
+        match self.mode {
+            Some(mode) if mode & !0o666 == 0 => format!("{:o}", !mode & 0o777),
+            _ => String::new(),
+        }
+    }
+
     /// Whether a file with `state` already has these attributes.
     pub fn satisfied_by(&self, state: &FileState) -> bool {
         self.mode.is_none_or(|m| state.mode == Some(m))
@@ -165,10 +192,7 @@ impl Attributes {
 /// only once it holds every byte sent: a connection lost mid-transfer ends `cat` as if the input
 /// were complete.
 pub async fn write(remote: &Remote<'_>, path: &str, content: &[u8], attrs: &Attributes) -> Result<(), HostError> {
-    let [mode, owner, group] = attrs.args();
-    let length = content.len().to_string();
-    let exec = Exec::script(WRITE, &[path, &mode, &owner, &group, &length]).stdin(content.to_vec());
-    let output = remote.exec(&exec).await?;
+    let output = remote.exec(&putting(path, content, attrs, Putting::Write)).await?;
     if output.rc != 0 {
         return Err(HostError::Failed(format!(
             "cannot write `{path}`: {}",
@@ -176,6 +200,27 @@ pub async fn write(remote: &Remote<'_>, path: &str, content: &[u8], attrs: &Attr
         )));
     }
     Ok(())
+}
+
+/// What [`PUT`] does with the content.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Putting {
+    /// Renamed over the path; its folder must exist.
+    Write,
+    /// Renamed over the path, its folder created when missing.
+    WriteCreatingFolder,
+    /// Left staged beside the path, its folder created when missing.
+    Stage,
+}
+
+/// The [`PUT`] script for `path`.
+fn putting(path: &str, content: &[u8], attrs: &Attributes, how: Putting) -> Exec {
+    let [mode, owner, group] = attrs.args();
+    let umask = attrs.creation_umask();
+    let length = content.len().to_string();
+    let stage = if how == Putting::Stage { "stage" } else { "" };
+    let folder = if how == Putting::Write { "" } else { "folder" };
+    Exec::script(PUT, &[path, &mode, &owner, &group, &length, &umask, stage, folder]).stdin(content.to_vec())
 }
 
 pub(super) const SET_ATTRIBUTES: &str = r#"set -e
@@ -198,34 +243,12 @@ pub async fn set_attributes(remote: &Remote<'_>, path: &str, attrs: &Attributes)
     Ok(())
 }
 
-pub(super) const STAGE: &str = r#"
-set -e
-d=$(dirname -- "$1")
-mkdir -p -- "$d"
-t=$(mktemp "$d/.bgrun.XXXXXX")
-trap 'rm -f -- "$t"' EXIT
-trap 'exit 1' HUP INT TERM PIPE
-cat > "$t"
-n=$(wc -c < "$t")
-[ "$n" -eq "$5" ] || { echo "the connection ended after $n of $5 bytes" >&2; exit 1; }
-if [ -n "$2" ]; then chmod "$2" "$t"
-elif [ -e "$1" ]; then chmod --reference="$1" "$t"
-else chmod 0644 "$t"
-fi
-[ -z "$3" ] || chown -- "$3" "$t"
-[ -z "$4" ] || chgrp -- "$4" "$t"
-trap - EXIT
-printf '%s\n' "$t""#;
-
 /// Stages new content for `path` in a temporary file beside it (creating the folder when it is
 /// missing), with `attrs` applied, or the existing file's mode, or 0644; returns the staged
 /// file's path. [`commit`] then renames it over `path`, or [`discard`] removes it, so a check of
 /// the staged file can decide before anyone sees the new content.
 pub async fn stage(remote: &Remote<'_>, path: &str, content: &[u8], attrs: &Attributes) -> Result<String, HostError> {
-    let [mode, owner, group] = attrs.args();
-    let length = content.len().to_string();
-    let exec = Exec::script(STAGE, &[path, &mode, &owner, &group, &length]).stdin(content.to_vec());
-    let output = remote.exec(&exec).await?;
+    let output = remote.exec(&putting(path, content, attrs, Putting::Stage)).await?;
     let staged = output.stdout_text().trim().to_string();
     if output.rc != 0 || staged.is_empty() {
         return Err(HostError::Failed(format!(
@@ -234,6 +257,26 @@ pub async fn stage(remote: &Remote<'_>, path: &str, content: &[u8], attrs: &Attr
         )));
     }
     Ok(staged)
+}
+
+/// Writes a file atomically as [`write`] does, in one round trip, creating its folder when it is
+/// missing and giving a new file 0644 when `attrs` has no mode, as consul-template does.
+pub async fn write_creating_folder(
+    remote: &Remote<'_>,
+    path: &str,
+    content: &[u8],
+    attrs: &Attributes,
+) -> Result<(), HostError> {
+    let output = remote
+        .exec(&putting(path, content, attrs, Putting::WriteCreatingFolder))
+        .await?;
+    if output.rc != 0 {
+        return Err(HostError::Failed(format!(
+            "cannot write `{path}`: {}",
+            output.stderr_text().trim()
+        )));
+    }
+    Ok(())
 }
 
 pub(super) const COMMIT: &str = r#"mv -f -- "$1" "$2""#;
