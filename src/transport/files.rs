@@ -192,7 +192,18 @@ impl Attributes {
 /// only once it holds every byte sent: a connection lost mid-transfer ends `cat` as if the input
 /// were complete.
 pub async fn write(remote: &Remote<'_>, path: &str, content: &[u8], attrs: &Attributes) -> Result<(), HostError> {
-    let output = remote.exec(&putting(path, content, attrs, Putting::Write)).await?;
+    put(remote, path, content, attrs, Putting::Write).await
+}
+
+/// Runs [`PUT`] to write `path` (not to stage it).
+async fn put(
+    remote: &Remote<'_>,
+    path: &str,
+    content: &[u8],
+    attrs: &Attributes,
+    how: Putting,
+) -> Result<(), HostError> {
+    let output = remote.exec(&putting(path, content, attrs, how)).await?;
     if output.rc != 0 {
         return Err(HostError::Failed(format!(
             "cannot write `{path}`: {}",
@@ -267,16 +278,7 @@ pub async fn write_creating_folder(
     content: &[u8],
     attrs: &Attributes,
 ) -> Result<(), HostError> {
-    let output = remote
-        .exec(&putting(path, content, attrs, Putting::WriteCreatingFolder))
-        .await?;
-    if output.rc != 0 {
-        return Err(HostError::Failed(format!(
-            "cannot write `{path}`: {}",
-            output.stderr_text().trim()
-        )));
-    }
-    Ok(())
+    put(remote, path, content, attrs, Putting::WriteCreatingFolder).await
 }
 
 pub(super) const COMMIT: &str = r#"mv -f -- "$1" "$2""#;
