@@ -191,8 +191,9 @@ pub async fn plan_put_over(
             after: String::from_utf8_lossy(&content).into_owned(),
         });
     }
-    // The mode the file has, given explicitly, lets the write create it with that mode.
-    let kept_mode = state.mode.filter(|_| state.kind == FileKind::File);
+    // The mode the file has, given explicitly, lets a rewrite create it with that mode (only
+    // attributes to set: the mode is left alone, as before).
+    let kept_mode = state.mode.filter(|_| write && state.kind == FileKind::File);
     let attrs = Attributes {
         mode: attrs.mode.or(kept_mode),
         ..attrs

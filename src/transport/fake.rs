@@ -302,14 +302,14 @@ impl Host {
             ("set_attributes", ok(""))
         } else if script == PUT {
             let path = arg(0);
-            let folder = arg(7) == "folder";
+            let label = if arg(6) == "stage" { "stage" } else { "write" };
             if !self.is_dir(parent(path)) {
-                if !folder {
+                if arg(7) != "folder" {
                     let message = format!("destination directory {} does not exist", parent(path));
-                    return Some(("write", fail(1, message)));
+                    return Some((label, fail(1, message)));
                 }
                 if let Err(e) = self.mkdir_p(parent(path)) {
-                    return Some(("stage", fail(1, e)));
+                    return Some((label, fail(1, e)));
                 }
             }
             let mode = if !arg(1).is_empty() {
@@ -318,7 +318,7 @@ impl Host {
                 self.resolve(path).map_or(0o644, |(_, n)| n.mode)
             };
             let new = self.new_file(stdin(), mode, arg(2), arg(3));
-            if arg(6) != "stage" {
+            if label == "write" {
                 self.nodes.insert(path.into(), new);
                 return Some(("write", ok("")));
             }
