@@ -38,7 +38,16 @@ impl Secrets {
                 .ok();
         }
         match &self.matcher {
-            Some(matcher) => matcher.replace_all(text, &vec![mask; self.values.len()]),
+            Some(matcher) => {
+                // One replacement for every value, written by a closure: a slice of replacements
+                // would cost one entry per secret on every call.
+                let mut out = String::with_capacity(text.len());
+                matcher.replace_all_with(text, &mut out, |_, _, out| {
+                    out.push_str(mask);
+                    true
+                });
+                out
+            }
             None => self
                 .values
                 .iter()
